@@ -1,0 +1,53 @@
+# The two set-up commands: `make run` (all-in-one) and `make test` (every test tier).
+# Both install what they need: a venv with the Python packages, the Cython build, and, for tests,
+# the Debian packages the real clients come from.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.strato-installed
+# Debian packages the tests drive: libiscsi's initiator tools and compliance suite, qemu (iscsi://
+# drives and a TCG VM), busybox for that VM's initramfs, wrk for the HTTP benchmarks.
+APT_PACKAGES := libiscsi-bin qemu-utils qemu-block-extra qemu-system-x86 busybox-static wrk curl
+PYTEST := $(BIN)/python -m pytest
+NATIVE_SOURCES := $(wildcard native/*.pyx native/*.pxd)
+
+.PHONY: run test test-all test-unit test-pure install system-deps bench clean
+
+run: $(STAMP)
+	$(BIN)/strato aio $(ARGS)
+
+test: $(STAMP) system-deps
+	$(PYTEST) -q -m "not slow" tests/unit tests/integration tests/compat tests/cluster
+	STRATO_NO_EXTENSIONS=1 $(PYTEST) -q -m "not slow" tests/unit
+
+# Everything, including the minutes-long suites (1 GiB uploads, peer suites, the VM boot).
+test-all: $(STAMP) system-deps
+	$(PYTEST) -q tests
+
+test-unit: $(STAMP)
+	$(PYTEST) -q tests/unit
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+
+$(STAMP): $(BIN)/python setup.py pyproject.toml $(NATIVE_SOURCES)
+	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/strato version
+	touch $(STAMP)
+
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		apt-get update -q >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	fi
+
+bench: $(STAMP)
+	$(PYTEST) benchmarks --benchmark-enable --benchmark-only
+
+clean:
+	rm -rf build *.egg-info native/*.so native/_*_c.c

@@ -1,0 +1,10 @@
+"""The [identity] section: the Keystone v3 subset."""
+from strato.config import Field, Section
+
+SECTION = Section("identity", "Identity (Keystone v3 subset).", {
+    "bind_ip": Field("str", "127.0.0.1", "Address identity listens on."),
+    "port": Field("int", 5000, "Port of identity.", min=1, max=65535, port=True),
+    "admin_password": Field("secret", "", "Password of the bootstrap admin (generated on first start)."),
+    "token_ttl": Field("int", 3600, "Seconds a token lives.", min=1),
+    "key_rotation_hours": Field("float", 24.0, "Hours between Fernet key rotations.", min=0.01),
+})

@@ -1,0 +1,20 @@
+"""The [s3] section: the S3 API served by the proxy."""
+from strato.config import Field, Section
+
+
+def _check_credentials(entries):
+    for entry in entries:
+        parts = entry.split(":")
+        if len(parts) != 4 or not all(parts):
+            return f"credential {entry!r} is not 'access_key:secret_key:account:user'"
+    return None
+
+
+SECTION = Section("s3", "S3 API on the proxy port.", {
+    "region": Field("str", "us-east-1", "Region the S3 API reports and signs for."),
+    "domain": Field("str", "", "Base domain for virtual-host-style addressing "
+                    "(bucket.<domain>); empty turns it off."),
+    "max_clock_skew": Field("int", 900, "Seconds of request clock skew tolerated.", min=1),
+    "credentials": Field("list", [], "Access keys as 'access_key:secret_key:account:user' "
+                         "(the all-in-one adds two generated pairs).", check=_check_credentials),
+})

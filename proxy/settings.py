@@ -1,0 +1,29 @@
+"""The [proxy] section: the front door (Swift API v1 and S3 on one port)."""
+from strato.config import Field, Section
+
+
+def _check_users(users):
+    for entry in users:
+        parts = entry.split(":")
+        if len(parts) < 3 or not all(parts[:3]):
+            return f"user entry {entry!r} is not 'account:user:key[:group,group...]'"
+    return None
+
+
+SECTION = Section("proxy", "The proxy: Swift API v1 and S3 on one port.", {
+    "bind_ip": Field("str", "127.0.0.1", "Address the proxy listens on."),
+    "port": Field("int", 8080, "Port of the proxy.", min=1, max=65535, port=True),
+    "workers": Field("int", 1, "Proxy worker processes sharing the port (SO_REUSEPORT).",
+                     min=1, max=64),
+    "users": Field("list", [], "Swift /auth/v1.0 users as 'account:user:key[:group,...]' "
+                   "('.admin' makes the user own the account; '.reseller_admin' all accounts). "
+                   "The all-in-one adds a generated test:tester.", check=_check_users),
+    "token_ttl": Field("int", 86400, "Seconds an /auth/v1.0 token lives.", min=1),
+    "node_timeout": Field("float", 10.0, "Seconds to wait on a storage node response.", min=0.1),
+    "conn_timeout": Field("float", 0.5, "Seconds to wait for a storage node connection.", min=0.01),
+    "error_limit_count": Field("int", 10, "Errors after which a node is error-limited.", min=1),
+    "error_limit_seconds": Field("float", 60.0, "How long an error-limited node is skipped.", min=0),
+    "max_file_size": Field("int", 5 * 1024 ** 3, "Largest single object in bytes.", min=1),
+    "expirer_interval": Field("float", 5.0, "Seconds between passes of the object expirer.",
+                              min=0.1),
+})

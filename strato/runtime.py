@@ -1,0 +1,47 @@
+"""Process start-up shared by every service: logging, uvloop, and running the main coroutine."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+
+def setup_logging(config, name: str) -> logging.Logger:
+    level = getattr(logging, config.cluster.log_level.upper())
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s")
+    return logging.getLogger(name)
+
+
+def run(main, config) -> None:
+    """Run the coroutine main() to completion on uvloop when configured and installed."""
+    if config.cluster.use_uvloop:
+        try:
+            import uvloop
+        except ImportError:
+            uvloop = None
+        if uvloop is not None:
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                runner.run(main())
+            return
+    asyncio.run(main())
+
+
+async def serve_aiohttp(app, host: str, port: int, *, reuse_port: bool = False, **kwargs) -> None:
+    """Serve an aiohttp application until SIGTERM/SIGINT, then shut it down cleanly."""
+    import signal
+
+    from aiohttp import web
+
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, **kwargs)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_port=reuse_port, backlog=1024)
+    await site.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()

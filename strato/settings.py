@@ -1,0 +1,13 @@
+"""The [cluster] section: what every process of one cluster shares."""
+from strato.config import Field, Section
+
+SECTION = Section("cluster", "Cluster-wide settings shared by every process.", {
+    "data_dir": Field("str", "var", "Where the all-in-one keeps rings, devices, databases and volumes."),
+    "hash_path_prefix": Field("secret", "", "Secret salted before every hashed path (generated on "
+                              "first start; never change it on a live cluster)."),
+    "hash_path_suffix": Field("secret", "", "Secret salted after every hashed path (as above)."),
+    "log_level": Field("str", "info", "Log level of every service.",
+                       choices=("debug", "info", "warning", "error")),
+    "use_uvloop": Field("bool", True, "Run event loops on uvloop when it is installed."),
+    "disable": Field("list", [], "Services `strato aio` must not start (names as in `strato services`)."),
+})

@@ -1,0 +1,91 @@
+"""Swift-compatible timestamps: the newest X-Timestamp wins everywhere (objects, listings, metadata).
+
+Normal form is seconds with five decimals, zero-padded to 16 characters ("1700000000.12345"); the
+internal form appends an offset ("1700000000.12345_0000000000000001") so that a later operation
+at the same instant (a POST after a PUT) still sorts after it.
+"""
+from __future__ import annotations
+
+import functools
+import time
+
+PRECISION = 5
+UNITS = 10 ** PRECISION
+
+
+@functools.total_ordering
+class Timestamp:
+    __slots__ = ("ticks", "offset")
+
+    def __init__(self, value, offset: int = 0):
+        """value: float seconds, int ticks via from_ticks, a Timestamp, or a header string."""
+        if isinstance(value, Timestamp):
+            self.ticks, self.offset = value.ticks, value.offset + offset
+            return
+        if isinstance(value, str):
+            text, _, off = value.partition("_")
+            if off:
+                offset += int(off, 16)
+            value = float(text)
+        if not isinstance(value, (int, float)) or value != value:
+            raise ValueError(f"invalid timestamp {value!r}")
+        ticks = int(round(float(value) * UNITS))
+        if ticks < 0 or offset < 0:
+            raise ValueError(f"negative timestamp {value!r}")
+        if ticks >= 10 ** (10 + PRECISION):
+            raise ValueError(f"timestamp too large {value!r}")
+        self.ticks, self.offset = ticks, offset
+
+    @classmethod
+    def now(cls) -> "Timestamp":
+        return cls(time.time())
+
+    @classmethod
+    def parse(cls, text: str) -> "Timestamp":
+        """Parse a header value; raises ValueError for anything malformed."""
+        try:
+            return cls(text)
+        except (TypeError, ValueError):
+            raise ValueError(f"invalid timestamp {text!r}") from None
+
+    @property
+    def normal(self) -> str:
+        return f"{self.ticks // UNITS:010d}.{self.ticks % UNITS:05d}"
+
+    @property
+    def internal(self) -> str:
+        if self.offset:
+            return f"{self.normal}_{self.offset:016x}"
+        return self.normal
+
+    @property
+    def seconds(self) -> float:
+        return self.ticks / UNITS
+
+    def __float__(self) -> float:
+        return self.seconds
+
+    def __str__(self) -> str:
+        return self.internal
+
+    def __repr__(self) -> str:
+        return f"Timestamp({self.internal!r})"
+
+    def _key(self):
+        return (self.ticks, self.offset)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Timestamp):
+            try:
+                other = Timestamp(other)
+            except (TypeError, ValueError):
+                return NotImplemented
+        return self._key() == other._key()
+
+    def __lt__(self, other) -> bool:
+        if not isinstance(other, Timestamp):
+            other = Timestamp(other)
+        return self._key() < other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
