@@ -78,6 +78,7 @@ TEST = [
     "boto3>=1.36",
     "awscli>=1.36",
     "python-swiftclient>=4.5",
+    "python-openstackclient>=7.0",
     "requests>=2.31",
     "crc32c>=2.4",
     "cython>=3.0",
