@@ -4,9 +4,8 @@ from strato.config import Field, Section
 
 def _check_credentials(entries):
     for entry in entries:
-        parts = entry.split(":")
-        if len(parts) != 4 or not all(parts):
-            return f"credential {entry!r} is not 'access_key:secret_key:account:user'"
+        if len(entry.split()) != 4:
+            return f"credential {entry!r} is not 'access_key secret_key account user'"
     return None
 
 
@@ -15,6 +14,7 @@ SECTION = Section("s3", "S3 API on the proxy port.", {
     "domain": Field("str", "", "Base domain for virtual-host-style addressing "
                     "(bucket.<domain>); empty turns it off."),
     "max_clock_skew": Field("int", 900, "Seconds of request clock skew tolerated.", min=1),
-    "credentials": Field("list", [], "Access keys as 'access_key:secret_key:account:user' "
+    "credentials": Field("list", [], "Access keys as 'access_key secret_key account user' "
+                         "(space-separated: Swift-style keys such as test:tester contain colons) "
                          "(the all-in-one adds two generated pairs).", check=_check_credentials),
 })
