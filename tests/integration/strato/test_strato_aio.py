@@ -11,8 +11,7 @@ import pytest
 
 from strato import services
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
-from conftest import start_aio, stop_aio  # noqa: E402
+from aiohelper import start_aio, stop_aio  # tests/ is on sys.path via tests/conftest.py
 
 PORT_OFFSET = 11000
 
