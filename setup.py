@@ -10,11 +10,12 @@ import sys
 from setuptools import find_packages, setup
 from setuptools.command.build_ext import build_ext
 
-# (module name, source, extra compile flags): one row per compiled twin of a
-# native/_<name>_py.py reference. A row whose source does not exist yet is skipped.
+# (module name, source, extra compile flags[, libraries to link]): one row per compiled twin of a
+# native/_<name>_py.py reference. A row whose source does not exist yet is skipped; a row whose
+# headers or libraries are missing fails to compile and that module stays pure (see OptionalBuildExt).
 EXTENSIONS = [
     ("native._ringlookup_c", "native/_ringlookup_c.pyx", []),
-    ("native._checksum_c", "native/_checksum_c.pyx", []),
+    ("native._checksum_c", "native/_checksum_c.pyx", [], ["crypto", "xxhash"]),  # libssl-dev, libxxhash-dev
     ("native._chunkio_c", "native/_chunkio_c.pyx", []),
     ("native._iscsipdu_c", "native/_iscsipdu_c.pyx", []),
     ("native._awschunked_c", "native/_awschunked_c.pyx", []),
@@ -35,8 +36,9 @@ def native_extensions():
         print(PURE_MESSAGE.format("Cython is not installed"), file=sys.stderr)
         return []
     flags = ["-O3", "-Wall", "-Werror", "-Wno-unreachable-code", "-Wno-unused-function"]
-    exts = [Extension(name, [src], extra_compile_args=flags + extra)
-            for name, src, extra in EXTENSIONS if os.path.exists(src)]
+    exts = [Extension(name, [src], extra_compile_args=flags + extra,
+                      libraries=list(libs[0]) if libs else [])
+            for name, src, extra, *libs in EXTENSIONS if os.path.exists(src)]
     return cythonize(exts, language_level=3, quiet=True,
                      compiler_directives={"boundscheck": False, "wraparound": False,
                                           "cdivision": True, "initializedcheck": False})
