@@ -1,0 +1,282 @@
+"""AWS Signature Version 4 for S3, sans-I/O: parse, canonicalise, verify; chunk and trailer signatures.
+
+The caller hands in what arrived (method, raw path, raw query pairs, lower-cased headers) and the
+secret of the access key named in the request; verify() raises S3Error with the code S3 would use,
+or returns the signing key so that streaming bodies can check each chunk signature.
+
+Canonical URI: each path segment is percent-decoded and re-encoded with the RFC 3986 unreserved
+set, as the SDKs encode it; a request signed over its path exactly as sent is also accepted (some
+clients leave characters such as '(' unencoded in what they sign).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import re
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote, unquote
+
+from proxy.s3.errors import S3Error
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+STREAMING_SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+STREAMING_SIGNED_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+MAX_PRESIGNED_EXPIRES = 7 * 24 * 3600
+AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+
+_CREDENTIAL = re.compile(r"^([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclasses.dataclass(frozen=True)
+class Credential:
+    access_key: str
+    date: str
+    region: str
+    service: str
+
+    @property
+    def scope(self) -> str:
+        return f"{self.date}/{self.region}/{self.service}/aws4_request"
+
+
+@dataclasses.dataclass(frozen=True)
+class SignedRequest:
+    """What a request claims: who signed it, when, over which headers, and the signature."""
+
+    credential: Credential
+    amz_date: str
+    signed_headers: tuple[str, ...]
+    signature: str
+    payload_hash: str
+    presigned: bool
+    expires: int | None = None
+
+
+def _parse_credential(text: str, presigned: bool) -> Credential:
+    match = _CREDENTIAL.match(text)
+    if not match:
+        if presigned:
+            raise S3Error("AuthorizationQueryParametersError",
+                          "Error parsing the X-Amz-Credential parameter; the Credential is "
+                          "mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
+        raise S3Error("AuthorizationHeaderMalformed",
+                      "The authorization header is malformed; the Credential is mal-formed; "
+                      "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
+    access_key, date, region, service = match.groups()
+    if service != "s3":
+        raise S3Error("AuthorizationHeaderMalformed",
+                      f"The authorization header is malformed; incorrect service \"{service}\". "
+                      "This endpoint belongs to \"s3\".")
+    return Credential(access_key, date, region, service)
+
+
+def parse(method: str, headers: dict[str, str], query: list[tuple[str, str]]) -> SignedRequest | None:
+    """The request's SigV4 claims (header or presigned form), or None for an anonymous request.
+
+    headers: lower-cased names; query: decoded (name, value) pairs in arrival order.
+    """
+    auth = headers.get("authorization")
+    params = dict(query)
+    if auth is not None:
+        if not auth.startswith(ALGORITHM + " "):
+            if auth.startswith("AWS "):
+                raise S3Error("NotImplemented", "Signature Version 2 is not implemented; use "
+                              "Signature Version 4.")
+            raise S3Error("AuthorizationHeaderMalformed", "Unsupported Authorization Type")
+        fields = {}
+        for part in auth[len(ALGORITHM) + 1:].split(","):
+            name, sep, value = part.strip().partition("=")
+            if not sep:
+                raise S3Error("AuthorizationHeaderMalformed",
+                              f"The authorization header is malformed; \"{part.strip()}\" is not a "
+                              "key=value pair.")
+            fields[name] = value
+        missing = [f for f in ("Credential", "SignedHeaders", "Signature") if f not in fields]
+        if missing:
+            raise S3Error("AuthorizationHeaderMalformed",
+                          f"The authorization header is malformed; missing {', '.join(missing)}.")
+        credential = _parse_credential(fields["Credential"], presigned=False)
+        amz_date = headers.get("x-amz-date") or _http_date_to_amz(headers.get("date"))
+        payload_hash = headers.get("x-amz-content-sha256")
+        if payload_hash is None:
+            raise S3Error("InvalidRequest", "Missing required header for this request: "
+                          "x-amz-content-sha256")
+        return SignedRequest(credential, amz_date, _signed_headers(fields["SignedHeaders"]),
+                             fields["Signature"], payload_hash, presigned=False)
+    if "X-Amz-Algorithm" in params or "X-Amz-Credential" in params or "X-Amz-Signature" in params:
+        if params.get("X-Amz-Algorithm") != ALGORITHM:
+            raise S3Error("AuthorizationQueryParametersError",
+                          "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
+        for name in ("X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Signature",
+                     "X-Amz-Expires"):
+            if name not in params:
+                raise S3Error("AuthorizationQueryParametersError",
+                              f"Query-string authentication version 4 requires the {name} parameter.")
+        try:
+            expires = int(params["X-Amz-Expires"])
+        except ValueError:
+            raise S3Error("AuthorizationQueryParametersError",
+                          "X-Amz-Expires should be a number") from None
+        if expires < 0:
+            raise S3Error("AuthorizationQueryParametersError",
+                          "X-Amz-Expires must be non-negative")
+        if expires > MAX_PRESIGNED_EXPIRES:
+            raise S3Error("AuthorizationQueryParametersError",
+                          "X-Amz-Expires must be less than a week (in seconds) that is 604800")
+        credential = _parse_credential(params["X-Amz-Credential"], presigned=True)
+        return SignedRequest(credential, params["X-Amz-Date"],
+                             _signed_headers(params["X-Amz-SignedHeaders"]),
+                             params["X-Amz-Signature"],
+                             headers.get("x-amz-content-sha256", UNSIGNED_PAYLOAD),
+                             presigned=True, expires=expires)
+    if "AWSAccessKeyId" in params and "Signature" in params:
+        raise S3Error("NotImplemented", "Signature Version 2 presigned URLs are not implemented; "
+                      "use Signature Version 4.")
+    return None
+
+
+def _signed_headers(text: str) -> tuple[str, ...]:
+    names = tuple(text.split(";"))
+    if not text or any(not n or n != n.lower() for n in names):
+        raise S3Error("AuthorizationHeaderMalformed",
+                      "The authorization header is malformed; SignedHeaders is invalid.")
+    return names
+
+
+def _http_date_to_amz(value: str | None) -> str:
+    if not value:
+        raise S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        raise S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date "
+                      "header") from None
+    return when.astimezone(dt.timezone.utc).strftime(AMZ_DATE_FORMAT)
+
+
+def parse_amz_date(text: str) -> dt.datetime:
+    try:
+        return dt.datetime.strptime(text, AMZ_DATE_FORMAT).replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        raise S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date "
+                      "header") from None
+
+
+def check_time(signed: SignedRequest, now: dt.datetime, max_skew: int) -> None:
+    """Clock skew for header auth (RequestTimeTooSkewed); expiry for presigned URLs (AccessDenied)."""
+    when = parse_amz_date(signed.amz_date)
+    if signed.credential.date != signed.amz_date[:8]:
+        raise S3Error("SignatureDoesNotMatch", "Credential date does not match the request date.")
+    if signed.presigned:
+        if now > when + dt.timedelta(seconds=signed.expires):
+            raise S3Error("AccessDenied", "Request has expired", Expires=(
+                when + dt.timedelta(seconds=signed.expires)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                ServerTime=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        if when - now > dt.timedelta(seconds=max_skew):
+            raise S3Error("AccessDenied", "Request is not valid yet")
+        return
+    if abs((now - when).total_seconds()) > max_skew:
+        raise S3Error("RequestTimeTooSkewed", RequestTime=signed.amz_date,
+                      ServerTime=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      MaxAllowedSkewMilliseconds=max_skew * 1000)
+
+
+def _encode(text: str) -> str:
+    return quote(text, safe="-_.~")
+
+
+def canonical_uri(raw_path: str) -> str:
+    return "/".join(_encode(unquote(segment)) for segment in raw_path.split("/")) or "/"
+
+
+def canonical_query(query: list[tuple[str, str]], presigned: bool) -> str:
+    pairs = sorted((_encode(k), _encode(v)) for k, v in query
+                   if not (presigned and k == "X-Amz-Signature"))
+    return "&".join(f"{k}={v}" for k, v in pairs)
+
+
+def canonical_headers(headers: dict[str, str], names: tuple[str, ...]) -> str:
+    lines = []
+    for name in names:
+        value = headers.get(name)
+        if value is None:
+            raise S3Error("SignatureDoesNotMatch", f"The signed header {name} is not in the request.")
+        lines.append(f"{name}:{_SPACES.sub(' ', value.strip())}\n")
+    return "".join(lines)
+
+
+def canonical_request(method: str, uri: str, query: str, headers: str, names: tuple[str, ...],
+                      payload_hash: str) -> str:
+    return "\n".join([method, uri, query, headers, ";".join(names), payload_hash])
+
+
+@functools.lru_cache(maxsize=1024)
+def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    key = hmac.new(("AWS4" + secret).encode(), date.encode(), hashlib.sha256).digest()
+    for part in (region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+def _sign(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def string_to_sign(amz_date: str, scope: str, canonical: str) -> str:
+    return "\n".join([ALGORITHM, amz_date, scope, hashlib.sha256(canonical.encode("utf-8")).hexdigest()])
+
+
+def verify(signed: SignedRequest, secret: str, method: str, raw_path: str,
+           query: list[tuple[str, str]], headers: dict[str, str]) -> bytes:
+    """Check the signature; return the signing key (for chunk signatures) or raise S3Error."""
+    if "host" not in signed.signed_headers:
+        raise S3Error("AccessDenied", "Host must be a signed header.")
+    cred = signed.credential
+    key = signing_key(secret, cred.date, cred.region, cred.service)
+    payload = UNSIGNED_PAYLOAD if signed.presigned and "x-amz-content-sha256" not in headers \
+        else signed.payload_hash
+    header_text = canonical_headers(headers, signed.signed_headers)
+    query_text = canonical_query(query, signed.presigned)
+    for uri in dict.fromkeys((canonical_uri(raw_path), raw_path)):
+        canonical = canonical_request(method, uri, query_text, header_text, signed.signed_headers,
+                                      payload)
+        expected = _sign(key, string_to_sign(signed.amz_date, cred.scope, canonical))
+        if hmac.compare_digest(expected, signed.signature):
+            return key
+    raise S3Error("SignatureDoesNotMatch", AWSAccessKeyId=cred.access_key,
+                  StringToSign=string_to_sign(signed.amz_date, cred.scope, canonical),
+                  CanonicalRequest=canonical)
+
+
+def check_payload_hash(value: str) -> None:
+    """x-amz-content-sha256 must be a hex SHA-256 or one of the streaming/unsigned markers."""
+    if value in (UNSIGNED_PAYLOAD, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER,
+                 STREAMING_UNSIGNED_TRAILER):
+        return
+    if not _HEX64.match(value):
+        raise S3Error("InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
+                      "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, or a valid sha256 value.",
+                      ArgumentName="x-amz-content-sha256", ArgumentValue=value)
+
+
+def chunk_signature(key: bytes, amz_date: str, scope: str, previous: str, chunk_sha256: str) -> str:
+    """The signature of one aws-chunked chunk (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)."""
+    text = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, previous, EMPTY_SHA256,
+                      chunk_sha256])
+    return _sign(key, text)
+
+
+def trailer_signature(key: bytes, amz_date: str, scope: str, previous: str,
+                      trailer_lines: bytes) -> str:
+    """The signature over the trailing headers (STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER)."""
+    text = "\n".join(["AWS4-HMAC-SHA256-TRAILER", amz_date, scope, previous,
+                      hashlib.sha256(trailer_lines).hexdigest()])
+    return _sign(key, text)
