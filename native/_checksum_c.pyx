@@ -1,0 +1,238 @@
+# cython: language_level=3
+"""Compiled twin of native._checksum_py: same API, kernels in _checksum_crc.h and _checksum_md5xxh3.h.
+
+Buffers come in through the buffer protocol (bytes, bytearray, memoryview, mmap: no copy). A typed
+memoryview would cost more than the CRC itself on a 48-byte iSCSI header, so the Py_buffer is taken
+directly. The GIL is released above GIL_RELEASE_BYTES, where the kernel outlasts the hand-over.
+"""
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.pythread cimport (NOWAIT_LOCK, WAIT_LOCK, PyThread_acquire_lock, PyThread_allocate_lock,
+                               PyThread_free_lock, PyThread_release_lock, PyThread_type_lock)
+from libc.stdint cimport uint32_t, uint64_t
+
+import base64
+
+cdef extern from "_checksum_crc.h" nogil:
+    void strato_crc_init()
+    int strato_crc_set_hw(int use_hw)
+    uint32_t strato_crc32c_raw(uint32_t reg, const unsigned char *p, size_t n)
+    uint32_t strato_crc32_raw(uint32_t reg, const unsigned char *p, size_t n)
+    uint64_t strato_crc64nvme_raw(uint64_t reg, const unsigned char *p, size_t n)
+
+cdef extern from "_checksum_md5xxh3.h" nogil:
+    ctypedef struct EVP_MD_CTX:
+        pass
+    ctypedef struct EVP_MD:
+        pass
+    ctypedef struct XXH3_state_t:
+        pass
+    ctypedef unsigned long long XXH64_hash_t
+    EVP_MD_CTX *EVP_MD_CTX_new()
+    void EVP_MD_CTX_free(EVP_MD_CTX *ctx)
+    int EVP_MD_CTX_copy_ex(EVP_MD_CTX *out, const EVP_MD_CTX *src)
+    int EVP_DigestInit_ex(EVP_MD_CTX *ctx, const EVP_MD *md, void *engine)
+    int EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *size)
+    XXH3_state_t *XXH3_createState()
+    int XXH3_freeState(XXH3_state_t *state)
+    int XXH3_64bits_reset(XXH3_state_t *state)
+    void XXH3_copyState(XXH3_state_t *dst, const XXH3_state_t *src)
+    XXH64_hash_t XXH3_64bits_digest(const XXH3_state_t *state)
+    const EVP_MD *strato_md5()
+    int strato_md5xxh3_update(EVP_MD_CTX *md5, XXH3_state_t *xxh3, const unsigned char *p, size_t n)
+
+GIL_RELEASE_BYTES = 4096
+cdef Py_ssize_t _GIL_RELEASE = GIL_RELEASE_BYTES
+
+strato_crc_init()
+if strato_md5() == NULL:
+    raise ImportError("libcrypto has no MD5 implementation available")
+
+
+def set_hardware(bint enabled):
+    """Use CPU instructions (SSE4.2, PCLMULQDQ) when enabled and present, else tables; returns a
+    bit mask of what is live (1 = SSE4.2 CRC32C, 2 = PCLMUL folding). For tests and benchmarks."""
+    return strato_crc_set_hw(enabled)
+
+
+HARDWARE = set_hardware(True)
+
+
+cdef uint64_t _crc_raw(int code, uint64_t reg, data) except? 0:
+    """Run kind `code` (0 crc32, 1 crc32c, 2 crc64nvme) over data's buffer from raw register reg."""
+    cdef Py_buffer view
+    cdef const unsigned char *p
+    cdef size_t n
+    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    p = <const unsigned char *>view.buf
+    n = <size_t>view.len
+    if view.len >= _GIL_RELEASE:
+        with nogil:
+            reg = _crc_kernel(code, reg, p, n)
+    else:
+        reg = _crc_kernel(code, reg, p, n)
+    PyBuffer_Release(&view)
+    return reg
+
+
+cdef inline uint64_t _crc_kernel(int code, uint64_t reg, const unsigned char *p, size_t n) noexcept nogil:
+    if code == 0:
+        return strato_crc32_raw(<uint32_t>reg, p, n)
+    if code == 1:
+        return strato_crc32c_raw(<uint32_t>reg, p, n)
+    return strato_crc64nvme_raw(reg, p, n)
+
+
+def crc32c(data, value=0):
+    """CRC32C (Castagnoli), for iSCSI digests and S3 CRC32C; chains like zlib.crc32."""
+    return ~(<uint32_t>_crc_raw(1, ~(<uint32_t>(value & 0xFFFFFFFF)), data)) & 0xFFFFFFFF
+
+
+def crc32(data, value=0):
+    """CRC32 exactly as zlib.crc32."""
+    return ~(<uint32_t>_crc_raw(0, ~(<uint32_t>(value & 0xFFFFFFFF)), data)) & 0xFFFFFFFF
+
+
+def crc64nvme(data, value=0):
+    """CRC64-NVME (S3's CRC64NVME): reflected, init and xorout all ones; chains like crc32c."""
+    return ~_crc_raw(2, ~(<uint64_t>(value & 0xFFFFFFFFFFFFFFFF)), data)
+
+
+cdef dict _CRC_KINDS = {"crc32": 0, "crc32c": 1, "crc64nvme": 2}
+CRC_KINDS = tuple(_CRC_KINDS)
+
+
+cdef class Crc:
+    """Streaming CRC of one kind ("crc32", "crc32c", "crc64nvme"); digest() is big-endian, as S3 sends it."""
+    cdef int _code
+    cdef uint64_t _value
+    cdef uint64_t _mask
+    cdef readonly str kind
+
+    def __init__(self, kind, value=0):
+        code = _CRC_KINDS.get(kind) if isinstance(kind, str) else None
+        if code is None:
+            raise ValueError(f"unknown CRC kind {kind!r}; expected one of {', '.join(CRC_KINDS)}")
+        self._code = code
+        self.kind = kind
+        self._mask = 0xFFFFFFFFFFFFFFFF if code == 2 else 0xFFFFFFFF
+        self._value = value & self._mask
+
+    def update(self, data):
+        # The register is kept inverted between calls (the public value is ~register).
+        self._value = ~_crc_raw(self._code, ~self._value & self._mask, data) & self._mask
+
+    def intdigest(self):
+        return self._value
+
+    def digest(self):
+        return self._value.to_bytes(8 if self._code == 2 else 4, "big")
+
+    def hexdigest(self):
+        return self.digest().hex()
+
+    def b64digest(self):
+        return base64.b64encode(self.digest()).decode("ascii")
+
+    def copy(self):
+        return Crc(self.kind, self._value)
+
+
+cdef class Md5Xxh3:
+    """MD5 (the ETag) and xxh3-64 (the integrity checksum) of one stream, fed by one update()."""
+    cdef EVP_MD_CTX *_md5
+    cdef XXH3_state_t *_xxh3
+    cdef PyThread_type_lock _lock  # updates run without the GIL: two threads must not interleave
+
+    def __cinit__(self, *args, **kwargs):
+        self._md5 = EVP_MD_CTX_new()
+        self._xxh3 = XXH3_createState()
+        self._lock = PyThread_allocate_lock()
+        if self._md5 == NULL or self._xxh3 == NULL or self._lock == NULL:
+            raise MemoryError()
+        if EVP_DigestInit_ex(self._md5, strato_md5(), NULL) != 1 or XXH3_64bits_reset(self._xxh3) != 0:
+            raise ValueError("could not initialise MD5/xxh3")
+
+    def __init__(self, data=None):
+        if data is not None:
+            self.update(data)
+
+    def __dealloc__(self):
+        if self._md5 != NULL:
+            EVP_MD_CTX_free(self._md5)
+        if self._xxh3 != NULL:
+            XXH3_freeState(self._xxh3)
+        if self._lock != NULL:
+            PyThread_free_lock(self._lock)
+
+    def update(self, data):
+        cdef Py_buffer view
+        cdef int rc
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+        try:
+            if view.len >= _GIL_RELEASE:
+                with nogil:
+                    PyThread_acquire_lock(self._lock, WAIT_LOCK)
+                    rc = strato_md5xxh3_update(self._md5, self._xxh3, <const unsigned char *>view.buf,
+                                               view.len)
+                    PyThread_release_lock(self._lock)
+            else:
+                if not PyThread_acquire_lock(self._lock, NOWAIT_LOCK):
+                    with nogil:
+                        PyThread_acquire_lock(self._lock, WAIT_LOCK)
+                rc = strato_md5xxh3_update(self._md5, self._xxh3, <const unsigned char *>view.buf,
+                                           view.len)
+                PyThread_release_lock(self._lock)
+        finally:
+            PyBuffer_Release(&view)
+        if rc != 0:
+            raise ValueError("MD5/xxh3 update failed")
+
+    cdef bytes _md5_final(self):
+        cdef unsigned char out[16]
+        cdef unsigned int size = 0
+        cdef int rc
+        cdef EVP_MD_CTX *tmp = EVP_MD_CTX_new()
+        if tmp == NULL:
+            raise MemoryError()
+        try:
+            with nogil:
+                PyThread_acquire_lock(self._lock, WAIT_LOCK)
+                rc = EVP_MD_CTX_copy_ex(tmp, self._md5)
+                PyThread_release_lock(self._lock)
+            if rc != 1 or EVP_DigestFinal_ex(tmp, out, &size) != 1:
+                raise ValueError("MD5 final failed")
+            return out[:size]
+        finally:
+            EVP_MD_CTX_free(tmp)
+
+    def md5_digest(self):
+        return self._md5_final()
+
+    def md5_hexdigest(self):
+        return self._md5_final().hex()
+
+    def xxh3_intdigest(self):
+        cdef XXH64_hash_t h
+        with nogil:
+            PyThread_acquire_lock(self._lock, WAIT_LOCK)
+            h = XXH3_64bits_digest(self._xxh3)
+            PyThread_release_lock(self._lock)
+        return h
+
+    def xxh3_digest(self):
+        return self.xxh3_intdigest().to_bytes(8, "big")
+
+    def xxh3_hexdigest(self):
+        return self.xxh3_digest().hex()
+
+    def copy(self):
+        cdef int rc
+        cdef Md5Xxh3 twin = Md5Xxh3.__new__(Md5Xxh3)
+        with nogil:
+            PyThread_acquire_lock(self._lock, WAIT_LOCK)
+            rc = EVP_MD_CTX_copy_ex(twin._md5, self._md5)
+            XXH3_copyState(twin._xxh3, self._xxh3)
+            PyThread_release_lock(self._lock)
+        if rc != 1:
+            raise ValueError("MD5 copy failed")
+        return twin
