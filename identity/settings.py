@@ -7,4 +7,9 @@ SECTION = Section("identity", "Identity (Keystone v3 subset).", {
     "admin_password": Field("secret", "", "Password of the bootstrap admin (generated on first start)."),
     "token_ttl": Field("int", 3600, "Seconds a token lives.", min=1),
     "key_rotation_hours": Field("float", 24.0, "Hours between Fernet key rotations.", min=0.01),
+    "public_host": Field("str", "", "Host name or address put in catalog URLs and /v3 discovery "
+                         "(default: each service's bind_ip, with 0.0.0.0 read as 127.0.0.1)."),
+    "region": Field("str", "RegionOne", "Region id of every catalog endpoint."),
+    "ec2_cache_seconds": Field("float", 5.0, "How long a service caches an EC2 secret it looked "
+                               "up (a deleted credential keeps working at most this long).", min=0),
 })
