@@ -26,4 +26,11 @@ SECTION = Section("proxy", "The proxy: Swift API v1 and S3 on one port.", {
     "max_file_size": Field("int", 5 * 1024 ** 3, "Largest single object in bytes.", min=1),
     "expirer_interval": Field("float", 5.0, "Seconds between passes of the object expirer.",
                               min=0.1),
+    "account_autocreate": Field("bool", True, "Create an account on its owner's first write "
+                                "(and read a missing account as empty), as the Swift SAIO does."),
+    "info_cache_ttl": Field("float", 5.0, "Seconds a proxy worker caches account/container "
+                            "info (ACLs, quotas, existence); its own writes invalidate it.", min=0),
+    "auth_secret": Field("str", "", "Extra secret mixed into the /auth/v1.0 token signing key "
+                         "(derived from cluster.hash_path_prefix/suffix); changing it revokes "
+                         "every token."),
 })

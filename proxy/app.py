@@ -1,0 +1,164 @@
+"""The proxy application: create_app(config) builds the aiohttp app serving Swift v1 (and S3).
+
+Middleware order (outermost first):
+  1. errors    - SwiftError -> its status and short body; anything unexpected -> 500, logged once.
+  2. s3        - the S3 extension point: a request that looks like S3 (AWS Authorization header,
+                 X-Amz-Algorithm/X-Amz-Credential query, or a path outside /v1/, /auth/, /info,
+                 /healthcheck) goes to app[S3_HANDLER], or gets a 501 NotImplemented XML error.
+  3. swift     - everything else: /auth/v1.0, /info, /healthcheck, /v1/<account>[/<c>[/<o>]].
+Resources (client session, rings, expirer) are created and closed in cleanup_ctx.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+
+import aiohttp
+from aiohttp import web
+
+from proxy import auth as auth_mod
+from proxy import limits
+from proxy.backend import Backend
+from proxy.context import AUTH, BACKGROUND, CONFIG, CORE, S3_HANDLER, Ctx
+from proxy.core import SwiftCore
+from proxy.errors import SwiftError
+from proxy.handlers import account as account_h
+from proxy.handlers import container as container_h
+from proxy.handlers import misc
+from proxy.handlers import obj as obj_h
+from proxy.nodes import ErrorLimiter
+
+log = logging.getLogger("strato.proxy")
+
+SWIFT_PREFIXES = ("/v1/", "/v1.0/", "/auth/", "/info", "/healthcheck")
+
+
+def is_s3_request(path: str, headers, query) -> bool:
+    """Whether a request belongs to the S3 API rather than Swift (pure, see module docstring)."""
+    authorization = headers.get("Authorization", "")
+    if authorization.startswith(("AWS4-HMAC-SHA256", "AWS ")):
+        return True
+    if "X-Amz-Algorithm" in query or "X-Amz-Credential" in query or "AWSAccessKeyId" in query:
+        return True
+    if path in ("/info", "/healthcheck", "/v1", "/auth"):
+        return False
+    return not path.startswith(SWIFT_PREFIXES)
+
+
+def s3_not_implemented(path: str) -> web.Response:
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NotImplemented</Code>'
+            "<Message>The S3 API is not available on this endpoint yet.</Message>"
+            f"<Resource>{_xml_escape(path)}</Resource>"
+            f"<RequestId>{uuid.uuid4().hex}</RequestId></Error>")
+    return web.Response(status=501, body=body.encode(), content_type="application/xml")
+
+
+def _xml_escape(text: str) -> str:
+    from xml.sax.saxutils import escape
+    return escape(text)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except SwiftError as exc:
+        headers = dict(exc.headers)
+        headers.setdefault("Content-Type", "text/html; charset=UTF-8")
+        body = b"" if request.method == "HEAD" else exc.body
+        resp = web.Response(status=exc.status, body=body, headers=headers)
+        if request.method == "HEAD":
+            resp.content_length = len(exc.body)
+        return resp
+    except web.HTTPException:
+        raise
+    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+        raise
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return web.Response(status=500, text="An error occurred while processing the request.")
+
+
+@web.middleware
+async def s3_middleware(request: web.Request, handler):
+    if is_s3_request(request.path, request.headers, request.query):
+        s3 = request.app.get(S3_HANDLER)
+        if s3 is None:
+            return s3_not_implemented(request.path)
+        return await s3(request)
+    return await handler(request)
+
+
+async def swift_dispatch(request: web.Request) -> web.StreamResponse:
+    path = request.path
+    if path == "/info":
+        return await misc.info(request)
+    if path == "/healthcheck":
+        return await misc.healthcheck(request)
+    if path in ("/auth/v1.0", "/auth/v1.0/", "/v1.0"):
+        return await misc.auth_v1(request)
+    version, account, container, obj = limits.split_path(request.raw_path)
+    if version not in limits.VALID_API_VERSIONS:
+        raise SwiftError(412, "Invalid API version")
+    limits.check_names(account, container, obj)
+    app = request.app
+    auth = app[AUTH]
+    identity = auth.authenticate(request.headers)
+    ctx = Ctx(request, app[CORE], auth, identity, version, account, container, obj,
+              app[CONFIG].proxy.max_file_size)
+    if obj is not None:
+        return await obj_h.handle(ctx)
+    if container is not None:
+        return await container_h.handle(ctx)
+    return await account_h.handle(ctx)
+
+
+def _rings_factory(config):
+    from proxy.rings import Rings
+    return Rings.from_config(config)
+
+
+def create_app(config, *, rings=None, run_expirer: bool = True) -> web.Application:
+    """The proxy app. `rings` (an object with .account/.container/.object rings) defaults to
+    watching <data_dir>/rings; run_expirer=False leaves the expiring-objects task off."""
+    app = web.Application(middlewares=[error_middleware, s3_middleware],
+                          handler_args={"max_field_size": 16384, "max_line_size": 16384})
+    app[CONFIG] = config
+    app[S3_HANDLER] = None
+    app[BACKGROUND] = []
+    key = auth_mod.signing_key(config.cluster.hash_path_prefix, config.cluster.hash_path_suffix,
+                               config.proxy.auth_secret)
+    app[AUTH] = auth_mod.TempAuth(auth_mod.parse_users(config.proxy.users), key,
+                                  config.proxy.token_ttl)
+
+    async def resources(app: web.Application):
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=None,
+                                         force_close=False, enable_cleanup_closed=True)
+        session = aiohttp.ClientSession(connector=connector, auto_decompress=False,
+                                        skip_auto_headers=("User-Agent", "Accept-Encoding"))
+        the_rings = rings if rings is not None else _rings_factory(config)
+        limiter = ErrorLimiter(config.proxy.error_limit_count, config.proxy.error_limit_seconds)
+        backend = Backend(session, limiter, config.proxy.conn_timeout, config.proxy.node_timeout)
+        app[CORE] = SwiftCore(backend, the_rings, autocreate=config.proxy.account_autocreate,
+                              info_ttl=config.proxy.info_cache_ttl)
+        if run_expirer:
+            from proxy.expirer import Expirer
+            expirer = Expirer(app[CORE], config.proxy.expirer_interval)
+            app[BACKGROUND].append(expirer.start())
+        try:
+            yield
+        finally:
+            for task in app[BACKGROUND]:
+                task.cancel()
+            for task in app[BACKGROUND]:
+                try:
+                    await task
+                except BaseException:  # noqa: BLE001 - shutting down
+                    pass
+            await session.close()
+            if rings is None:
+                the_rings.close()
+
+    app.cleanup_ctx.append(resources)
+    app.router.add_route("*", "/{tail:.*}", swift_dispatch)
+    return app

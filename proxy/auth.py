@@ -1,0 +1,174 @@
+"""Authentication and authorization behind one small interface (tempauth-compatible for now).
+
+    identity = auth.authenticate(headers, query)    -> Identity | None (anonymous); 401 on a bad token
+    auth.authorize(identity, account, container, obj, method, acl, referrer)   -> raises 401/403
+
+Users come from config.proxy.users ("account:user:key[:group,...]"). `.admin` makes a user the
+owner of AUTH_<account>; `.reseller_admin` may act on every account. Tokens are self-contained and
+HMAC-signed ("AUTH_tk" + payload + signature), so every proxy worker accepts every other worker's
+tokens without shared state; the signing key is derived from the cluster's hash path secrets.
+A Keystone-backed class with the same two methods can replace TempAuth later.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import hmac
+import json
+import time
+
+from proxy import acl as acl_mod
+from proxy.errors import SwiftError
+from proxy.limits import RESELLER_PREFIX
+
+TOKEN_PREFIX = "AUTH_tk"
+
+
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    """Who is asking: a tempauth user ('test:tester') with its groups; None means anonymous."""
+
+    user: str                 # "account:user"
+    account: str              # tempauth account ("test"); storage account is RESELLER_PREFIX + it
+    groups: frozenset[str]    # ACL-matchable names: "test:tester", "test", "AUTH_test" if owner...
+    expires: float
+
+    @property
+    def reseller_admin(self) -> bool:
+        return ".reseller_admin" in self.groups
+
+    def owns(self, account: str) -> bool:
+        """Whether this identity is the owner ("swift_owner") of storage account `account`."""
+        if self.reseller_admin and not account[len(RESELLER_PREFIX):].startswith("."):
+            return True
+        return account in self.groups
+
+
+@dataclasses.dataclass(frozen=True)
+class User:
+    account: str
+    name: str
+    key: str
+    groups: tuple[str, ...]
+
+
+def parse_users(entries) -> dict[str, User]:
+    users = {}
+    for entry in entries:
+        account, name, key, *rest = entry.split(":", 3)
+        groups = tuple(g for g in (rest[0].split(",") if rest else []) if g)
+        users[f"{account}:{name}"] = User(account, name, key, groups)
+    return users
+
+
+def signing_key(hash_path_prefix: str, hash_path_suffix: str, secret: str = "") -> bytes:
+    material = f"{secret}\x00{hash_path_prefix}\x00{hash_path_suffix}".encode()
+    return hmac.new(material, b"strato-proxy-auth-token-v1", hashlib.sha256).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class TempAuth:
+    """Config users, signed tokens, and Swift tempauth's authorization rules."""
+
+    def __init__(self, users: dict[str, User], key: bytes, ttl: int):
+        self.users = users
+        self.key = key
+        self.ttl = ttl
+
+    # -- tokens ---------------------------------------------------------------------------------
+    def groups_for(self, user: User) -> frozenset[str]:
+        groups = {f"{user.account}:{user.name}", user.account, *user.groups}
+        if ".admin" in user.groups:
+            groups.add(RESELLER_PREFIX + user.account)
+        return frozenset(groups)
+
+    def login(self, user_name: str | None, key: str | None) -> tuple[str, Identity]:
+        """Check credentials: (token, identity); 401 when unknown or wrong."""
+        user = self.users.get(user_name or "")
+        if user is None or key is None or not hmac.compare_digest(user.key.encode(), key.encode()):
+            raise SwiftError(401, "Unauthorized")
+        expires = float(int(time.time() + self.ttl))
+        identity = Identity(f"{user.account}:{user.name}", user.account,
+                            self.groups_for(user), expires)
+        return self.issue(identity), identity
+
+    def issue(self, identity: Identity) -> str:
+        payload = json.dumps({"u": identity.user, "a": identity.account,
+                              "g": sorted(identity.groups), "e": int(identity.expires)},
+                             separators=(",", ":")).encode()
+        sig = hmac.new(self.key, payload, hashlib.sha256).digest()[:20]
+        return f"{TOKEN_PREFIX}{_b64(payload)}.{_b64(sig)}"
+
+    def verify(self, token: str, now: float | None = None) -> Identity | None:
+        """The identity a token stands for, or None when forged, malformed or expired."""
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        body, _, sig = token[len(TOKEN_PREFIX):].partition(".")
+        try:
+            payload, given = _unb64(body), _unb64(sig)
+        except (ValueError, TypeError):
+            return None
+        wanted = hmac.new(self.key, payload, hashlib.sha256).digest()[:20]
+        if not hmac.compare_digest(wanted, given):
+            return None
+        try:
+            data = json.loads(payload)
+            identity = Identity(data["u"], data["a"], frozenset(data["g"]), float(data["e"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+        if identity.expires <= (time.time() if now is None else now):
+            return None
+        return identity
+
+    # -- the interface ----------------------------------------------------------------------------
+    def authenticate(self, headers) -> Identity | None:
+        """Identity from X-Auth-Token / X-Storage-Token; None if none given; 401 if it is bad."""
+        token = headers.get("X-Auth-Token") or headers.get("X-Storage-Token")
+        if not token:
+            return None
+        identity = self.verify(token)
+        if identity is None:
+            raise SwiftError(401, "Unauthorized", {"Www-Authenticate": 'Swift realm="unknown"'})
+        return identity
+
+    def authorize(self, identity: Identity | None, account: str, container: str | None,
+                  obj: str | None, method: str, acl: str | None = None,
+                  referrer: str | None = None) -> None:
+        """Allow (return) or deny (401 anonymous / 403 authenticated), as tempauth does.
+
+        `acl` is the container's read ACL for GET/HEAD and its write ACL for writes; the caller
+        passes None for account-level requests and container-level writes (owner only).
+        """
+        if not account.startswith(RESELLER_PREFIX):
+            raise self._denied(identity)
+        if identity is not None:
+            if identity.reseller_admin and not account[len(RESELLER_PREFIX):].startswith("."):
+                return
+            if account in identity.groups and (method not in ("PUT", "DELETE") or container):
+                return
+        if method == "OPTIONS":
+            return
+        parsed = acl_mod.parse_acl(acl)
+        if container and acl_mod.referrer_allowed(referrer, parsed.referrers):
+            if obj or parsed.rlistings:
+                return
+            raise self._denied(identity)
+        if identity is None:
+            raise self._denied(None)
+        if container and acl_mod.groups_match(parsed.groups, identity.groups):
+            return
+        raise self._denied(identity)
+
+    @staticmethod
+    def _denied(identity: Identity | None) -> SwiftError:
+        if identity is None:
+            return SwiftError(401, "Unauthorized", {"Www-Authenticate": 'Swift realm="unknown"'})
+        return SwiftError(403, "Forbidden")

@@ -1,0 +1,261 @@
+"""The proxy's HTTP client side: requests to storage nodes, fan-out with handoffs, streamed PUTs.
+
+Paths follow docs/storage-protocol.md: /{role}/{device}/{partition}/{account}[/{container}[/{obj}]]
+with every segment percent-encoded (safe=""). One aiohttp ClientSession per process is owned by
+the application (app.py cleanup_ctx) and passed in. Errors and 5xx feed the ErrorLimiter.
+The quorum decision itself lives in quorum.py; this module only collects answers.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import AsyncIterator, Callable
+from urllib.parse import quote, urlencode
+
+import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from proxy.nodes import ErrorLimiter, NodeIter
+from proxy.quorum import FAILED
+
+log = logging.getLogger("strato.proxy.backend")
+
+PUT_QUEUE_CHUNKS = 4          # chunks buffered per node during a streamed PUT (back-pressure bound)
+CHUNK_SIZE = 64 * 1024
+
+
+@dataclasses.dataclass
+class NodeResponse:
+    """One storage node's answer; `body` is read for small answers, `raw` kept open for streams."""
+
+    node: object
+    status: int
+    headers: CIMultiDictProxy | CIMultiDict
+    body: bytes = b""
+    raw: aiohttp.ClientResponse | None = None
+
+    def release(self) -> None:
+        if self.raw is not None:
+            self.raw.release()
+            self.raw = None
+
+
+def failed(node) -> NodeResponse:
+    return NodeResponse(node, FAILED, CIMultiDict())
+
+
+def node_url(node, role: str, part: int, account: str, container: str | None = None,
+             obj: str | None = None, query: dict | None = None) -> URL:
+    path = f"/{role}/{quote(node.device, safe='')}/{part}/{quote(account, safe='')}"
+    if container is not None:
+        path += "/" + quote(container, safe="")
+        if obj is not None:
+            path += "/" + quote(obj, safe="")
+    url = f"http://{node.ip}:{node.port}{path}"
+    if query:
+        url += "?" + urlencode(query, quote_via=quote)
+    return URL(url, encoded=True)
+
+
+class Backend:
+    def __init__(self, session: aiohttp.ClientSession, limiter: ErrorLimiter,
+                 conn_timeout: float, node_timeout: float):
+        self.session = session
+        self.limiter = limiter
+        self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=conn_timeout,
+                                             sock_read=node_timeout)
+
+    def _judge(self, node, status: int) -> None:
+        if status == 507:
+            self.limiter.limit_now(node)
+        elif status >= 500:
+            self.limiter.error(node)
+        else:
+            self.limiter.success(node)
+
+    async def call(self, node, method: str, url: URL, headers: dict, body: bytes | None = None,
+                   stream: bool = False) -> NodeResponse:
+        """One request; FAILED (503) on a connection error or timeout. stream=True keeps it open."""
+        try:
+            resp = await self.session.request(method, url, headers=headers, data=body,
+                                              timeout=self.timeout, allow_redirects=False)
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            log.warning("%s %s: %s", method, url, exc or type(exc).__name__)
+            self.limiter.error(node)
+            return failed(node)
+        self._judge(node, resp.status)
+        if stream and method != "HEAD":
+            return NodeResponse(node, resp.status, resp.headers, raw=resp)
+        try:
+            data = await resp.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            log.warning("%s %s: reading: %s", method, url, exc or type(exc).__name__)
+            self.limiter.error(node)
+            return failed(node)
+        finally:
+            resp.release()
+        return NodeResponse(node, resp.status, resp.headers, data)
+
+    async def replicated(self, method: str, ring, role: str, account: str,
+                         container: str | None = None, obj: str | None = None,
+                         headers_for: Callable[[int], dict] = lambda i: {},
+                         query: dict | None = None, body: bytes | None = None) -> list[NodeResponse]:
+        """Send to every replica at once; a failed or 5xx replica is retried on the next handoff.
+
+        Returns one answer per replica (in replica order), for quorum.best_status().
+        """
+        part, primaries = ring.get_nodes(account, container, obj)
+        nodes = NodeIter(ring, part, primaries, self.limiter)
+        first = nodes.take(len(primaries))
+
+        async def one(index: int, node) -> NodeResponse:
+            headers = headers_for(index)
+            while True:
+                url = node_url(node, role, part, account, container, obj, query)
+                resp = await self.call(node, method, url, headers, body)
+                if resp.status < 500:
+                    return resp
+                node = next(nodes, None)
+                if node is None:
+                    return resp
+
+        return list(await asyncio.gather(*(one(i, n) for i, n in enumerate(first))))
+
+    async def read(self, method: str, ring, role: str, account: str, container: str | None = None,
+                   obj: str | None = None, headers: dict | None = None, query: dict | None = None,
+                   stream: bool = False, accept: Callable[[NodeResponse], bool] | None = None
+                   ) -> NodeResponse:
+        """Ask one healthy replica at a time until one answers with something other than 404/5xx.
+
+        All 404: the newest 404 (with its tombstone timestamp); nothing but errors: 503.
+        `accept` may veto an answer (e.g. an older copy than a tombstone seen).
+        """
+        part, primaries = ring.get_nodes(account, container, obj)
+        nodes = NodeIter(ring, part, primaries, self.limiter)
+        not_found: NodeResponse | None = None
+        last_error: NodeResponse | None = None
+        for node in nodes:
+            url = node_url(node, role, part, account, container, obj, query)
+            resp = await self.call(node, method, url, dict(headers or {}), stream=stream)
+            if resp.status == 404:
+                resp.release()
+                not_found = not_found or resp
+                continue
+            if resp.status >= 500:
+                resp.release()
+                last_error = resp
+                continue
+            if accept is not None and not accept(resp):
+                resp.release()
+                not_found = not_found or NodeResponse(node, 404, CIMultiDict())
+                continue
+            return resp
+        if not_found is not None:
+            return not_found
+        return last_error or NodeResponse(None, 503, CIMultiDict())
+
+    async def put_stream(self, ring, account: str, container: str, obj: str,
+                         headers_for: Callable[[int], dict], body: AsyncIterator[bytes],
+                         content_length: int | None) -> tuple[list[NodeResponse], int]:
+        """Stream one body to every replica at once (never buffering it whole).
+
+        Connect phase: a target that fails before it starts pulling the body is replaced by the
+        next handoff. Then each chunk goes into every live target's bounded queue (back-pressure).
+        Returns (answers, replicas); a client that sends less than Content-Length raises 499.
+        """
+        part, primaries = ring.get_nodes(account, container, obj)
+        replicas = len(primaries)
+        nodes = NodeIter(ring, part, primaries, self.limiter)
+        targets: list[_Target] = []
+
+        def start(index: int, node) -> "_Target":
+            target = _Target(index, node, node_url(node, "object", part, account, container, obj))
+            target.task = asyncio.create_task(self._put_one(target, headers_for(index)))
+            target.task.add_done_callback(target.finished)
+            return target
+
+        pending = [start(i, n) for i, n in enumerate(nodes.take(replicas))]
+        while pending:  # connect phase
+            waits = {asyncio.ensure_future(t.started.wait()): t for t in pending}
+            await asyncio.wait([*waits, *(t.task for t in pending)],
+                               return_when=asyncio.FIRST_COMPLETED)
+            still = []
+            for fut, target in waits.items():
+                if not fut.done():
+                    fut.cancel()
+                if target.started.is_set():
+                    targets.append(target)
+                elif target.task.done():
+                    replacement = next(nodes, None)
+                    if replacement is None:
+                        targets.append(target)  # keep its failed answer for the count
+                    else:
+                        still.append(start(target.index, replacement))
+                else:
+                    still.append(target)
+            pending = still
+
+        sent = 0
+        aborted: BaseException | None = None
+        try:
+            async for chunk in body:
+                sent += len(chunk)
+                for target in targets:
+                    if not target.dead:
+                        await target.queue.put(chunk)
+            if content_length is not None and sent < content_length:
+                from proxy.errors import SwiftError
+                aborted = SwiftError(499, "Client Disconnect")
+        except (aiohttp.ClientPayloadError, ConnectionError, asyncio.CancelledError) as exc:
+            aborted = exc
+        if aborted is not None:
+            for target in targets:
+                if target.task is not None:
+                    target.task.cancel()
+            await asyncio.gather(*(t.task for t in targets), return_exceptions=True)
+            if isinstance(aborted, asyncio.CancelledError):
+                raise aborted
+            from proxy.errors import SwiftError
+            raise aborted if isinstance(aborted, SwiftError) else SwiftError(499, "Client Disconnect")
+        for target in targets:
+            if not target.dead:
+                await target.queue.put(None)
+        answers = []
+        for target in targets:
+            try:
+                answers.append(await target.task)
+            except BaseException:  # noqa: BLE001 - counted as a failed replica
+                answers.append(failed(target.node))
+        return answers, replicas
+
+    async def _put_one(self, target: "_Target", headers: dict) -> NodeResponse:
+        queue = target.queue
+
+        async def feed():
+            target.started.set()
+            while True:
+                chunk = await queue.get()
+                if chunk is None:
+                    return
+                yield chunk
+
+        return await self.call(target.node, "PUT", target.url, headers, feed())
+
+
+class _Target:
+    def __init__(self, index: int, node, url: URL):
+        self.index = index
+        self.node = node
+        self.url = url
+        self.queue: asyncio.Queue = asyncio.Queue(PUT_QUEUE_CHUNKS)
+        self.started = asyncio.Event()
+        self.task: asyncio.Task | None = None
+        self.dead = False
+
+    def finished(self, _task) -> None:
+        # The node answered or failed: stop feeding it and unblock a feeder waiting on its queue.
+        self.dead = True
+        while not self.queue.empty():
+            self.queue.get_nowait()

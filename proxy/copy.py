@@ -1,0 +1,75 @@
+"""Server-side copy (COPY, X-Copy-From): stream the source's body into a new PUT.
+
+Reusable by S3 (CopyObject): works on SwiftCore only. The source is read from one replica and
+streamed to the destination's replicas without buffering it whole.
+"""
+from __future__ import annotations
+
+from multidict import CIMultiDict
+
+from proxy import headers as hdrs
+from proxy.core import Result, SwiftCore
+from proxy.errors import SwiftError
+
+# Headers of the source that a copy carries over unless X-Fresh-Metadata: true.
+CARRIED = ("content-type", "content-encoding", "content-disposition", "content-language",
+           "cache-control", "expires", "x-object-manifest")
+
+
+def parse_source(value: str) -> tuple[str, str]:
+    """'/container/object' or 'container/object' (percent-encoded) -> (container, object)."""
+    from urllib.parse import unquote
+
+    text = unquote(value)
+    if text.startswith("/"):
+        text = text[1:]
+    container, _, obj = text.partition("/")
+    if not container or not obj:
+        raise SwiftError(412, "X-Copy-From header must be of the form <container name>/<object name>")
+    return container, obj
+
+
+async def copy_object(core: SwiftCore, src: tuple[str, str, str], dst: tuple[str, str, str],
+                      request_headers, max_file_size: int, fresh: bool = False,
+                      read_headers: dict | None = None) -> Result:
+    """Copy src (account, container, obj) to dst, overlaying the request's metadata."""
+    source = await core.object_read("GET", *src, headers=read_headers or {})
+    if source.status // 100 != 2:
+        source.close()
+        raise SwiftError(source.status if source.status != 304 else 412)
+    length_text = source.headers.get("Content-Length")
+    length = int(length_text) if length_text and length_text.isdigit() else None
+    if length is not None and length > max_file_size:
+        source.close()
+        raise SwiftError(413, "Your request is too large.")
+    headers: dict[str, str] = {}
+    if not fresh:
+        for name, value in source.headers.items():
+            lname = name.lower()
+            if lname in CARRIED or lname.startswith("x-object-meta-"):
+                headers[name] = value
+    overlay = hdrs.for_object_write(request_headers)
+    overlay.pop("ETag", None)
+    overlay.pop("etag", None)
+    lower = {k.lower() for k in overlay}
+    headers = {k: v for k, v in headers.items() if k.lower() not in lower}
+    headers.update({k: v for k, v in overlay.items() if v != "" or not k.lower().startswith("x-object-meta-")})
+    if source.status == 206:
+        source.close()
+        raise SwiftError(416, "Range copies are not supported")
+    try:
+        result = await core.object_put(*dst, headers, source.iter_body(), length)
+    finally:
+        source.close()
+    out = CIMultiDict(result.headers)
+    out["X-Copied-From"] = f"{_q(src[1])}/{_q(src[2])}"
+    if src[0] != dst[0]:
+        out["X-Copied-From-Account"] = _q(src[0])
+    if "Last-Modified" in source.headers:
+        out["X-Copied-From-Last-Modified"] = source.headers["Last-Modified"]
+    return Result(result.status, out)
+
+
+def _q(text: str) -> str:
+    from urllib.parse import quote
+    return quote(text, safe="/")

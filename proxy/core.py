@@ -1,0 +1,368 @@
+"""Swift semantics, reusable without aiohttp handlers: the proxy's internal API.
+
+`SwiftCore` does account, container and object operations as a given storage account
+("AUTH_test"): node fan-out, quorum, handoffs, container-update targets, account auto-creation,
+info caching, expiring-object bookkeeping. Handlers (proxy/handlers/) and the S3 layer call it
+after their own authentication; it does no authorization itself.
+
+Every method returns a Result (status, client-visible headers, body) or, for object reads, a Result
+whose `stream` yields the body and must be closed (`await result.close()`).
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from typing import AsyncIterator
+
+from multidict import CIMultiDict
+
+from proxy import headers as hdrs
+from proxy import quorum
+from proxy.backend import Backend, NodeResponse
+from proxy.errors import SwiftError
+from strato.timestamps import Timestamp
+
+EXPIRING_ACCOUNT = ".expiring_objects"
+EXPIRING_DIVISOR = 86400
+EMPTY_ETAG = "d41d8cd98f00b204e9800998ecf8427e"
+
+
+@dataclasses.dataclass
+class Result:
+    status: int
+    headers: CIMultiDict
+    body: bytes = b""
+    stream: NodeResponse | None = None
+
+    async def iter_body(self, chunk: int = 65536) -> AsyncIterator[bytes]:
+        if self.stream is None or self.stream.raw is None:
+            if self.body:
+                yield self.body
+            return
+        try:
+            async for data in self.stream.raw.content.iter_chunked(chunk):
+                yield data
+        finally:
+            self.stream.release()
+
+    async def read(self) -> bytes:
+        return b"".join([c async for c in self.iter_body()])
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.release()
+
+
+@dataclasses.dataclass(frozen=True)
+class Info:
+    """What a HEAD of an account or container told us (cached briefly)."""
+
+    status: int
+    headers: CIMultiDict
+
+    @property
+    def exists(self) -> bool:
+        return 200 <= self.status < 300
+
+    def get(self, name: str, default=None):
+        return self.headers.get(name, default)
+
+    def meta(self, kind: str) -> dict[str, str]:
+        prefix = f"x-{kind}-meta-"
+        return {k.lower()[len(prefix):]: v for k, v in self.headers.items()
+                if k.lower().startswith(prefix)}
+
+    def int(self, name: str) -> int:
+        try:
+            return int(self.headers.get(name, 0))
+        except ValueError:
+            return 0
+
+
+class SwiftCore:
+    def __init__(self, backend: Backend, rings, *, autocreate: bool = True,
+                 info_ttl: float = 5.0):
+        self.backend = backend
+        self.rings = rings
+        self.autocreate = autocreate
+        self.info_ttl = info_ttl
+        self._info: dict[tuple, tuple[float, Info]] = {}
+        self._known_containers: set[tuple[str, str]] = set()
+
+    # -- info cache -------------------------------------------------------------------------------
+    def invalidate(self, account: str, container: str | None = None) -> None:
+        self._info.pop((account, container), None)
+        if container is None:
+            for key in [k for k in self._info if k[0] == account]:
+                self._info.pop(key, None)
+
+    async def account_info(self, account: str) -> Info:
+        return await self._cached_info(account, None)
+
+    async def container_info(self, account: str, container: str) -> Info:
+        return await self._cached_info(account, container)
+
+    async def _cached_info(self, account: str, container: str | None) -> Info:
+        key = (account, container)
+        now = time.monotonic()
+        hit = self._info.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        role, ring = ("container", self.rings.container) if container else ("account", self.rings.account)
+        resp = await self.backend.read("HEAD", ring, role, account, container)
+        info = Info(resp.status, CIMultiDict(resp.headers))
+        if resp.status < 500:
+            if len(self._info) > 100_000:
+                self._info.clear()
+            self._info[key] = (now + self.info_ttl, info)
+        return info
+
+    # -- accounts ---------------------------------------------------------------------------------
+    async def account_read(self, method: str, account: str, query: dict | None = None,
+                           headers: dict | None = None) -> Result:
+        resp = await self.backend.read(method, self.rings.account, "account", account,
+                                       headers=headers, query=query)
+        if resp.status == 404 and self.autocreate:
+            return self._fake_account(method, account, (query or {}).get("format", "plain"))
+        return Result(resp.status, hdrs.to_client(resp.headers), resp.body)
+
+    def _fake_account(self, method: str, account: str, fmt: str) -> Result:
+        """An account nobody wrote to yet reads as empty (Swift's account_autocreate)."""
+        headers = CIMultiDict({"X-Account-Container-Count": "0", "X-Account-Object-Count": "0",
+                               "X-Account-Bytes-Used": "0",
+                               "X-Timestamp": Timestamp.now().normal,
+                               "X-Put-Timestamp": Timestamp.now().normal})
+        if fmt == "json":
+            headers["Content-Type"] = "application/json; charset=utf-8"
+            return Result(200, headers, b"[]" if method == "GET" else b"")
+        if fmt == "xml":
+            headers["Content-Type"] = "application/xml; charset=utf-8"
+            from xml.sax.saxutils import quoteattr
+            body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<account name={quoteattr(account)}>'
+                    f'</account>').encode()
+            return Result(200, headers, body if method == "GET" else b"")
+        headers["Content-Type"] = "text/plain; charset=utf-8"
+        return Result(204, headers)
+
+    async def account_write(self, method: str, account: str, headers: dict) -> Result:
+        headers = dict(headers)
+        headers["X-Timestamp"] = Timestamp.now().internal
+        answers = await self.backend.replicated(method, self.rings.account, "account", account,
+                                                headers_for=lambda i: headers)
+        self.invalidate(account)
+        status = quorum.best_status([a.status for a in answers], len(answers))
+        if method == "POST" and status == 404 and self.autocreate:
+            created = await self.account_write("PUT", account, headers)
+            if created.status // 100 == 2:
+                return Result(204, CIMultiDict())
+            return created
+        return Result(status, CIMultiDict())
+
+    async def ensure_account(self, account: str) -> None:
+        """Create the account if a HEAD says it does not exist (autocreate on first write)."""
+        info = await self.account_info(account)
+        if info.status == 404:
+            result = await self.account_write("PUT", account, {})
+            if result.status // 100 != 2:
+                raise SwiftError(503, "Could not create account")
+
+    # -- containers -------------------------------------------------------------------------------
+    def _account_targets(self, account: str, count: int) -> list[dict]:
+        """X-Account-Host/Device/Partition for each of `count` container replicas."""
+        part, nodes = self.rings.account.get_nodes(account)
+        return _spread(part, nodes, count, "Account")
+
+    async def container_read(self, method: str, account: str, container: str,
+                             query: dict | None = None, headers: dict | None = None) -> Result:
+        resp = await self.backend.read(method, self.rings.container, "container", account,
+                                       container, headers=headers, query=query)
+        return Result(resp.status, hdrs.to_client(resp.headers), resp.body)
+
+    async def container_write(self, method: str, account: str, container: str,
+                              headers: dict) -> Result:
+        if method == "PUT" and self.autocreate:
+            await self.ensure_account(account)
+        elif method in ("POST", "PUT"):
+            info = await self.account_info(account)
+            if info.status == 404:
+                raise SwiftError(404, "Not Found")
+        timestamp = Timestamp.now().internal
+        replicas = self.rings.container.replica_count if hasattr(self.rings.container, "replica_count") \
+            else len(self.rings.container.get_nodes(account, container)[1])
+        targets = self._account_targets(account, replicas)
+
+        def headers_for(i):
+            out = dict(headers)
+            out["X-Timestamp"] = timestamp
+            if method in ("PUT", "DELETE"):
+                out.update(targets[i % len(targets)] if targets else {})
+            return out
+
+        answers = await self.backend.replicated(method, self.rings.container, "container", account,
+                                                container, headers_for=headers_for)
+        self.invalidate(account, container)
+        self.invalidate(account)
+        self._known_containers.discard((account, container))
+        status = quorum.best_status([a.status for a in answers], len(answers))
+        return Result(status, CIMultiDict())
+
+    # -- objects ----------------------------------------------------------------------------------
+    def _container_targets(self, account: str, container: str, count: int) -> list[dict]:
+        part, nodes = self.rings.container.get_nodes(account, container)
+        return _spread(part, nodes, count, "Container")
+
+    async def object_read(self, method: str, account: str, container: str, obj: str,
+                          headers: dict | None = None) -> Result:
+        """GET/HEAD one object from one healthy replica (a stream for GET: close it)."""
+        now = time.time()
+
+        def live(resp: NodeResponse) -> bool:
+            return not _expired(resp.headers, now)
+
+        resp = await self.backend.read(method, self.rings.object, "object", account, container,
+                                       obj, headers=headers, stream=(method == "GET"),
+                                       accept=live)
+        out = hdrs.to_client(resp.headers)
+        if "Content-Length" in resp.headers:
+            out["Content-Length"] = resp.headers["Content-Length"]
+        if resp.raw is None and resp.status >= 300:
+            return Result(resp.status, out, resp.body)
+        return Result(resp.status, out, resp.body, stream=resp if resp.raw is not None else None)
+
+    async def object_put(self, account: str, container: str, obj: str, headers: dict,
+                         body: AsyncIterator[bytes], content_length: int | None,
+                         timestamp: Timestamp | None = None) -> Result:
+        """Stream a new object to its replicas; 201 once a quorum fsynced identical bytes."""
+        info = await self.container_info(account, container)
+        if not info.exists:
+            raise SwiftError(404 if info.status == 404 else 503)
+        timestamp = timestamp or Timestamp.now()
+        node_headers = dict(headers)
+        node_headers["X-Timestamp"] = timestamp.internal
+        node_headers.setdefault("Content-Type", hdrs.guess_content_type(obj))
+        if content_length is not None:
+            node_headers["Content-Length"] = str(content_length)
+        replicas = len(self.rings.object.get_nodes(account, container, obj)[1])
+        targets = self._container_targets(account, container, replicas)
+
+        def headers_for(i):
+            out = dict(node_headers)
+            if targets:
+                out.update(targets[i % len(targets)])
+            return out
+
+        answers, replicas = await self.backend.put_stream(
+            self.rings.object, account, container, obj, headers_for, body, content_length)
+        statuses = [a.status for a in answers]
+        etags = [a.headers.get("ETag") for a in answers]
+        status = quorum.write_outcome(statuses, etags, replicas)
+        if status == 500:
+            raise SwiftError(500, "Object servers returned mismatched etags")
+        if status // 100 != 2:
+            if status == 503 and any(s in (408, 499) for s in statuses):
+                status = 499
+            raise SwiftError(status)
+        etag = next((e for s, e in zip(statuses, etags) if 200 <= s < 300 and e), None)
+        out = CIMultiDict({"Last-Modified": _http_date(timestamp.seconds),
+                           "X-Timestamp": timestamp.normal})
+        if etag:
+            out["ETag"] = etag.strip('"')
+        if "X-Delete-At" in node_headers:
+            await self._note_expiring(account, container, obj, node_headers["X-Delete-At"],
+                                      timestamp)
+        self.invalidate(account, container)
+        return Result(201, out)
+
+    async def object_write(self, method: str, account: str, container: str, obj: str,
+                           headers: dict, timestamp: Timestamp | None = None) -> Result:
+        """POST (metadata) or DELETE one object on every replica; the quorum decides."""
+        info = await self.container_info(account, container)
+        if not info.exists:
+            raise SwiftError(404 if info.status == 404 else 503)
+        timestamp = timestamp or Timestamp.now()
+        node_headers = dict(headers)
+        node_headers["X-Timestamp"] = timestamp.internal
+        replicas = len(self.rings.object.get_nodes(account, container, obj)[1])
+        targets = self._container_targets(account, container, replicas)
+
+        def headers_for(i):
+            out = dict(node_headers)
+            if targets:
+                out.update(targets[i % len(targets)])
+            return out
+
+        answers = await self.backend.replicated(method, self.rings.object, "object", account,
+                                                container, obj, headers_for=headers_for)
+        status = quorum.best_status([a.status for a in answers], len(answers))
+        if method == "POST" and 200 <= status < 300 and "X-Delete-At" in node_headers:
+            await self._note_expiring(account, container, obj, node_headers["X-Delete-At"],
+                                      timestamp)
+        self.invalidate(account, container)
+        body = next((a.body for a in answers if a.status == status), b"")
+        return Result(status, CIMultiDict(), body if status >= 400 else b"")
+
+    # -- expiring objects -------------------------------------------------------------------------
+    async def _note_expiring(self, account: str, container: str, obj: str, delete_at: str,
+                             timestamp: Timestamp) -> None:
+        """Index the object under .expiring_objects/<day>/<delete_at>-<account>/<container>/<obj>.
+
+        The expirer (proxy/expirer.py) lists that hidden account and deletes what is due.
+        """
+        try:
+            at = int(delete_at)
+        except ValueError:
+            return
+        bucket = str(at // EXPIRING_DIVISOR * EXPIRING_DIVISOR)
+        name = f"{at:010d}-{account}/{container}/{obj}"
+        await self.ensure_container(EXPIRING_ACCOUNT, bucket)
+        await self.container_row("PUT", EXPIRING_ACCOUNT, bucket, name, timestamp)
+
+    async def ensure_container(self, account: str, container: str) -> None:
+        if (account, container) in self._known_containers:
+            return
+        info = await self.container_info(account, container)
+        if not info.exists:
+            result = await self.container_write("PUT", account, container, {})
+            if result.status // 100 != 2:
+                raise SwiftError(503, "Could not create container")
+        self._known_containers.add((account, container))
+
+    async def container_row(self, method: str, account: str, container: str, obj: str,
+                            timestamp: Timestamp) -> int:
+        """Put or delete one listing row directly on the container replicas (no object data)."""
+        headers = {"X-Timestamp": timestamp.internal, "X-Size": "0",
+                   "X-Content-Type": "text/plain", "X-Etag": EMPTY_ETAG}
+        answers = await self.backend.replicated(method, self.rings.container, "container", account,
+                                                container, obj, headers_for=lambda i: headers)
+        return quorum.best_status([a.status for a in answers], len(answers))
+
+
+def _spread(part: int, nodes: list, count: int, kind: str) -> list[dict]:
+    """Give each of `count` writers a share of the `nodes` to update (all nodes get covered)."""
+    if not nodes or count <= 0:
+        return []
+    shares: list[list] = [[] for _ in range(count)]
+    for i, node in enumerate(nodes):
+        shares[i % count].append(node)
+    for i in range(count):
+        if not shares[i]:
+            shares[i].append(nodes[i % len(nodes)])
+    return [{f"X-{kind}-Host": ",".join(f"{n.ip}:{n.port}" for n in share),
+             f"X-{kind}-Device": ",".join(n.device for n in share),
+             f"X-{kind}-Partition": str(part)} for share in shares]
+
+
+def _expired(headers, now: float) -> bool:
+    value = headers.get("X-Delete-At")
+    if not value:
+        return False
+    try:
+        return int(value) <= now
+    except ValueError:
+        return False
+
+
+def _http_date(seconds: float) -> str:
+    from email.utils import formatdate
+    return formatdate(int(seconds) + (1 if seconds % 1 else 0), usegmt=True)

@@ -1,0 +1,1 @@
+"""aiohttp handlers of the Swift API: thin adapters from requests to proxy.core calls."""

@@ -1,0 +1,57 @@
+"""Shared bits of the Swift handlers: turning core Results into aiohttp responses."""
+from __future__ import annotations
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from proxy.core import Result
+from proxy.errors import SwiftError
+
+OWNER_ONLY_HEADERS = ("x-container-read", "x-container-write", "x-container-sync-key",
+                      "x-container-meta-temp-url-key", "x-container-meta-temp-url-key-2",
+                      "x-account-meta-temp-url-key", "x-account-meta-temp-url-key-2")
+
+
+def respond(result: Result, *, owner: bool = True, head: bool = False) -> web.Response:
+    """A buffered response from a Result (errors keep the node's short body)."""
+    headers = CIMultiDict(result.headers)
+    if not owner:
+        for name in OWNER_ONLY_HEADERS:
+            headers.popall(name, None)
+    headers.popall("Content-Length", None)
+    if result.status >= 400 and not result.body:
+        raise SwiftError(result.status, headers=headers)
+    body = b"" if head else result.body
+    if head and result.status // 100 == 2:
+        length = result.headers.get("Content-Length", str(len(result.body)))
+        resp = web.Response(status=result.status, headers=headers)
+        resp.content_length = int(length) if length.isdigit() else 0
+        return resp
+    if "Content-Type" not in headers:
+        headers["Content-Type"] = "text/html; charset=UTF-8"
+    return web.Response(status=result.status, headers=headers, body=body)
+
+
+async def stream(request: web.Request, result: Result, extra: dict | None = None) -> web.StreamResponse:
+    """Send a streamed object Result to the client with back-pressure."""
+    headers = CIMultiDict(result.headers)
+    if extra:
+        headers.update(extra)
+    length = headers.popall("Content-Length", [None])[0]
+    resp = web.StreamResponse(status=result.status, headers=headers)
+    if length is not None and length.isdigit():
+        resp.content_length = int(length)
+    try:
+        await resp.prepare(request)
+        async for chunk in result.iter_body():
+            await resp.write(chunk)
+        await resp.write_eof()
+    finally:
+        result.close()
+    return resp
+
+
+def created(result: Result) -> web.Response:
+    headers = CIMultiDict(result.headers)
+    headers["Content-Type"] = "text/html; charset=UTF-8"
+    return web.Response(status=result.status, headers=headers, body=b"")

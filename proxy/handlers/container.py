@@ -1,0 +1,68 @@
+"""Container requests: listings with every parameter, create, metadata, ACLs, delete."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from proxy import acl as acl_mod
+from proxy import headers as hdrs
+from proxy import limits
+from proxy.context import Ctx
+from proxy.errors import SwiftError
+from proxy.handlers.common import respond
+
+QUOTA_HEADERS = ("x-container-meta-quota-bytes", "x-container-meta-quota-count")
+
+
+async def handle(ctx: Ctx) -> web.StreamResponse:
+    method = ctx.method
+    core = ctx.core
+    if method in ("GET", "HEAD"):
+        acl = None
+        if not ctx.owner:
+            acl = (await core.container_info(ctx.account, ctx.container)).get("X-Container-Read")
+        ctx.authorize(acl)
+        params = limits.listing_params(ctx.query, limits.CONTAINER_LISTING_LIMIT)
+        params["format"] = limits.listing_format(ctx.query, ctx.headers.get("Accept"))
+        result = await core.container_read(method, ctx.account, ctx.container, params)
+        return respond(result, owner=ctx.owner, head=(method == "HEAD"))
+    if method in ("PUT", "POST"):
+        ctx.authorize()
+        limits.check_metadata(ctx.headers, "container")
+        headers = hdrs.for_container_write(ctx.headers)
+        for name in ("X-Container-Read", "X-Container-Write"):
+            if name in headers and headers[name]:
+                headers[name] = acl_mod.clean_acl(name, headers[name])
+        check_quota_values(headers)
+        check_versioning(ctx, headers)
+        result = await core.container_write(method, ctx.account, ctx.container, headers)
+        return respond(result)
+    if method == "DELETE":
+        ctx.authorize()
+        result = await core.container_write("DELETE", ctx.account, ctx.container, {})
+        if result.status == 409:
+            raise SwiftError(409, "There was a conflict when trying to complete your request.")
+        return respond(result)
+    raise SwiftError(405, "Method Not Allowed")
+
+
+def check_quota_values(headers) -> None:
+    for name, value in headers.items():
+        if name.lower() in QUOTA_HEADERS and value:
+            try:
+                if int(value) < 0:
+                    raise ValueError
+            except ValueError:
+                raise SwiftError(400, "Invalid quota value.") from None
+
+
+def check_versioning(ctx: Ctx, headers) -> None:
+    """X-Versions-Location and X-History-Location are exclusive and name a container."""
+    versions = headers.get("X-Versions-Location")
+    history = headers.get("X-History-Location")
+    if versions and history:
+        raise SwiftError(400, "Only one of X-Versions-Location or X-History-Location may be specified")
+    for value in (versions, history):
+        if value:
+            if "/" in value.strip("/"):
+                raise SwiftError(412, "Container name cannot contain slashes")
+            limits.check_names(ctx.account, value, None)

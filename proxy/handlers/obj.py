@@ -1,0 +1,171 @@
+"""Object requests: GET/HEAD (ranges, conditionals), PUT (streamed, copy), COPY, POST, DELETE."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from proxy import copy as copy_mod
+from proxy import headers as hdrs
+from proxy import limits
+from proxy.context import Ctx
+from proxy.errors import SwiftError
+from proxy.handlers.common import created, respond, stream
+
+
+async def _authorize(ctx: Ctx, write: bool) -> None:
+    acl = None
+    if not ctx.owner:
+        info = await ctx.core.container_info(ctx.account, ctx.container)
+        acl = info.get("X-Container-Write" if write else "X-Container-Read")
+    ctx.authorize(acl)
+
+
+async def handle(ctx: Ctx) -> web.StreamResponse:
+    method = ctx.method
+    if method in ("GET", "HEAD"):
+        await _authorize(ctx, write=False)
+        return await get(ctx)
+    if method == "PUT":
+        await _authorize(ctx, write=True)
+        return await put(ctx)
+    if method == "COPY":
+        return await copy_verb(ctx)
+    if method == "POST":
+        await _authorize(ctx, write=True)
+        return await post(ctx)
+    if method == "DELETE":
+        await _authorize(ctx, write=True)
+        result = await ctx.core.object_write("DELETE", ctx.account, ctx.container, ctx.obj, {})
+        return respond(result)
+    raise SwiftError(405, "Method Not Allowed")
+
+
+async def get(ctx: Ctx) -> web.StreamResponse:
+    result = await ctx.core.object_read(ctx.method, ctx.account, ctx.container, ctx.obj,
+                                        headers=hdrs.for_read(ctx.headers))
+    if ctx.method == "HEAD" or result.stream is None:
+        return respond(result, head=(ctx.method == "HEAD"))
+    return await stream(ctx.request, result)
+
+
+async def put(ctx: Ctx) -> web.StreamResponse:
+    headers = ctx.headers
+    limits.check_metadata(headers, "object")
+    inm = headers.get("If-None-Match")
+    if inm is not None and inm.strip() != "*":
+        raise SwiftError(400, "If-None-Match only supports *")
+    node_headers = hdrs.for_object_write(headers)
+    delete_at = limits.delete_at_header(headers)
+    node_headers.pop("X-Delete-At", None)
+    node_headers.pop("x-delete-at", None)
+    if delete_at:
+        node_headers["X-Delete-At"] = delete_at
+    manifest = headers.get("X-Object-Manifest")
+    if manifest is not None and ("/" not in manifest.lstrip("/") or manifest.startswith("/")):
+        raise SwiftError(400, "X-Object-Manifest must be in the format container/prefix")
+    if "X-Copy-From" in headers:
+        container, obj = copy_mod.parse_source(headers["X-Copy-From"])
+        src_account = _source_account(ctx, headers.get("X-Copy-From-Account"))
+        return await _copy(ctx, (src_account, container, obj),
+                           (ctx.account, ctx.container, ctx.obj))
+    length = limits.check_content_length(headers, ctx.max_file_size)
+    if inm is not None:
+        await _refuse_existing(ctx)
+    await check_quotas(ctx, length or 0)
+    if headers.get("X-Detect-Content-Type", "").lower() in ("true", "1", "yes"):
+        node_headers.pop("Content-Type", None)
+        node_headers.pop("content-type", None)
+    body = ctx.request.content.iter_chunked(65536)
+    result = await ctx.core.object_put(ctx.account, ctx.container, ctx.obj, node_headers, body,
+                                       length)
+    return created(result)
+
+
+async def _refuse_existing(ctx: Ctx) -> None:
+    """If-None-Match: * on PUT: 412 when the object already exists."""
+    head = await ctx.core.object_read("HEAD", ctx.account, ctx.container, ctx.obj)
+    head.close()
+    if head.status // 100 == 2:
+        raise SwiftError(412, "Precondition Failed")
+
+
+def _source_account(ctx: Ctx, value: str | None) -> str:
+    if not value:
+        return ctx.account
+    from urllib.parse import unquote
+    return unquote(value)
+
+
+async def _copy(ctx: Ctx, src: tuple[str, str, str], dst: tuple[str, str, str]) -> web.StreamResponse:
+    # Reading the source needs read access to it, as a GET would.
+    if ctx.identity is None or not ctx.identity.owns(src[0]):
+        info = await ctx.core.container_info(src[0], src[1])
+        ctx.auth.authorize(ctx.identity, src[0], src[1], src[2], "GET",
+                           info.get("X-Container-Read"), ctx.headers.get("Referer"))
+    limits.check_names(*dst)
+    fresh = ctx.headers.get("X-Fresh-Metadata", "").lower() in ("true", "1", "yes", "on")
+    read_headers = {k: v for k, v in ctx.headers.items()
+                    if k.lower() in ("if-match", "if-none-match", "if-modified-since",
+                                     "if-unmodified-since")}
+    await check_quotas(ctx, 0, account=dst[0], container=dst[1])
+    result = await copy_mod.copy_object(ctx.core, src, dst, ctx.headers, ctx.max_file_size,
+                                        fresh=fresh, read_headers=read_headers)
+    return created(result)
+
+
+async def copy_verb(ctx: Ctx) -> web.StreamResponse:
+    """COPY /v1/a/c/o with Destination: c2/o2 (and optional Destination-Account)."""
+    dest = ctx.headers.get("Destination")
+    if not dest:
+        raise SwiftError(412, "Destination header required")
+    container, obj = copy_mod.parse_source(dest)
+    account = ctx.account
+    if ctx.headers.get("Destination-Account"):
+        from urllib.parse import unquote
+        account = unquote(ctx.headers["Destination-Account"])
+    # Writing the destination needs write access there.
+    if ctx.identity is None or not ctx.identity.owns(account):
+        info = await ctx.core.container_info(account, container)
+        ctx.auth.authorize(ctx.identity, account, container, obj, "PUT",
+                           info.get("X-Container-Write"), ctx.headers.get("Referer"))
+    limits.check_metadata(ctx.headers, "object")
+    return await _copy(ctx, (ctx.account, ctx.container, ctx.obj), (account, container, obj))
+
+
+async def post(ctx: Ctx) -> web.StreamResponse:
+    headers = ctx.headers
+    limits.check_metadata(headers, "object")
+    node_headers = hdrs.for_object_write(headers)
+    for name in list(node_headers):
+        if name.lower() in ("etag", "x-delete-at"):
+            node_headers.pop(name)
+    delete_at = limits.delete_at_header(headers)
+    if delete_at:
+        node_headers["X-Delete-At"] = delete_at
+    result = await ctx.core.object_write("POST", ctx.account, ctx.container, ctx.obj, node_headers)
+    if result.status == 202:
+        return web.Response(status=202, content_type="text/html", charset="UTF-8",
+                            body=b"<html><h1>Accepted</h1><p>The request is accepted for "
+                                 b"processing.</p></html>")
+    return respond(result)
+
+
+async def check_quotas(ctx: Ctx, length: int, account: str | None = None,
+                       container: str | None = None) -> None:
+    """Container quotas (X-Container-Meta-Quota-Bytes/-Count) and the account's byte quota."""
+    account = account or ctx.account
+    container = container or ctx.container
+    info = await ctx.core.container_info(account, container)
+    if not info.exists:
+        raise SwiftError(404 if info.status == 404 else 503)
+    meta = info.meta("container")
+    if "quota-bytes" in meta and meta["quota-bytes"].isdigit():
+        if info.int("X-Container-Bytes-Used") + length > int(meta["quota-bytes"]):
+            raise SwiftError(413, "Upload exceeds quota.")
+    if "quota-count" in meta and meta["quota-count"].isdigit():
+        if info.int("X-Container-Object-Count") + 1 > int(meta["quota-count"]):
+            raise SwiftError(413, "Upload exceeds quota.")
+    ainfo = await ctx.core.account_info(account)
+    quota = ainfo.meta("account").get("quota-bytes")
+    if quota and quota.isdigit():
+        if ainfo.int("X-Account-Bytes-Used") + length > int(quota):
+            raise SwiftError(413, "Upload exceeds quota.")
