@@ -69,6 +69,7 @@ RUNTIME = [
     "cryptography>=42",
     "argon2-cffi>=23.1",
     "psutil>=5.9",
+    "defusedxml>=0.7",
 ]
 
 TEST = [

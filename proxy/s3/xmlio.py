@@ -1,0 +1,72 @@
+"""S3 XML in and out: bounded, entity-safe parsing of request bodies and a small document builder.
+
+Request bodies go through defusedxml (no entity expansion, no external entities) after a size cap;
+anything that is not well-formed, or whose root element is not the one expected, is MalformedXML.
+Responses are built with ElementTree in the S3 namespace.
+"""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from proxy.s3.errors import S3Error
+
+NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+MAX_BODY = 1024 * 1024  # DeleteObjects with 1000 keys of 1 KiB fits
+
+
+def parse(body: bytes, root: str, *, max_bytes: int = MAX_BODY, error: str = "MalformedXML"):
+    """Parse an S3 request body whose root element must be `root` (namespace optional)."""
+    if len(body) > max_bytes:
+        raise S3Error("MaxMessageLengthExceeded" if max_bytes >= MAX_BODY else error)
+    if not body.strip():
+        raise S3Error(error)
+    try:
+        element = SafeET.fromstring(body)
+    except (ET.ParseError, DefusedXmlException, ValueError):
+        raise S3Error(error) from None
+    if local(element.tag) != root:
+        raise S3Error(error)
+    return element
+
+
+def local(tag: str) -> str:
+    """The element name without its namespace."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def children(element, name: str) -> list:
+    return [child for child in element if local(child.tag) == name]
+
+
+def child(element, name: str):
+    found = children(element, name)
+    return found[0] if found else None
+
+
+def text(element, name: str, default: str | None = None) -> str | None:
+    found = child(element, name)
+    if found is None:
+        return default
+    return found.text or ""
+
+
+def document(root: str, *, namespace: bool = True) -> ET.Element:
+    element = ET.Element(root)
+    if namespace:
+        element.set("xmlns", NAMESPACE)
+    return element
+
+
+def add(parent: ET.Element, name: str, value=None) -> ET.Element:
+    element = ET.SubElement(parent, name)
+    if value is not None:
+        element.text = value if isinstance(value, str) else str(value)
+    return element
+
+
+def render(element: ET.Element) -> bytes:
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(element, encoding="utf-8")
