@@ -8,6 +8,13 @@ SECTION = Section("blockserver", "Block storage: volume API (Cinder v3 subset) a
     "volume_dir": Field("str", "", "Where the file backend keeps volumes (default <data_dir>/volumes)."),
     "lvm_volume_group": Field("str", "strato", "LVM volume group of the lvm backend."),
     "lvm_thin_pool": Field("str", "strato-pool", "LVM thin pool of the lvm backend."),
+    "auth_strategy": Field("str", "noauth", "How API callers are identified: noauth accepts any "
+                           "X-Auth-Token (a 'user:project' token names the caller; see "
+                           "blockserver/api/auth.py).", choices=("noauth",)),
+    "host_name": Field("str", "strato", "Host name reported as os-vol-host-attr:host "
+                       "(<host_name>@<backend>#<backend>) and by os-services."),
+    "backend_threads": Field("int", 4, "Threads for backend work (creating, copying, deleting "
+                             "volumes); bounds concurrent copies.", min=1, max=64),
     "quota_volumes": Field("int", 100, "Default per-project volume count quota (-1: none).", min=-1),
     "quota_gigabytes": Field("int", 1000, "Default per-project gigabytes quota (-1: none).", min=-1),
     "quota_snapshots": Field("int", 100, "Default per-project snapshot count quota (-1: none).",

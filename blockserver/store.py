@@ -1,0 +1,80 @@
+"""LMDB persistence of volumes, snapshots, attachments and quotas (`<data_dir>/blockserver/db`).
+
+Blocking: the manager calls it from its own single-thread executor, which also serialises writers.
+A check-then-write (quota, "no snapshots left") runs inside one write transaction via `write()`,
+so it is atomic even against another process sharing the environment.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterator, TypeVar
+
+import lmdb
+
+from blockserver import records
+from blockserver.records import Attachment, Quota, Snapshot, Volume
+
+TABLES = {Volume: b"volumes", Snapshot: b"snapshots", Attachment: b"attachments", Quota: b"quotas"}
+MAP_SIZE = 1 << 30  # address space only; the file grows with the data
+T = TypeVar("T")
+
+
+def _key(record) -> bytes:
+    return (record.project_id if isinstance(record, Quota) else record.id).encode()
+
+
+class Txn:
+    """Typed access to the tables inside one LMDB transaction."""
+
+    def __init__(self, txn: lmdb.Transaction, dbs: dict):
+        self._txn = txn
+        self._dbs = dbs
+
+    def get(self, kind: type[T], key: str) -> T | None:
+        data = self._txn.get(key.encode(), db=self._dbs[kind])
+        return None if data is None else records.decode(kind, data)
+
+    def put(self, record) -> None:
+        self._txn.put(_key(record), records.encode(record), db=self._dbs[type(record)])
+
+    def delete(self, kind: type, key: str) -> None:
+        self._txn.delete(key.encode(), db=self._dbs[kind])
+
+    def scan(self, kind: type[T], where: Callable[[T], bool] | None = None) -> Iterator[T]:
+        with self._txn.cursor(db=self._dbs[kind]) as cursor:
+            for _key_bytes, data in cursor:
+                record = records.decode(kind, data)
+                if where is None or where(record):
+                    yield record
+
+
+class Store:
+    def __init__(self, path: str):
+        os.makedirs(path, exist_ok=True)
+        self._env = lmdb.open(path, map_size=MAP_SIZE, max_dbs=len(TABLES), subdir=True)
+        self._dbs = {kind: self._env.open_db(name) for kind, name in TABLES.items()}
+
+    def close(self) -> None:
+        self._env.close()
+
+    def read(self, fn: Callable[[Txn], T]) -> T:
+        with self._env.begin(write=False) as txn:
+            return fn(Txn(txn, self._dbs))
+
+    def write(self, fn: Callable[[Txn], T]) -> T:
+        """Run fn in one write transaction: committed if it returns, rolled back if it raises."""
+        with self._env.begin(write=True) as txn:
+            return fn(Txn(txn, self._dbs))
+
+    # Convenience wrappers for single-record work.
+    def get(self, kind: type[T], key: str) -> T | None:
+        return self.read(lambda t: t.get(kind, key))
+
+    def put(self, record) -> None:
+        self.write(lambda t: t.put(record))
+
+    def delete(self, kind: type, key: str) -> None:
+        self.write(lambda t: t.delete(kind, key))
+
+    def all(self, kind: type[T], where: Callable[[T], bool] | None = None) -> list[T]:
+        return self.read(lambda t: list(t.scan(kind, where)))
