@@ -1,0 +1,166 @@
+"""The byte store behind one exported volume: a (sparse) file driven through a bounded executor.
+
+The SCSI logical unit and the iSCSI target call these coroutines; every blocking system call runs
+on the executor the owner hands in, never on the event loop. A write with fua=True is on stable
+storage (fdatasync) before the coroutine returns. UNMAP punches holes that keep the file size, so
+unmapped blocks read back as zeroes (the LU reports LBPRZ=1 on that promise).
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import errno
+import os
+from typing import Callable
+
+try:  # the native chunk-I/O helpers, when that module has landed; os.* otherwise
+    from native import chunkio as _chunkio  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - depends on another area's progress
+    _chunkio = None
+
+# fallocate(2) mode bits (linux/falloc.h); os.posix_fallocate cannot punch holes.
+FALLOC_FL_KEEP_SIZE = 0x01
+FALLOC_FL_PUNCH_HOLE = 0x02
+FALLOC_FL_ZERO_RANGE = 0x10
+
+# Zero-filling falls back to plain writes of this many bytes at a time.
+_ZERO_CHUNK = 1 << 20
+
+
+def _fallocate(fd: int, mode: int, offset: int, length: int) -> None:
+    import ctypes
+    import ctypes.util
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.fallocate.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
+    if libc.fallocate(fd, mode, offset, length) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def _punch_hole(fd: int, offset: int, length: int) -> None:
+    helper = getattr(_chunkio, "punch_hole", None) if _chunkio else None
+    if helper is not None:
+        helper(fd, offset, length)
+    else:
+        _fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length)
+
+
+def _fdatasync(fd: int) -> None:
+    helper = getattr(_chunkio, "fdatasync", None) if _chunkio else None
+    (helper or os.fdatasync)(fd)
+
+
+def _pwrite_all(fd: int, data, offset: int) -> None:
+    view = memoryview(data).cast("B")
+    while view:
+        done = os.pwrite(fd, view, offset)
+        view = view[done:]
+        offset += done
+
+
+def _pread_all(fd: int, offset: int, length: int) -> bytes:
+    parts = []
+    while length > 0:
+        chunk = os.pread(fd, length, offset)
+        if not chunk:  # past end of file: a volume reads as zeroes there
+            parts.append(bytes(length))
+            break
+        parts.append(chunk)
+        offset += len(chunk)
+        length -= len(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+class FileBacking:
+    """One volume file. size is cached and re-read by refresh() (after an extend)."""
+
+    def __init__(self, path: str, executor: concurrent.futures.Executor, *, read_only: bool = False):
+        self.path = path
+        self._executor = executor
+        self._fd = os.open(path, os.O_RDONLY if read_only else os.O_RDWR)
+        self.size = os.fstat(self._fd).st_size
+
+    async def _run(self, fn: Callable, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    async def refresh(self) -> int:
+        self.size = (await self._run(os.fstat, self._fd)).st_size
+        return self.size
+
+    async def read(self, offset: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        return await self._run(_pread_all, self._fd, offset, length)
+
+    def _write_sync(self, offset: int, data, fua: bool) -> None:
+        _pwrite_all(self._fd, data, offset)
+        if fua:
+            _fdatasync(self._fd)
+
+    async def write(self, offset: int, data, fua: bool = False) -> None:
+        if len(data) == 0 and not fua:
+            return
+        await self._run(self._write_sync, offset, data, fua)
+
+    async def flush(self) -> None:
+        await self._run(_fdatasync, self._fd)
+
+    async def unmap(self, offset: int, length: int) -> None:
+        if length > 0:
+            await self._run(_punch_hole, self._fd, offset, length)
+
+    def _zero_sync(self, offset: int, length: int) -> None:
+        # Punching is the cheapest way to zero a range of a sparse file; a file system without
+        # hole support gets real zero writes instead.
+        try:
+            _punch_hole(self._fd, offset, length)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+                raise
+        zeros = bytes(min(length, _ZERO_CHUNK))
+        end = offset + length
+        while offset < end:
+            n = min(len(zeros), end - offset)
+            _pwrite_all(self._fd, zeros[:n], offset)
+            offset += n
+
+    async def write_zeroes(self, offset: int, length: int) -> None:
+        if length > 0:
+            await self._run(self._zero_sync, offset, length)
+
+    def _extents_sync(self, offset: int, length: int) -> list[tuple[int, int, bool]]:
+        end = min(offset + length, self.size)
+        out: list[tuple[int, int, bool]] = []
+        pos = offset
+        while pos < end:
+            try:
+                data = os.lseek(self._fd, pos, os.SEEK_DATA)
+            except OSError as exc:
+                if exc.errno != errno.ENXIO:
+                    raise
+                data = end  # no data after pos: the rest is a hole
+            data = min(data, end)
+            if data > pos:
+                out.append((pos, data - pos, False))
+                pos = data
+                continue
+            try:
+                hole = os.lseek(self._fd, pos, os.SEEK_HOLE)
+            except OSError as exc:
+                if exc.errno != errno.ENXIO:
+                    raise
+                hole = end
+            hole = min(max(hole, pos + 1), end)
+            out.append((pos, hole - pos, True))
+            pos = hole
+        return out
+
+    async def mapped_extents(self, offset: int, length: int) -> list[tuple[int, int, bool]]:
+        """[(offset, length, mapped)] covering [offset, offset+length) clipped to the size."""
+        return await self._run(self._extents_sync, offset, length)

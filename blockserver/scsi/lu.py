@@ -1,0 +1,443 @@
+"""LogicalUnit: one exported volume as an SBC-3 direct-access block device.
+
+execute() is the one boundary of the SCSI error model: decoders and executors raise ScsiError
+(or ReservationConflict) and only here do they become a status with sense data, fixed format
+unless the initiator set D_SENSE. Unit attentions are queued per I_T nexus; a nexus seen for
+the first time starts with POWER ON, RESET OR BUS DEVICE RESET OCCURRED (libiscsi and Linux
+clear it with TEST UNIT READY right after login).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+
+from . import cdb as C
+from . import opcodes, provisioning
+from . import reservations as R
+from .blockio import BlockIo, IoLimits
+from .inquiry import LimitsInfo, LuIdentity, standard_inquiry, vpd_page
+from .modepages import ModePages
+from .sense import (NO_SENSE, UA_CAPACITY_CHANGED, UA_LUN_RESET, UA_MODE_PARAMS_CHANGED,
+                    UA_POWER_ON, UNIT_ATTENTION, ScsiError, build_sense, invalid_field_in_cdb,
+                    invalid_opcode, io_error, write_error, lba_out_of_range, not_ready_stopped,
+                    write_protected)
+from .types import (CHECK_CONDITION, GOOD, RESERVATION_CONFLICT, ItNexus, ScsiCommand,
+                    ScsiResult)
+
+log = logging.getLogger("strato.scsi")
+
+# Limits advertised in the Block Limits VPD page (in bytes, turned into blocks per LU).
+MAX_TRANSFER_BYTES = 16 << 20
+OPTIMAL_TRANSFER_BYTES = 1 << 20
+MAX_WRITE_SAME_BYTES = 1 << 30
+MAX_COMPARE_WRITE_BLOCKS = 255
+MAX_UNMAP_DESCRIPTORS = 2048
+UNLIMITED = 0xFFFFFFFF
+FS_BLOCK = 4096  # hole punching is exact at this granularity; smaller ranges are zeroed
+
+# Commands that neither report nor clear a unit attention (SPC-4 5.14).
+_UA_EXEMPT = frozenset({C.INQUIRY, C.REPORT_LUNS, C.REQUEST_SENSE})
+# Commands a stopped LU still serves.
+_STOPPED_OK = frozenset({C.INQUIRY, C.REPORT_LUNS, C.REQUEST_SENSE, C.START_STOP_UNIT,
+                         C.MODE_SENSE_6, C.MODE_SENSE_10, C.MODE_SELECT_6, C.MODE_SELECT_10,
+                         C.PERSISTENT_RESERVE_IN, C.PERSISTENT_RESERVE_OUT, C.RESERVE_6,
+                         C.RELEASE_6, C.MAINTENANCE_IN, C.PREVENT_ALLOW})
+_READ_CLASS = C.READ_OPCODES | C.VERIFY_OPCODES | frozenset({
+    C.PRE_FETCH_10, C.PRE_FETCH_16, C.MODE_SENSE_6, C.MODE_SENSE_10, C.SERVICE_ACTION_IN_16})
+_ALWAYS_CLASS = frozenset({C.INQUIRY, C.REPORT_LUNS, C.REQUEST_SENSE, C.TEST_UNIT_READY,
+                           C.PERSISTENT_RESERVE_IN, C.PERSISTENT_RESERVE_OUT, C.MAINTENANCE_IN,
+                           C.READ_CAPACITY_10})
+
+
+def _access_class(cdb: bytes) -> str:
+    op = cdb[0]
+    if op in (C.RESERVE_6, C.RELEASE_6):
+        return R.LEGACY
+    if op in _ALWAYS_CLASS:
+        return R.ALWAYS
+    if op == C.SERVICE_ACTION_IN_16 and len(cdb) > 1 and cdb[1] & 0x1F == C.SAI_READ_CAPACITY_16:
+        return R.ALWAYS
+    if op in _READ_CLASS:
+        return R.READ
+    return R.WRITE
+
+
+def _trim(data: bytes, alloc_len: int) -> bytes:
+    return data[:alloc_len] if len(data) > alloc_len else data
+
+
+class LogicalUnit:
+    def __init__(self, backing, *, serial: str, device_id: bytes, vendor: str = "STRATO",
+                 product: str = "VOLUME", block_size: int = 512, thin: bool = True,
+                 read_only: bool = False, lun: int = 0, revision: str = "0001"):
+        if block_size not in (512, 1024, 2048, 4096):
+            raise ValueError(f"unsupported block size {block_size}")
+        self.backing = backing
+        self.block_size = block_size
+        self.thin = thin
+        self.read_only = read_only
+        self.lun = lun
+        self.identity = LuIdentity(vendor, product, revision, serial, device_id, thin)
+        bs = block_size
+        self.limits = LimitsInfo(
+            max_transfer_blocks=MAX_TRANSFER_BYTES // bs,
+            optimal_transfer_blocks=OPTIMAL_TRANSFER_BYTES // bs,
+            max_compare_write_blocks=MAX_COMPARE_WRITE_BLOCKS,
+            max_unmap_blocks=UNLIMITED,
+            max_unmap_descriptors=MAX_UNMAP_DESCRIPTORS,
+            unmap_granularity=max(1, FS_BLOCK // bs),
+            max_write_same_blocks=MAX_WRITE_SAME_BYTES // bs)
+        self.io = BlockIo(backing, bs, IoLimits(self.limits.max_transfer_blocks,
+                                                MAX_COMPARE_WRITE_BLOCKS,
+                                                self.limits.max_write_same_blocks), thin)
+        self.mode = ModePages()
+        self.pr = R.Reservations()
+        self._ua: dict[ItNexus, deque[tuple[int, int]]] = {}
+        self._tasks: dict[tuple[ItNexus, int], asyncio.Task] = {}
+        self._prevent: set[ItNexus] = set()
+        self.stopped = False
+
+    # -- unit attentions and task management (called by the transport) ---------------------------
+
+    def _queue(self, nexus: ItNexus) -> deque:
+        q = self._ua.get(nexus)
+        if q is None:
+            q = self._ua[nexus] = deque([UA_POWER_ON])
+        return q
+
+    def _post(self, nexus: ItNexus, ua: tuple[int, int]) -> None:
+        q = self._queue(nexus)
+        if ua not in q:
+            q.append(ua)
+
+    def _post_all(self, ua: tuple[int, int], *, except_nexus: ItNexus | None = None) -> None:
+        for nexus in list(self._ua):
+            if nexus != except_nexus:
+                self._post(nexus, ua)
+
+    def capacity_changed(self) -> None:
+        """After an extend (the caller has awaited backing.refresh()): tell every nexus."""
+        self._post_all(UA_CAPACITY_CHANGED)
+
+    def abort_task(self, task_tag: int, nexus: ItNexus) -> bool:
+        task = self._tasks.get((nexus, task_tag))
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    def abort_task_set(self, nexus: ItNexus) -> int:
+        n = 0
+        for (owner, tag) in list(self._tasks):
+            if owner == nexus and self.abort_task(tag, nexus):
+                n += 1
+        return n
+
+    def reset(self) -> None:
+        """LOGICAL UNIT RESET: abort every task, drop RESERVE(6) and PREVENT, restore mode
+        pages, and tell every nexus (29h/03h). Persistent reservations survive."""
+        for (nexus, tag) in list(self._tasks):
+            self.abort_task(tag, nexus)
+        self.pr.lun_reset()
+        self._prevent.clear()
+        self.mode.reset()
+        self.stopped = False
+        for nexus in list(self._ua):
+            self._ua[nexus] = deque([UA_LUN_RESET])
+
+    def nexus_lost(self, nexus: ItNexus) -> None:
+        self.abort_task_set(nexus)
+        self.pr.nexus_lost(nexus)
+        self._prevent.discard(nexus)
+        self._ua.pop(nexus, None)
+
+    # -- the boundary ---------------------------------------------------------------------------
+
+    async def execute(self, cmd: ScsiCommand) -> ScsiResult:
+        key = (cmd.nexus, cmd.task_tag)
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks[key] = task
+        try:
+            return await self._execute(cmd)
+        except R.ReservationConflict:
+            return ScsiResult(RESERVATION_CONFLICT)
+        except ScsiError as err:
+            return self._check_condition(err)
+        except OSError as exc:
+            log.warning("scsi: I/O error on %s: %s", getattr(self.backing, "path", "?"), exc)
+            write = bool(cmd.cdb) and cmd.cdb[0] in C.MEDIUM_WRITERS
+            return self._check_condition(write_error() if write else io_error())
+        finally:
+            if task is not None and self._tasks.get(key) is task:
+                del self._tasks[key]
+
+    def _check_condition(self, err: ScsiError) -> ScsiResult:
+        return ScsiResult(CHECK_CONDITION, b"", build_sense(err, self.mode.d_sense))
+
+    async def _execute(self, cmd: ScsiCommand) -> ScsiResult:
+        cdb = bytes(cmd.cdb)
+        if not cdb:
+            raise invalid_opcode()
+        op = cdb[0]
+        if len(cdb) < C.cdb_length(op):
+            raise invalid_field_in_cdb(0)
+        queue = self._queue(cmd.nexus)
+        if op == C.REQUEST_SENSE:
+            return self._request_sense(cdb, queue)
+        if queue and op not in _UA_EXEMPT:
+            asc, ascq = queue.popleft()
+            raise ScsiError(UNIT_ATTENTION, asc, ascq)
+        self.pr.check_access(cmd.nexus, _access_class(cdb))
+        if self.stopped and op not in _STOPPED_OK:
+            raise not_ready_stopped()
+        handler = _HANDLERS.get(op)
+        if handler is None:
+            raise invalid_opcode()
+        data = await handler(self, cmd, cdb)
+        if isinstance(data, ScsiResult):
+            return data
+        return ScsiResult(GOOD, data or b"")
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    @property
+    def num_blocks(self) -> int:
+        return self.backing.size // self.block_size
+
+    @property
+    def write_protected(self) -> bool:
+        return self.read_only or self.mode.swp
+
+    def _check_writable(self) -> None:
+        if self.write_protected:
+            raise write_protected()
+
+    @property
+    def _durable(self) -> bool:
+        return not self.mode.wce  # with the write cache off every write is write-through
+
+    def _request_sense(self, cdb: bytes, queue: deque) -> ScsiResult:
+        desc = bool(cdb[1] & 0x01)
+        if queue:
+            asc, ascq = queue.popleft()
+            err = ScsiError(UNIT_ATTENTION, asc, ascq)
+        elif self.stopped:
+            err = not_ready_stopped()
+        else:
+            err = ScsiError(NO_SENSE, 0x00, 0x00)
+        return ScsiResult(GOOD, _trim(build_sense(err, desc), cdb[4]))
+
+
+# -- command handlers: (lu, cmd, cdb) -> data-in bytes or a ScsiResult ------------------------------
+
+async def _test_unit_ready(lu: LogicalUnit, cmd, cdb):
+    return b""
+
+
+async def _inquiry(lu: LogicalUnit, cmd, cdb):
+    req = C.decode_inquiry(cdb)
+    if req.evpd:
+        data = vpd_page(req.page, lu.identity, lu.limits)
+    else:
+        data = standard_inquiry(lu.identity)
+    return _trim(data, req.alloc_len)
+
+
+async def _report_luns(lu: LogicalUnit, cmd, cdb):
+    req = C.decode_report_luns(cdb)
+    # SELECT REPORT 00h/02h list this LU; the well-known, administrative and subsidiary
+    # selections (01h, 10h-12h) are empty: this target has no such logical units.
+    luns = _lun_entry(lu.lun) if req.page in (0x00, 0x02) else b""
+    return _trim(len(luns).to_bytes(4, "big") + bytes(4) + luns, req.alloc_len)
+
+
+def _lun_entry(lun: int) -> bytes:
+    if lun < 256:
+        return bytes([0, lun]) + bytes(6)
+    return bytes([0x40 | (lun >> 8), lun & 0xFF]) + bytes(6)  # flat space addressing
+
+
+async def _read_capacity_10(lu: LogicalUnit, cmd, cdb):
+    lba = int.from_bytes(cdb[2:6], "big")
+    if not cdb[8] & 0x01 and lba:  # PMI 0 requires LOGICAL BLOCK ADDRESS 0
+        raise invalid_field_in_cdb(2)
+    last = lu.num_blocks - 1
+    return min(last, 0xFFFFFFFF).to_bytes(4, "big") + lu.block_size.to_bytes(4, "big")
+
+
+async def _service_action_in(lu: LogicalUnit, cmd, cdb):
+    sa = cdb[1] & 0x1F
+    alloc = int.from_bytes(cdb[10:14], "big")
+    if sa == C.SAI_READ_CAPACITY_16:
+        out = bytearray(32)
+        out[0:8] = (lu.num_blocks - 1).to_bytes(8, "big")
+        out[8:12] = lu.block_size.to_bytes(4, "big")
+        if lu.thin:
+            out[14] = 0x80 | 0x40  # LBPME, LBPRZ
+        return _trim(bytes(out), alloc)
+    if sa == C.SAI_GET_LBA_STATUS:
+        if not lu.thin:
+            raise invalid_field_in_cdb(1, 4)
+        lba = int.from_bytes(cdb[2:10], "big")
+        if lba >= lu.num_blocks:
+            raise lba_out_of_range()
+        if alloc < 8:
+            return _trim(bytes(8), alloc)  # nothing but (part of) the header fits
+        room = max(1, (alloc - 8) // 16)
+        bs = lu.block_size
+        extents = await lu.backing.mapped_extents(lba * bs, (lu.num_blocks - lba) * bs)
+        descs = provisioning.block_status(extents, lba, lu.num_blocks, bs)
+        return _trim(provisioning.lba_status_data(descs, room), alloc)
+    raise invalid_field_in_cdb(1, 4)
+
+
+def _block_handler(kind: str):
+    async def handler(lu: LogicalUnit, cmd: ScsiCommand, cdb: bytes):
+        req = C.decode_block(cdb)
+        if kind == "read":
+            return await lu.io.read(req)
+        if kind == "verify":
+            return await lu.io.verify(req, cmd.data_out) or b""
+        if kind == "prefetch":
+            await lu.io.prefetch(req)
+            return b""
+        if kind == "sync":
+            await lu.io.synchronize(req)
+            return b""
+        lu._check_writable()
+        if kind == "write":
+            await lu.io.write(req, cmd.data_out, lu._durable)
+        elif kind == "write_verify":
+            await lu.io.write_verify(req, cmd.data_out)
+        elif kind == "write_same":
+            await lu.io.write_same(req, cmd.data_out, lu._durable)
+        elif kind == "compare_and_write":
+            await lu.io.compare_and_write(req, cmd.data_out, lu._durable)
+        elif kind == "orwrite":
+            await lu.io.orwrite(req, cmd.data_out, lu._durable)
+        return b""
+    return handler
+
+
+async def _unmap(lu: LogicalUnit, cmd, cdb):
+    if not lu.thin:
+        raise invalid_opcode()
+    req = provisioning.decode_unmap_cdb(cdb)
+    if req.anchor:
+        raise invalid_field_in_cdb(1, 0)
+    lu._check_writable()
+    ranges = provisioning.decode_unmap_params(
+        cmd.data_out, req.param_len, num_blocks=lu.num_blocks,
+        max_descriptors=lu.limits.max_unmap_descriptors, max_blocks=lu.limits.max_unmap_blocks)
+    await lu.io.unmap(ranges)
+    return b""
+
+
+async def _mode_sense(lu: LogicalUnit, cmd, cdb):
+    req = C.decode_mode_sense(cdb)
+    data = lu.mode.sense(req, num_blocks=lu.num_blocks, block_size=lu.block_size,
+                         write_protect=lu.write_protected)
+    return _trim(data, req.alloc_len)
+
+
+async def _mode_select(lu: LogicalUnit, cmd, cdb):
+    req = C.decode_mode_select(cdb)
+    if lu.mode.select(req, bytes(cmd.data_out), block_size=lu.block_size):
+        lu._post_all(UA_MODE_PARAMS_CHANGED, except_nexus=cmd.nexus)
+    return b""
+
+
+async def _start_stop_unit(lu: LogicalUnit, cmd, cdb):
+    power_condition = cdb[4] >> 4
+    loej, start = bool(cdb[4] & 0x02), bool(cdb[4] & 0x01)
+    if loej:  # the medium is not removable (RMB=0): there is nothing to load or eject
+        raise invalid_field_in_cdb(4, 1)
+    if power_condition:  # only START_VALID (0) is offered
+        raise invalid_field_in_cdb(4, 7)
+    if not start and not cdb[4] & 0x04:  # NO_FLUSH clear: stopping writes the cache back
+        await lu.backing.flush()
+    lu.stopped = not start
+    return b""
+
+
+async def _prevent_allow(lu: LogicalUnit, cmd, cdb):
+    prevent = cdb[4] & 0x03
+    if prevent not in (0, 1):  # 10b/11b are obsolete (media changer)
+        raise invalid_field_in_cdb(4, 1)
+    if prevent:
+        lu._prevent.add(cmd.nexus)
+    else:
+        lu._prevent.discard(cmd.nexus)
+    return b""
+
+
+async def _reserve_6(lu: LogicalUnit, cmd, cdb):
+    if cdb[1] & 0x01:  # LONGID / third-party (obsolete): not offered
+        raise invalid_field_in_cdb(1, 0)
+    lu.pr.legacy_reserve(cmd.nexus)
+    return b""
+
+
+async def _release_6(lu: LogicalUnit, cmd, cdb):
+    lu.pr.legacy_release(cmd.nexus)
+    return b""
+
+
+async def _prin(lu: LogicalUnit, cmd, cdb):
+    sa = cdb[1] & 0x1F
+    alloc = int.from_bytes(cdb[7:9], "big")
+    if sa > R.READ_FULL_STATUS:
+        raise invalid_field_in_cdb(1, 4)
+    return _trim(lu.pr.prin(sa), alloc)
+
+
+async def _prout(lu: LogicalUnit, cmd, cdb):
+    sa, _scope, pr_type, params = R.decode_prout(cdb, bytes(cmd.data_out))
+    for nexus, ua in lu.pr.prout(cmd.nexus, sa, pr_type, params):
+        lu._post(nexus, ua)
+    return b""
+
+
+async def _maintenance_in(lu: LogicalUnit, cmd, cdb):
+    sa = cdb[1] & 0x1F
+    alloc = int.from_bytes(cdb[6:10], "big")
+    if sa == C.MI_REPORT_SUPPORTED_OPCODES:
+        return _trim(opcodes.report_supported_opcodes(cdb), alloc)
+    if sa == C.MI_REPORT_SUPPORTED_TMFS:
+        return _trim(opcodes.report_supported_tmfs(cdb), alloc)
+    raise invalid_field_in_cdb(1, 4)
+
+
+_HANDLERS = {
+    C.TEST_UNIT_READY: _test_unit_ready,
+    C.INQUIRY: _inquiry,
+    C.REPORT_LUNS: _report_luns,
+    C.READ_CAPACITY_10: _read_capacity_10,
+    C.SERVICE_ACTION_IN_16: _service_action_in,
+    C.MODE_SENSE_6: _mode_sense,
+    C.MODE_SENSE_10: _mode_sense,
+    C.MODE_SELECT_6: _mode_select,
+    C.MODE_SELECT_10: _mode_select,
+    C.START_STOP_UNIT: _start_stop_unit,
+    C.PREVENT_ALLOW: _prevent_allow,
+    C.RESERVE_6: _reserve_6,
+    C.RELEASE_6: _release_6,
+    C.PERSISTENT_RESERVE_IN: _prin,
+    C.PERSISTENT_RESERVE_OUT: _prout,
+    C.MAINTENANCE_IN: _maintenance_in,
+    C.UNMAP: _unmap,
+    **{op: _block_handler("read") for op in C.READ_OPCODES},
+    **{op: _block_handler("write") for op in C.WRITE_OPCODES},
+    **{op: _block_handler("verify") for op in C.VERIFY_OPCODES},
+    **{op: _block_handler("write_verify") for op in C.WRITE_VERIFY_OPCODES},
+    C.PRE_FETCH_10: _block_handler("prefetch"),
+    C.PRE_FETCH_16: _block_handler("prefetch"),
+    C.SYNCHRONIZE_CACHE_10: _block_handler("sync"),
+    C.SYNCHRONIZE_CACHE_16: _block_handler("sync"),
+    C.WRITE_SAME_10: _block_handler("write_same"),
+    C.WRITE_SAME_16: _block_handler("write_same"),
+    C.COMPARE_AND_WRITE: _block_handler("compare_and_write"),
+    C.ORWRITE_16: _block_handler("orwrite"),
+}
