@@ -17,4 +17,14 @@ SECTION = Section("storage", "Storage nodes: one process per node, several devic
                                       min=1),
     "updater_interval": Field("float", 5.0, "Seconds between retries of failed container updates.",
                               min=0.1),
+    "update_timeout": Field("float", 1.0, "Seconds an object write waits on its container updates "
+                            "before keeping them in async_pending for the updater.", min=0.01),
+    "client_timeout": Field("float", 60.0, "Seconds a request body may stall before the write is "
+                            "abandoned (408).", min=0.1),
+    "max_object_size": Field("int", 5 * 1024 ** 3, "Largest object body a PUT accepts (413 above).",
+                             min=1),
+    "reclaim_age": Field("float", 7 * 86400.0, "Seconds a tombstone is kept before the replicator "
+                         "reclaims it.", min=1.0),
+    "lmdb_map_size_mb": Field("int", 16384, "Upper bound of each device's LMDB environment "
+                              "(address space, not disk: the file grows as used).", min=16),
 })

@@ -1,0 +1,158 @@
+"""The container role: container records, object rows and listings in the device's LMDB.
+
+Every LMDB transaction runs on the device's executor. Changes of a container's put/delete
+timestamps are reported to its account at once; object-row changes are coalesced (updates.py).
+"""
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from strato.timestamps import Timestamp
+
+from . import db as dbmod
+from . import listings
+from .app import Node, Target, require_timestamp
+from .errors import HTTPError
+from .updates import split_targets
+
+META_HEADERS = ("X-Container-Read", "X-Container-Write", "X-Container-Sync-Key",
+                "X-Container-Sync-To", "X-Versions-Location", "X-History-Location")
+META_PREFIXES = ("X-Container-Meta-", "X-Container-Sysmeta-")
+
+
+def _title(name: str) -> str:
+    return "-".join(part.capitalize() for part in name.split("-"))
+
+
+def request_meta(request: web.Request, keys=META_HEADERS, prefixes=META_PREFIXES) -> dict:
+    out = {}
+    for name, value in request.headers.items():
+        title = _title(name)
+        if title in keys or title.startswith(prefixes):
+            out[title] = value
+    return out
+
+
+def _normal(ts: str) -> str:
+    return Timestamp(ts).normal
+
+
+def info_headers(record: dict) -> dict:
+    headers = {
+        "X-Container-Object-Count": str(record["count"]),
+        "X-Container-Bytes-Used": str(record["bytes"]),
+        "X-Timestamp": _normal(record["created_at"]),
+        "X-PUT-Timestamp": _normal(record["put_ts"]),
+        "X-Backend-Timestamp": record["created_at"],
+        "X-Backend-Put-Timestamp": record["put_ts"],
+        "X-Backend-Delete-Timestamp": record["delete_ts"],
+        "X-Backend-Status-Changed-At": record["status_changed_at"],
+        "X-Backend-Storage-Policy-Index": "0",
+    }
+    headers.update(dbmod.live_meta(record["meta"]))
+    return headers
+
+
+async def _db(node: Node, target: Target, writing: bool = False) -> dbmod.DeviceDB:
+    await node.check_device(target.device, writing=writing)
+    return await node.db(target.device)
+
+
+async def _report(node: Node, target: Target, record: dict) -> None:
+    """Tell the account now (bounded wait); leave it to the coalescing loop if that fails."""
+    try:
+        async with asyncio.timeout(node.storage.update_timeout):
+            ok = await node.reporter.report_now(target.device, target.account, target.container,
+                                                record)
+    except TimeoutError:
+        ok = False
+    if not ok:
+        node.reporter.mark(target.device, target.account, target.container)
+
+
+async def put(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
+    timestamp = require_timestamp(request)
+    db = await _db(node, target, writing=True)
+    if target.obj is not None:
+        return await _put_row(node, request, target, db, timestamp)
+    account_targets = split_targets(request.headers, "X-Account-Host", "X-Account-Device",
+                                    "X-Account-Partition")
+    created, record = await node.io(target.device, db.container_put, target.account,
+                                    target.container, timestamp.internal, request_meta(request),
+                                    target.partition, account_targets)
+    await _report(node, target, record)
+    return web.Response(status=201 if created else 202,
+                        headers={"X-Backend-Timestamp": timestamp.internal})
+
+
+async def _put_row(node, request, target, db, timestamp) -> web.StreamResponse:
+    headers = request.headers
+    try:
+        size = int(headers["X-Size"])
+        content_type = headers["X-Content-Type"]
+        etag = headers["X-Etag"]
+    except (KeyError, ValueError):
+        raise HTTPError(400, "X-Size, X-Content-Type and X-Etag are required") from None
+    if size < 0:
+        raise HTTPError(400, "Invalid X-Size")
+    row = [target.obj, timestamp.internal, size, content_type, etag, 0]
+    record = await node.io(target.device, db.merge_object_rows, target.account, target.container,
+                           [row])
+    if record is None:
+        raise HTTPError(404)
+    node.reporter.mark(target.device, target.account, target.container)
+    return web.Response(status=201)
+
+
+async def delete(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
+    timestamp = require_timestamp(request)
+    db = await _db(node, target, writing=False)
+    if target.obj is not None:
+        row = [target.obj, timestamp.internal, 0, "", "", 1]
+        record = await node.io(target.device, db.merge_object_rows, target.account,
+                               target.container, [row])
+        if record is None:
+            raise HTTPError(404)
+        node.reporter.mark(target.device, target.account, target.container)
+        return web.Response(status=204)
+    existed, record = await node.io(target.device, db.container_delete, target.account,
+                                    target.container, timestamp.internal)
+    await _report(node, target, record)
+    return web.Response(status=204 if existed else 404)
+
+
+async def post(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
+    if target.obj is not None:
+        raise HTTPError(400, "Invalid path")
+    timestamp = require_timestamp(request)
+    db = await _db(node, target, writing=True)
+    await node.io(target.device, db.container_post, target.account, target.container,
+                  timestamp.internal, request_meta(request))
+    return web.Response(status=204)
+
+
+async def get(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
+    if target.obj is not None:
+        raise HTTPError(400, "Invalid path")
+    params = listings.parse_params(request.query)
+    media = listings.negotiate(request.query.get("format"), request.headers.get("Accept"))
+    db = await _db(node, target)
+    record = await node.io(target.device, db.container_info, target.account, target.container)
+    if record is None:
+        raise HTTPError(404)
+    headers = info_headers(record)
+    if dbmod.is_deleted(record):
+        raise HTTPError(404, headers={k: v for k, v in headers.items() if k.startswith("X-Backend")})
+    if request.method == "HEAD":
+        headers["Content-Type"] = f"{media}; charset=utf-8"
+        return web.Response(status=204, headers=headers)
+    rows = await node.io(target.device, db.list_objects, target.account, target.container,
+                         **params.as_kwargs())
+    status, body, content_type = listings.render(media, "container", target.container, rows)
+    headers["Content-Type"] = content_type
+    return web.Response(status=status, body=body if status == 200 else None, headers=headers)
+
+
+HANDLERS = {"PUT": put, "GET": get, "HEAD": get, "DELETE": delete, "POST": post}

@@ -1,0 +1,480 @@
+"""Container and account listings in one LMDB environment per device (<device>/db/).
+
+Named sub-databases, keys in UTF-8 so byte order is Swift's name order:
+    containers  a\\0c        -> container record (timestamps, metadata, object count and bytes)
+    objects     a\\0c\\0o     -> object row [timestamp, size, content_type, etag, deleted]
+    accounts    a           -> account record (timestamps, metadata, totals)
+    acct_rows   a\\0c        -> container row [put_ts, delete_ts, count, bytes, stats_ts, deleted]
+Every merge is newest-wins and runs in one write transaction with the counters it changes.
+All methods block (LMDB transactions): call them on the device's executor, never the event loop.
+"""
+from __future__ import annotations
+
+import json
+import threading
+
+import lmdb
+
+from strato.timestamps import Timestamp
+
+SEP = b"\x00"
+MAX_KEY = 511  # LMDB's default maximum key size
+_END = b"\xff"  # never appears in UTF-8, so prefix + _END is above every key with that prefix
+ZERO = "0000000000.00000"
+
+
+class DBError(Exception):
+    """A request that the database cannot satisfy; carries the HTTP status for the role."""
+
+    def __init__(self, status: int, body: str | None = None, headers: dict | None = None):
+        super().__init__(body or str(status))
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+def _dumps(value) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _ts(text: str) -> Timestamp:
+    return Timestamp(text)
+
+
+def key_of(*parts: str) -> bytes:
+    key = SEP.join(p.encode() for p in parts)
+    if len(key) > MAX_KEY:
+        raise DBError(400, "name too long")
+    return key
+
+
+def merge_meta(current: dict, updates: dict, timestamp: str) -> dict:
+    """Per-key newest-wins; an empty value is kept (with its timestamp) as a deletion."""
+    merged = dict(current)
+    for key, value in updates.items():
+        old = merged.get(key)
+        if old is None or _ts(old[1]) <= _ts(timestamp):
+            merged[key] = [value, timestamp]
+    return merged
+
+
+def live_meta(meta: dict) -> dict:
+    return {k: v[0] for k, v in meta.items() if v[0] != ""}
+
+
+def is_deleted(record: dict) -> bool:
+    return _ts(record["delete_ts"]) > _ts(record["put_ts"])
+
+
+class DeviceDB:
+    """The LMDB environment of one device, with the container and account roles' operations."""
+
+    def __init__(self, path: str, map_size: int = 1 << 34):
+        self.env = lmdb.open(path, map_size=map_size, max_dbs=8, subdir=True, sync=True,
+                             metasync=True, max_readers=256)
+        self.containers = self.env.open_db(b"containers")
+        self.objects = self.env.open_db(b"objects")
+        self.accounts = self.env.open_db(b"accounts")
+        self.acct_rows = self.env.open_db(b"acct_rows")
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self.env.close()
+
+    # -- container role -------------------------------------------------------------------
+
+    def container_info(self, account: str, container: str) -> dict | None:
+        with self.env.begin(db=self.containers) as txn:
+            raw = txn.get(key_of(account, container))
+        return json.loads(raw) if raw else None
+
+    def container_put(self, account: str, container: str, timestamp: str, meta: dict,
+                      part: int, account_targets: list) -> tuple[bool, dict]:
+        """(created, record). Creates, recreates a deleted one, or updates the put timestamp."""
+        key = key_of(account, container)
+        with self.env.begin(write=True, db=self.containers) as txn:
+            raw = txn.get(key)
+            if raw is None:
+                record = {"put_ts": timestamp, "delete_ts": ZERO, "created_at": timestamp,
+                          "status_changed_at": timestamp, "meta": {}, "count": 0, "bytes": 0,
+                          "stats_ts": timestamp, "part": part, "account_targets": account_targets}
+                created = True
+            else:
+                record = json.loads(raw)
+                was_deleted = is_deleted(record)
+                if _ts(timestamp) > _ts(record["put_ts"]):
+                    record["put_ts"] = timestamp
+                if is_deleted(record):
+                    raise DBError(409, "container was deleted later",
+                                  {"X-Backend-Delete-Timestamp": record["delete_ts"]})
+                created = was_deleted
+                if created:
+                    record["created_at"] = record["status_changed_at"] = timestamp
+                record["part"] = part
+                if account_targets:
+                    record["account_targets"] = account_targets
+            record["meta"] = merge_meta(record["meta"], meta, timestamp)
+            record["stats_ts"] = max(record["stats_ts"], timestamp, key=_ts)
+            txn.put(key, _dumps(record))
+        return created, record
+
+    def container_post(self, account: str, container: str, timestamp: str, meta: dict) -> dict:
+        key = key_of(account, container)
+        with self.env.begin(write=True, db=self.containers) as txn:
+            raw = txn.get(key)
+            record = json.loads(raw) if raw else None
+            if record is None or is_deleted(record):
+                raise DBError(404)
+            record["meta"] = merge_meta(record["meta"], meta, timestamp)
+            txn.put(key, _dumps(record))
+        return record
+
+    def container_delete(self, account: str, container: str, timestamp: str) -> tuple[bool, dict]:
+        """(existed, record): marks the container deleted if it holds no objects (else 409)."""
+        key = key_of(account, container)
+        with self.env.begin(write=True, db=self.containers) as txn:
+            raw = txn.get(key)
+            if raw is None:
+                raise DBError(404)
+            record = json.loads(raw)
+            if record["count"] > 0:
+                raise DBError(409, "There was a conflict when trying to complete your request.")
+            existed = not is_deleted(record)
+            if _ts(timestamp) > _ts(record["delete_ts"]):
+                record["delete_ts"] = timestamp
+            if not is_deleted(record):
+                raise DBError(409, "container was recreated later",
+                              {"X-Backend-Put-Timestamp": record["put_ts"]})
+            if existed:
+                record["status_changed_at"] = timestamp
+                # like Swift's delete_db: a recreated container starts without the old metadata
+                record["meta"] = {k: ["", timestamp] for k in record["meta"]}
+            record["stats_ts"] = max(record["stats_ts"], timestamp, key=_ts)
+            txn.put(key, _dumps(record))
+        return existed, record
+
+    def merge_object_rows(self, account: str, container: str, rows: list) -> dict | None:
+        """Merge object rows [name, timestamp, size, content_type, etag, deleted] newest-wins and
+        adjust the container's count and bytes in the same transaction. None if no container."""
+        ckey = key_of(account, container)
+        base = ckey + SEP
+        with self.env.begin(write=True) as txn:
+            raw = txn.get(ckey, db=self.containers)
+            if raw is None:
+                return None
+            record = json.loads(raw)
+            changed = False
+            for name, timestamp, size, content_type, etag, deleted in rows:
+                okey = base + name.encode()
+                if len(okey) > MAX_KEY:
+                    raise DBError(400, "object name too long")
+                old = txn.get(okey, db=self.objects)
+                if old is not None:
+                    old = json.loads(old)
+                    if _ts(old[0]) >= _ts(timestamp):
+                        continue
+                    if not old[4]:
+                        record["count"] -= 1
+                        record["bytes"] -= old[1]
+                if not deleted:
+                    record["count"] += 1
+                    record["bytes"] += size
+                txn.put(okey, _dumps([timestamp, size, content_type, etag, 1 if deleted else 0]),
+                        db=self.objects)
+                record["stats_ts"] = max(record["stats_ts"], timestamp, key=_ts)
+                changed = True
+            if changed:
+                txn.put(ckey, _dumps(record), db=self.containers)
+        return record
+
+    def list_objects(self, account: str, container: str, **params) -> list[dict]:
+        base = key_of(account, container) + SEP
+        with self.env.begin(db=self.objects) as txn:
+            found = scan(txn.cursor(), base, **params)
+        out = []
+        for name, value in found:
+            if value is None:
+                out.append({"subdir": name})
+                continue
+            timestamp, size, content_type, etag, _deleted = json.loads(value)
+            out.append({"name": name, "hash": etag, "bytes": size, "content_type": content_type,
+                        "last_modified": isoformat(timestamp)})
+        return out
+
+    def object_rows_since(self, account: str, container: str, after: str = "",
+                          limit: int = 1000) -> list[list]:
+        """Raw rows (deleted ones too) after the name `after`, for replication."""
+        base = key_of(account, container) + SEP
+        rows = []
+        with self.env.begin(db=self.objects) as txn:
+            cursor = txn.cursor()
+            if not cursor.set_range(base + after.encode() + (SEP if after else b"")):
+                return rows
+            for key, value in cursor:
+                if not key.startswith(base) or len(rows) >= limit:
+                    break
+                rows.append([key[len(base):].decode()] + json.loads(value))
+        return rows
+
+    def all_containers(self) -> list[tuple[str, str, dict]]:
+        """(account, container, record) of every container on the device (replicator, updater)."""
+        out = []
+        with self.env.begin(db=self.containers) as txn:
+            for key, value in txn.cursor():
+                account, _, container = key.partition(SEP)
+                out.append((account.decode(), container.decode(), json.loads(value)))
+        return out
+
+    def merge_container_record(self, account: str, container: str, remote: dict) -> None:
+        """Replication: merge a peer's container record (timestamps and metadata newest-wins)."""
+        key = key_of(account, container)
+        with self.env.begin(write=True, db=self.containers) as txn:
+            raw = txn.get(key)
+            if raw is None:
+                record = dict(remote, count=0, bytes=0)
+            else:
+                record = json.loads(raw)
+                for field in ("put_ts", "delete_ts", "status_changed_at", "stats_ts"):
+                    record[field] = max(record[field], remote[field], key=_ts)
+                record["created_at"] = min(record["created_at"], remote["created_at"], key=_ts)
+                for k, (value, ts) in remote["meta"].items():
+                    record["meta"] = merge_meta(record["meta"], {k: value}, ts)
+                if remote.get("account_targets") and not record.get("account_targets"):
+                    record["account_targets"] = remote["account_targets"]
+            txn.put(key, _dumps(record))
+
+    # -- account role ---------------------------------------------------------------------
+
+    def account_info(self, account: str) -> dict | None:
+        with self.env.begin(db=self.accounts) as txn:
+            raw = txn.get(key_of(account))
+        return json.loads(raw) if raw else None
+
+    def account_put(self, account: str, timestamp: str, meta: dict) -> tuple[bool, dict]:
+        key = key_of(account)
+        with self.env.begin(write=True, db=self.accounts) as txn:
+            raw = txn.get(key)
+            if raw is None:
+                record = _new_account(timestamp)
+                created = True
+            else:
+                record = json.loads(raw)
+                created = is_deleted(record)
+                if _ts(timestamp) > _ts(record["put_ts"]):
+                    record["put_ts"] = timestamp
+                if is_deleted(record):
+                    raise DBError(409, "account was deleted later")
+                if created:
+                    record["created_at"] = record["status_changed_at"] = timestamp
+            record["meta"] = merge_meta(record["meta"], meta, timestamp)
+            txn.put(key, _dumps(record))
+        return created, record
+
+    def account_post(self, account: str, timestamp: str, meta: dict) -> dict:
+        key = key_of(account)
+        with self.env.begin(write=True, db=self.accounts) as txn:
+            raw = txn.get(key)
+            record = json.loads(raw) if raw else None
+            if record is None or is_deleted(record):
+                raise DBError(404)
+            record["meta"] = merge_meta(record["meta"], meta, timestamp)
+            txn.put(key, _dumps(record))
+        return record
+
+    def account_delete(self, account: str, timestamp: str) -> tuple[bool, dict]:
+        key = key_of(account)
+        with self.env.begin(write=True, db=self.accounts) as txn:
+            raw = txn.get(key)
+            if raw is None:
+                raise DBError(404)
+            record = json.loads(raw)
+            existed = not is_deleted(record)
+            if _ts(timestamp) > _ts(record["delete_ts"]):
+                record["delete_ts"] = timestamp
+            if existed and is_deleted(record):
+                record["status_changed_at"] = timestamp
+            txn.put(key, _dumps(record))
+        return existed, record
+
+    def merge_container_rows(self, account: str, rows: list, create: bool = True) -> dict | None:
+        """Merge container rows [name, put_ts, delete_ts, count, bytes, stats_ts] into the account
+        listing and its totals. Creates the account record when absent (the proxy's autocreate
+        may race with the first container update)."""
+        akey = key_of(account)
+        base = akey + SEP
+        with self.env.begin(write=True) as txn:
+            raw = txn.get(akey, db=self.accounts)
+            if raw is None:
+                if not create:
+                    return None
+                record = _new_account(min((r[1] for r in rows), key=_ts) if rows else ZERO)
+            else:
+                record = json.loads(raw)
+            for name, put_ts, delete_ts, count, nbytes, stats_ts in rows:
+                ckey = base + name.encode()
+                if len(ckey) > MAX_KEY:
+                    raise DBError(400, "container name too long")
+                old = txn.get(ckey, db=self.acct_rows)
+                if old is not None:
+                    old = json.loads(old)
+                    if not old[5]:
+                        record["containers"] -= 1
+                        record["count"] -= old[2]
+                        record["bytes"] -= old[3]
+                    new_put = max(old[0], put_ts, key=_ts)
+                    new_delete = max(old[1], delete_ts, key=_ts)
+                    if _ts(stats_ts) < _ts(old[4]):  # older statistics: keep ours
+                        count, nbytes, stats_ts = old[2], old[3], old[4]
+                    put_ts, delete_ts = new_put, new_delete
+                deleted = 1 if _ts(delete_ts) > _ts(put_ts) else 0
+                if deleted:
+                    count = nbytes = 0
+                else:
+                    record["containers"] += 1
+                    record["count"] += count
+                    record["bytes"] += nbytes
+                txn.put(ckey, _dumps([put_ts, delete_ts, count, nbytes, stats_ts, deleted]),
+                        db=self.acct_rows)
+            txn.put(akey, _dumps(record), db=self.accounts)
+        return record
+
+    def list_containers(self, account: str, **params) -> list[dict]:
+        base = key_of(account) + SEP
+        with self.env.begin(db=self.acct_rows) as txn:
+            found = scan(txn.cursor(), base, deleted_index=5, **params)
+        out = []
+        for name, value in found:
+            if value is None:
+                out.append({"subdir": name})
+                continue
+            put_ts, _delete_ts, count, nbytes, _stats, _deleted = json.loads(value)
+            out.append({"name": name, "count": count, "bytes": nbytes,
+                        "last_modified": isoformat(put_ts)})
+        return out
+
+    def container_rows_since(self, account: str, after: str = "", limit: int = 1000) -> list[list]:
+        base = key_of(account) + SEP
+        rows = []
+        with self.env.begin(db=self.acct_rows) as txn:
+            cursor = txn.cursor()
+            if not cursor.set_range(base + after.encode() + (SEP if after else b"")):
+                return rows
+            for key, value in cursor:
+                if not key.startswith(base) or len(rows) >= limit:
+                    break
+                rows.append([key[len(base):].decode()] + json.loads(value)[:5])
+        return rows
+
+    def all_accounts(self) -> list[tuple[str, dict]]:
+        with self.env.begin(db=self.accounts) as txn:
+            return [(k.decode(), json.loads(v)) for k, v in txn.cursor()]
+
+    def merge_account_record(self, account: str, remote: dict) -> None:
+        key = key_of(account)
+        with self.env.begin(write=True, db=self.accounts) as txn:
+            raw = txn.get(key)
+            if raw is None:
+                record = dict(remote, containers=0, count=0, bytes=0)
+            else:
+                record = json.loads(raw)
+                for field in ("put_ts", "delete_ts", "status_changed_at"):
+                    record[field] = max(record[field], remote[field], key=_ts)
+                record["created_at"] = min(record["created_at"], remote["created_at"], key=_ts)
+                for k, (value, ts) in remote["meta"].items():
+                    record["meta"] = merge_meta(record["meta"], {k: value}, ts)
+            txn.put(key, _dumps(record))
+
+
+def _new_account(timestamp: str) -> dict:
+    return {"put_ts": timestamp, "delete_ts": ZERO, "created_at": timestamp,
+            "status_changed_at": timestamp, "meta": {}, "containers": 0, "count": 0, "bytes": 0}
+
+
+def isoformat(timestamp: str) -> str:
+    """Swift's listing form of a timestamp: 2026-11-21T06:05:34.123450 (UTC, microseconds)."""
+    import datetime
+
+    ticks = Timestamp(timestamp).ticks  # 1e-5 s
+    seconds, frac = divmod(ticks, 100000)
+    moment = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{frac * 10:06d}"
+
+
+def scan(cursor, base: bytes, prefix: str = "", marker: str = "", end_marker: str = "",
+         delimiter: str = "", limit: int = 10000, reverse: bool = False,
+         deleted_index: int = 4) -> list[tuple[str, bytes | None]]:
+    """One listing page as (name, raw row) pairs and (subdir, None) roll-ups, skipping deleted
+    rows, exactly as Swift's list_objects_iter: marker/end_marker exclusive (swapped meaning
+    under reverse), prefix filter, delimiter roll-up, at most `limit` entries. Range scans only."""
+    out: list[tuple[str, bytes | None]] = []
+    if limit <= 0:
+        return out
+    pfx = base + prefix.encode()
+    delim = delimiter.encode()
+    if reverse:
+        marker, end_marker = end_marker, marker
+    low, low_excl = pfx, False           # keys >= low (or > low)
+    if marker and base + marker.encode() >= low:
+        low, low_excl = base + marker.encode(), True
+    high = pfx + _END                    # keys < high
+    if end_marker and base + end_marker.encode() < high:
+        high = base + end_marker.encode()
+    orig_marker = (end_marker if reverse else marker).encode()
+
+    def deleted(value: bytes) -> bool:
+        return json.loads(value)[deleted_index] == 1
+
+    if not reverse:
+        if not cursor.set_range(low):
+            return out
+        if low_excl and cursor.key() == low and not cursor.next():
+            return out
+        while len(out) < limit:
+            key = cursor.key()
+            if key >= high or not key.startswith(pfx):
+                break
+            value = cursor.value()
+            if not deleted(value):
+                name = key[len(base):]
+                cut = name.find(delim, len(prefix.encode())) if delim else -1
+                if cut >= 0:
+                    subdir = name[:cut + len(delim)]
+                    if subdir != orig_marker:
+                        out.append((subdir.decode(), None))
+                    if not cursor.set_range(base + subdir + _END):
+                        break
+                    continue
+                out.append((name.decode(), value))
+            if not cursor.next():
+                break
+        return out
+
+    # reverse: walk down from just below `high` to above `low`
+    def seek_below(key: bytes) -> bool:
+        if cursor.set_range(key):
+            return cursor.prev()
+        return cursor.last()
+
+    if not seek_below(high):
+        return out
+    while len(out) < limit:
+        key = cursor.key()
+        if key < low or (low_excl and key == low) or not key.startswith(pfx):
+            break
+        value = cursor.value()
+        if not deleted(value):
+            name = key[len(base):]
+            cut = name.find(delim, len(prefix.encode())) if delim else -1
+            if cut >= 0:
+                subdir = name[:cut + len(delim)]
+                if subdir != orig_marker:
+                    out.append((subdir.decode(), None))
+                if not seek_below(base + subdir):
+                    break
+                continue
+            out.append((name.decode(), value))
+        if not cursor.prev():
+            break
+    return out

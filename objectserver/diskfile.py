@@ -1,0 +1,324 @@
+"""Blocking object-file I/O on one device: durable writes, reads, tombstones, quarantine, hashes.
+
+Every function here runs on the device's bounded executor (strato.executors), never on the event
+loop. A write goes temp file in <device>/tmp → write → trailer → fsync → rename into the hash
+directory → fsync directory, so a reader sees the whole object or nothing, and the newest timestamp
+is decided under a per-hash-directory lock at rename time (two racing PUTs cannot both win).
+"""
+from __future__ import annotations
+
+import dataclasses
+import errno
+import os
+import tempfile
+import threading
+import time
+
+from native.checksum import Md5Xxh3
+from strato.timestamps import Timestamp
+
+from . import layout, metafile
+
+READ_TAIL = 64 * 1024  # one pread covers the trailer of nearly every file
+_LOCKS = [threading.Lock() for _ in range(512)]
+
+
+class ConflictError(Exception):
+    """The hash directory already holds a version at least as new."""
+
+    def __init__(self, existing: Timestamp):
+        super().__init__(existing.internal)
+        self.existing = existing
+
+
+class NoObjectError(Exception):
+    """A .meta (POST) for an object that has no current data file."""
+
+    def __init__(self, tombstone: Timestamp | None):
+        super().__init__(tombstone.internal if tombstone else "absent")
+        self.tombstone = tombstone
+
+
+def _lock_for(path: str) -> threading.Lock:
+    return _LOCKS[hash(path) % len(_LOCKS)]
+
+
+def listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def makedirs_durable(path: str) -> None:
+    """os.makedirs, fsyncing the parent of every directory it creates (a crash keeps the path)."""
+    if os.path.isdir(path):
+        return
+    parent = os.path.dirname(path)
+    makedirs_durable(parent)
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        return
+    fsync_dir(parent)
+
+
+def ensure_device_dirs(device_path: str) -> None:
+    for sub in (layout.objects_dir(device_path), layout.tmp_dir(device_path),
+                layout.async_pending_dir(device_path), layout.db_dir(device_path)):
+        os.makedirs(sub, exist_ok=True)
+
+
+def sweep_tmp(device_path: str) -> int:
+    """Remove every leftover temp file (writes a crash interrupted); they were never visible."""
+    removed = 0
+    tmp = layout.tmp_dir(device_path)
+    for name in listdir(tmp):
+        try:
+            os.unlink(os.path.join(tmp, name))
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
+def current(device_path: str, part: int, name_hash: str) -> layout.FileSet:
+    return layout.choose(listdir(layout.hash_dir(device_path, part, name_hash)))
+
+
+class Writer:
+    """One new file for a hash directory: body via write(), then commit() or abort()."""
+
+    def __init__(self, device_path: str, part: int, name_hash: str):
+        self.device_path = device_path
+        self.part = part
+        self.name_hash = name_hash
+        self.hasher = Md5Xxh3()
+        self.size = 0
+        self._fd, self._tmp = tempfile.mkstemp(dir=layout.tmp_dir(device_path),
+                                               prefix=f"{name_hash}.", suffix=".tmp")
+
+    def write(self, data) -> None:
+        self.hasher.update(data)
+        self.size += len(data)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view):]
+
+    def commit(self, metadata: dict, timestamp: Timestamp, ext: str) -> str:
+        """Make the file visible as <timestamp><ext>; returns its path. Raises ConflictError when
+        something at least as new is there, NoObjectError for a .meta without data."""
+        trailer = metafile.encode(metadata)
+        view = memoryview(trailer)
+        while view:
+            view = view[os.write(self._fd, view):]
+        os.fsync(self._fd)
+        os.close(self._fd)
+        self._fd = -1
+        hash_dir = layout.hash_dir(self.device_path, self.part, self.name_hash)
+        with _lock_for(hash_dir):
+            files = listdir(hash_dir)
+            found = layout.choose(files)
+            newest = found.timestamp
+            if ext == layout.META:
+                if found.data is None:
+                    raise NoObjectError(newest)
+                if found.meta_timestamp is not None and found.meta_timestamp > newest:
+                    newest = found.meta_timestamp
+            if newest is not None and newest >= timestamp:
+                raise ConflictError(newest)
+            final_name = layout.filename(timestamp, ext)
+            final = os.path.join(hash_dir, final_name)
+            for attempt in range(3):  # the replicator may remove an empty directory meanwhile
+                makedirs_durable(hash_dir)
+                try:
+                    os.rename(self._tmp, final)
+                    break
+                except FileNotFoundError:
+                    if attempt == 2:
+                        raise
+            self._tmp = None
+            fsync_dir(hash_dir)
+            for name in layout.choose(files + [final_name]).obsolete:
+                try:
+                    os.unlink(os.path.join(hash_dir, name))
+                except OSError:
+                    pass
+        return final
+
+    def abort(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        if self._tmp:
+            try:
+                os.unlink(self._tmp)
+            except FileNotFoundError:
+                pass
+            self._tmp = None
+
+
+def write_empty(device_path: str, part: int, name_hash: str, metadata: dict,
+                timestamp: Timestamp, ext: str) -> str:
+    """A tombstone (.ts) or metadata (.meta) file: the trailer alone."""
+    writer = Writer(device_path, part, name_hash)
+    try:
+        return writer.commit(metadata, timestamp, ext)
+    finally:
+        writer.abort()
+
+
+@dataclasses.dataclass
+class OpenObject:
+    """An open data file: read its data region with read(); close() when done."""
+
+    fd: int
+    path: str
+    data_length: int
+    metadata: dict          # data file metadata with the newer .meta overlaid
+    data_timestamp: Timestamp
+    timestamp: Timestamp    # newest of data and meta
+
+    def read(self, offset: int, size: int) -> bytes:
+        return os.pread(self.fd, size, offset)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def read_metadata(fd: int, size: int) -> tuple[dict, int]:
+    """(metadata, data length) of an open object file."""
+    want = min(size, READ_TAIL)
+    tail = os.pread(fd, want, size - want)
+    length = metafile.metadata_length(tail[-metafile.FIXED_TAIL:], size)
+    if length + metafile.FIXED_TAIL > want:
+        tail = os.pread(fd, length + metafile.FIXED_TAIL, size - length - metafile.FIXED_TAIL)
+    return metafile.parse_tail(tail, size)
+
+
+def read_file_metadata(path: str) -> tuple[dict, int]:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return read_metadata(fd, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
+
+
+# Keys a POST replaces as a whole (Swift's user metadata and "allowed headers"); system metadata
+# (ETag, size, sysmeta) stays with the data file.
+POST_KEYS = ("Content-Disposition", "Content-Encoding", "X-Delete-At", "X-Object-Manifest",
+             "Cache-Control", "Content-Language", "Expires", "X-Robots-Tag")
+POST_PREFIXES = ("X-Object-Meta-", "X-Object-Transient-Sysmeta-")
+
+
+def is_post_key(key: str) -> bool:
+    return key in POST_KEYS or key.startswith(POST_PREFIXES)
+
+
+def overlay(data_meta: dict, meta_meta: dict) -> dict:
+    merged = {k: v for k, v in data_meta.items() if not is_post_key(k)}
+    merged.update((k, v) for k, v in meta_meta.items() if k != "name")
+    return merged
+
+
+def open_object(device_path: str, part: int, name_hash: str) -> tuple[OpenObject | None,
+                                                                         layout.FileSet]:
+    """The current version, opened; (None, files) when there is none (deleted, absent or bad).
+
+    A file whose trailer is unreadable is quarantined and reported as absent."""
+    hash_dir = layout.hash_dir(device_path, part, name_hash)
+    for _attempt in range(3):  # a newer write may remove the file between listdir and open
+        found = layout.choose(listdir(hash_dir))
+        if found.data is None:
+            return None, found
+        path = os.path.join(hash_dir, found.data)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            metadata, data_length = read_metadata(fd, os.fstat(fd).st_size)
+            timestamp = data_timestamp = layout.parse_filename(found.data)[0]
+            if found.meta:
+                try:
+                    meta_meta, _ = read_file_metadata(os.path.join(hash_dir, found.meta))
+                except FileNotFoundError:
+                    os.close(fd)
+                    continue
+                metadata = overlay(metadata, meta_meta)
+                timestamp = found.meta_timestamp
+        except metafile.MetadataError:
+            os.close(fd)
+            quarantine(device_path, name_hash, path)
+            return None, layout.choose(listdir(hash_dir))
+        except BaseException:
+            os.close(fd)
+            raise
+        return OpenObject(fd, path, data_length, metadata, data_timestamp, timestamp), found
+    return None, layout.choose(listdir(hash_dir))
+
+
+def quarantine(device_path: str, name_hash: str, path: str) -> str | None:
+    """Move a bad file out of the hash directory, so the replicator restores a good copy."""
+    qdir = layout.quarantine_dir(device_path)
+    os.makedirs(qdir, exist_ok=True)
+    target = os.path.join(qdir, f"{name_hash}-{os.path.basename(path)}-{time.time():.6f}")
+    try:
+        os.rename(path, target)
+    except FileNotFoundError:
+        return None
+    return target
+
+
+def hash_suffix(device_path: str, part: int, suffix: str, reclaim_before: float = 0.0) -> str | None:
+    """Digest of the suffix's current files; cleans obsolete files and tombstones older than
+    reclaim_before (epoch seconds) on the way. None when the suffix is empty (and removed)."""
+    suffix_dir = os.path.join(layout.partition_dir(device_path, part), suffix)
+    entries = []
+    for name_hash in listdir(suffix_dir):
+        hash_dir = os.path.join(suffix_dir, name_hash)
+        found = layout.choose(listdir(hash_dir))
+        remove = list(found.obsolete)
+        if found.tombstone and found.timestamp.seconds < reclaim_before:
+            remove.append(found.tombstone)
+        for name in remove:
+            try:
+                os.unlink(os.path.join(hash_dir, name))
+            except OSError:
+                pass
+        keep = [n for n in (found.data, found.tombstone, found.meta) if n and n not in remove]
+        if keep:
+            entries.append((name_hash, keep))
+        else:
+            _rmdir_quiet(hash_dir)
+    if not entries:
+        _rmdir_quiet(suffix_dir)
+        return None
+    return layout.suffix_hash(entries)
+
+
+def partition_hashes(device_path: str, part: int, reclaim_before: float = 0.0) -> dict[str, str]:
+    hashes = {}
+    for suffix in listdir(layout.partition_dir(device_path, part)):
+        digest = hash_suffix(device_path, part, suffix, reclaim_before)
+        if digest is not None:
+            hashes[suffix] = digest
+    return hashes
+
+
+def _rmdir_quiet(path: str) -> None:
+    try:
+        os.rmdir(path)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOENT, errno.ENOTEMPTY, errno.EEXIST):
+            raise

@@ -1,0 +1,125 @@
+"""Where things live on a device, and which files of an object's hash directory are current.
+
+    <device>/objects/<partition>/<suffix>/<hash>/<timestamp>.data|.ts|.meta
+    <device>/tmp/            in-flight writes (swept when the node starts)
+    <device>/async_pending/  container updates that failed, retried by the updater
+    <device>/quarantined/objects/<hash>-<file>   files that failed their checksum
+    <device>/db/             the device's LMDB environment (container and account roles)
+
+Pure functions only (names and choices); diskfile.py does the I/O.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import xxhash
+
+from strato.timestamps import Timestamp
+
+DATA, TOMBSTONE, META = ".data", ".ts", ".meta"
+EXTENSIONS = (DATA, TOMBSTONE, META)
+SUFFIX_LEN = 3
+
+
+def objects_dir(device_path: str) -> str:
+    return os.path.join(device_path, "objects")
+
+
+def partition_dir(device_path: str, part: int) -> str:
+    return os.path.join(device_path, "objects", str(part))
+
+
+def suffix_of(name_hash: str) -> str:
+    return name_hash[-SUFFIX_LEN:]
+
+
+def hash_dir(device_path: str, part: int, name_hash: str) -> str:
+    return os.path.join(device_path, "objects", str(part), suffix_of(name_hash), name_hash)
+
+
+def tmp_dir(device_path: str) -> str:
+    return os.path.join(device_path, "tmp")
+
+
+def async_pending_dir(device_path: str) -> str:
+    return os.path.join(device_path, "async_pending")
+
+
+def quarantine_dir(device_path: str) -> str:
+    return os.path.join(device_path, "quarantined", "objects")
+
+
+def db_dir(device_path: str) -> str:
+    return os.path.join(device_path, "db")
+
+
+def filename(timestamp: Timestamp, ext: str) -> str:
+    return f"{timestamp.internal}{ext}"
+
+
+def parse_filename(name: str) -> tuple[Timestamp, str] | None:
+    """(timestamp, extension) of an object file name, or None for anything else."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot or f".{ext}" not in EXTENSIONS:
+        return None
+    try:
+        return Timestamp.parse(stem), f".{ext}"
+    except ValueError:
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class FileSet:
+    """The current files of one hash directory, and the ones a newer file made obsolete."""
+
+    data: str | None = None       # newest .data, when it is newer than any tombstone
+    tombstone: str | None = None  # newest .ts, when it is the newest data-or-delete
+    meta: str | None = None       # newest .meta newer than the data file
+    obsolete: tuple[str, ...] = ()
+
+    @property
+    def timestamp(self) -> Timestamp | None:
+        """Timestamp of the winning .data or .ts."""
+        winner = self.data or self.tombstone
+        return parse_filename(winner)[0] if winner else None
+
+    @property
+    def meta_timestamp(self) -> Timestamp | None:
+        return parse_filename(self.meta)[0] if self.meta else None
+
+
+def choose(names) -> FileSet:
+    """Newest .data or .ts wins; a .meta counts only when newer than the winning .data."""
+    parsed = sorted(((p[0], p[1], n) for n in names if (p := parse_filename(n))),
+                    key=lambda item: item[0], reverse=True)
+    winner = None
+    meta = None
+    obsolete = []
+    for ts, ext, name in parsed:
+        if winner is None and ext in (DATA, TOMBSTONE):
+            winner = (ts, ext, name)
+        elif winner is None and ext == META and meta is None:
+            meta = (ts, ext, name)
+        else:
+            obsolete.append(name)
+    if meta is not None and (winner is None or winner[1] != DATA):
+        obsolete.append(meta[2])  # metadata of an object that is deleted or absent
+        meta = None
+    if winner is None:
+        return FileSet(obsolete=tuple(obsolete))
+    if winner[1] == DATA:
+        return FileSet(data=winner[2], meta=meta[2] if meta else None, obsolete=tuple(obsolete))
+    return FileSet(tombstone=winner[2], obsolete=tuple(obsolete))
+
+
+def suffix_hash(entries) -> str:
+    """Digest of one suffix directory: sorted (hash dir, current file names). Equal on two nodes
+    exactly when they hold the same current versions, which is all the replicator compares."""
+    h = xxhash.xxh3_64()
+    for name_hash, files in sorted(entries):
+        h.update(name_hash.encode())
+        for name in sorted(files):
+            h.update(b"\0" + name.encode())
+        h.update(b"\n")
+    return h.hexdigest()

@@ -1,0 +1,436 @@
+"""The object role: streamed PUT, verified GET/HEAD with ranges, DELETE (tombstone), POST (.meta).
+
+Bodies move in bounded chunks through the device's executor (write + MD5/xxh3 in one call; read +
+xxh3 in one call), so memory stays flat whatever the object size. A full GET holds back its last
+chunk until the xxh3 of the whole body matched: on a mismatch the file is quarantined and the
+connection is cut short, so a client can never take corrupt data for a complete object.
+Ranged reads are not verified (that needs the whole body); the auditor covers them.
+"""
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import math
+import os
+import secrets
+import time
+
+import aiohttp
+import xxhash
+from aiohttp import web
+
+from strato.timestamps import Timestamp
+
+from . import diskfile, layout, ranges
+from .app import Node, Target, require_timestamp
+from .errors import HTTPError
+
+CHUNK = 1 << 20
+SMALL_BODY = 1 << 20  # below this a PUT skips the early conflict check (commit checks anyway)
+
+# Request headers stored with the object (besides Content-Type), as Swift's object server keeps.
+STORED_HEADERS = ("Content-Disposition", "Content-Encoding", "X-Delete-At", "X-Object-Manifest",
+                  "X-Static-Large-Object", "Cache-Control", "Content-Language", "Expires",
+                  "X-Robots-Tag")
+STORED_PREFIXES = ("X-Object-Meta-", "X-Object-Sysmeta-", "X-Object-Transient-Sysmeta-",
+                   "X-Symlink-Target")
+INTERNAL_KEYS = ("name", "xxh3", "Content-Length", "X-Timestamp")
+
+
+def _title(name: str) -> str:
+    return "-".join(part.capitalize() for part in name.split("-"))
+
+
+def stored_headers(request: web.Request, keys=STORED_HEADERS, prefixes=STORED_PREFIXES) -> dict:
+    out = {}
+    for name, value in request.headers.items():
+        title = _title(name)
+        if title in keys or title.startswith(prefixes):
+            out[title] = value
+    return out
+
+
+def _object_name(target: Target) -> str:
+    return f"/{target.account}/{target.container}/{target.obj}"
+
+
+def _expired(metadata: dict) -> bool:
+    delete_at = metadata.get("X-Delete-At")
+    if not delete_at:
+        return False
+    try:
+        return int(float(delete_at)) <= time.time()
+    except ValueError:
+        return False
+
+
+def _http_date(timestamp: Timestamp) -> str:
+    return email.utils.formatdate(math.ceil(timestamp.seconds), usegmt=True)
+
+
+def _not_found(found: layout.FileSet) -> HTTPError:
+    headers = {}
+    if found.tombstone:
+        headers["X-Backend-Timestamp"] = found.timestamp.internal
+    return HTTPError(404, headers=headers)
+
+
+# ---- PUT ----------------------------------------------------------------------------------
+
+class _LazyWriter:
+    """diskfile.Writer created on first use, so a small PUT costs one executor hop."""
+
+    def __init__(self, path: str, part: int, name_hash: str):
+        self.args = (path, part, name_hash)
+        self.writer: diskfile.Writer | None = None
+
+    def write(self, data) -> None:
+        if self.writer is None:
+            self.writer = diskfile.Writer(*self.args)
+        self.writer.write(data)
+
+    def finish(self, data, metadata: dict, client_etag: str | None, timestamp: Timestamp) -> dict:
+        self.write(data)
+        writer = self.writer
+        etag = writer.hasher.md5_hexdigest()
+        if client_etag is not None and client_etag.strip('"').lower() != etag:
+            raise HTTPError(422, "Unprocessable Entity: ETag does not match the body")
+        metadata.update({"ETag": etag, "xxh3": writer.hasher.xxh3_hexdigest(),
+                         "Content-Length": str(writer.size)})
+        writer.commit(metadata, timestamp, layout.DATA)
+        return metadata
+
+    def abort(self) -> None:
+        if self.writer is not None:
+            self.writer.abort()
+
+
+async def put(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
+    timestamp = require_timestamp(request)
+    length_header = request.headers.get("Content-Length")
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    length = None
+    if length_header is not None and not chunked:
+        if not length_header.isdigit():
+            raise HTTPError(400, "Invalid Content-Length")
+        length = int(length_header)
+    elif not chunked:
+        raise HTTPError(411)
+    if length is not None and length > node.storage.max_object_size:
+        raise HTTPError(413)
+    path = await node.check_device(target.device, writing=True)
+    name_hash = node.object_hash(target.account, target.container, target.obj)
+    if_none_match = request.headers.get("If-None-Match")
+    if length is None or length > SMALL_BODY or if_none_match:
+        found = await node.io(target.device, diskfile.current, path, target.partition, name_hash)
+        if found.timestamp is not None and found.timestamp >= timestamp:
+            raise HTTPError(409, headers={"X-Backend-Timestamp": found.timestamp.internal})
+        if if_none_match == "*" and found.data:
+            raise HTTPError(412)
+
+    metadata = stored_headers(request)
+    metadata.update({"name": _object_name(target), "X-Timestamp": timestamp.internal,
+                     "Content-Type": request.headers.get("Content-Type",
+                                                         "application/octet-stream")})
+    writer = _LazyWriter(path, target.partition, name_hash)
+    committed = False
+    try:
+        received = 0
+        buf = bytearray()
+        limit = node.storage.max_object_size
+        stall = node.storage.client_timeout
+        while True:
+            try:
+                async with asyncio.timeout(stall):
+                    chunk = await request.content.readany()
+            except TimeoutError:
+                raise HTTPError(408) from None
+            except (aiohttp.ClientError, ConnectionError, asyncio.IncompleteReadError):
+                raise HTTPError(499) from None
+            if not chunk:
+                break
+            received += len(chunk)
+            if received > limit:
+                raise HTTPError(413)
+            buf += chunk
+            if len(buf) >= CHUNK:
+                data, buf = bytes(buf), bytearray()
+                await node.io(target.device, writer.write, data)
+        if length is not None and received != length:
+            raise HTTPError(499, "body shorter than Content-Length")
+        try:
+            metadata = await node.io(target.device, writer.finish, bytes(buf), metadata,
+                                     request.headers.get("ETag"), timestamp)
+        except diskfile.ConflictError as exc:
+            raise HTTPError(409, headers={"X-Backend-Timestamp": exc.existing.internal}) from None
+        except OSError as exc:
+            raise HTTPError(507 if exc.errno in (28, 122) else 500) from None
+        committed = True
+    finally:
+        if not committed:
+            await node.io(target.device, writer.abort)
+    await node.updates.after_write(request, target, name_hash, "PUT", timestamp, {
+        "X-Size": metadata["Content-Length"], "X-Content-Type": metadata["Content-Type"],
+        "X-Etag": metadata["ETag"]})
+    return web.Response(status=201, headers={"ETag": metadata["ETag"],
+                                             "X-Backend-Timestamp": timestamp.internal})
+
+
+# ---- GET / HEAD ---------------------------------------------------------------------------
+
+async def _open(node: Node, target: Target):
+    path = await node.check_device(target.device)
+    name_hash = node.object_hash(target.account, target.container, target.obj)
+    opened, found = await node.io(target.device, diskfile.open_object, path, target.partition,
+                                  name_hash)
+    if opened is None:
+        raise _not_found(found)
+    if _expired(opened.metadata):
+        await node.io(target.device, opened.close)
+        raise HTTPError(404)
+    return path, name_hash, opened
+
+
+def _response_headers(opened: diskfile.OpenObject) -> dict:
+    meta = opened.metadata
+    headers = {k: v for k, v in meta.items() if k not in INTERNAL_KEYS}
+    headers.update({
+        "Content-Type": meta.get("Content-Type", "application/octet-stream"),
+        "X-Timestamp": opened.timestamp.normal,
+        "X-Backend-Timestamp": opened.timestamp.internal,
+        "X-Backend-Data-Timestamp": opened.data_timestamp.internal,
+        "Last-Modified": _http_date(opened.timestamp),
+        "Accept-Ranges": "bytes",
+    })
+    return headers
+
+
+def _etag_list(value: str) -> list[str]:
+    return [v.strip().strip('"') for v in value.split(",") if v.strip()]
+
+
+def _conditional(request: web.Request, opened: diskfile.OpenObject, headers: dict) -> int | None:
+    """304 or 412 when a conditional header says so, else None (Swift's rules)."""
+    etag = opened.metadata.get("ETag", "")
+    for key in _etag_list(request.headers.get("X-Backend-Etag-Is-At", "")):
+        if key in opened.metadata:
+            etag = opened.metadata[key]
+            break
+    if_match = request.headers.get("If-Match")
+    if if_match is not None:
+        tags = _etag_list(if_match)
+        if "*" not in tags and etag not in tags:
+            return 412
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = _etag_list(if_none_match)
+        if "*" in tags or etag in tags:
+            return 304
+    last_modified = math.ceil(opened.timestamp.seconds)
+    since = _parse_date(request.headers.get("If-Unmodified-Since"))
+    if since is not None and last_modified > since:
+        return 412
+    since = _parse_date(request.headers.get("If-Modified-Since"))
+    if since is not None and if_none_match is None and last_modified <= since:
+        return 304
+    return None
+
+
+def _parse_date(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed.timestamp() if parsed else None
+
+
+def _read(opened: diskfile.OpenObject, offset: int, size: int, hasher, close: bool) -> bytes:
+    try:
+        data = opened.read(offset, size)
+        if hasher is not None:
+            hasher.update(data)
+        return data
+    finally:
+        if close:
+            opened.close()
+
+
+async def get(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
+    path, name_hash, opened = await _open(node, target)
+    closed = False
+    try:
+        headers = _response_headers(opened)
+        status = _conditional(request, opened, headers)
+        if status is not None:
+            keep = {k: headers[k] for k in ("ETag", "Last-Modified", "X-Timestamp",
+                                            "X-Backend-Timestamp") if k in headers}
+            return web.Response(status=status, headers=keep)
+        length = opened.data_length
+        wanted = ranges.parse(request.headers.get("Range"), length)
+        if wanted == []:
+            return web.Response(status=416, headers={"Content-Range": f"bytes */{length}",
+                                                     "Accept-Ranges": "bytes"})
+        if request.method == "HEAD":
+            response = web.StreamResponse(status=200, headers=headers)
+            response.content_length = length
+            await response.prepare(request)
+            await response.write_eof()
+            return response
+        if wanted is None:
+            closed = True
+            return await _send_verified(node, request, target, path, name_hash, opened, headers)
+        content_type = headers["Content-Type"]
+        if len(wanted) == 1:
+            start, stop = wanted[0]
+            headers["Content-Range"] = ranges.content_range(start, stop, length)
+            response = web.StreamResponse(status=206, headers=headers)
+            response.content_length = stop - start
+            await response.prepare(request)
+            closed = True
+            await _send_range(node, target, opened, response, start, stop, close=True)
+            await response.write_eof()
+            return response
+        boundary = secrets.token_hex(16)
+        headers["Content-Type"] = f"multipart/byteranges;boundary={boundary}"
+        response = web.StreamResponse(status=206, headers=headers)
+        response.content_length = ranges.multipart_length(boundary, content_type, wanted, length)
+        await response.prepare(request)
+        for index, (start, stop) in enumerate(wanted):
+            await response.write(ranges.part_header(boundary, content_type, start, stop, length))
+            last = index == len(wanted) - 1
+            closed = closed or last
+            await _send_range(node, target, opened, response, start, stop, close=last)
+            await response.write(ranges.PART_END)
+        await response.write(ranges.closing(boundary))
+        await response.write_eof()
+        return response
+    finally:
+        if not closed:
+            await node.io(target.device, opened.close)
+
+
+async def _send_range(node, target, opened, response, start, stop, close: bool) -> None:
+    offset = start
+    try:
+        while offset < stop:
+            size = min(CHUNK, stop - offset)
+            last = offset + size >= stop
+            data = await node.io(target.device, _read, opened, offset, size, None, close and last)
+            if len(data) != size:
+                raise HTTPError(500, "short read")
+            await response.write(data)
+            offset += size
+        if stop == start and close:
+            await node.io(target.device, opened.close)
+    finally:
+        if opened.fd >= 0 and close:
+            await node.io(target.device, opened.close)
+
+
+async def _send_verified(node, request, target, path, name_hash, opened, headers):
+    length = opened.data_length
+    expected = opened.metadata.get("xxh3")
+    hasher = xxhash.xxh3_64()
+    response = web.StreamResponse(status=200, headers=headers)
+    response.content_length = length
+    held = b""
+    offset = 0
+    try:
+        if length == 0:
+            await node.io(target.device, opened.close)
+        while offset < length:
+            size = min(CHUNK, length - offset)
+            data = await node.io(target.device, _read, opened, offset, size, hasher,
+                                 offset + size >= length)
+            if len(data) != size:
+                break
+            offset += size
+            if not response.prepared:
+                await response.prepare(request)
+            if held:
+                await response.write(held)
+            held = data
+    finally:
+        if opened.fd >= 0:
+            await node.io(target.device, opened.close)
+    if offset != length or (expected and hasher.hexdigest() != expected):
+        await node.io(target.device, diskfile.quarantine, path, name_hash, opened.path)
+        node_log().error("quarantined %s: body does not match its xxh3", opened.path)
+        if not response.prepared:
+            raise HTTPError(503, "object failed its checksum")
+        # cut the connection before the last bytes: the client sees a short read, never bad data
+        request.transport.abort() if request.transport else None
+        raise ConnectionResetError("object failed its checksum")
+    if not response.prepared:
+        await response.prepare(request)
+    if held:
+        await response.write(held)
+    await response.write_eof()
+    return response
+
+
+def node_log():
+    import logging
+
+    return logging.getLogger("objectserver.object")
+
+
+# ---- DELETE / POST ------------------------------------------------------------------------
+
+async def delete(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
+    timestamp = require_timestamp(request)
+    path = await node.check_device(target.device, writing=True)
+    name_hash = node.object_hash(target.account, target.container, target.obj)
+    opened, found = await node.io(target.device, diskfile.open_object, path, target.partition,
+                                  name_hash)
+    existed = opened is not None
+    newest = found.timestamp
+    if opened is not None:
+        newest = opened.timestamp
+        metadata = opened.metadata
+        await node.io(target.device, opened.close)
+        if_delete_at = request.headers.get("X-If-Delete-At")
+        if if_delete_at is not None and metadata.get("X-Delete-At") != if_delete_at:
+            raise HTTPError(412)
+        existed = not _expired(metadata)
+    elif request.headers.get("X-If-Delete-At") is not None:
+        raise HTTPError(412)
+    if newest is not None and newest >= timestamp:
+        raise HTTPError(409, headers={"X-Backend-Timestamp": newest.internal})
+    try:
+        await node.io(target.device, diskfile.write_empty, path, target.partition, name_hash,
+                      {"name": _object_name(target), "X-Timestamp": timestamp.internal},
+                      timestamp, layout.TOMBSTONE)
+    except diskfile.ConflictError as exc:
+        raise HTTPError(409, headers={"X-Backend-Timestamp": exc.existing.internal}) from None
+    await node.updates.after_write(request, target, name_hash, "DELETE", timestamp, {})
+    status = 204 if existed else 404
+    return web.Response(status=status, headers={"X-Backend-Timestamp": timestamp.internal})
+
+
+POST_HEADERS = diskfile.POST_KEYS + ("Content-Type",)
+POST_PREFIXES = ("X-Object-Meta-", "X-Object-Transient-Sysmeta-", "X-Object-Sysmeta-")
+
+
+async def post(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
+    timestamp = require_timestamp(request)
+    path, name_hash, opened = await _open(node, target)
+    newest = opened.timestamp
+    await node.io(target.device, opened.close)
+    if newest >= timestamp:
+        raise HTTPError(409, headers={"X-Backend-Timestamp": newest.internal})
+    metadata = stored_headers(request, POST_HEADERS, POST_PREFIXES)
+    metadata.update({"name": _object_name(target), "X-Timestamp": timestamp.internal})
+    try:
+        await node.io(target.device, diskfile.write_empty, path, target.partition, name_hash,
+                      metadata, timestamp, layout.META)
+    except diskfile.ConflictError as exc:
+        raise HTTPError(409, headers={"X-Backend-Timestamp": exc.existing.internal}) from None
+    except diskfile.NoObjectError:
+        raise HTTPError(404) from None
+    return web.Response(status=202, headers={"X-Backend-Timestamp": timestamp.internal})
+
+
+HANDLERS = {"PUT": put, "GET": get, "HEAD": get, "DELETE": delete, "POST": post}

@@ -1,0 +1,37 @@
+"""The updater: retries the container updates kept in <device>/async_pending/ until they land."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from . import updates
+
+log = logging.getLogger("objectserver.updater")
+
+
+async def sweep(node, device: str) -> tuple[int, int]:
+    """One pass over a device's pending updates: (sent, still pending)."""
+    path = node.device_path(device)
+    sent = left = 0
+    for pending in await node.io(device, updates.list_pending, path):
+        update = await node.io(device, updates.load_pending, pending)
+        if update is None:
+            continue
+        if await node.updates.send_one(update):
+            await node.io(device, updates.remove_pending, pending)
+            sent += 1
+        else:
+            left += 1
+    return sent, left
+
+
+async def run(node) -> None:
+    while True:
+        await asyncio.sleep(node.storage.updater_interval)
+        for device in sorted(node.devices):
+            try:
+                sent, left = await sweep(node, device)
+                if sent or left:
+                    log.info("%s: %d pending container updates sent, %d left", device, sent, left)
+            except Exception:
+                log.exception("%s: updater pass failed", device)

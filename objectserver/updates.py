@@ -1,0 +1,192 @@
+"""Listings follow the data: object servers update containers, containers update accounts.
+
+ContainerUpdates: after an object PUT/DELETE, send the row to every container replica named in
+X-Container-Host/Device/Partition (waiting at most storage.update_timeout); a failed one is written
+to <device>/async_pending/ and retried by the updater daemon until the container takes it.
+AccountReporter: containers report (put/delete timestamps, object count, bytes) to the account
+replicas. Container PUT/DELETE report at once; object-row changes mark the container dirty and a
+loop coalesces them (one report per container per flush). Everything is dirty at start-up, so a
+crash loses no report.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+from urllib.parse import quote
+
+from . import diskfile, layout
+
+log = logging.getLogger("objectserver.updates")
+FLUSH_INTERVAL = 0.2
+
+
+def _q(segment: str) -> str:
+    return quote(segment, safe="")
+
+
+def split_targets(headers, host_key: str, device_key: str, part_key: str) -> list[dict]:
+    """[{host, device, partition}] from comma-separated X-*-Host/Device/Partition headers."""
+    hosts = [h.strip() for h in headers.get(host_key, "").split(",") if h.strip()]
+    devices = [d.strip() for d in headers.get(device_key, "").split(",") if d.strip()]
+    parts = [p.strip() for p in headers.get(part_key, "").split(",") if p.strip()]
+    if not hosts or not devices or not parts:
+        return []
+    if len(parts) == 1:
+        parts = parts * len(hosts)
+    return [{"host": h, "device": d, "partition": p} for h, d, p in zip(hosts, devices, parts)]
+
+
+async def send(node, method: str, target: dict, path: str, headers: dict) -> bool:
+    """One backend request; True when the peer accepted it (2xx)."""
+    url = f"http://{target['host']}/{path}"
+    try:
+        async with asyncio.timeout(node.storage.node_timeout):
+            async with node.session.request(method, url, headers=headers) as resp:
+                await resp.read()
+                return 200 <= resp.status < 300
+    except (OSError, asyncio.TimeoutError, Exception) as exc:  # any failure means "retry later"
+        log.debug("%s %s failed: %r", method, url, exc)
+        return False
+
+
+class ContainerUpdates:
+    def __init__(self, node):
+        self.node = node
+
+    async def after_write(self, request, target, name_hash: str, op: str, timestamp,
+                          row_headers: dict) -> None:
+        targets = split_targets(request.headers, "X-Container-Host", "X-Container-Device",
+                                "X-Container-Partition")
+        if not targets:
+            return
+        headers = dict(row_headers, **{"X-Timestamp": timestamp.internal})
+        updates = [{"op": op, "account": target.account, "container": target.container,
+                    "obj": target.obj, "headers": headers, "target": t} for t in targets]
+        tasks = [asyncio.ensure_future(self.send_one(u)) for u in updates]
+        done, pending = await asyncio.wait(tasks, timeout=self.node.storage.update_timeout)
+        failed = [u for u, t in zip(updates, tasks)
+                  if t in pending or t.cancelled() or t.exception() or not t.result()]
+        for task in pending:
+            task.cancel()
+        if failed:
+            path = self.node.device_path(target.device)
+            await self.node.io(target.device, save_pending, path, name_hash, timestamp.internal,
+                               failed)
+
+    async def send_one(self, update: dict) -> bool:
+        t = update["target"]
+        path = "/".join(["container", _q(t["device"]), str(t["partition"]),
+                         _q(update["account"]), _q(update["container"]), _q(update["obj"])])
+        return await send(self.node, update["op"], t, path, update["headers"])
+
+
+def save_pending(device_path: str, name_hash: str, timestamp: str, updates: list[dict]) -> None:
+    """One durable file per failed update, named so the newest of an object sorts last."""
+    pending = os.path.join(layout.async_pending_dir(device_path), layout.suffix_of(name_hash))
+    diskfile.makedirs_durable(pending)
+    for update in updates:
+        name = f"{name_hash}-{timestamp}-{secrets.token_hex(4)}"
+        tmp = os.path.join(layout.tmp_dir(device_path), name)
+        with open(tmp, "w") as f:
+            json.dump(update, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.rename(tmp, os.path.join(pending, name))
+    diskfile.fsync_dir(pending)
+
+
+def list_pending(device_path: str) -> list[str]:
+    root = layout.async_pending_dir(device_path)
+    found = []
+    for suffix in diskfile.listdir(root):
+        for name in diskfile.listdir(os.path.join(root, suffix)):
+            found.append(os.path.join(root, suffix, name))
+    return sorted(found)
+
+
+def load_pending(path: str) -> dict | None:
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+    except ValueError:  # a torn file cannot come from save_pending (rename), but never loop on one
+        os.unlink(path)
+        return None
+
+
+def remove_pending(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    try:
+        os.rmdir(os.path.dirname(path))
+    except OSError:
+        pass
+
+
+class AccountReporter:
+    """Coalesced container → account reports."""
+
+    def __init__(self, node):
+        self.node = node
+        self.dirty: dict[tuple[str, str, str], None] = {}
+        self.wake = asyncio.Event()
+
+    def mark(self, device: str, account: str, container: str) -> None:
+        self.dirty[(device, account, container)] = None
+        self.wake.set()
+
+    async def report_now(self, device: str, account: str, container: str, record: dict) -> bool:
+        targets = record.get("account_targets") or []
+        if not targets:
+            return True
+        headers = {"X-Put-Timestamp": record["put_ts"], "X-Delete-Timestamp": record["delete_ts"],
+                   "X-Object-Count": str(record["count"]), "X-Bytes-Used": str(record["bytes"]),
+                   "X-Timestamp": record["stats_ts"]}
+        path_tail = f"{_q(account)}/{_q(container)}"
+        results = await asyncio.gather(*(
+            send(self.node, "PUT", t, f"account/{_q(t['device'])}/{t['partition']}/{path_tail}",
+                 headers) for t in targets))
+        return all(results)
+
+    async def run(self) -> None:
+        """Flush loop: every dirty container reported once per pass; failures stay dirty."""
+        node = self.node
+        for device in sorted(node.devices):  # start-up: every container is dirty
+            if os.path.isdir(layout.db_dir(node.device_path(device))):
+                try:
+                    handle = await node.db(device)
+                    for account, container, _ in await node.io(device, handle.all_containers):
+                        self.dirty[(device, account, container)] = None
+                except Exception:
+                    log.exception("%s: cannot read containers", device)
+        backoff = FLUSH_INTERVAL
+        while True:
+            if not self.dirty:
+                self.wake.clear()
+                await self.wake.wait()
+            await asyncio.sleep(FLUSH_INTERVAL)
+            batch, self.dirty = list(self.dirty), {}
+            failed = False
+            for device, account, container in batch:
+                try:
+                    handle = await node.db(device)
+                    record = await node.io(device, handle.container_info, account, container)
+                    ok = record is None or await self.report_now(device, account, container,
+                                                                 record)
+                except Exception:
+                    log.exception("account report for %s/%s failed", account, container)
+                    ok = False
+                if not ok:
+                    self.dirty[(device, account, container)] = None
+                    failed = True
+            if failed:  # a down account server: back off up to the updater interval
+                backoff = min(backoff * 2, node.storage.updater_interval)
+                await asyncio.sleep(backoff)
+            else:
+                backoff = FLUSH_INTERVAL
