@@ -128,5 +128,5 @@ def _xml(kind: str, name: str, listing: list[dict]) -> bytes:
         sub = SubElement(doc, element)
         for field in fields:
             SubElement(sub, field).text = str(row[field])
-    return tostring(doc, encoding="UTF-8").replace(
+    return tostring(doc, encoding="UTF-8", xml_declaration=True).replace(
         b"<?xml version='1.0' encoding='UTF-8'?>", b'<?xml version="1.0" encoding="UTF-8"?>', 1)
