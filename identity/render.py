@@ -86,8 +86,9 @@ def assignment(row: tuple, base_url: str, names: dict | None = None) -> dict:
             record = names.get(key)
             if record is not None:
                 ref["name"] = record["name"]
-                if "domain_id" in record and key[0] != "roles":
-                    ref["domain"] = {"id": record["domain_id"]}
+                if record.get("domain_id") and key[0] != "roles":
+                    domain = names.get(("domains", record["domain_id"]))
+                    ref["domain"] = domain_ref(domain, record["domain_id"])
     collection_name = "projects" if target_kind == "project" else "domains"
     return {"role": role, "user": user, "scope": {target_kind: target},
             "links": {"assignment": f"{base_url}/v3/{collection_name}/{target_id}/users/"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-import os
+import secrets
 
 from cryptography.fernet import InvalidToken as _FernetInvalid
 from cryptography.fernet import Fernet, MultiFernet
@@ -60,7 +60,7 @@ class AuthContext:
 
 def new_audit_id() -> str:
     """22 URL-safe characters, as Keystone makes them."""
-    return base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
+    return base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
 
 
 def encode_payload(ctx: AuthContext) -> bytes:

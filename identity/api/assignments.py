@@ -106,6 +106,9 @@ async def role_assignments(request: web.Request) -> web.Response:
                 for key in (("users", user), (kind + "s", target), ("roles", role)):
                     if key not in names:
                         names[key] = store.get(*key)
+                        domain_id = (names[key] or {}).get("domain_id")
+                        if domain_id and ("domains", domain_id) not in names:
+                            names[("domains", domain_id)] = store.get("domains", domain_id)
         return rows, names
 
     rows, names = await common.run(request, work)
