@@ -82,7 +82,7 @@ def _load_in_subprocess(**env) -> list[str]:
 
 @pytest.mark.timeout(120)
 def test_no_extensions_selects_the_twins():
-    assert "checksum" in TWINS
+    assert "checksum" in TWINS and "chunkio" in TWINS
     assert _load_in_subprocess(STRATO_NO_EXTENSIONS="1") == [f"native._{n}_py" for n in TWINS] + ["pure"]
 
 

@@ -1,0 +1,33 @@
+"""Chunk I/O for the storage paths (object server, iSCSI target, volume backends): the only module
+they import for it.
+
+    BufferPool(size, count)   page-aligned reusable buffers: acquire()/release() or `with pool.buffer()`
+    pread_into(fd, buf, offset) -> n        fill buf (short only at end of file)
+    pwritev(fd, buffers, offset) -> n       write all buffers in order
+    fallocate(fd, offset, length) -> bool   reserve space; False where the file system cannot
+    punch_hole(fd, offset, length) -> bool  deallocate (zeros written where it cannot; returns False)
+    fadvise(fd, offset, length, advice)     advice: os.POSIX_FADV_* or "dontneed", "sequential", ...
+    sendfile(out_fd, in_fd, offset, count) -> n   one sendfile(2); BlockingIOError when the socket is full
+    fdatasync(fd)
+
+All of them block: call them from the per-device executors (strato/executors.py), not the event loop.
+The compiled module (native/_chunkio_c.pyx) is used when built; STRATO_NO_EXTENSIONS=1 selects the twin.
+"""
+import native
+
+_impl = native.load("chunkio")
+
+BufferPool = _impl.BufferPool
+pread_into = _impl.pread_into
+pwritev = _impl.pwritev
+fallocate = _impl.fallocate
+punch_hole = _impl.punch_hole
+fadvise = _impl.fadvise
+sendfile = _impl.sendfile
+fdatasync = _impl.fdatasync
+PAGE_SIZE = _impl.PAGE_SIZE
+FADVISE = _impl.FADVISE
+IMPLEMENTATION = "c" if _impl.__name__.endswith("_c") else "py"
+
+__all__ = ["BufferPool", "pread_into", "pwritev", "fallocate", "punch_hole", "fadvise", "sendfile",
+           "fdatasync", "PAGE_SIZE", "FADVISE", "IMPLEMENTATION"]
