@@ -1,0 +1,247 @@
+"""The asyncio iSCSI target portal: a thin adapter that moves bytes between sockets and the core.
+
+One asyncio.Protocol per TCP connection feeds blockserver.iscsi.connection.Connection and writes
+its outbox with writelines() (payloads are not joined). Back-pressure: while the socket's write
+buffer is above the high-water mark the protocol stops reading, so no new commands start. SCSI
+commands run as tasks calling LogicalUnit.execute(); task management waits for the commands it
+aborts to finish before answering, so no write lands after its abort was acknowledged.
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+
+from blockserver.scsi import ItNexus, ScsiCommand
+
+from . import nolun
+from .connection import Connection
+from .constants import TmfFunction
+from .events import (Close, DropConnection, Execute, SessionEnded, SessionStarted,
+                     TaskManagement)
+from .registry import Target, TargetRegistry
+from .residual import write_transfer
+from .session import SessionTable
+
+log = logging.getLogger(__name__)
+
+WRITE_HIGH_WATER = 4 << 20
+WRITE_LOW_WATER = 1 << 20
+
+
+async def _maybe_await(value):
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+class _Result:
+    """The ScsiResult fields the transport reads, for answers made here (no LU involved)."""
+    __slots__ = ("status", "data_in", "sense")
+
+    def __init__(self, status, data_in=b"", sense=b""):
+        self.status = status
+        self.data_in = data_in
+        self.sense = sense
+
+
+class IscsiProtocol(asyncio.Protocol):
+    def __init__(self, server: "TargetServer"):
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.core: Connection | None = None
+        self._paused = False
+        self._closing = False
+
+    # -- asyncio callbacks -------------------------------------------------------------------
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        transport.set_write_buffer_limits(WRITE_HIGH_WATER, WRITE_LOW_WATER)
+        host, port = transport.get_extra_info("sockname")[:2]
+        portal = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        self.core = Connection(self.server.registry, self.server.sessions, portal,
+                               self.server.tpgt)
+        self.core.owner = self
+        self.server.protocols.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        core = self.core
+        core.receive(data)
+        if core.outbox or core.events:
+            self.flush()
+
+    def pause_writing(self) -> None:
+        self._paused = True
+        if not self._closing:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        if not self._closing and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    def connection_lost(self, exc) -> None:
+        self.server.protocols.discard(self)
+        self._closing = True
+        for event in self.core.connection_lost():
+            self._handle(event)
+
+    # -- core output -------------------------------------------------------------------------
+    def flush(self) -> None:
+        core = self.core
+        if core.outbox:
+            if not self._closing:
+                self.transport.writelines(core.outbox)
+            core.outbox.clear()
+        while core.events:
+            events = core.events[:]
+            core.events.clear()
+            for event in events:
+                self._handle(event)
+
+    def _handle(self, event) -> None:
+        kind = type(event)
+        if kind is Execute:
+            task = event.task
+            task.handle = asyncio.ensure_future(self._execute(task))
+        elif kind is TaskManagement:
+            asyncio.ensure_future(self._task_management(event))
+        elif kind is SessionStarted:
+            self.server.session_started(event.session)
+        elif kind is SessionEnded:
+            self.server.session_ended(event.session)
+        elif kind is DropConnection:
+            owner = event.connection.owner
+            if owner is not None:
+                owner.close()
+        elif kind is Close:
+            self.close()
+
+    def close(self) -> None:
+        if not self._closing:
+            self._closing = True
+            self.transport.close()       # flushes what is buffered, then closes
+
+    # -- work ------------------------------------------------------------------------------
+    async def _execute(self, task) -> None:
+        core = self.core
+        session = core.session
+        target = session.target
+        transfer = None
+        try:
+            if task.lun == 0 and target is not None:
+                unit = target.lun_unit
+                cdb = task.cdb
+                if task.write:
+                    transfer, cdb = write_transfer(cdb, task.edtl, unit.block_size)
+                command = ScsiCommand(cdb=cdb, data_out=task.buf, nexus=session.nexus,
+                                      lun=0, task_tag=task.itt, expected_length=task.edtl,
+                                      read=task.read, write=task.write)
+                result = await unit.execute(command)
+            else:
+                result = _Result(*nolun.respond(task.cdb))
+        except Exception:
+            log.exception("SCSI command %s failed", task)
+            result = _Result(nolun.CHECK_CONDITION, b"",
+                             nolun.fixed_sense(nolun.HARDWARE_ERROR,
+                                               *nolun.INTERNAL_TARGET_FAILURE))
+        finally:
+            task.handle = None
+        if core.closed:
+            return
+        core.complete(task, result.status, result.data_in, result.sense, transfer)
+        self.flush()
+
+    async def _task_management(self, event: TaskManagement) -> None:
+        core = self.core
+        try:
+            for task in event.tasks:
+                unit = self._unit_of(task)
+                nexus = task.conn.session.nexus if task.conn.session else None
+                if unit is not None and nexus is not None:
+                    await _maybe_await(unit.abort_task(task.itt, nexus))
+            running = [t.handle for t in event.tasks if t.handle is not None]
+            if running:
+                await asyncio.wait(running)
+            for unit in event.units:
+                if event.function == TmfFunction.LOGICAL_UNIT_RESET or event.function in (
+                        TmfFunction.TARGET_WARM_RESET, TmfFunction.TARGET_COLD_RESET):
+                    await _maybe_await(unit.reset())
+        except Exception:
+            log.exception("task management function %d failed", event.function)
+        if not core.closed:
+            core.tmf_done(event)
+            self.flush()
+
+    def _unit_of(self, task):
+        session = task.conn.session
+        if task.lun == 0 and session is not None and session.target is not None:
+            return session.target.lun_unit
+        return None
+
+
+class TargetServer:
+    """One target portal group listening on one address."""
+
+    def __init__(self, registry: TargetRegistry, tpgt: int = 1):
+        self.registry = registry
+        self.tpgt = tpgt
+        self.sessions = SessionTable()
+        self.protocols: set[IscsiProtocol] = set()
+        self._server: asyncio.AbstractServer | None = None
+        self._unsubscribe = registry.on_remove(self._target_removed)
+
+    @property
+    def port(self) -> int:
+        return self._server.sockets[0].getsockname()[1]
+
+    @property
+    def sockets(self):
+        return self._server.sockets
+
+    async def start(self, host: str, port: int) -> "TargetServer":
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: IscsiProtocol(self), host, port,
+                                                reuse_address=True, backlog=256)
+        return self
+
+    def session_started(self, session) -> None:
+        session.nexus = ItNexus(session.initiator_name, session.isid, session.tpgt)
+
+    def session_ended(self, session) -> None:
+        self.sessions.remove(session)
+        for conn in list(session.connections.values()):
+            conn.abandon()
+            if conn.owner is not None:
+                conn.owner.close()
+        target = session.target
+        if target is not None and session.nexus is not None:
+            unit = target.lun_unit
+            if hasattr(unit, "nexus_lost"):
+                try:
+                    result = unit.nexus_lost(session.nexus)
+                    if inspect.isawaitable(result):
+                        asyncio.ensure_future(result)
+                except Exception:
+                    log.exception("nexus_lost failed")
+
+    def _target_removed(self, target: Target) -> None:
+        for session in self.sessions.for_target(target.iqn):
+            self.session_ended(session)
+
+    async def close(self) -> None:
+        self._unsubscribe()
+        if self._server is not None:
+            self._server.close()
+        for protocol in list(self.protocols):
+            protocol.close()
+        if self._server is not None:
+            await self._server.wait_closed()
+        # let connection_lost callbacks and running commands settle
+        await asyncio.sleep(0)
+
+
+async def start_target_server(registry: TargetRegistry, host: str = "127.0.0.1",
+                              port: int = 3260, *, tpgt: int = 1) -> TargetServer:
+    """Listen for initiators on host:port and serve the registry's targets."""
+    return await TargetServer(registry, tpgt).start(host, port)
