@@ -1,0 +1,156 @@
+"""Pure parts of the storage node: file trailer, hash-dir choice, ranges, listing params/formats."""
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from objectserver import layout, listings, metafile, ranges
+from objectserver.errors import HTTPError
+from strato.timestamps import Timestamp
+
+
+# ---- metafile ----------------------------------------------------------------------------------
+
+def _file(body: bytes, meta: dict) -> bytes:
+    return body + metafile.encode(meta)
+
+
+@given(st.binary(max_size=300), st.dictionaries(st.text(max_size=20), st.text(max_size=50),
+                                                max_size=8))
+def test_trailer_round_trip(body, meta):
+    blob = _file(body, meta)
+    parsed, length = metafile.parse_tail(blob, len(blob))
+    assert parsed == meta and length == len(body)
+
+
+def test_trailer_from_partial_tail_and_rejects_garbage():
+    blob = _file(b"x" * 1000, {"ETag": "abc", "name": "/a/c/\u00e9"})
+    tail = blob[-200:]
+    meta, length = metafile.parse_tail(tail, len(blob))
+    assert meta["name"] == "/a/c/\u00e9" and length == 1000
+    with pytest.raises(metafile.MetadataError):  # magic checked by value
+        metafile.parse_tail(blob[:-1] + b"X", len(blob))
+    with pytest.raises(metafile.MetadataError):  # truncated file
+        metafile.parse_tail(blob[-5:], 5)
+    bad_len = blob[:-12] + (10 ** 6).to_bytes(4, "big") + metafile.MAGIC
+    with pytest.raises(metafile.MetadataError):
+        metafile.parse_tail(bad_len, len(bad_len))
+    not_json = b"{nope" + (5).to_bytes(4, "big") + metafile.MAGIC
+    with pytest.raises(metafile.MetadataError):
+        metafile.parse_tail(not_json, len(not_json))
+
+
+# ---- layout --------------------------------------------------------------------------------------
+
+def test_paths():
+    h = "0123456789abcdef0123456789abcdef"
+    assert layout.hash_dir("/dev/d0", 12, h) == f"/dev/d0/objects/12/def/{h}"
+    assert layout.parse_filename("1700000000.12345.data") == (Timestamp("1700000000.12345"), ".data")
+    assert layout.parse_filename("1700000000.12345_0000000000000002.meta")[1] == ".meta"
+    assert layout.parse_filename("junk.data") is None
+    assert layout.parse_filename("1700000000.12345.tmp") is None
+
+
+def test_choose_newest_wins():
+    d1, d2 = "1000000001.00000.data", "1000000002.00000.data"
+    ts3, m4, m0 = "1000000003.00000.ts", "1000000004.00000.meta", "1000000000.50000.meta"
+    found = layout.choose([d1, d2, m0])
+    assert found.data == d2 and found.meta is None and set(found.obsolete) == {d1, m0}
+    found = layout.choose([d1, m4])
+    assert found.data == d1 and found.meta == m4 and found.obsolete == ()
+    found = layout.choose([d2, ts3, m4])
+    assert found.data is None and found.tombstone == ts3 and set(found.obsolete) == {d2, m4}
+    assert found.timestamp == Timestamp("1000000003.00000")
+    assert layout.choose([m4]) == layout.FileSet(obsolete=(m4,))
+    assert layout.choose([]).timestamp is None
+
+
+def test_suffix_hash_depends_on_current_files_only():
+    a = layout.suffix_hash([("h1", ["1.data"]), ("h2", ["2.ts"])])
+    assert a == layout.suffix_hash([("h2", ["2.ts"]), ("h1", ["1.data"])])
+    assert a != layout.suffix_hash([("h1", ["1.data"]), ("h2", ["3.ts"])])
+
+
+# ---- ranges --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("header,length,expected", [
+    (None, 10, None),
+    ("bytes=0-4", 10, [(0, 5)]),
+    ("bytes=5-", 10, [(5, 10)]),
+    ("bytes=-3", 10, [(7, 10)]),
+    ("bytes=-30", 10, [(0, 10)]),
+    ("bytes=8-100", 10, [(8, 10)]),
+    ("bytes=0-0,-1", 10, [(0, 1), (9, 10)]),
+    ("bytes=20-30", 10, []),
+    ("bytes=20-30,2-3", 10, [(2, 4)]),
+    ("bytes=-0", 10, []),
+    ("bytes=0-", 0, []),
+    ("bytes=5-2", 10, None),
+    ("bytes=a-b", 10, None),
+    ("items=0-1", 10, None),
+    ("bytes=", 10, None),
+    ("bytes=" + ",".join(["0-1"] * 51), 10, None),
+])
+def test_range_parse(header, length, expected):
+    assert ranges.parse(header, length) == expected
+
+
+def test_multipart_length_matches_framing():
+    wanted = [(0, 3), (5, 9)]
+    body = b"".join(ranges.part_header("B", "text/plain", s, e, 10) + b"x" * (e - s)
+                    + ranges.PART_END for s, e in wanted) + ranges.closing("B")
+    assert ranges.multipart_length("B", "text/plain", wanted, 10) == len(body)
+
+
+# ---- listings ------------------------------------------------------------------------------------
+
+def test_listing_params():
+    p = listings.parse_params({"prefix": "a", "limit": "5", "reverse": "on", "marker": "m"})
+    assert (p.prefix, p.limit, p.reverse, p.marker) == ("a", 5, True, "m")
+    assert listings.parse_params({"limit": "-1"}).limit == 10000
+    assert listings.parse_params({"path": "a/b/"}).as_kwargs()["prefix"] == "a/b/"
+    with pytest.raises(HTTPError) as err:
+        listings.parse_params({"limit": "10001"})
+    assert err.value.status == 412
+    with pytest.raises(HTTPError) as err:
+        listings.parse_params({"delimiter": "//"})
+    assert err.value.status == 412
+    with pytest.raises(HTTPError) as err:
+        listings.parse_params({"prefix": "a\x00"})
+    assert err.value.status == 400
+
+
+@pytest.mark.parametrize("fmt,accept,expected", [
+    (None, None, "text/plain"),
+    ("json", "text/plain", "application/json"),
+    ("XML", None, "application/xml"),
+    ("bogus", None, "text/plain"),
+    (None, "application/json", "application/json"),
+    (None, "text/xml", "text/xml"),
+    (None, "application/*", "application/json"),
+    (None, "*/*", "text/plain"),
+    (None, "text/plain;q=0.1, application/json;q=0.9", "application/json"),
+])
+def test_negotiate(fmt, accept, expected):
+    assert listings.negotiate(fmt, accept) == expected
+
+
+def test_negotiate_406():
+    with pytest.raises(HTTPError) as err:
+        listings.negotiate(None, "image/png")
+    assert err.value.status == 406
+
+
+def test_render_formats():
+    rows = [{"name": "a", "hash": "h", "bytes": 1, "content_type": "t",
+             "last_modified": "2026-01-01T00:00:00.000000"}, {"subdir": "b/"}]
+    status, body, ctype = listings.render("application/json", "container", "c", rows)
+    assert status == 200 and json.loads(body) == rows and ctype.startswith("application/json")
+    assert listings.render("text/plain", "container", "c", rows)[1] == b"a\nb/\n"
+    assert listings.render("text/plain", "container", "c", [])[0] == 204
+    status, body, _ = listings.render("application/xml", "container", "c&d", rows)
+    assert body == (b'<?xml version="1.0" encoding="UTF-8"?>\n<container name="c&amp;d"><object>'
+                    b"<name>a</name><hash>h</hash><bytes>1</bytes><content_type>t</content_type>"
+                    b"<last_modified>2026-01-01T00:00:00.000000</last_modified></object>"
+                    b'<subdir name="b/"><name>b/</name></subdir></container>')
