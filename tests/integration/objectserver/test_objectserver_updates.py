@@ -1,0 +1,86 @@
+"""Object writes update container listings; failed updates wait in async_pending and are retried."""
+import asyncio
+import json
+import os
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from strato.timestamps import Timestamp
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def ts(offset=0.0):
+    return Timestamp(Timestamp.now().seconds + offset).internal
+
+
+def pending_files(node, device="d0"):
+    root = os.path.join(node.root, device, "async_pending")
+    return [os.path.join(d, f) for d, _, files in os.walk(root) for f in files]
+
+
+async def list_names(node, path):
+    async with node.request("GET", f"{path}?format=json") as resp:
+        if resp.status != 200:
+            return None
+        return [r["name"] for r in json.loads(await resp.read())]
+
+
+async def test_put_and_delete_update_every_container_replica(node_factory):
+    objects = await node_factory("objects")
+    c1 = await node_factory("c1")
+    c2 = await node_factory("c2")
+    for c in (c1, c2):
+        async with c.request("PUT", "/container/d1/5/acc/cont", headers={"X-Timestamp": ts()}) as r:
+            assert r.status == 201
+    targets = {"X-Container-Host": f"{c1.host},{c2.host}", "X-Container-Device": "d1,d1",
+               "X-Container-Partition": "5"}
+    headers = dict(targets, **{"X-Timestamp": ts(1), "Content-Type": "text/x"})
+    async with objects.request("PUT", "/object/d0/9/acc/cont/o%2F1", data=b"12345",
+                               headers=headers) as resp:
+        assert resp.status == 201
+    for c in (c1, c2):
+        async with c.request("GET", "/container/d1/5/acc/cont?format=json") as resp:
+            rows = json.loads(await resp.read())
+        assert [(r["name"], r["bytes"], r["content_type"]) for r in rows] == [("o/1", 5, "text/x")]
+        assert rows[0]["hash"] == "827ccb0eea8a706c4c34a16891f84e7b"
+    async with objects.request("DELETE", "/object/d0/9/acc/cont/o%2F1",
+                               headers=dict(targets, **{"X-Timestamp": ts(2)})) as resp:
+        assert resp.status == 204
+    for c in (c1, c2):
+        assert await list_names(c, "/container/d1/5/acc/cont") == []
+    assert pending_files(objects) == []
+
+
+async def test_failed_update_is_kept_and_retried_after_container_node_returns(node_factory):
+    objects = await node_factory("objects", daemons=True, updater_interval=0.2)
+    container = await node_factory("container")
+    port = container.server.port
+    async with container.request("PUT", "/container/d1/5/acc/cont",
+                                 headers={"X-Timestamp": ts()}) as resp:
+        assert resp.status == 201
+    await container.server.close()  # the container node goes down
+    headers = {"X-Container-Host": f"127.0.0.1:{port}", "X-Container-Device": "d1",
+               "X-Container-Partition": "5", "X-Timestamp": ts(1), "Content-Type": "text/plain"}
+    async with objects.request("PUT", "/object/d0/9/acc/cont/obj", data=b"abc",
+                               headers=headers) as resp:
+        assert resp.status == 201  # the object is durable; its listing update waits
+    pending = pending_files(objects)
+    assert len(pending) == 1
+    with open(pending[0]) as f:
+        saved = json.load(f)
+    assert saved["op"] == "PUT" and saved["obj"] == "obj" and saved["headers"]["X-Size"] == "3"
+    # the container node comes back on the same address; the updater delivers the row
+    container.server = TestServer(container.app, host="127.0.0.1", port=port)
+    await container.server.start_server()  # closed by the fixture
+    for _ in range(100):
+        if await list_names(container, "/container/d1/5/acc/cont") == ["obj"]:
+            break
+        await asyncio.sleep(0.1)
+    assert await list_names(container, "/container/d1/5/acc/cont") == ["obj"]
+    for _ in range(20):
+        if not pending_files(objects):
+            break
+        await asyncio.sleep(0.1)
+    assert pending_files(objects) == []
