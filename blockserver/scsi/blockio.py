@@ -7,7 +7,7 @@ runs under the LU's compare lock so two of them cannot interleave between compar
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import cdb as C
 from .cdb import BlockCdb
@@ -21,7 +21,7 @@ _PATTERN_CHUNK = 1 << 20
 class IoLimits:
     max_transfer_blocks: int
     max_compare_write_blocks: int
-    max_write_same_blocks: int
+    max_write_same_blocks: int  # 0: no limit
 
 
 def check_range(cmd: BlockCdb, num_blocks: int) -> None:
@@ -34,6 +34,18 @@ def _need_data(cmd: BlockCdb, data, length: int):
     if len(data) < length:
         raise invalid_field_in_cdb(7 if cmd.opcode in (C.WRITE_10, C.WRITE_VERIFY_10) else None)
     return memoryview(data)[:length] if len(data) != length else data
+
+
+def _whole_blocks(data, length: int, block_size: int):
+    """The data-out to write: the CDB's length, cut to the whole blocks the initiator sent.
+
+    iSCSI lets the expected data transfer length be smaller than the CDB's transfer length;
+    the target then writes only what arrived (the transport reports the overflow residual),
+    as libiscsi's residual tests expect. A partial block is never written.
+    """
+    if len(data) >= length:
+        return memoryview(data)[:length] if len(data) != length else data
+    return memoryview(data)[:len(data) - len(data) % block_size]
 
 
 def _first_difference(a: bytes, b: bytes) -> int:
@@ -77,7 +89,7 @@ class BlockIo:
         self._check_transfer(cmd)
         if cmd.blocks == 0:
             return
-        payload = _need_data(cmd, data, cmd.blocks * self.bs)
+        payload = _whole_blocks(data, cmd.blocks * self.bs, self.bs)
         await self.backing.write(cmd.lba * self.bs, payload, fua=durable or cmd.fua)
 
     async def verify(self, cmd: BlockCdb, data) -> None:
@@ -98,7 +110,9 @@ class BlockIo:
         self._check_transfer(cmd)
         if cmd.blocks == 0:
             return
-        payload = bytes(_need_data(cmd, data, cmd.blocks * self.bs))
+        payload = bytes(_whole_blocks(data, cmd.blocks * self.bs, self.bs))
+        if not payload:
+            return
         # The verify reads back from stable storage, so the write goes there first.
         await self.backing.write(cmd.lba * self.bs, payload, fua=True)
         medium = await self.backing.read(cmd.lba * self.bs, len(payload))
@@ -123,6 +137,10 @@ class BlockIo:
             raise invalid_field_in_cdb(13)
         check_range(cmd, self.num_blocks)
         if cmd.blocks == 0:
+            # The 8-bit NUMBER OF LOGICAL BLOCKS cannot say 256: data for more blocks than
+            # the CDB names is a mismatch, not a no-op.
+            if len(data):
+                raise invalid_field_in_cdb(13)
             return
         length = cmd.blocks * self.bs
         if len(data) != 2 * length:
@@ -150,9 +168,8 @@ class BlockIo:
             raise invalid_field_in_cdb(1, 4)
         if cmd.unmap and not self.thin:
             raise invalid_field_in_cdb(1, 3)
-        if cmd.blocks == 0:  # WSNZ=1: a zero length is refused rather than "to the end"
-            raise invalid_field_in_cdb(7 if cmd.opcode == C.WRITE_SAME_10 else 10)
-        if cmd.blocks > self.limits.max_write_same_blocks:
+        limit = self.limits.max_write_same_blocks
+        if limit and cmd.blocks > limit:
             raise invalid_field_in_cdb(7 if cmd.opcode == C.WRITE_SAME_10 else 10)
         if cmd.ndob:
             pattern = bytes(self.bs)
@@ -161,6 +178,10 @@ class BlockIo:
                 raise invalid_field_in_cdb(7 if cmd.opcode == C.WRITE_SAME_10 else 10)
             pattern = bytes(data)
         check_range(cmd, self.num_blocks)
+        if cmd.blocks == 0:  # WSNZ=0: zero blocks means "from LBA to the end of the medium"
+            cmd = replace(cmd, blocks=self.num_blocks - cmd.lba)
+            if limit and cmd.blocks > limit:
+                raise invalid_field_in_cdb(7 if cmd.opcode == C.WRITE_SAME_10 else 10)
         offset, length = cmd.lba * self.bs, cmd.blocks * self.bs
         if cmd.unmap:
             # LBPRZ=1: a deallocated block reads as zeroes whatever the data-out held.

@@ -238,3 +238,44 @@ def decode_mode_select(cdb: bytes) -> ModeSelectCdb:
     op = cdb[0]
     plen = cdb[4] if op == MODE_SELECT_6 else _u(cdb, 7, 2)
     return ModeSelectCdb(op, bool(cdb[1] & 0x10), bool(cdb[1] & 0x01), plen)
+
+
+def transfer_length(cdb: bytes, block_size: int) -> int | None:
+    """Bytes of data the CDB itself asks to move (data-out for writes, at most this much data-in
+    for reads), for the transport's residual accounting; None when the CDB does not say."""
+    if not cdb:
+        return None
+    op = cdb[0]
+    if len(cdb) < cdb_length(op):
+        return None
+    try:
+        if op in BLOCK_OPCODES:
+            req = decode_block(cdb)
+            if op in (PRE_FETCH_10, PRE_FETCH_16, SYNCHRONIZE_CACHE_10, SYNCHRONIZE_CACHE_16):
+                return 0
+            if op in VERIFY_OPCODES and req.bytchk == 0:
+                return 0
+            if op in (WRITE_SAME_10, WRITE_SAME_16):
+                return 0 if req.ndob else block_size
+            if op == COMPARE_AND_WRITE:
+                return 2 * req.blocks * block_size
+            return req.blocks * block_size
+    except ScsiError:
+        return None
+    if op in (INQUIRY, MODE_SENSE_6, REQUEST_SENSE):
+        return int.from_bytes(cdb[3:5], "big") if op == INQUIRY else cdb[4]
+    if op in (MODE_SELECT_6,):
+        return cdb[4]
+    if op in (MODE_SENSE_10, MODE_SELECT_10, PERSISTENT_RESERVE_IN, UNMAP):
+        return int.from_bytes(cdb[7:9], "big")
+    if op == PERSISTENT_RESERVE_OUT:
+        return int.from_bytes(cdb[5:9], "big")
+    if op in (REPORT_LUNS, MAINTENANCE_IN):
+        return int.from_bytes(cdb[6:10], "big")
+    if op == SERVICE_ACTION_IN_16:
+        return int.from_bytes(cdb[10:14], "big")
+    if op == READ_CAPACITY_10:
+        return 8
+    if op in (TEST_UNIT_READY, START_STOP_UNIT, PREVENT_ALLOW, RESERVE_6, RELEASE_6):
+        return 0
+    return None

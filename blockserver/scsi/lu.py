@@ -28,9 +28,10 @@ from .types import (CHECK_CONDITION, GOOD, RESERVATION_CONFLICT, ItNexus, ScsiCo
 log = logging.getLogger("strato.scsi")
 
 # Limits advertised in the Block Limits VPD page (in bytes, turned into blocks per LU).
-MAX_TRANSFER_BYTES = 16 << 20
+# 32 MiB: libiscsi's WRITE SAME tests write 65536 blocks with one WRITE(16) when the write-same
+# length is unlimited, so anything smaller fails them at 512-byte blocks.
+MAX_TRANSFER_BYTES = 32 << 20
 OPTIMAL_TRANSFER_BYTES = 1 << 20
-MAX_WRITE_SAME_BYTES = 1 << 30
 MAX_COMPARE_WRITE_BLOCKS = 255
 MAX_UNMAP_DESCRIPTORS = 2048
 UNLIMITED = 0xFFFFFFFF
@@ -87,7 +88,7 @@ class LogicalUnit:
             max_unmap_blocks=UNLIMITED,
             max_unmap_descriptors=MAX_UNMAP_DESCRIPTORS,
             unmap_granularity=max(1, FS_BLOCK // bs),
-            max_write_same_blocks=MAX_WRITE_SAME_BYTES // bs)
+            max_write_same_blocks=0, wsnz=False)
         self.io = BlockIo(backing, bs, IoLimits(self.limits.max_transfer_blocks,
                                                 MAX_COMPARE_WRITE_BLOCKS,
                                                 self.limits.max_write_same_blocks), thin)
@@ -199,6 +200,10 @@ class LogicalUnit:
         if isinstance(data, ScsiResult):
             return data
         return ScsiResult(GOOD, data or b"")
+
+    def transfer_length(self, cdb: bytes) -> int | None:
+        """Bytes the CDB asks to move, for the transport's residual accounting (None: unknown)."""
+        return C.transfer_length(bytes(cdb), self.block_size)
 
     # -- helpers ---------------------------------------------------------------------------------
 

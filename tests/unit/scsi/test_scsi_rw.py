@@ -55,10 +55,14 @@ async def test_fua_write_reaches_file(lu, file_bytes):
     assert file_bytes(5 * BLOCK_SIZE, BLOCK_SIZE) == b"\xAB" * BLOCK_SIZE
 
 
-async def test_short_data_out_is_refused_without_writing(lu, file_bytes):
+async def test_short_data_out_writes_only_whole_blocks_received(lu, file_bytes):
+    # iSCSI EDTL below the CDB length: the target writes what arrived (RFC 7143 residuals).
     res = await lu.run(cdb10(0x2A, 0, 2), b"\x11" * BLOCK_SIZE)
-    assert res.status == 2 and sense_of(res)[0] == ILLEGAL
-    assert file_bytes(0, 2 * BLOCK_SIZE) == bytes(2 * BLOCK_SIZE)
+    assert res.status == 0
+    assert file_bytes(0, 2 * BLOCK_SIZE) == b"\x11" * BLOCK_SIZE + bytes(BLOCK_SIZE)
+    res = await lu.run(cdb10(0x2A, 4, 1), b"\x22" * 200)   # a partial block is never written
+    assert res.status == 0 and file_bytes(4 * BLOCK_SIZE, BLOCK_SIZE) == bytes(BLOCK_SIZE)
+    assert lu.lu.transfer_length(cdb10(0x2A, 0, 2)) == 2 * BLOCK_SIZE
 
 
 async def test_read_capacity_10_and_16(lu):
