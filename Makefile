@@ -5,13 +5,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.strato-installed
+# Debian packages the native build needs (headers of OpenSSL's MD5 and of xxHash), installed before
+# the build by both commands; without them the build still succeeds in pure-Python mode.
+BUILD_PACKAGES := libssl-dev libxxhash-dev
 # Debian packages the tests drive: libiscsi's initiator tools and compliance suite, qemu (iscsi://
 # drives and a TCG VM), busybox for that VM's initramfs, wrk for the HTTP benchmarks.
-APT_PACKAGES := libiscsi-bin qemu-utils qemu-block-extra qemu-system-x86 busybox-static wrk curl libssl-dev libxxhash-dev
+APT_PACKAGES := libiscsi-bin qemu-utils qemu-block-extra qemu-system-x86 busybox-static wrk curl
 PYTEST := $(BIN)/python -m pytest
 NATIVE_SOURCES := $(wildcard native/*.pyx native/*.pxd)
 
-.PHONY: run test test-all test-unit test-pure install system-deps bench clean
+.PHONY: run test test-all test-unit install system-deps apt-install bench clean
 
 run: $(STAMP)
 	$(BIN)/strato aio $(ARGS)
@@ -34,13 +37,20 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip setuptools wheel
 
 $(STAMP): $(BIN)/python setup.py pyproject.toml $(NATIVE_SOURCES)
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(BUILD_PACKAGES)"
 	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/strato version
 	touch $(STAMP)
 
 system-deps:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+
+# Install the Debian packages in PACKAGES that are missing (needs root; apt-get update first).
+apt-install:
+	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ] && [ "$$(id -u)" != 0 ]; then \
+		echo "warning: not root, cannot install Debian packages: $$missing" >&2; \
+	elif [ -n "$$missing" ]; then \
 		echo "installing Debian packages: $$missing"; \
 		apt-get update -q >/dev/null && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
