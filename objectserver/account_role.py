@@ -58,10 +58,11 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
         row = [target.container, _ts_header(request, "X-Put-Timestamp", dbmod.ZERO),
                _ts_header(request, "X-Delete-Timestamp", dbmod.ZERO), count, nbytes,
                timestamp.internal]
-        await node.io(target.device, db.merge_container_rows, target.account, [row])
+        await node.io(target.device, db.merge_container_rows, target.account, [row], True,
+                      target.partition)
         return web.Response(status=201)
     created, _record = await node.io(target.device, db.account_put, target.account,
-                                     timestamp.internal, _meta(request))
+                                     timestamp.internal, _meta(request), target.partition)
     return web.Response(status=201 if created else 202)
 
 
@@ -111,4 +112,26 @@ async def get(node: Node, request: web.Request, target: Target) -> web.StreamRes
     return web.Response(status=status, body=body if status == 200 else None, headers=headers)
 
 
-HANDLERS = {"PUT": put, "GET": get, "HEAD": get, "DELETE": delete, "POST": post}
+async def replicate(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
+    """REPLICATE /account/d/p/a with JSON {"record": {...} | null, "rows": [[name, put_ts,
+    delete_ts, count, bytes, stats_ts], ...]}: merge them, answer our record."""
+    if target.container is not None:
+        raise HTTPError(400, "Invalid path")
+    try:
+        body = await request.json()
+        record, rows = body.get("record"), body.get("rows") or []
+    except (ValueError, AttributeError):
+        raise HTTPError(400, "Invalid replication body") from None
+    await node.check_device(target.device, writing=True)
+    db = await node.db(target.device)
+    if record is not None:
+        await node.io(target.device, db.merge_account_record, target.account, record)
+    if rows:
+        await node.io(target.device, db.merge_container_rows, target.account, rows, True,
+                      target.partition)
+    mine = await node.io(target.device, db.account_info, target.account)
+    return web.json_response({"record": mine})
+
+
+HANDLERS = {"PUT": put, "GET": get, "HEAD": get, "DELETE": delete, "POST": post,
+            "REPLICATE": replicate}

@@ -44,9 +44,12 @@ class Target:
     obj: str | None = None
 
 
-def parse_path(raw_path: str) -> Target:
-    """Split the raw (still percent-encoded) path so that %2F stays inside its segment."""
+def parse_path(raw_path: str, method: str = "GET") -> Target:
+    """Split the raw (still percent-encoded) path so that %2F stays inside its segment.
+    `REPLICATE /object/{device}/{partition}` is the one path without an account."""
     parts = raw_path.split("?", 1)[0].lstrip("/").split("/", 5)
+    if method == "REPLICATE" and len(parts) == 3 and parts[0] == "object" and parts[2].isdigit():
+        return Target("object", unquote(parts[1]), int(parts[2]), "")
     if len(parts) < 4 or parts[0] not in ROLES:
         raise HTTPError(400, "Invalid path")
     try:
@@ -100,6 +103,7 @@ class Node:
         self.reporter = None   # updates.AccountReporter
         self.tasks: list[asyncio.Task] = []
         self.rings_loader = None  # () -> {"object"|"container"|"account": Ring} or None
+        self.port: int | None = None  # the port this node listens on, when not base_port + index
 
     def object_hash(self, account: str, container: str | None = None, obj: str | None = None) -> str:
         return hash_path(account, container, obj, prefix=self.prefix, suffix=self.suffix)
@@ -201,7 +205,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     from . import account_role, container_role, object_role
 
     node = request.app[NODE]
-    target = parse_path(request.raw_path)
+    target = parse_path(request.raw_path, request.method)
     handlers = {"object": object_role.HANDLERS, "container": container_role.HANDLERS,
                 "account": account_role.HANDLERS}[target.role]
     handler = handlers.get(request.method)

@@ -155,4 +155,26 @@ async def get(node: Node, request: web.Request, target: Target) -> web.StreamRes
     return web.Response(status=status, body=body if status == 200 else None, headers=headers)
 
 
-HANDLERS = {"PUT": put, "GET": get, "HEAD": get, "DELETE": delete, "POST": post}
+async def replicate(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
+    """REPLICATE /container/d/p/a/c with JSON {"record": {...} | null, "rows": [[name, timestamp,
+    size, content_type, etag, deleted], ...]}: merge them (newest-wins), answer our record."""
+    if target.obj is not None:
+        raise HTTPError(400, "Invalid path")
+    try:
+        body = await request.json()
+        record, rows = body.get("record"), body.get("rows") or []
+    except (ValueError, AttributeError):
+        raise HTTPError(400, "Invalid replication body") from None
+    db = await _db(node, target, writing=True)
+    if record is not None:
+        await node.io(target.device, db.merge_container_record, target.account, target.container,
+                      record)
+    if rows:
+        await node.io(target.device, db.merge_object_rows, target.account, target.container, rows)
+        node.reporter.mark(target.device, target.account, target.container)
+    mine = await node.io(target.device, db.container_info, target.account, target.container)
+    return web.json_response({"record": mine})
+
+
+HANDLERS = {"PUT": put, "GET": get, "HEAD": get, "DELETE": delete, "POST": post,
+            "REPLICATE": replicate}

@@ -5,6 +5,8 @@ import asyncio
 
 
 def start(node) -> list[asyncio.Task]:
-    from . import updater
+    from . import auditor, replicator, updater
 
-    return [asyncio.create_task(updater.run(node), name="updater")]
+    return [asyncio.create_task(updater.run(node), name="updater"),
+            asyncio.create_task(replicator.run(node), name="replicator"),
+            asyncio.create_task(auditor.run(node), name="auditor")]

@@ -252,12 +252,13 @@ class DeviceDB:
             raw = txn.get(key_of(account))
         return json.loads(raw) if raw else None
 
-    def account_put(self, account: str, timestamp: str, meta: dict) -> tuple[bool, dict]:
+    def account_put(self, account: str, timestamp: str, meta: dict,
+                    part: int = 0) -> tuple[bool, dict]:
         key = key_of(account)
         with self.env.begin(write=True, db=self.accounts) as txn:
             raw = txn.get(key)
             if raw is None:
-                record = _new_account(timestamp)
+                record = _new_account(timestamp, part)
                 created = True
             else:
                 record = json.loads(raw)
@@ -298,7 +299,8 @@ class DeviceDB:
             txn.put(key, _dumps(record))
         return existed, record
 
-    def merge_container_rows(self, account: str, rows: list, create: bool = True) -> dict | None:
+    def merge_container_rows(self, account: str, rows: list, create: bool = True,
+                             part: int = 0) -> dict | None:
         """Merge container rows [name, put_ts, delete_ts, count, bytes, stats_ts] into the account
         listing and its totals. Creates the account record when absent (the proxy's autocreate
         may race with the first container update)."""
@@ -309,7 +311,7 @@ class DeviceDB:
             if raw is None:
                 if not create:
                     return None
-                record = _new_account(min((r[1] for r in rows), key=_ts) if rows else ZERO)
+                record = _new_account(min((r[1] for r in rows), key=_ts) if rows else ZERO, part)
             else:
                 record = json.loads(raw)
             for name, put_ts, delete_ts, count, nbytes, stats_ts in rows:
@@ -367,6 +369,29 @@ class DeviceDB:
                 rows.append([key[len(base):].decode()] + json.loads(value)[:5])
         return rows
 
+    def drop_container(self, account: str, container: str) -> None:
+        """Remove a container record and all its rows (a handoff copy, once primaries have it)."""
+        ckey = key_of(account, container)
+        base = ckey + SEP
+        with self.env.begin(write=True) as txn:
+            txn.delete(ckey, db=self.containers)
+            cursor = txn.cursor(db=self.objects)
+            if cursor.set_range(base):
+                while cursor.key().startswith(base):
+                    if not cursor.delete():
+                        break
+
+    def drop_account(self, account: str) -> None:
+        akey = key_of(account)
+        base = akey + SEP
+        with self.env.begin(write=True) as txn:
+            txn.delete(akey, db=self.accounts)
+            cursor = txn.cursor(db=self.acct_rows)
+            if cursor.set_range(base):
+                while cursor.key().startswith(base):
+                    if not cursor.delete():
+                        break
+
     def all_accounts(self) -> list[tuple[str, dict]]:
         with self.env.begin(db=self.accounts) as txn:
             return [(k.decode(), json.loads(v)) for k, v in txn.cursor()]
@@ -377,6 +402,7 @@ class DeviceDB:
             raw = txn.get(key)
             if raw is None:
                 record = dict(remote, containers=0, count=0, bytes=0)
+                record.setdefault("part", 0)
             else:
                 record = json.loads(raw)
                 for field in ("put_ts", "delete_ts", "status_changed_at"):
@@ -387,9 +413,10 @@ class DeviceDB:
             txn.put(key, _dumps(record))
 
 
-def _new_account(timestamp: str) -> dict:
+def _new_account(timestamp: str, part: int = 0) -> dict:
     return {"put_ts": timestamp, "delete_ts": ZERO, "created_at": timestamp,
-            "status_changed_at": timestamp, "meta": {}, "containers": 0, "count": 0, "bytes": 0}
+            "status_changed_at": timestamp, "meta": {}, "containers": 0, "count": 0, "bytes": 0,
+            "part": part}
 
 
 def isoformat(timestamp: str) -> str:

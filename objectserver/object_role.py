@@ -178,14 +178,14 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
 
 # ---- GET / HEAD ---------------------------------------------------------------------------
 
-async def _open(node: Node, target: Target):
+async def _open(node: Node, request: web.Request, target: Target):
     path = await node.check_device(target.device)
     name_hash = node.object_hash(target.account, target.container, target.obj)
     opened, found = await node.io(target.device, diskfile.open_object, path, target.partition,
                                   name_hash)
     if opened is None:
         raise _not_found(found)
-    if _expired(opened.metadata):
+    if _expired(opened.metadata) and "X-Backend-Replication" not in request.headers:
         await node.io(target.device, opened.close)
         raise HTTPError(404)
     return path, name_hash, opened
@@ -258,7 +258,7 @@ def _read(opened: diskfile.OpenObject, offset: int, size: int, hasher, close: bo
 
 
 async def get(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
-    path, name_hash, opened = await _open(node, target)
+    path, name_hash, opened = await _open(node, request, target)
     closed = False
     try:
         headers = _response_headers(opened)
@@ -416,7 +416,7 @@ POST_PREFIXES = ("X-Object-Meta-", "X-Object-Transient-Sysmeta-", "X-Object-Sysm
 
 async def post(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
     timestamp = require_timestamp(request)
-    path, name_hash, opened = await _open(node, target)
+    path, name_hash, opened = await _open(node, request, target)
     newest = opened.timestamp
     await node.io(target.device, opened.close)
     if newest >= timestamp:
@@ -433,4 +433,17 @@ async def post(node: Node, request: web.Request, target: Target) -> web.StreamRe
     return web.Response(status=202, headers={"X-Backend-Timestamp": timestamp.internal})
 
 
-HANDLERS = {"PUT": put, "GET": get, "HEAD": get, "DELETE": delete, "POST": post}
+async def replicate(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
+    """REPLICATE /object/{device}/{partition}: {suffix: digest} of the partition's current files
+    (obsolete files and tombstones older than storage.reclaim_age are cleaned on the way)."""
+    if target.account:
+        raise HTTPError(400, "Invalid path")
+    path = await node.check_device(target.device)
+    reclaim_before = time.time() - node.storage.reclaim_age
+    hashes = await node.io(target.device, diskfile.partition_hashes, path, target.partition,
+                           reclaim_before)
+    return web.json_response(hashes)
+
+
+HANDLERS = {"PUT": put, "GET": get, "HEAD": get, "DELETE": delete, "POST": post,
+            "REPLICATE": replicate}

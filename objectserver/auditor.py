@@ -1,0 +1,105 @@
+"""The auditor: re-hashes every current .data file at a bounded rate and quarantines mismatches.
+
+Rate: storage.auditor_bytes_per_second per device (the sleep after each chunk keeps the average
+under it), so auditing never starves client I/O. A quarantined file disappears from its hash
+directory; the replicator then restores a good copy from another replica.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+
+import xxhash
+
+from . import diskfile, layout, metafile
+
+log = logging.getLogger("objectserver.auditor")
+CHUNK = 1 << 20
+
+
+def _data_files(device_path: str) -> list[tuple[str, str]]:
+    """(hash, path) of every current .data file on the device."""
+    out = []
+    root = layout.objects_dir(device_path)
+    for part in diskfile.listdir(root):
+        for suffix in diskfile.listdir(os.path.join(root, part)):
+            suffix_dir = os.path.join(root, part, suffix)
+            for name_hash in diskfile.listdir(suffix_dir):
+                hash_dir = os.path.join(suffix_dir, name_hash)
+                found = layout.choose(diskfile.listdir(hash_dir))
+                if found.data:
+                    out.append((name_hash, os.path.join(hash_dir, found.data)))
+    return out
+
+
+def _open(path: str):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        metadata, length = diskfile.read_metadata(fd, os.fstat(fd).st_size)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, metadata, length
+
+
+def _hash_chunk(fd: int, hasher, offset: int, size: int) -> int:
+    data = os.pread(fd, size, offset)
+    hasher.update(data)
+    return len(data)
+
+
+async def audit_file(node, device: str, name_hash: str, path: str, rate: float) -> bool:
+    """True when the file is good (or gone); False when it was quarantined."""
+    device_path = node.device_path(device)
+    try:
+        fd, metadata, length = await node.io(device, _open, path)
+    except FileNotFoundError:
+        return True
+    except metafile.MetadataError:
+        await node.io(device, diskfile.quarantine, device_path, name_hash, path)
+        log.error("quarantined %s: unreadable metadata", path)
+        return False
+    hasher = xxhash.xxh3_64()
+    offset = 0
+    try:
+        while offset < length:
+            started = time.monotonic()
+            got = await node.io(device, _hash_chunk, fd, hasher, offset, min(CHUNK, length - offset))
+            if got == 0:
+                break
+            offset += got
+            pause = got / rate - (time.monotonic() - started)
+            if pause > 0:
+                await asyncio.sleep(pause)
+    finally:
+        await node.io(device, os.close, fd)
+    if offset == length and hasher.hexdigest() == metadata.get("xxh3"):
+        return True
+    await node.io(device, diskfile.quarantine, device_path, name_hash, path)
+    log.error("quarantined %s: body does not match its xxh3", path)
+    return False
+
+
+async def audit_device(node, device: str) -> tuple[int, int]:
+    """One pass over a device: (files checked, files quarantined)."""
+    rate = float(node.storage.auditor_bytes_per_second)
+    files = await node.io(device, _data_files, node.device_path(device))
+    bad = 0
+    for name_hash, path in files:
+        if not await audit_file(node, device, name_hash, path, rate):
+            bad += 1
+    return len(files), bad
+
+
+async def run(node) -> None:
+    while True:
+        for device in sorted(node.devices):
+            try:
+                checked, bad = await audit_device(node, device)
+                if bad:
+                    log.warning("%s: audited %d objects, quarantined %d", device, checked, bad)
+            except Exception:
+                log.exception("%s: audit pass failed", device)
+        await asyncio.sleep(node.storage.auditor_interval)

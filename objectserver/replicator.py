@@ -1,0 +1,246 @@
+"""The replicator: keeps every partition's replicas equal, and moves handoff data home.
+
+Objects: for each partition on a local device, ask each other primary for its suffix digests
+(`REPLICATE /object/{dev}/{part}`), and push the current files of every suffix that differs by
+replaying them as backend requests marked `X-Backend-Replication: true` (PUT of the .data with its
+stored metadata and timestamp, DELETE at a tombstone's timestamp, POST of a .meta). Newest-wins on
+the receiver makes a replay of something it already has (or something older) harmless.
+Containers and accounts: send the record and, when the peer's answer shows different rows, every
+row in batches (`REPLICATE /container/...` / `REPLICATE /account/...`, merged newest-wins).
+A device that is not a primary of a partition (a handoff) pushes to all primaries and removes its
+copy once every primary took it. Push-only: each node pushes what it has; peers do the same.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import time
+from urllib.parse import quote
+
+from . import diskfile, layout
+
+log = logging.getLogger("objectserver.replicator")
+ROW_BATCH = 1000
+CHUNK = 1 << 20
+_SYNC_FIELDS = ("put_ts", "delete_ts", "stats_ts", "count", "bytes", "containers")
+
+
+def _q(text: str) -> str:
+    return quote(text, safe="")
+
+
+def _is_local(dev, node) -> bool:
+    port = node.storage.base_port + node.node_index if node.port is None else node.port
+    return dev.port == port and dev.ip in (node.storage.bind_ip, "127.0.0.1") and \
+        dev.device in node.devices
+
+
+async def _request(node, method: str, dev, path: str, headers=None, data=None):
+    """(status, body bytes); status 0 when the peer could not be reached."""
+    url = f"http://{dev.ip}:{dev.port}/{path}"
+    try:
+        async with asyncio.timeout(node.storage.node_timeout * 6):
+            async with node.session.request(method, url, headers=headers, data=data) as resp:
+                return resp.status, await resp.read()
+    except Exception as exc:  # unreachable peer: try again next pass
+        log.debug("%s %s: %r", method, url, exc)
+        return 0, b""
+
+
+# ---- objects ---------------------------------------------------------------------------------
+
+def _suffix_files(device_path: str, part: int, suffix: str) -> list[tuple[str, list[str]]]:
+    suffix_dir = os.path.join(layout.partition_dir(device_path, part), suffix)
+    out = []
+    for name_hash in diskfile.listdir(suffix_dir):
+        found = layout.choose(diskfile.listdir(os.path.join(suffix_dir, name_hash)))
+        files = [n for n in (found.data, found.tombstone, found.meta) if n]
+        if files:
+            out.append((name_hash, files))
+    return out
+
+
+def _meta_headers(metadata: dict) -> dict:
+    return {k: v for k, v in metadata.items() if k not in ("name", "xxh3", "Content-Length")}
+
+
+async def push_hash_dir(node, device: str, part: int, name_hash: str, files: list[str],
+                        peer) -> bool:
+    """Replay one object's current files to a peer; True when the peer has them (or newer)."""
+    path = node.device_path(device)
+    hash_dir = layout.hash_dir(path, part, name_hash)
+    for name in files:  # .data (or .ts) sorts before a newer .meta of the same object
+        file_path = os.path.join(hash_dir, name)
+        timestamp, ext = layout.parse_filename(name)
+        try:
+            metadata, data_length = await node.io(device, diskfile.read_file_metadata, file_path)
+        except FileNotFoundError:
+            return False  # replaced meanwhile; the next pass sees the new state
+        except Exception:
+            await node.io(device, diskfile.quarantine, path, name_hash, file_path)
+            return False
+        account, container, obj = metadata["name"].lstrip("/").split("/", 2)
+        remote = (f"object/{_q(peer.device)}/{part}/{_q(account)}/{_q(container)}/{_q(obj)}")
+        headers = _meta_headers(metadata)
+        headers.update({"X-Timestamp": timestamp.internal, "X-Backend-Replication": "true"})
+        if ext == layout.TOMBSTONE:
+            status, _ = await _request(node, "DELETE", peer, remote, headers)
+            ok = status in (204, 404, 409)
+        elif ext == layout.META:
+            status, _ = await _request(node, "POST", peer, remote, headers)
+            ok = status in (202, 409)
+        else:
+            headers["Content-Length"] = str(data_length)
+            status, _ = await _request(node, "PUT", peer, remote, headers,
+                                       _file_body(node, device, file_path, data_length))
+            ok = status in (201, 409)
+        if not ok:
+            return False
+    return True
+
+
+async def _file_body(node, device: str, file_path: str, length: int):
+    fd = await node.io(device, os.open, file_path, os.O_RDONLY)
+    try:
+        offset = 0
+        while offset < length:
+            data = await node.io(device, os.pread, fd, min(CHUNK, length - offset), offset)
+            if not data:
+                raise IOError("file shrank while replicating")
+            offset += len(data)
+            yield data
+    finally:
+        await node.io(device, os.close, fd)
+
+
+async def replicate_partition(node, ring, device: str, part: int) -> bool:
+    """Sync one local partition with its primaries; True when they all answered in sync."""
+    path = node.device_path(device)
+    reclaim_before = time.time() - node.storage.reclaim_age
+    local = await node.io(device, diskfile.partition_hashes, path, part, reclaim_before)
+    primaries = ring.get_part_nodes(part)
+    am_primary = any(_is_local(dev, node) and dev.device == device for dev in primaries)
+    peers = [dev for dev in primaries if not (_is_local(dev, node) and dev.device == device)]
+    all_synced = True
+    for peer in peers:
+        status, body = await _request(node, "REPLICATE", peer, f"object/{_q(peer.device)}/{part}")
+        if status != 200:
+            all_synced = False
+            continue
+        remote = json.loads(body)
+        differing = [s for s, digest in local.items() if remote.get(s) != digest]
+        for suffix in differing:
+            for name_hash, files in await node.io(device, _suffix_files, path, part, suffix):
+                if not await push_hash_dir(node, device, part, name_hash, files, peer):
+                    all_synced = False
+    if not am_primary and all_synced and peers:
+        await node.io(device, shutil.rmtree, layout.partition_dir(path, part), True)
+        log.info("%s: handoff partition %d handed back to its primaries", device, part)
+    return all_synced
+
+
+async def replicate_objects(node, ring) -> None:
+    for device in sorted(node.devices):
+        parts = await node.io(device, diskfile.listdir, layout.objects_dir(node.device_path(device)))
+        for part in sorted(int(p) for p in parts if p.isdigit()):
+            try:
+                await replicate_partition(node, ring, device, part)
+            except Exception:
+                log.exception("%s: replicating partition %d failed", device, part)
+
+
+# ---- containers and accounts -----------------------------------------------------------------
+
+def _in_sync(mine: dict, theirs: dict | None) -> bool:
+    if theirs is None:
+        return False
+    return all(mine.get(f) == theirs.get(f) for f in _SYNC_FIELDS)
+
+
+async def _push_db(node, device: str, dev, remote_path: str, record: dict, rows_since) -> bool:
+    status, body = await _request(node, "REPLICATE", dev, remote_path,
+                                  {"Content-Type": "application/json"},
+                                  json.dumps({"record": record, "rows": []}))
+    if status != 200:
+        return False
+    if _in_sync(record, json.loads(body).get("record")):
+        return True
+    after = ""
+    while True:
+        rows = await node.io(device, rows_since, after, ROW_BATCH)
+        if not rows:
+            return True
+        status, _ = await _request(node, "REPLICATE", dev, remote_path,
+                                   {"Content-Type": "application/json"},
+                                   json.dumps({"record": record, "rows": rows}))
+        if status != 200:
+            return False
+        after = rows[-1][0]
+
+
+async def replicate_containers(node, ring) -> None:
+    for device in sorted(node.devices):
+        if not os.path.isdir(layout.db_dir(node.device_path(device))):
+            continue
+        db = await node.db(device)
+        for account, container, record in await node.io(device, db.all_containers):
+            part = record.get("part", 0)
+            primaries = ring.get_part_nodes(part)
+            peers = [d for d in primaries if not (_is_local(d, node) and d.device == device)]
+            am_primary = len(peers) < len(primaries)
+            remote = f"{_q(account)}/{_q(container)}"
+            ok = True
+            for dev in peers:
+                rows_since = _bind(db.object_rows_since, account, container)
+                ok &= await _push_db(node, device, dev, f"container/{_q(dev.device)}/{part}/{remote}",
+                                     record, rows_since)
+            if not am_primary and ok and peers:
+                await node.io(device, db.drop_container, account, container)
+
+
+async def replicate_accounts(node, ring) -> None:
+    for device in sorted(node.devices):
+        if not os.path.isdir(layout.db_dir(node.device_path(device))):
+            continue
+        db = await node.db(device)
+        for account, record in await node.io(device, db.all_accounts):
+            part = record.get("part", 0)
+            primaries = ring.get_part_nodes(part)
+            peers = [d for d in primaries if not (_is_local(d, node) and d.device == device)]
+            am_primary = len(peers) < len(primaries)
+            ok = True
+            for dev in peers:
+                rows_since = _bind(db.container_rows_since, account)
+                ok &= await _push_db(node, device, dev, f"account/{_q(dev.device)}/{part}/{_q(account)}",
+                                     record, rows_since)
+            if not am_primary and ok and peers:
+                await node.io(device, db.drop_account, account)
+
+
+def _bind(fn, *args):
+    return lambda after, limit: fn(*args, after, limit)
+
+
+async def replicate_once(node) -> bool:
+    """One full pass (objects, containers, accounts). False when there are no rings."""
+    rings = node.rings_loader() if node.rings_loader else None
+    if not rings:
+        return False
+    await replicate_objects(node, rings["object"])
+    await replicate_containers(node, rings["container"])
+    await replicate_accounts(node, rings["account"])
+    return True
+
+
+async def run(node) -> None:
+    while True:
+        await asyncio.sleep(node.storage.replicator_interval)
+        try:
+            started = time.monotonic()
+            if await replicate_once(node):
+                log.debug("replication pass took %.2fs", time.monotonic() - started)
+        except Exception:
+            log.exception("replication pass failed")
