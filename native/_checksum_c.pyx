@@ -137,11 +137,20 @@ cdef class Crc:
         return Crc(self.kind, self._value)
 
 
+cdef str _hex(const unsigned char *p, int n):
+    cdef char out[64]
+    cdef int i
+    for i in range(n):
+        out[2 * i] = b"0123456789abcdef"[p[i] >> 4]
+        out[2 * i + 1] = b"0123456789abcdef"[p[i] & 15]
+    return out[:2 * n].decode("ascii")
+
+
 cdef class Md5Xxh3:
     """MD5 (the ETag) and xxh3-64 (the integrity checksum) of one stream, fed by one update()."""
     cdef EVP_MD_CTX *_md5
     cdef XXH3_state_t *_xxh3
-    cdef PyThread_type_lock _lock  # updates run without the GIL: two threads must not interleave
+    cdef PyThread_type_lock _lock  # long updates run without the GIL: two threads must not interleave
 
     def __cinit__(self, *args, **kwargs):
         self._md5 = EVP_MD_CTX_new()
@@ -164,75 +173,86 @@ cdef class Md5Xxh3:
         if self._lock != NULL:
             PyThread_free_lock(self._lock)
 
+    cdef inline void _acquire(self):
+        # Uncontended (the normal case): take it with the GIL held; else wait without the GIL.
+        if not PyThread_acquire_lock(self._lock, NOWAIT_LOCK):
+            with nogil:
+                PyThread_acquire_lock(self._lock, WAIT_LOCK)
+
     def update(self, data):
         cdef Py_buffer view
         cdef int rc
         PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
-        try:
-            if view.len >= _GIL_RELEASE:
-                with nogil:
-                    PyThread_acquire_lock(self._lock, WAIT_LOCK)
-                    rc = strato_md5xxh3_update(self._md5, self._xxh3, <const unsigned char *>view.buf,
-                                               view.len)
-                    PyThread_release_lock(self._lock)
-            else:
-                if not PyThread_acquire_lock(self._lock, NOWAIT_LOCK):
-                    with nogil:
-                        PyThread_acquire_lock(self._lock, WAIT_LOCK)
-                rc = strato_md5xxh3_update(self._md5, self._xxh3, <const unsigned char *>view.buf,
-                                           view.len)
-                PyThread_release_lock(self._lock)
-        finally:
-            PyBuffer_Release(&view)
+        self._acquire()
+        if view.len >= _GIL_RELEASE:
+            with nogil:
+                rc = strato_md5xxh3_update(self._md5, self._xxh3, <const unsigned char *>view.buf, view.len)
+        else:
+            rc = strato_md5xxh3_update(self._md5, self._xxh3, <const unsigned char *>view.buf, view.len)
+        PyThread_release_lock(self._lock)
+        PyBuffer_Release(&view)
         if rc != 0:
             raise ValueError("MD5/xxh3 update failed")
 
-    cdef bytes _md5_final(self):
-        cdef unsigned char out[16]
-        cdef unsigned int size = 0
+    cdef int _md5_final(self, unsigned char *out) except -1:
         cdef int rc
+        cdef unsigned int size = 0
         cdef EVP_MD_CTX *tmp = EVP_MD_CTX_new()
         if tmp == NULL:
             raise MemoryError()
-        try:
-            with nogil:
-                PyThread_acquire_lock(self._lock, WAIT_LOCK)
-                rc = EVP_MD_CTX_copy_ex(tmp, self._md5)
-                PyThread_release_lock(self._lock)
-            if rc != 1 or EVP_DigestFinal_ex(tmp, out, &size) != 1:
-                raise ValueError("MD5 final failed")
-            return out[:size]
-        finally:
-            EVP_MD_CTX_free(tmp)
+        self._acquire()
+        rc = EVP_MD_CTX_copy_ex(tmp, self._md5)
+        PyThread_release_lock(self._lock)
+        if rc == 1:
+            rc = EVP_DigestFinal_ex(tmp, out, &size)
+        EVP_MD_CTX_free(tmp)
+        if rc != 1 or size != 16:
+            raise ValueError("MD5 final failed")
+        return 0
 
     def md5_digest(self):
-        return self._md5_final()
+        cdef unsigned char out[16]
+        self._md5_final(out)
+        return out[:16]
 
     def md5_hexdigest(self):
-        return self._md5_final().hex()
+        cdef unsigned char out[16]
+        self._md5_final(out)
+        return _hex(out, 16)
 
-    def xxh3_intdigest(self):
+    cdef XXH64_hash_t _xxh3_final(self):
         cdef XXH64_hash_t h
-        with nogil:
-            PyThread_acquire_lock(self._lock, WAIT_LOCK)
-            h = XXH3_64bits_digest(self._xxh3)
-            PyThread_release_lock(self._lock)
+        self._acquire()
+        h = XXH3_64bits_digest(self._xxh3)
+        PyThread_release_lock(self._lock)
         return h
 
+    def xxh3_intdigest(self):
+        return self._xxh3_final()
+
     def xxh3_digest(self):
-        return self.xxh3_intdigest().to_bytes(8, "big")
+        cdef unsigned char out[8]
+        cdef XXH64_hash_t h = self._xxh3_final()
+        cdef int i
+        for i in range(8):  # canonical form: big-endian, as xxhash's digest()
+            out[i] = (h >> (56 - 8 * i)) & 0xFF
+        return out[:8]
 
     def xxh3_hexdigest(self):
-        return self.xxh3_digest().hex()
+        cdef unsigned char out[8]
+        cdef XXH64_hash_t h = self._xxh3_final()
+        cdef int i
+        for i in range(8):
+            out[i] = (h >> (56 - 8 * i)) & 0xFF
+        return _hex(out, 8)
 
     def copy(self):
         cdef int rc
         cdef Md5Xxh3 twin = Md5Xxh3.__new__(Md5Xxh3)
-        with nogil:
-            PyThread_acquire_lock(self._lock, WAIT_LOCK)
-            rc = EVP_MD_CTX_copy_ex(twin._md5, self._md5)
-            XXH3_copyState(twin._xxh3, self._xxh3)
-            PyThread_release_lock(self._lock)
+        self._acquire()
+        rc = EVP_MD_CTX_copy_ex(twin._md5, self._md5)
+        XXH3_copyState(twin._xxh3, self._xxh3)
+        PyThread_release_lock(self._lock)
         if rc != 1:
             raise ValueError("MD5 copy failed")
         return twin
