@@ -21,9 +21,11 @@ MISCOMPARE = 0xE
 FIXED_SENSE_LEN = 18
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ScsiError(Exception):
-    """A command that ends in CHECK CONDITION with this sense."""
+    """A command that ends in CHECK CONDITION with this sense.
+
+    Not frozen: the interpreter sets __traceback__ on exceptions as they propagate."""
     key: int
     asc: int
     ascq: int = 0
