@@ -66,8 +66,17 @@ class Task:
         return f"<Task itt={self.itt:#x} cdb={self.cdb[:1].hex()} edtl={self.edtl}>"
 
 
-def _fatal(message: str, reason: RejectReason = RejectReason.PROTOCOL_ERROR) -> ProtocolError:
-    return ProtocolError(reason, message, fatal=True)
+CHECK_CONDITION = 0x02
+ABORTED_COMMAND = 0x0B
+DATA_PHASE_ERROR = (0x4B, 0x00)
+INVALID_TTT = (0x4B, 0x01)
+TOO_MUCH_WRITE_DATA = (0x4B, 0x02)
+DATA_OFFSET_ERROR = (0x4B, 0x05)
+
+
+def _sense(key: int, asc: int, ascq: int) -> bytes:
+    """Fixed-format sense data (SPC-4 4.5.3)."""
+    return bytes([0x70, 0, key, 0, 0, 0, 0, 10, 0, 0, 0, 0, asc, ascq, 0, 0, 0, 0])
 
 
 def _extended_cdb(ahs: bytes) -> tuple[bytes, bool]:
@@ -185,13 +194,15 @@ class DataMover:
         ttt = bhs.w20
         if ttt == RESERVED_TAG:
             if not task.unsol_open:
-                raise _fatal("unsolicited Data-Out not expected")
+                return self._fail(task, DATA_PHASE_ERROR, "unsolicited Data-Out not expected")
             if datasn != task.unsol_datasn:
-                raise _fatal(f"DataSN {datasn} != expected {task.unsol_datasn}")
+                return self._fail(task, DATA_PHASE_ERROR,
+                                  f"DataSN {datasn} != expected {task.unsol_datasn}")
             if offset != task.unsol_next:
-                raise _fatal("Data-Out buffer offset out of order")
+                return self._fail(task, DATA_OFFSET_ERROR, "Data-Out offset out of order")
             if offset + n > min(conn.params.first_burst_length, task.edtl):
-                raise _fatal("unsolicited data beyond FirstBurstLength")
+                return self._fail(task, TOO_MUCH_WRITE_DATA, "unsolicited data beyond "
+                                  "FirstBurstLength")
             task.buf[offset:offset + n] = data
             task.unsol_next = offset + n
             task.unsol_datasn = datasn + 1
@@ -202,19 +213,27 @@ class DataMover:
             return
         r2t = task.r2ts.get(ttt)
         if r2t is None:
-            raise _fatal(f"Data-Out for unknown TTT {ttt:#x}", RejectReason.INVALID_PDU_FIELD)
+            return self._fail(task, INVALID_TTT, f"Data-Out for unknown TTT {ttt:#x}")
         if datasn != r2t[2]:
-            raise _fatal(f"DataSN {datasn} != expected {r2t[2]}")
+            return self._fail(task, DATA_PHASE_ERROR, f"DataSN {datasn} != expected {r2t[2]}")
         if offset != r2t[0] or offset + n > r2t[1]:
-            raise _fatal("Data-Out outside the R2T's range")
+            return self._fail(task, DATA_OFFSET_ERROR, "Data-Out outside the R2T's range")
         task.buf[offset:offset + n] = data
         r2t[0] = offset + n
         r2t[2] = datasn + 1
         if bhs.flags & FINAL:
             if r2t[0] != r2t[1]:
-                raise _fatal("Data-Out sequence ended before the R2T's length")
+                return self._fail(task, DATA_PHASE_ERROR, "Data-Out sequence ended early")
             del task.r2ts[ttt]
             self._solicit(task)
+
+    def _fail(self, task: Task, asc_ascq: tuple[int, int], message: str) -> None:
+        """A broken Data-Out sequence ends its command, not the connection: CHECK CONDITION,
+        ABORTED COMMAND (SAM-5 / RFC 7143 7.1.4.2); later Data-Out for it is discarded."""
+        log.info("ITT %#x: %s", task.itt, message)
+        task.r2ts.clear()
+        task.executing = True
+        self.complete(task, CHECK_CONDITION, b"", _sense(ABORTED_COMMAND, *asc_ascq), None)
 
     # -- completion ------------------------------------------------------------------------------
     def complete(self, task: Task, status: int, data_in, sense, transfer_length) -> None:

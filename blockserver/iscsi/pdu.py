@@ -50,7 +50,8 @@ class PduReader:
     """Incremental PDU parser for one connection. feed() returns the complete PDUs received.
 
     A header digest error is fatal (the framing can no longer be trusted); a data digest error or
-    bad padding raises after the PDU has been consumed, so the stream stays in sync.
+    bad padding raises after the PDU has been consumed (a data digest error is
+    fatal at ErrorRecoveryLevel 0: nothing can ask for the data again), so the stream stays in sync.
     """
 
     def __init__(self, max_data_segment: int = MAX_RECV_DATA_SEGMENT):
@@ -105,8 +106,9 @@ class PduReader:
                                             "non-zero padding", header=header)
                     elif dd and digest(memoryview(buf)[data_start:pad_end]) != \
                             buf[pad_end:pad_end + 4]:
+                        # ERL 0: the data cannot be asked for again, so the connection ends
                         bad = DigestError(RejectReason.DATA_DIGEST_ERROR, "data digest mismatch",
-                                          header=header)
+                                          fatal=True, header=header)
                 pos += total
                 if fields[0] not in INITIATOR_OPCODES:
                     bad = bad or ProtocolError(RejectReason.COMMAND_NOT_SUPPORTED,
