@@ -1,9 +1,13 @@
-"""The blockserver service: one process serving the volume API and (when built) the iSCSI target.
+"""The blockserver service: ONE process serving the volume API and the iSCSI target.
 
-Contract: strato/services.py. The API listens on [blockserver] bind_ip:port.
+Contract: strato/services.py. The API listens on [blockserver] bind_ip:port, the target portal on
+[iscsi] bind_ip:port; both share one TargetRegistry, so an attachment made through the API is a
+target initiators can log in to at once, and removing it ends their sessions. On start the
+manager exports again every attachment recorded in LMDB (same IQN, same CHAP secret).
 """
 from __future__ import annotations
 
+import concurrent.futures
 import os
 
 from blockserver.api.app import db_path, default_volume_dir
@@ -15,13 +19,19 @@ def prepare(config) -> None:
         os.makedirs(default_volume_dir(config), exist_ok=True)
 
 
+def portal(config) -> str:
+    return f"{config.iscsi.bind_ip}:{config.iscsi.port}"
+
+
 def ports(config) -> list[tuple[str, int]]:
-    return [(config.blockserver.bind_ip, config.blockserver.port)]
+    return [(config.blockserver.bind_ip, config.blockserver.port),
+            (config.iscsi.bind_ip, config.iscsi.port)]
 
 
 def aio_entry(config) -> dict:
     section = config.blockserver
-    return {"volume": {"endpoint": f"http://{section.bind_ip}:{section.port}/v3"}}
+    return {"volume": {"endpoint": f"http://{section.bind_ip}:{section.port}/v3"},
+            "iscsi": {"portal": portal(config)}}
 
 
 def serve(config, instance: int = 0) -> None:
@@ -33,8 +43,22 @@ def serve(config, instance: int = 0) -> None:
 
 async def _main(config) -> None:
     from blockserver.api import create_app
+    from blockserver.backends import build as build_backend
+    from blockserver.exports import IscsiExports
+    from blockserver.iscsi import TargetRegistry, start_target_server
     from strato.runtime import serve_aiohttp
 
     prepare(config)
-    app = create_app(config)
-    await serve_aiohttp(app, config.blockserver.bind_ip, config.blockserver.port)
+    backend = build_backend(config)
+    registry = TargetRegistry(config.iscsi.iqn_prefix)
+    disk = concurrent.futures.ThreadPoolExecutor(config.iscsi.disk_threads,
+                                                 thread_name_prefix="iscsi-disk")
+    target = await start_target_server(registry, config.iscsi.bind_ip, config.iscsi.port)
+    exports = IscsiExports(registry, portal(config), disk, thin=backend.supports_unmap)
+    try:
+        app = create_app(config, exports=exports, backend=backend)
+        await serve_aiohttp(app, config.blockserver.bind_ip, config.blockserver.port)
+    finally:
+        await exports.close()
+        await target.close()
+        disk.shutdown(wait=True)
