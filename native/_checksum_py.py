@@ -32,11 +32,18 @@ _CRC32C_TABLE = _table(CRC32C_POLY)
 _CRC64NVME_TABLE = _table(CRC64NVME_POLY)
 
 
+def _byte_view(data) -> memoryview:
+    view = memoryview(data)
+    if not view.c_contiguous:  # the same error hashlib, zlib and the compiled twin raise
+        raise BufferError("memoryview: underlying buffer is not C-contiguous")
+    return view.cast("B")
+
+
 def crc32c_table(data, value: int = 0) -> int:
     """CRC32C by table: `value` is a previous result, so calls chain like zlib.crc32."""
     table = _CRC32C_TABLE
     reg = ~value & _MASK32
-    for byte in memoryview(data).cast("B"):
+    for byte in _byte_view(data):
         reg = table[(reg ^ byte) & 0xFF] ^ (reg >> 8)
     return ~reg & _MASK32
 
@@ -45,7 +52,7 @@ def crc64nvme(data, value: int = 0) -> int:
     """CRC64-NVME (S3's CRC64NVME): reflected, init and xorout all ones; chains like crc32c."""
     table = _CRC64NVME_TABLE
     reg = ~value & _MASK64
-    for byte in memoryview(data).cast("B"):
+    for byte in _byte_view(data):
         reg = table[(reg ^ byte) & 0xFF] ^ (reg >> 8)
     return ~reg & _MASK64
 
@@ -59,7 +66,7 @@ except ImportError:  # the package is optional at run time: the table is always 
 def crc32c(data, value: int = 0) -> int:
     """CRC32C (Castagnoli), for iSCSI digests and S3 CRC32C; chains like zlib.crc32."""
     if _crc32c_lib is not None:
-        return _crc32c_lib(data, value)
+        return _crc32c_lib(data, value & _MASK32)
     return crc32c_table(data, value)
 
 

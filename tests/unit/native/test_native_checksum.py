@@ -98,6 +98,14 @@ def test_non_buffers_are_rejected(native_impl):
             func(None)
 
 
+def test_non_contiguous_views_are_rejected(native_impl):
+    strided = memoryview(bytes(range(64)))[::2]
+    for func in (native_impl.crc32c, native_impl.crc32, native_impl.crc64nvme, native_impl.Md5Xxh3,
+                 reference.crc32c_table):
+        with pytest.raises(BufferError):
+            func(strided)
+
+
 def test_md5xxh3_empty_and_digest_forms(native_impl):
     both = native_impl.Md5Xxh3()
     assert both.md5_hexdigest() == "d41d8cd98f00b204e9800998ecf8427e"
