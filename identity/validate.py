@@ -45,6 +45,12 @@ class TokenValidator:
         self._next_key_check = 0.0
         self._ec2 = Ec2Lookup(data_dir, cache_seconds=ec2_cache_seconds) if data_dir else None
 
+    @classmethod
+    def from_config(cls, config, **kwargs) -> "TokenValidator":
+        """The validator a service builds from its resolved configuration."""
+        kwargs.setdefault("ec2_cache_seconds", config.identity.ec2_cache_seconds)
+        return cls(config.cluster.data_dir, **kwargs)
+
     # -- keys ---------------------------------------------------------------------------------
     def _dir_stamp(self):
         try:
@@ -86,7 +92,10 @@ class TokenValidator:
                 ctx = self._codec.open(token)
             if len(self._cache) >= self._cache_size:
                 # Drop the oldest insertion; expired tokens leave through this door too.
-                self._cache.pop(next(iter(self._cache)))
+                try:
+                    self._cache.pop(next(iter(self._cache)))
+                except (KeyError, RuntimeError, StopIteration):  # another thread got there
+                    pass
             self._cache[token] = ctx
         if self._clock() >= ctx.expires_at:
             self._cache.pop(token, None)

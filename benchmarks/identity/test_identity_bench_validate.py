@@ -75,7 +75,8 @@ def test_ec2_secret_uncached(benchmark, booted):
 def test_password_token_issue(benchmark, booted, service):
     """POST /v3/auth/tokens without HTTP: LMDB lookups + one argon2id verify + sealing."""
     config, _ = booted
-    store = Store(db_path_for(config.cluster.data_dir))
+    # Read-only, like every reader in this process: LMDB wants one writable open per process.
+    store = Store(db_path_for(config.cluster.data_dir), readonly=True)
     body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
         "name": "admin", "domain": {"name": "Default"}, "password": "bench"}}},
         "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}
