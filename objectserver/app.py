@@ -98,6 +98,7 @@ class Node:
         self._free: dict[str, tuple[float, bool]] = {}
         self._dbs: dict[str, dbmod.DeviceDB] = {}
         self._db_locks: dict[str, asyncio.Lock] = {}
+        self._row_committers: dict = {}
         self.session: aiohttp.ClientSession | None = None
         self.updates = None    # updates.ContainerUpdates, set by create_app
         self.reporter = None   # updates.AccountReporter
@@ -128,6 +129,15 @@ class Node:
         if not present or (writing and not roomy):
             raise HTTPError(507, f"{device} is unmounted or full")
         return self.device_path(device)
+
+    def rows(self, device: str):
+        """The device's group committer of object rows (groupcommit.py)."""
+        committer = self._row_committers.get(device)
+        if committer is None:
+            from .groupcommit import RowCommitter
+
+            committer = self._row_committers[device] = RowCommitter(self, device)
+        return committer
 
     async def db(self, device: str) -> dbmod.DeviceDB:
         found = self._dbs.get(device)

@@ -98,8 +98,7 @@ async def _put_row(node, request, target, db, timestamp) -> web.StreamResponse:
     if size < 0:
         raise HTTPError(400, "Invalid X-Size")
     row = [target.obj, timestamp.internal, size, content_type, etag, 0]
-    record = await node.io(target.device, db.merge_object_rows, target.account, target.container,
-                           [row])
+    record = await node.rows(target.device).merge(target.account, target.container, row)
     if record is None:
         raise HTTPError(404)
     node.reporter.mark(target.device, target.account, target.container)
@@ -111,8 +110,7 @@ async def delete(node: Node, request: web.Request, target: Target) -> web.Stream
     db = await _db(node, target, writing=False)
     if target.obj is not None:
         row = [target.obj, timestamp.internal, 0, "", "", 1]
-        record = await node.io(target.device, db.merge_object_rows, target.account,
-                               target.container, [row])
+        record = await node.rows(target.device).merge(target.account, target.container, row)
         if record is None:
             raise HTTPError(404)
         node.reporter.mark(target.device, target.account, target.container)

@@ -158,36 +158,59 @@ class DeviceDB:
     def merge_object_rows(self, account: str, container: str, rows: list) -> dict | None:
         """Merge object rows [name, timestamp, size, content_type, etag, deleted] newest-wins and
         adjust the container's count and bytes in the same transaction. None if no container."""
-        ckey = key_of(account, container)
-        base = ckey + SEP
-        with self.env.begin(write=True) as txn:
-            raw = txn.get(ckey, db=self.containers)
-            if raw is None:
-                return None
-            record = json.loads(raw)
-            changed = False
-            for name, timestamp, size, content_type, etag, deleted in rows:
-                okey = base + name.encode()
-                if len(okey) > MAX_KEY:
+        result = self.merge_object_rows_many([(account, container, rows)])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def merge_object_rows_many(self, items: list) -> list:
+        """Group commit: [(account, container, rows)] merged in ONE transaction (one fsync).
+        Returns, per item, the container record, None (no container) or a DBError."""
+        results: list = [None] * len(items)
+        checked = []
+        for index, (account, container, rows) in enumerate(items):
+            try:
+                ckey = key_of(account, container)
+                keys = [ckey + SEP + row[0].encode() for row in rows]
+                if any(len(k) > MAX_KEY for k in keys):
                     raise DBError(400, "object name too long")
-                old = txn.get(okey, db=self.objects)
-                if old is not None:
-                    old = json.loads(old)
-                    if _ts(old[0]) >= _ts(timestamp):
-                        continue
-                    if not old[4]:
-                        record["count"] -= 1
-                        record["bytes"] -= old[1]
-                if not deleted:
-                    record["count"] += 1
-                    record["bytes"] += size
-                txn.put(okey, _dumps([timestamp, size, content_type, etag, 1 if deleted else 0]),
-                        db=self.objects)
-                record["stats_ts"] = max(record["stats_ts"], timestamp, key=_ts)
-                changed = True
-            if changed:
-                txn.put(ckey, _dumps(record), db=self.containers)
-        return record
+                checked.append((index, ckey, keys, rows))
+            except DBError as exc:
+                results[index] = exc
+        if not checked:
+            return results
+        with self.env.begin(write=True) as txn:
+            records: dict[bytes, dict | None] = {}
+            for index, ckey, keys, rows in checked:
+                if ckey not in records:
+                    raw = txn.get(ckey, db=self.containers)
+                    records[ckey] = json.loads(raw) if raw else None
+                record = records[ckey]
+                if record is None:
+                    continue
+                for okey, (_name, timestamp, size, content_type, etag, deleted) in zip(keys, rows):
+                    old = txn.get(okey, db=self.objects)
+                    if old is not None:
+                        old = json.loads(old)
+                        if _ts(old[0]) >= _ts(timestamp):
+                            continue
+                        if not old[4]:
+                            record["count"] -= 1
+                            record["bytes"] -= old[1]
+                    if not deleted:
+                        record["count"] += 1
+                        record["bytes"] += size
+                    txn.put(okey, _dumps([timestamp, size, content_type, etag,
+                                          1 if deleted else 0]), db=self.objects)
+                    record["stats_ts"] = max(record["stats_ts"], timestamp, key=_ts)
+                    record["_changed"] = True
+            for ckey, record in records.items():
+                if record is not None and record.pop("_changed", False):
+                    txn.put(ckey, _dumps(record), db=self.containers)
+        for index, ckey, _keys, _rows in checked:
+            record = records[ckey]
+            results[index] = dict(record) if record is not None else None
+        return results
 
     def list_objects(self, account: str, container: str, **params) -> list[dict]:
         base = key_of(account, container) + SEP
