@@ -230,7 +230,9 @@ class TargetServer:
             self.session_ended(session)
 
     async def close(self) -> None:
-        self._unsubscribe()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         if self._server is not None:
             self._server.close()
         for protocol in list(self.protocols):

@@ -1,0 +1,89 @@
+"""The public API the volume service uses, in process: TargetRegistry + start_target_server,
+several targets on one portal, removal ending live sessions, and clean shutdown."""
+import asyncio
+import concurrent.futures
+import shutil
+
+import pytest
+
+from blockserver.backing import FileBacking
+from blockserver.iscsi import TargetRegistry, start_target_server
+from blockserver.iscsi.text import encode_text, parse_text
+from blockserver.scsi import LogicalUnit
+from native.iscsipdu import build_bhs, parse_bhs
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+async def portal(tmp_path):
+    pool = concurrent.futures.ThreadPoolExecutor(4)
+    registry = TargetRegistry("iqn.2026-11.org.strato")
+    backings = []
+    for i, name in enumerate(("vol-a", "vol-b")):
+        path = tmp_path / f"{name}.img"
+        with open(path, "wb") as f:
+            f.truncate(8 << 20)
+        backing = FileBacking(str(path), pool)
+        backings.append(backing)
+        unit = LogicalUnit(backing, serial=f"serial{i}", device_id=bytes([0x60 + i]) * 16)
+        registry.add(registry.make_iqn(name), unit)
+    server = await start_target_server(registry, "127.0.0.1", 0)
+    yield registry, server
+    await server.close()
+    for b in backings:
+        b.close()
+    pool.shutdown()
+
+
+async def _login(port: int, iqn: str):
+    """A hand-rolled initiator: one Login Request straight to full feature phase."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    text = encode_text([("InitiatorName", "iqn.2026-11.org.test:raw"), ("TargetName", iqn),
+                        ("AuthMethod", "None")])
+    text += bytes(-len(text) & 3)
+    hdr = build_bhs(0x03, 1, 0x80 | 0x03, 0, 0, 0, len(text.rstrip(b"\0")) + 1,
+                    0x400001230000 << 16, 1, 0, 1, 0, 0, 0, 0, 0)
+    writer.write(hdr + text)
+    header = await reader.readexactly(48)
+    fields = parse_bhs(header)
+    body = await reader.readexactly(fields[6] + (-fields[6] & 3))
+    return reader, writer, fields, dict(parse_text(body[:fields[6]]))
+
+
+async def test_two_targets_one_portal_and_removal(portal):
+    registry, server = portal
+    iqn_a, iqn_b = registry.make_iqn("vol-a"), registry.make_iqn("vol-b")
+    reader, writer, fields, keys = await _login(server.port, iqn_a)
+    assert fields[0] == 0x23 and fields[13] >> 16 == 0        # Login Response, success
+    assert keys["TargetPortalGroupTag"] == "1"
+    _, writer_b, fields_b, _ = await _login(server.port, iqn_b)
+    assert fields_b[13] >> 16 == 0
+    assert len(server.sessions) == 2
+    registry.remove(iqn_a)                                     # ends vol-a's session only
+    assert await asyncio.wait_for(reader.read(), 5) == b""
+    assert len(server.sessions) == 1
+    _, w, fields, _ = await _login(server.port, iqn_a)
+    assert fields[13] >> 16 == 0x0203                          # now: not found
+    for wr in (writer, writer_b, w):
+        wr.close()
+
+
+async def test_discovery_lists_every_target(portal):
+    registry, server = portal
+    if shutil.which("iscsi-ls") is None:
+        pytest.skip("iscsi-ls is not installed")
+    proc = await asyncio.create_subprocess_exec(
+        "iscsi-ls", f"iscsi://127.0.0.1:{server.port}", stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    names = sorted(line.split()[0] for line in out.decode().splitlines())
+    assert names == [f"Target:{registry.make_iqn('vol-a')}",
+                     f"Target:{registry.make_iqn('vol-b')}"]
+
+
+async def test_close_ends_connections(portal):
+    registry, server = portal
+    reader, writer, fields, _ = await _login(server.port, registry.make_iqn("vol-b"))
+    await server.close()
+    assert await asyncio.wait_for(reader.read(), 5) == b""
+    writer.close()
