@@ -4,6 +4,7 @@ import hashlib
 import mmap
 import random
 import threading
+import time
 import zlib
 
 import pytest
@@ -233,3 +234,40 @@ def test_public_module_uses_the_selected_implementation():
     expected = "py" if native.load("checksum").__name__.endswith("_py") else "c"
     assert checksum.IMPLEMENTATION == expected
     assert checksum.crc32c(CHECK) == 0xE3069283
+
+
+def _main_thread_ran_during(call) -> bool:
+    """Run call() in a thread; True if this thread executed Python code in the middle half of call(),
+    which it cannot do unless call() released the GIL: a C call holding it is never preempted (the
+    edges are left out, where a switch between bytecodes can still let this thread in)."""
+    window, samples, done = [], [], threading.Event()
+
+    def work():
+        start = time.perf_counter()
+        call()
+        window.extend([start, time.perf_counter()])
+        done.set()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    while not done.is_set():
+        samples.append(time.perf_counter())
+        time.sleep(0.0005)
+    thread.join()
+    start, end = window
+    quarter = (end - start) / 4
+    return any(start + quarter < t < end - quarter for t in samples)
+
+
+@pytest.mark.timeout(60)
+def test_compiled_calls_release_the_gil_on_long_buffers(both_impls):
+    c = both_impls["c"]
+    big = bytes(64 << 20)
+    c.set_hardware(False)  # the table tier makes the CRC call long enough to observe
+    try:
+        checks = {"crc32c": lambda: c.crc32c(big), "Md5Xxh3": lambda: c.Md5Xxh3(big)}
+        for name, call in checks.items():
+            # A loaded CI box may not schedule this thread inside one window; three tries.
+            assert any(_main_thread_ran_during(call) for _ in range(3)), f"{name} held the GIL"
+    finally:
+        c.set_hardware(True)
