@@ -8,9 +8,10 @@ SECTION = Section("blockserver", "Block storage: volume API (Cinder v3 subset) a
     "volume_dir": Field("str", "", "Where the file backend keeps volumes (default <data_dir>/volumes)."),
     "lvm_volume_group": Field("str", "strato", "LVM volume group of the lvm backend."),
     "lvm_thin_pool": Field("str", "strato-pool", "LVM thin pool of the lvm backend."),
-    "auth_strategy": Field("str", "noauth", "How API callers are identified: noauth accepts any "
-                           "X-Auth-Token (a 'user:project' token names the caller; see "
-                           "blockserver/api/auth.py).", choices=("noauth",)),
+    "auth_strategy": Field("str", "keystone", "How API callers are identified: keystone checks "
+                           "X-Auth-Token against Strato's identity (Fernet keys under data_dir); "
+                           "noauth accepts any token (a 'user:project' token names the caller; "
+                           "see blockserver/api/auth.py).", choices=("keystone", "noauth")),
     "host_name": Field("str", "strato", "Host name reported as os-vol-host-attr:host "
                        "(<host_name>@<backend>#<backend>) and by os-services."),
     "backend_threads": Field("int", 4, "Threads for backend work (creating, copying, deleting "

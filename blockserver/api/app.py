@@ -14,7 +14,7 @@ from aiohttp import web
 
 from blockserver import quotas
 from blockserver.api import attachments, microversion, misc, snapshots, volumes
-from blockserver.api.auth import context_from_request
+from blockserver.api.auth import AUTH, Authenticator, context_from_request
 from blockserver.api.common import CTX_KEY, HOST, MANAGER, reply
 from blockserver.backends import build as build_backend
 from blockserver.context import RequestContext
@@ -67,16 +67,14 @@ async def microversion_middleware(request: web.Request, handler):
     return response
 
 
-def auth_middleware(strategy: str):
-    @web.middleware
-    async def middleware(request: web.Request, handler):
-        if request.path in DISCOVERY:
-            return await handler(request)
-        ctx = context_from_request(request, strategy=strategy)
-        request[CTX_KEY] = RequestContext(ctx.project_id, ctx.user_id, ctx.roles, ctx.is_admin,
-                                          request["strato.microversion"])
+@web.middleware
+async def auth_middleware(request: web.Request, handler):
+    if request.path in DISCOVERY:
         return await handler(request)
-    return middleware
+    ctx = context_from_request(request)
+    request[CTX_KEY] = RequestContext(ctx.project_id, ctx.user_id, ctx.roles, ctx.is_admin,
+                                      request["strato.microversion"])
+    return await handler(request)
 
 
 def add_routes(app: web.Application) -> None:
@@ -104,9 +102,14 @@ def create_app(config, *, exports=None, backend=None) -> web.Application:
     with a connector answers 503. `backend` overrides the configured one (tests)."""
     section = config.blockserver
     app = web.Application(client_max_size=MAX_BODY, middlewares=[
-        error_middleware, microversion_middleware, auth_middleware(section.auth_strategy)])
+        error_middleware, microversion_middleware, auth_middleware])
     chosen = backend or build_backend(config)
     app[HOST] = f"{section.host_name}@{chosen.name}#{chosen.name}"
+
+    async def auth_ctx(app: web.Application):
+        app[AUTH] = Authenticator(section.auth_strategy, config.cluster.data_dir)
+        yield
+        app[AUTH].close()
 
     async def manager_ctx(app: web.Application):
         store = Store(db_path(config))
@@ -124,6 +127,7 @@ def create_app(config, *, exports=None, backend=None) -> web.Application:
         await manager.close()
         store.close()
 
+    app.cleanup_ctx.append(auth_ctx)
     app.cleanup_ctx.append(manager_ctx)
     add_routes(app)
     return app

@@ -39,7 +39,7 @@ def volume_endpoint(tmp_path_factory):
     iscsi_port = _free_port({port})
     config = tmp / "strato.toml"
     config.write_text(f'[cluster]\ndata_dir = "{tmp / "var"}"\nlog_level = "warning"\n'
-                      f'[blockserver]\nport = {port}\n[iscsi]\nport = {iscsi_port}\n')
+                      f'[blockserver]\nauth_strategy = "noauth"\nport = {port}\n[iscsi]\nport = {iscsi_port}\n')
     log = open(tmp / "blockserver.log", "ab")
     proc = subprocess.Popen([sys.executable, "-m", "strato", "serve", "blockserver",
                              "--config", str(config)], stdout=log, stderr=subprocess.STDOUT)

@@ -33,7 +33,7 @@ class BlockServer:
         self.config = tmp_path / "strato.toml"
         self.config.write_text(
             f'[cluster]\ndata_dir = "{tmp_path / "var"}"\nlog_level = "warning"\n'
-            f'[blockserver]\nport = {self.port}\n'
+            f'[blockserver]\nauth_strategy = "noauth"\nport = {self.port}\n'
             f'[iscsi]\nport = {self.iscsi_port}\n' + extra_toml)
         self.proc = None
         self.url = f"http://127.0.0.1:{self.port}"
