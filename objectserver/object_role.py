@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import math
-import os
 import secrets
 import time
 
@@ -25,6 +25,7 @@ from . import diskfile, layout, ranges
 from .app import Node, Target, require_timestamp
 from .errors import HTTPError
 
+log = logging.getLogger("objectserver.object")
 CHUNK = 1 << 20
 SMALL_BODY = 1 << 20  # below this a PUT skips the early conflict check (commit checks anyway)
 
@@ -312,6 +313,7 @@ async def get(node: Node, request: web.Request, target: Target) -> web.StreamRes
 
 
 async def _send_range(node, target, opened, response, start, stop, close: bool) -> None:
+    """Stream [start, stop) of the data region; close the file after the last read if asked."""
     offset = start
     try:
         while offset < stop:
@@ -319,13 +321,11 @@ async def _send_range(node, target, opened, response, start, stop, close: bool) 
             last = offset + size >= stop
             data = await node.io(target.device, _read, opened, offset, size, None, close and last)
             if len(data) != size:
-                raise HTTPError(500, "short read")
+                raise ConnectionResetError("object file shorter than its metadata says")
             await response.write(data)
             offset += size
-        if stop == start and close:
-            await node.io(target.device, opened.close)
     finally:
-        if opened.fd >= 0 and close:
+        if close and opened.fd >= 0:
             await node.io(target.device, opened.close)
 
 
@@ -357,11 +357,12 @@ async def _send_verified(node, request, target, path, name_hash, opened, headers
             await node.io(target.device, opened.close)
     if offset != length or (expected and hasher.hexdigest() != expected):
         await node.io(target.device, diskfile.quarantine, path, name_hash, opened.path)
-        node_log().error("quarantined %s: body does not match its xxh3", opened.path)
+        log.error("quarantined %s: body does not match its xxh3", opened.path)
         if not response.prepared:
             raise HTTPError(503, "object failed its checksum")
         # cut the connection before the last bytes: the client sees a short read, never bad data
-        request.transport.abort() if request.transport else None
+        if request.transport is not None:
+            request.transport.abort()
         raise ConnectionResetError("object failed its checksum")
     if not response.prepared:
         await response.prepare(request)
@@ -369,12 +370,6 @@ async def _send_verified(node, request, target, path, name_hash, opened, headers
         await response.write(held)
     await response.write_eof()
     return response
-
-
-def node_log():
-    import logging
-
-    return logging.getLogger("objectserver.object")
 
 
 # ---- DELETE / POST ------------------------------------------------------------------------
