@@ -19,7 +19,7 @@ import time
 from identity import keys as keyrepo
 from identity import revocation_file
 from identity.ec2 import Ec2Lookup, UnknownAccessKey  # noqa: F401  (re-exported)
-from identity.tokens import AuthContext, InvalidToken, TokenCodec, check_fresh  # noqa: F401
+from identity.tokens import AuthContext, InvalidToken, TokenCodec  # noqa: F401  (re-exported)
 
 CACHE_SIZE = 10000
 

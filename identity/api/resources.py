@@ -78,9 +78,11 @@ def _prepare_blocking(store, kind: str, record: dict, ctx, creating: bool) -> di
 def _list_filters(kind: str, request: web.Request):
     q = request.query
     name = q.get("name")
-    domain_id = q.get("domain_id")
     enabled = common.query_bool(q.get("enabled"))
-    parent_id = q.get("parent_id")
+    # openstacksdk sends the literal string "None" for an unset domain (GET /v3/projects?
+    # domain_id=None&name=x): it means no filter, not a domain called None.
+    domain_id = q.get("domain_id") if q.get("domain_id") != "None" else None
+    parent_id = q.get("parent_id") if q.get("parent_id") != "None" else None
 
     def keep(record: dict) -> bool:
         if name is not None and record.get("name") != name:

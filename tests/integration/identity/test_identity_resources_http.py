@@ -40,6 +40,10 @@ def test_project_crud_and_filters(admin):
     assert admin.post("/projects", json={"project": {"name": "crud1"}}).status_code == 409
     assert [p["id"] for p in admin.get("/projects?name=crud1").json()["projects"]] == \
         [project["id"]]
+    # openstacksdk's literal None for an unset domain is no filter.
+    assert [p["id"] for p in admin.get("/projects?domain_id=None&name=crud1").json()[
+        "projects"]] == [project["id"]]
+    assert admin.get("/projects?domain_id=other&name=crud1").json()["projects"] == []
     r = admin.patch(f"/projects/{project['id']}", json={"project": {"description": "e"}})
     assert r.status_code == 200 and r.json()["project"]["description"] == "e"
     assert admin.get("/projects/crud1").status_code == 404  # names are not ids (SDK find_*)
