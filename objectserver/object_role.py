@@ -43,10 +43,14 @@ def _title(name: str) -> str:
 
 
 def stored_headers(request: web.Request, keys=STORED_HEADERS, prefixes=STORED_PREFIXES) -> dict:
+    """The request headers an object keeps. An empty user-metadata value means "not set" (that is
+    how the proxy sends X-Remove-Object-Meta-*), so it is not stored."""
     out = {}
     for name, value in request.headers.items():
         title = _title(name)
         if title in keys or title.startswith(prefixes):
+            if value == "" and title.startswith(("X-Object-Meta-", "X-Object-Transient-Sysmeta-")):
+                continue
             out[title] = value
     return out
 
