@@ -30,6 +30,7 @@ WRITE_10 = 0x2A
 WRITE_VERIFY_10 = 0x2E
 VERIFY_10 = 0x2F
 PRE_FETCH_10 = 0x34
+READ_DEFECT_DATA_10 = 0x37
 SYNCHRONIZE_CACHE_10 = 0x35
 WRITE_SAME_10 = 0x41
 UNMAP = 0x42
@@ -53,6 +54,7 @@ MAINTENANCE_IN = 0xA3
 READ_12 = 0xA8
 WRITE_12 = 0xAA
 WRITE_VERIFY_12 = 0xAE
+READ_DEFECT_DATA_12 = 0xB7
 VERIFY_12 = 0xAF
 
 # Service actions
@@ -276,6 +278,10 @@ def transfer_length(cdb: bytes, block_size: int) -> int | None:
         return int.from_bytes(cdb[10:14], "big")
     if op == READ_CAPACITY_10:
         return 8
+    if op == READ_DEFECT_DATA_10:
+        return int.from_bytes(cdb[7:9], "big")
+    if op == READ_DEFECT_DATA_12:
+        return int.from_bytes(cdb[6:10], "big")
     if op in (TEST_UNIT_READY, START_STOP_UNIT, PREVENT_ALLOW, RESERVE_6, RELEASE_6):
         return 0
     return None

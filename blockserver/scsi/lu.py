@@ -45,6 +45,7 @@ _STOPPED_OK = frozenset({C.INQUIRY, C.REPORT_LUNS, C.REQUEST_SENSE, C.START_STOP
                          C.PERSISTENT_RESERVE_IN, C.PERSISTENT_RESERVE_OUT, C.RESERVE_6,
                          C.RELEASE_6, C.MAINTENANCE_IN, C.PREVENT_ALLOW})
 _READ_CLASS = C.READ_OPCODES | C.VERIFY_OPCODES | frozenset({
+    C.READ_DEFECT_DATA_10, C.READ_DEFECT_DATA_12,
     C.PRE_FETCH_10, C.PRE_FETCH_16, C.MODE_SENSE_6, C.MODE_SENSE_10, C.SERVICE_ACTION_IN_16})
 _ALWAYS_CLASS = frozenset({C.INQUIRY, C.REPORT_LUNS, C.REQUEST_SENSE, C.TEST_UNIT_READY,
                            C.PERSISTENT_RESERVE_IN, C.PERSISTENT_RESERVE_OUT, C.MAINTENANCE_IN,
@@ -405,6 +406,16 @@ async def _prout(lu: LogicalUnit, cmd, cdb):
     return b""
 
 
+async def _read_defect_data(lu: LogicalUnit, cmd, cdb):
+    # A file-backed volume has no grown or primary defects: answer an empty list in the
+    # requested format, with PLISTV/GLISTV saying which lists that empty answer covers.
+    if cdb[0] == C.READ_DEFECT_DATA_10:
+        flags, alloc = cdb[2] & 0x1F, int.from_bytes(cdb[7:9], "big")
+        return _trim(bytes([0, flags, 0, 0]), alloc)
+    flags, alloc = cdb[1] & 0x1F, int.from_bytes(cdb[6:10], "big")
+    return _trim(bytes([0, flags]) + bytes(6), alloc)
+
+
 async def _maintenance_in(lu: LogicalUnit, cmd, cdb):
     sa = cdb[1] & 0x1F
     alloc = int.from_bytes(cdb[6:10], "big")
@@ -433,6 +444,8 @@ _HANDLERS = {
     C.PERSISTENT_RESERVE_OUT: _prout,
     C.MAINTENANCE_IN: _maintenance_in,
     C.UNMAP: _unmap,
+    C.READ_DEFECT_DATA_10: _read_defect_data,
+    C.READ_DEFECT_DATA_12: _read_defect_data,
     **{op: _block_handler("read") for op in C.READ_OPCODES},
     **{op: _block_handler("write") for op in C.WRITE_OPCODES},
     **{op: _block_handler("verify") for op in C.VERIFY_OPCODES},

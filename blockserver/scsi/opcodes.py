@@ -32,6 +32,7 @@ COMMANDS: tuple[tuple[int, int | None, bytes], ...] = tuple((op, sa, bytes(usage
     (C.VERIFY_10, None, [0x2F, 0x12, F, F, F, F, 0x1F, F, F, CTL]),
     (C.PRE_FETCH_10, None, [0x34, 0x02, F, F, F, F, 0x1F, F, F, CTL]),
     (C.SYNCHRONIZE_CACHE_10, None, [0x35, 0x02, F, F, F, F, 0x1F, F, F, CTL]),
+    (C.READ_DEFECT_DATA_10, None, [0x37, 0, 0x1F, 0, 0, 0, 0, F, F, CTL]),
     (C.WRITE_SAME_10, None, [0x41, 0x08, F, F, F, F, 0x1F, F, F, CTL]),
     (C.UNMAP, None, [0x42, 0x00, 0, 0, 0, 0, 0x1F, F, F, CTL]),
     (C.MODE_SELECT_10, None, [0x55, 0x11, 0, 0, 0, 0, 0, F, F, CTL]),
@@ -59,6 +60,7 @@ COMMANDS: tuple[tuple[int, int | None, bytes], ...] = tuple((op, sa, bytes(usage
     (C.MAINTENANCE_IN, C.MI_REPORT_SUPPORTED_TMFS, [0xA3, 0x1F, 0x80, 0, 0, 0, F, F, F, F, 0, CTL]),
     (C.READ_12, None, [0xA8, 0x18, F, F, F, F, F, F, F, F, 0x1F, CTL]),
     (C.WRITE_12, None, [0xAA, 0x18, F, F, F, F, F, F, F, F, 0x1F, CTL]),
+    (C.READ_DEFECT_DATA_12, None, [0xB7, 0x1F, 0, 0, 0, 0, F, F, F, F, 0, CTL]),
     (C.WRITE_VERIFY_12, None, [0xAE, 0x12, F, F, F, F, F, F, F, F, 0x1F, CTL]),
     (C.VERIFY_12, None, [0xAF, 0x12, F, F, F, F, F, F, F, F, 0x1F, CTL]),
 ))

@@ -57,3 +57,11 @@ async def test_report_tmfs(lu):
 @pytest.mark.parametrize("sa", [0x00, 0x0B, 0x1F])
 async def test_unknown_maintenance_in(lu, sa):
     assert sense_of(await lu.run(bytes([0xA3, sa]) + bytes(10))) == INVALID_CDB
+
+
+async def test_read_defect_data_is_an_empty_list(lu):
+    d = (await lu.run(bytes([0x37, 0, 0x18 | 0x05, 0, 0, 0, 0, 0, 32, 0]))).data_in
+    assert d == bytes([0, 0x1D, 0, 0])
+    d = (await lu.run(bytes([0xB7, 0x08 | 0x04, 0, 0, 0, 0]) + (64).to_bytes(4, "big") + b"\0\0"))
+    assert d.data_in == bytes([0, 0x0C]) + bytes(6)
+    assert len((await lu.run(bytes([0x37, 0, 0x18, 0, 0, 0, 0, 0, 2, 0]))).data_in) == 2
