@@ -309,14 +309,23 @@ class VolumeManager:
             return merged
         return await self.db(update, write=True)
 
-    async def delete_volume(self, ctx: RequestContext, volume_id: str, *, cascade: bool = False) -> None:
+    async def delete_volume(self, ctx: RequestContext, volume_id: str, *, cascade: bool = False,
+                            force: bool = False) -> None:
+        """Delete (202 + "deleting"). force (admin; DELETE ?force=True, os-force_delete) skips the
+        state table, as Cinder's force delete does, but never deletes under an attachment or a
+        running delete."""
+        if force and not ctx.is_admin:
+            raise forbidden()
         async with self.lock(volume_id):
             def mark(t: Txn) -> None:
                 vol = self.get_volume_in(t, ctx, volume_id)
                 if any(a.volume_id == volume_id for a in t.scan(Attachment)):
                     raise bad_request(f"Invalid volume: Volume {volume_id} has attachments; "
                                       "detach it first.")
-                nxt = volume_transition(vol.status, VolumeEvent.DELETE)
+                if force and vol.status != VolumeStatus.DELETING:
+                    nxt = VolumeStatus.DELETING
+                else:
+                    nxt = volume_transition(vol.status, VolumeEvent.DELETE)
                 snaps = list(t.scan(Snapshot, lambda s: s.volume_id == volume_id))
                 if snaps and not cascade:
                     raise bad_request(f"Invalid volume: Volume {volume_id} has dependent "
@@ -468,16 +477,55 @@ class VolumeManager:
             return snap
         return await self.db(update, write=True)
 
-    async def delete_snapshot(self, ctx: RequestContext, snapshot_id: str) -> None:
+    async def delete_snapshot(self, ctx: RequestContext, snapshot_id: str, *,
+                              force: bool = False) -> None:
+        if force and not ctx.is_admin:
+            raise forbidden()
+
         def mark(t: Txn) -> None:
             snap = self.get_snapshot_in(t, ctx, snapshot_id)
-            nxt = snapshot_transition(snap.status, SnapshotEvent.DELETE)
+            if force and snap.status != SnapshotStatus.DELETING:
+                nxt = SnapshotStatus.DELETING
+            else:
+                nxt = snapshot_transition(snap.status, SnapshotEvent.DELETE)
             if any(v.snapshot_id == snapshot_id and v.status == VolumeStatus.CREATING
                    for v in t.scan(Volume)):
                 raise bad_request(f"Invalid snapshot: a volume is being created from {snapshot_id}.")
             t.put(dataclasses.replace(snap, status=nxt.value, updated_at=now_iso()))
         await self.db(mark, write=True)
         self.spawn(self._delete_snapshot_work(snapshot_id))
+
+    async def reset_snapshot_status(self, ctx: RequestContext, snapshot_id: str,
+                                    body: dict) -> None:
+        if not ctx.is_admin:
+            raise forbidden()
+        try:
+            status = SnapshotStatus(body.get("status")).value
+        except ValueError:
+            raise bad_request(f"Invalid input received: {body.get('status')!r} is not a snapshot "
+                              "status.") from None
+
+        def reset(t: Txn) -> None:
+            snap = self.get_snapshot_in(t, ctx, snapshot_id)
+            t.put(dataclasses.replace(snap, status=status, updated_at=now_iso()))
+        await self.db(reset, write=True)
+
+    async def set_snapshot_metadata(self, ctx: RequestContext, snapshot_id: str, metadata: dict,
+                                    *, replace: bool, delete_key: str | None = None) -> dict:
+        check_metadata(metadata)
+
+        def update(t: Txn) -> dict:
+            snap = self.get_snapshot_in(t, ctx, snapshot_id)
+            merged = {} if replace else dict(snap.metadata)
+            if delete_key is not None:
+                if delete_key not in merged:
+                    raise not_found(f"Snapshot {snapshot_id} has no metadata with key "
+                                    f"{delete_key}.")
+                del merged[delete_key]
+            merged.update(metadata)
+            t.put(dataclasses.replace(snap, metadata=merged, updated_at=now_iso()))
+            return merged
+        return await self.db(update, write=True)
 
     async def _delete_snapshot_work(self, snapshot_id: str) -> None:
         try:

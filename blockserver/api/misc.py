@@ -102,7 +102,8 @@ async def services(request: web.Request) -> web.Response:
     now = now_iso()
     rows = [{"binary": binary, "host": name, "zone": AVAILABILITY_ZONE, "status": "enabled",
              "state": "up", "updated_at": now, "disabled_reason": None, "cluster": None,
-             "replication_status": "disabled", "active_backend_id": None, "frozen": False}
+             "replication_status": "disabled", "active_backend_id": None, "frozen": False,
+             "backend_state": "up"}
             for binary, name in (("cinder-scheduler", host.split("@")[0]),
                                  ("cinder-volume", host))]
     return reply({"services": rows})

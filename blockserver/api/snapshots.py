@@ -4,7 +4,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from blockserver.api import listing, views
-from blockserver.api.common import ctx, flag, manager, query, read_object, reply
+from blockserver.api.common import ctx, flag, manager, query, read_json, read_object, reply
+from blockserver.errors import bad_request
 
 
 async def create(request: web.Request) -> web.Response:
@@ -58,7 +59,8 @@ async def update(request: web.Request) -> web.Response:
 
 
 async def delete(request: web.Request) -> web.Response:
-    await manager(request).delete_snapshot(ctx(request), request.match_info["snapshot_id"])
+    await manager(request).delete_snapshot(ctx(request), request.match_info["snapshot_id"],
+                                           force=flag(request, "force"))
     return reply(None, 202)
 
 
@@ -69,4 +71,59 @@ ROUTES = [
     ("GET", "/snapshots/{snapshot_id}", show),
     ("PUT", "/snapshots/{snapshot_id}", update),
     ("DELETE", "/snapshots/{snapshot_id}", delete),
+]
+
+
+# -- actions and metadata ----------------------------------------------------------------------
+async def action(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    if not isinstance(body, dict) or len(body) != 1:
+        raise bad_request("Malformed request body: an action is an object with exactly one key.")
+    (name, args), = body.items()
+    snapshot_id = request.match_info["snapshot_id"]
+    m = manager(request)
+    if name == "os-reset_status":
+        await m.reset_snapshot_status(ctx(request), snapshot_id, args or {})
+    elif name == "os-force_delete":
+        await m.delete_snapshot(ctx(request), snapshot_id, force=True)
+    else:
+        raise bad_request(f"There is no such action: {name}")
+    return reply(None, 202)
+
+
+async def metadata_show(request: web.Request) -> web.Response:
+    snap = await manager(request).get_snapshot(ctx(request), request.match_info["snapshot_id"])
+    return reply({"metadata": dict(snap.metadata)})
+
+
+async def _metadata_write(request: web.Request, *, replace: bool) -> web.Response:
+    body = await read_json(request)
+    if not isinstance(body, dict) or not isinstance(body.get("metadata"), dict):
+        raise bad_request("Malformed request body: expected {\"metadata\": {...}}.")
+    merged = await manager(request).set_snapshot_metadata(
+        ctx(request), request.match_info["snapshot_id"], body["metadata"], replace=replace)
+    return reply({"metadata": merged})
+
+
+async def metadata_create(request: web.Request) -> web.Response:
+    return await _metadata_write(request, replace=False)
+
+
+async def metadata_replace(request: web.Request) -> web.Response:
+    return await _metadata_write(request, replace=True)
+
+
+async def metadata_item_delete(request: web.Request) -> web.Response:
+    await manager(request).set_snapshot_metadata(
+        ctx(request), request.match_info["snapshot_id"], {}, replace=False,
+        delete_key=request.match_info["key"])
+    return reply(None, 200)
+
+
+ROUTES += [
+    ("POST", "/snapshots/{snapshot_id}/action", action),
+    ("GET", "/snapshots/{snapshot_id}/metadata", metadata_show),
+    ("POST", "/snapshots/{snapshot_id}/metadata", metadata_create),
+    ("PUT", "/snapshots/{snapshot_id}/metadata", metadata_replace),
+    ("DELETE", "/snapshots/{snapshot_id}/metadata/{key}", metadata_item_delete),
 ]

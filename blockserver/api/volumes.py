@@ -87,7 +87,8 @@ async def update(request: web.Request) -> web.Response:
 
 async def delete(request: web.Request) -> web.Response:
     await manager(request).delete_volume(ctx(request), request.match_info["volume_id"],
-                                         cascade=flag(request, "cascade"))
+                                         cascade=flag(request, "cascade"),
+                                         force=flag(request, "force"))
     return reply(None, 202)
 
 
@@ -168,6 +169,11 @@ async def _reset_status(request, volume_id, args):
     return reply(None, 202)
 
 
+async def _force_delete(request, volume_id, args):
+    await manager(request).delete_volume(ctx(request), volume_id, force=True)
+    return reply(None, 202)
+
+
 async def _set_bootable(request, volume_id, args):
     await manager(request).set_bootable(ctx(request), volume_id, args.get("bootable"))
     return reply(None, 200)
@@ -218,6 +224,7 @@ async def _terminate_connection(request, volume_id, args):
 ACTIONS = {
     "os-extend": _extend,
     "os-reset_status": _reset_status,
+    "os-force_delete": _force_delete,
     "os-set_bootable": _set_bootable,
     "os-reserve": _reserve,
     "os-unreserve": _unreserve,

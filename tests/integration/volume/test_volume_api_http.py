@@ -236,3 +236,34 @@ def test_restart_loses_nothing(server, api):
     assert (after["name"], after["metadata"], after["status"]) == ("durable", {"k": "v"},
                                                                    "available")
     assert api.get(f"/snapshots/{snap['snapshot']['id']}").json()["snapshot"]["name"] == "ds"
+
+
+def test_force_delete_is_admin_only_and_skips_the_table(api, make_api):
+    project = api.base.rsplit("/", 1)[1]
+    member = make_api(project=project, token=f"alice:{project}")
+    vol = api.new_volume()
+    assert api.post(f"/volumes/{vol['id']}/action",
+                    {"os-reset_status": {"status": "creating"}}).status_code == 202
+    assert api.delete(f"/volumes/{vol['id']}").status_code == 400  # creating: not deletable
+    assert member.delete(f"/volumes/{vol['id']}?force=True").status_code == 403
+    assert api.delete(f"/volumes/{vol['id']}?force=True").status_code == 202
+    api.wait("volume", vol["id"], None)
+    other = api.new_volume()
+    assert api.post(f"/volumes/{other['id']}/action", {"os-force_delete": {}}).status_code == 202
+    api.wait("volume", other["id"], None)
+
+
+def test_snapshot_actions_and_metadata(api):
+    vol = api.new_volume()
+    r = api.post("/snapshots", {"snapshot": {"volume_id": vol["id"], "name": "sm"}})
+    snap = api.wait("snapshot", r.json()["snapshot"]["id"], "available")
+    base = f"/snapshots/{snap['id']}"
+    assert api.post(base + "/metadata", {"metadata": {"a": "1"}}).json() == {"metadata": {"a": "1"}}
+    assert api.delete(base + "/metadata/a").status_code == 200
+    assert api.get(base + "/metadata").json() == {"metadata": {}}
+    assert api.post(base + "/action", {"os-reset_status": {"status": "error"}}).status_code == 202
+    assert api.get(base).json()["snapshot"]["status"] == "error"
+    assert api.post(base + "/action", {"os-reset_status": {"status": "nope"}}).status_code == 400
+    assert api.post(base + "/action", {"os-explode": {}}).status_code == 400
+    assert api.post(base + "/action", {"os-force_delete": {}}).status_code == 202
+    api.wait("snapshot", snap["id"], None)
