@@ -186,8 +186,11 @@ class OpenObject:
     metadata: dict          # data file metadata with the newer .meta overlaid
     data_timestamp: Timestamp
     timestamp: Timestamp    # newest of data and meta
+    prefetched: bytes | None = None  # the whole body of a small file (then fd is already closed)
 
     def read(self, offset: int, size: int) -> bytes:
+        if self.prefetched is not None:
+            return self.prefetched[offset:offset + size]
         return os.pread(self.fd, size, offset)
 
     def close(self) -> None:
@@ -196,14 +199,19 @@ class OpenObject:
             self.fd = -1
 
 
-def read_metadata(fd: int, size: int) -> tuple[dict, int]:
-    """(metadata, data length) of an open object file."""
+def read_metadata(fd: int, size: int, want_body: bool = False):
+    """(metadata, data length) of an open object file; with want_body, a third item: the body
+    when the first read already covered the whole file (small objects), else None."""
     want = min(size, READ_TAIL)
     tail = os.pread(fd, want, size - want)
     length = metafile.metadata_length(tail[-metafile.FIXED_TAIL:], size)
     if length + metafile.FIXED_TAIL > want:
         tail = os.pread(fd, length + metafile.FIXED_TAIL, size - length - metafile.FIXED_TAIL)
-    return metafile.parse_tail(tail, size)
+    metadata, data_length = metafile.parse_tail(tail, size)
+    if not want_body:
+        return metadata, data_length
+    body = tail[:data_length] if want == size and len(tail) == size else None
+    return metadata, data_length, body
 
 
 def read_file_metadata(path: str) -> tuple[dict, int]:
@@ -247,7 +255,7 @@ def open_object(device_path: str, part: int, name_hash: str) -> tuple[OpenObject
         except FileNotFoundError:
             continue
         try:
-            metadata, data_length = read_metadata(fd, os.fstat(fd).st_size)
+            metadata, data_length, body = read_metadata(fd, os.fstat(fd).st_size, True)
             timestamp = data_timestamp = layout.parse_filename(found.data)[0]
             if found.meta:
                 try:
@@ -264,7 +272,11 @@ def open_object(device_path: str, part: int, name_hash: str) -> tuple[OpenObject
         except BaseException:
             os.close(fd)
             raise
-        return OpenObject(fd, path, data_length, metadata, data_timestamp, timestamp), found
+        if body is not None:  # small file: everything is in memory, release the descriptor now
+            os.close(fd)
+            fd = -1
+        return OpenObject(fd, path, data_length, metadata, data_timestamp, timestamp,
+                          body), found
     return None, layout.choose(listdir(hash_dir))
 
 

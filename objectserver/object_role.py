@@ -191,7 +191,7 @@ async def _open(node: Node, request: web.Request, target: Target):
     if opened is None:
         raise _not_found(found)
     if _expired(opened.metadata) and "X-Backend-Replication" not in request.headers:
-        await node.io(target.device, opened.close)
+        await _close(node, target.device, opened)
         raise HTTPError(404)
     return path, name_hash, opened
 
@@ -249,6 +249,21 @@ def _parse_date(value: str | None) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     return parsed.timestamp() if parsed else None
+
+
+async def _close(node, device: str, opened: diskfile.OpenObject) -> None:
+    if opened.fd >= 0:
+        await node.io(device, opened.close)
+
+
+async def _read_async(node, device, opened, offset, size, hasher, close: bool) -> bytes:
+    """A chunk of the body; no executor hop when the body was prefetched with the metadata."""
+    if opened.prefetched is not None:
+        data = opened.read(offset, size)
+        if hasher is not None:
+            hasher.update(data)
+        return data
+    return await node.io(device, _read, opened, offset, size, hasher, close)
 
 
 def _read(opened: diskfile.OpenObject, offset: int, size: int, hasher, close: bool) -> bytes:
@@ -313,7 +328,7 @@ async def get(node: Node, request: web.Request, target: Target) -> web.StreamRes
         return response
     finally:
         if not closed:
-            await node.io(target.device, opened.close)
+            await _close(node, target.device, opened)
 
 
 async def _send_range(node, target, opened, response, start, stop, close: bool) -> None:
@@ -323,14 +338,15 @@ async def _send_range(node, target, opened, response, start, stop, close: bool) 
         while offset < stop:
             size = min(CHUNK, stop - offset)
             last = offset + size >= stop
-            data = await node.io(target.device, _read, opened, offset, size, None, close and last)
+            data = await _read_async(node, target.device, opened, offset, size, None,
+                                     close and last)
             if len(data) != size:
                 raise ConnectionResetError("object file shorter than its metadata says")
             await response.write(data)
             offset += size
     finally:
-        if close and opened.fd >= 0:
-            await node.io(target.device, opened.close)
+        if close:
+            await _close(node, target.device, opened)
 
 
 async def _send_verified(node, request, target, path, name_hash, opened, headers):
@@ -343,11 +359,11 @@ async def _send_verified(node, request, target, path, name_hash, opened, headers
     offset = 0
     try:
         if length == 0:
-            await node.io(target.device, opened.close)
+            await _close(node, target.device, opened)
         while offset < length:
             size = min(CHUNK, length - offset)
-            data = await node.io(target.device, _read, opened, offset, size, hasher,
-                                 offset + size >= length)
+            data = await _read_async(node, target.device, opened, offset, size, hasher,
+                                     offset + size >= length)
             if len(data) != size:
                 break
             offset += size
@@ -357,8 +373,7 @@ async def _send_verified(node, request, target, path, name_hash, opened, headers
                 await response.write(held)
             held = data
     finally:
-        if opened.fd >= 0:
-            await node.io(target.device, opened.close)
+        await _close(node, target.device, opened)
     if offset != length or (expected and hasher.hexdigest() != expected):
         await node.io(target.device, diskfile.quarantine, path, name_hash, opened.path)
         log.error("quarantined %s: body does not match its xxh3", opened.path)
@@ -389,7 +404,7 @@ async def delete(node: Node, request: web.Request, target: Target) -> web.Stream
     if opened is not None:
         newest = opened.timestamp
         metadata = opened.metadata
-        await node.io(target.device, opened.close)
+        await _close(node, target.device, opened)
         if_delete_at = request.headers.get("X-If-Delete-At")
         if if_delete_at is not None and metadata.get("X-Delete-At") != if_delete_at:
             raise HTTPError(412)
@@ -417,7 +432,7 @@ async def post(node: Node, request: web.Request, target: Target) -> web.StreamRe
     timestamp = require_timestamp(request)
     path, name_hash, opened = await _open(node, request, target)
     newest = opened.timestamp
-    await node.io(target.device, opened.close)
+    await _close(node, target.device, opened)
     if newest >= timestamp:
         raise HTTPError(409, headers={"X-Backend-Timestamp": newest.internal})
     metadata = stored_headers(request, POST_HEADERS, POST_PREFIXES)
