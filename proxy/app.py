@@ -65,11 +65,10 @@ async def error_middleware(request: web.Request, handler):
     except SwiftError as exc:
         headers = dict(exc.headers)
         headers.setdefault("Content-Type", "text/html; charset=UTF-8")
-        body = b"" if request.method == "HEAD" else exc.body
-        resp = web.Response(status=exc.status, body=body, headers=headers)
         if request.method == "HEAD":
-            resp.content_length = len(exc.body)
-        return resp
+            headers["Content-Length"] = str(len(exc.body))
+            return web.Response(status=exc.status, headers=headers)
+        return web.Response(status=exc.status, body=exc.body, headers=headers)
     except web.HTTPException:
         raise
     except (ConnectionResetError, aiohttp.ClientConnectionResetError):

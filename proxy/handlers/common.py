@@ -24,9 +24,8 @@ def respond(result: Result, *, owner: bool = True, head: bool = False) -> web.Re
     body = b"" if head else result.body
     if head and result.status // 100 == 2:
         length = result.headers.get("Content-Length", str(len(result.body)))
-        resp = web.Response(status=result.status, headers=headers)
-        resp.content_length = int(length) if length.isdigit() else 0
-        return resp
+        headers["Content-Length"] = length if length.isdigit() else "0"
+        return web.Response(status=result.status, headers=headers)
     if "Content-Type" not in headers:
         headers["Content-Type"] = "text/html; charset=UTF-8"
     return web.Response(status=result.status, headers=headers, body=body)
