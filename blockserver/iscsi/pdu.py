@@ -75,6 +75,7 @@ class PduReader:
         end = len(buf)
         hd = 4 if self.header_digest else 0
         dd = 4 if self.data_digest else 0
+        view = memoryview(buf)          # slices of it copy once (a bytearray slice copies twice)
         try:
             while end - pos >= BHS_LEN:
                 fields = parse_bhs(buf, pos)
@@ -84,28 +85,27 @@ class PduReader:
                     raise ProtocolError(RejectReason.PROTOCOL_ERROR,
                                         f"data segment of {dlen} bytes exceeds "
                                         f"MaxRecvDataSegmentLength {self.max_data_segment}",
-                                        fatal=True, header=bytes(buf[pos:pos + BHS_LEN]))
+                                        fatal=True, header=bytes(view[pos:pos + BHS_LEN]))
                 hdr_end = pos + BHS_LEN + ahs_len
                 data_start = hdr_end + hd
                 padded = dlen + (-dlen & 3)
                 total = data_start - pos + (padded + dd if dlen else 0)
                 if end - pos < total:
                     break
-                header = bytes(buf[pos:pos + BHS_LEN])
-                if hd and digest(memoryview(buf)[pos:hdr_end]) != buf[hdr_end:data_start]:
+                header = bytes(view[pos:pos + BHS_LEN])
+                if hd and digest(view[pos:hdr_end]) != view[hdr_end:data_start]:
                     raise DigestError(RejectReason.PROTOCOL_ERROR, "header digest mismatch",
                                       fatal=True, header=header)
-                ahs = bytes(buf[pos + BHS_LEN:hdr_end]) if ahs_len else b""
+                ahs = bytes(view[pos + BHS_LEN:hdr_end]) if ahs_len else b""
                 data = b""
                 bad = None
                 if dlen:
-                    data = bytes(buf[data_start:data_start + dlen])
+                    data = bytes(view[data_start:data_start + dlen])
                     pad_end = data_start + padded
                     if padded != dlen and any(buf[data_start + dlen:pad_end]):
                         bad = ProtocolError(RejectReason.PROTOCOL_ERROR,
                                             "non-zero padding", header=header)
-                    elif dd and digest(memoryview(buf)[data_start:pad_end]) != \
-                            buf[pad_end:pad_end + 4]:
+                    elif dd and digest(view[data_start:pad_end]) != view[pad_end:pad_end + 4]:
                         # ERL 0: the data cannot be asked for again, so the connection ends
                         bad = DigestError(RejectReason.DATA_DIGEST_ERROR, "data digest mismatch",
                                           fatal=True, header=header)
@@ -118,6 +118,7 @@ class PduReader:
                     raise bad
                 out.append(Pdu(_new_bhs(Bhs, fields), header, ahs, data))
         finally:
+            view.release()
             if pos:
                 del buf[:pos]
         self._pending = []
