@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from . import updates
 
@@ -13,9 +14,14 @@ async def sweep(node, device: str) -> tuple[int, int]:
     """One pass over a device's pending updates: (sent, still pending)."""
     path = node.device_path(device)
     sent = left = 0
+    give_up_before = time.time() - node.storage.reclaim_age
     for pending in await node.io(device, updates.list_pending, path):
         update = await node.io(device, updates.load_pending, pending)
         if update is None:
+            continue
+        if float(update["headers"]["X-Timestamp"].split("_")[0]) < give_up_before:
+            # older than any tombstone we keep: the container is gone for good
+            await node.io(device, updates.remove_pending, pending)
             continue
         if await node.updates.send_one(update):
             await node.io(device, updates.remove_pending, pending)
