@@ -75,9 +75,13 @@ def sort_spec(query: Mapping[str, str]) -> list[tuple[str, bool]]:
 def sort_items(items: list, spec: list[tuple[str, bool]]) -> list:
     out = list(items)
     for key, desc in reversed(spec):  # stable sorts, least significant key first
-        out.sort(key=lambda item, k=key: (getattr(item, k, None) is not None,
-                                          getattr(item, k, None) or ""), reverse=desc)
+        out.sort(key=lambda item, k=key: _sort_value(getattr(item, k, None)), reverse=desc)
     return out
+
+
+def _sort_value(value):
+    # None sorts first; every other value of one field has one type (bool, int or str).
+    return (False, "") if value is None else (True, value)
 
 
 def paginate(items: Sequence, query: Mapping[str, str]) -> tuple[list, bool]:
