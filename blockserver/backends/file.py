@@ -15,6 +15,9 @@ from blockserver.backends.sparse import copy_sparse
 from blockserver.errors import BackendError
 
 
+TMP_PREFIX = ".tmp-"
+
+
 class FileBackend(Backend):
     name = "file"
     supports_unmap = True
@@ -25,8 +28,13 @@ class FileBackend(Backend):
         os.makedirs(self.volume_dir, exist_ok=True)
 
     def check_setup(self) -> None:
+        """At start-up, before any work: refuse an unwritable directory and remove the
+        temporary files of copies a crash interrupted (they were never renamed into place)."""
         if not os.access(self.volume_dir, os.W_OK):
             raise BackendError(f"volume directory {self.volume_dir} is not writable")
+        for name in os.listdir(self.volume_dir):
+            if name.startswith(TMP_PREFIX):
+                os.unlink(os.path.join(self.volume_dir, name))
 
     def path_for(self, volume_id: str) -> str:
         return os.path.join(self.volume_dir, f"volume-{_safe(volume_id)}")
@@ -92,7 +100,7 @@ class FileBackend(Backend):
         """Build the file under a temporary name, then rename it to `final` (never overwriting)."""
         if os.path.exists(final):
             raise BackendError(f"{os.path.basename(final)} already exists")
-        tmp = os.path.join(self.volume_dir, f".tmp-{uuid.uuid4().hex}")
+        tmp = os.path.join(self.volume_dir, f"{TMP_PREFIX}{uuid.uuid4().hex}")
         try:
             build(tmp)
             os.rename(tmp, final)

@@ -120,3 +120,11 @@ def test_clone_of_a_missing_source_fails_cleanly(backend):
     with pytest.raises(BackendError):
         backend.clone_from_volume("b", "missing", 1)
     assert os.listdir(backend.volume_dir) == []
+
+
+def test_start_up_removes_copies_a_crash_left_behind(backend):
+    backend.create("a", 1)
+    leftover = os.path.join(backend.volume_dir, ".tmp-0123")
+    open(leftover, "wb").close()
+    backend.check_setup()
+    assert os.listdir(backend.volume_dir) == ["volume-a"]
