@@ -32,7 +32,13 @@ class DBError(Exception):
 
 
 def _dumps(value) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    # surrogateescape: metadata bytes that are not UTF-8 round-trip as sent (see metafile.py)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", "surrogateescape")
+
+
+def _loads(raw: bytes):
+    return json.loads(bytes(raw).decode("utf-8", "surrogateescape"))
 
 
 def _ts(text: str) -> Timestamp:
@@ -88,7 +94,7 @@ class DeviceDB:
     def container_info(self, account: str, container: str) -> dict | None:
         with self.env.begin(db=self.containers) as txn:
             raw = txn.get(key_of(account, container))
-        return json.loads(raw) if raw else None
+        return _loads(raw) if raw else None
 
     def container_put(self, account: str, container: str, timestamp: str, meta: dict,
                       part: int, account_targets: list) -> tuple[bool, dict]:
@@ -102,7 +108,7 @@ class DeviceDB:
                           "stats_ts": timestamp, "part": part, "account_targets": account_targets}
                 created = True
             else:
-                record = json.loads(raw)
+                record = _loads(raw)
                 was_deleted = is_deleted(record)
                 if _ts(timestamp) > _ts(record["put_ts"]):
                     record["put_ts"] = timestamp
@@ -124,7 +130,7 @@ class DeviceDB:
         key = key_of(account, container)
         with self.env.begin(write=True, db=self.containers) as txn:
             raw = txn.get(key)
-            record = json.loads(raw) if raw else None
+            record = _loads(raw) if raw else None
             if record is None or is_deleted(record):
                 raise DBError(404)
             record["meta"] = merge_meta(record["meta"], meta, timestamp)
@@ -138,7 +144,7 @@ class DeviceDB:
             raw = txn.get(key)
             if raw is None:
                 raise DBError(404)
-            record = json.loads(raw)
+            record = _loads(raw)
             if record["count"] > 0:
                 raise DBError(409, "There was a conflict when trying to complete your request.")
             existed = not is_deleted(record)
@@ -184,14 +190,14 @@ class DeviceDB:
             for index, ckey, keys, rows in checked:
                 if ckey not in records:
                     raw = txn.get(ckey, db=self.containers)
-                    records[ckey] = json.loads(raw) if raw else None
+                    records[ckey] = _loads(raw) if raw else None
                 record = records[ckey]
                 if record is None:
                     continue
                 for okey, (_name, timestamp, size, content_type, etag, deleted) in zip(keys, rows):
                     old = txn.get(okey, db=self.objects)
                     if old is not None:
-                        old = json.loads(old)
+                        old = _loads(old)
                         if _ts(old[0]) >= _ts(timestamp):
                             continue
                         if not old[4]:
@@ -221,7 +227,7 @@ class DeviceDB:
             if value is None:
                 out.append({"subdir": name})
                 continue
-            timestamp, size, content_type, etag, _deleted = json.loads(value)
+            timestamp, size, content_type, etag, _deleted = _loads(value)
             out.append({"name": name, "hash": etag, "bytes": size, "content_type": content_type,
                         "last_modified": isoformat(timestamp)})
         return out
@@ -238,7 +244,7 @@ class DeviceDB:
             for key, value in cursor:
                 if not key.startswith(base) or len(rows) >= limit:
                     break
-                rows.append([key[len(base):].decode()] + json.loads(value))
+                rows.append([key[len(base):].decode()] + _loads(value))
         return rows
 
     def all_containers(self) -> list[tuple[str, str, dict]]:
@@ -247,7 +253,7 @@ class DeviceDB:
         with self.env.begin(db=self.containers) as txn:
             for key, value in txn.cursor():
                 account, _, container = key.partition(SEP)
-                out.append((account.decode(), container.decode(), json.loads(value)))
+                out.append((account.decode(), container.decode(), _loads(value)))
         return out
 
     def merge_container_record(self, account: str, container: str, remote: dict) -> None:
@@ -258,7 +264,7 @@ class DeviceDB:
             if raw is None:
                 record = dict(remote, count=0, bytes=0)
             else:
-                record = json.loads(raw)
+                record = _loads(raw)
                 for field in ("put_ts", "delete_ts", "status_changed_at", "stats_ts"):
                     record[field] = max(record[field], remote[field], key=_ts)
                 record["created_at"] = min(record["created_at"], remote["created_at"], key=_ts)
@@ -273,7 +279,7 @@ class DeviceDB:
     def account_info(self, account: str) -> dict | None:
         with self.env.begin(db=self.accounts) as txn:
             raw = txn.get(key_of(account))
-        return json.loads(raw) if raw else None
+        return _loads(raw) if raw else None
 
     def account_put(self, account: str, timestamp: str, meta: dict,
                     part: int = 0) -> tuple[bool, dict]:
@@ -284,7 +290,7 @@ class DeviceDB:
                 record = _new_account(timestamp, part)
                 created = True
             else:
-                record = json.loads(raw)
+                record = _loads(raw)
                 created = is_deleted(record)
                 if _ts(timestamp) > _ts(record["put_ts"]):
                     record["put_ts"] = timestamp
@@ -300,7 +306,7 @@ class DeviceDB:
         key = key_of(account)
         with self.env.begin(write=True, db=self.accounts) as txn:
             raw = txn.get(key)
-            record = json.loads(raw) if raw else None
+            record = _loads(raw) if raw else None
             if record is None or is_deleted(record):
                 raise DBError(404)
             record["meta"] = merge_meta(record["meta"], meta, timestamp)
@@ -313,7 +319,7 @@ class DeviceDB:
             raw = txn.get(key)
             if raw is None:
                 raise DBError(404)
-            record = json.loads(raw)
+            record = _loads(raw)
             existed = not is_deleted(record)
             if _ts(timestamp) > _ts(record["delete_ts"]):
                 record["delete_ts"] = timestamp
@@ -336,14 +342,14 @@ class DeviceDB:
                     return None
                 record = _new_account(min((r[1] for r in rows), key=_ts) if rows else ZERO, part)
             else:
-                record = json.loads(raw)
+                record = _loads(raw)
             for name, put_ts, delete_ts, count, nbytes, stats_ts in rows:
                 ckey = base + name.encode()
                 if len(ckey) > MAX_KEY:
                     raise DBError(400, "container name too long")
                 old = txn.get(ckey, db=self.acct_rows)
                 if old is not None:
-                    old = json.loads(old)
+                    old = _loads(old)
                     if not old[5]:
                         record["containers"] -= 1
                         record["count"] -= old[2]
@@ -374,7 +380,7 @@ class DeviceDB:
             if value is None:
                 out.append({"subdir": name})
                 continue
-            put_ts, _delete_ts, count, nbytes, _stats, _deleted = json.loads(value)
+            put_ts, _delete_ts, count, nbytes, _stats, _deleted = _loads(value)
             out.append({"name": name, "count": count, "bytes": nbytes,
                         "last_modified": isoformat(put_ts)})
         return out
@@ -389,7 +395,7 @@ class DeviceDB:
             for key, value in cursor:
                 if not key.startswith(base) or len(rows) >= limit:
                     break
-                rows.append([key[len(base):].decode()] + json.loads(value)[:5])
+                rows.append([key[len(base):].decode()] + _loads(value)[:5])
         return rows
 
     def drop_container(self, account: str, container: str) -> None:
@@ -417,7 +423,7 @@ class DeviceDB:
 
     def all_accounts(self) -> list[tuple[str, dict]]:
         with self.env.begin(db=self.accounts) as txn:
-            return [(k.decode(), json.loads(v)) for k, v in txn.cursor()]
+            return [(k.decode(), _loads(v)) for k, v in txn.cursor()]
 
     def merge_account_record(self, account: str, remote: dict) -> None:
         key = key_of(account)
@@ -427,7 +433,7 @@ class DeviceDB:
                 record = dict(remote, containers=0, count=0, bytes=0)
                 record.setdefault("part", 0)
             else:
-                record = json.loads(raw)
+                record = _loads(raw)
                 for field in ("put_ts", "delete_ts", "status_changed_at"):
                     record[field] = max(record[field], remote[field], key=_ts)
                 record["created_at"] = min(record["created_at"], remote["created_at"], key=_ts)
@@ -474,7 +480,7 @@ def scan(cursor, base: bytes, prefix: str = "", marker: str = "", end_marker: st
     orig_marker = (end_marker if reverse else marker).encode()
 
     def deleted(value: bytes) -> bool:
-        return json.loads(value)[deleted_index] == 1
+        return _loads(value)[deleted_index] == 1
 
     if not reverse:
         if not cursor.set_range(low):

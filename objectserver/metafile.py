@@ -24,7 +24,10 @@ class MetadataError(ValueError):
 
 def encode(metadata: dict) -> bytes:
     """The trailer bytes to append after the body."""
-    blob = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
+    # surrogateescape: header bytes that are not UTF-8 (aiohttp hands them over as lone
+    # surrogates) are stored as the very bytes the client sent, as Swift keeps them
+    blob = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False,
+                      sort_keys=True).encode("utf-8", "surrogateescape")
     if len(blob) > MAX_METADATA:
         raise ValueError(f"metadata of {len(blob)} bytes exceeds {MAX_METADATA}")
     return blob + _LEN.pack(len(blob)) + MAGIC
@@ -44,8 +47,8 @@ def metadata_length(tail: bytes, file_size: int) -> int:
 
 def decode(blob: bytes) -> dict:
     try:
-        metadata = json.loads(blob.decode())
-    except (UnicodeDecodeError, ValueError):
+        metadata = json.loads(blob.decode("utf-8", "surrogateescape"))
+    except ValueError:
         raise MetadataError("metadata is not valid JSON") from None
     if not isinstance(metadata, dict):
         raise MetadataError("metadata is not a JSON object")

@@ -154,3 +154,22 @@ def test_render_formats():
                     b"<name>a</name><hash>h</hash><bytes>1</bytes><content_type>t</content_type>"
                     b"<last_modified>2026-01-01T00:00:00.000000</last_modified></object>"
                     b'<subdir name="b/"><name>b/</name></subdir></container>')
+
+
+def test_trailer_keeps_header_bytes_that_are_not_utf8():
+    value = b"bad\xff\xfe".decode("utf-8", "surrogateescape")  # as aiohttp hands such a header over
+    blob = _file(b"", {"X-Object-Meta-V": value})
+    assert b"bad\xff\xfe" in blob
+    assert metafile.parse_tail(blob, len(blob))[0]["X-Object-Meta-V"] == value
+
+
+def test_split_targets():
+    from objectserver.updates import split_targets
+
+    headers = {"X-Container-Host": "10.0.0.1:6200, 10.0.0.2:6201", "X-Container-Device": "d1,d2",
+               "X-Container-Partition": "7"}
+    assert split_targets(headers, "X-Container-Host", "X-Container-Device",
+                         "X-Container-Partition") == [
+        {"host": "10.0.0.1:6200", "device": "d1", "partition": "7"},
+        {"host": "10.0.0.2:6201", "device": "d2", "partition": "7"}]
+    assert split_targets({}, "X-Container-Host", "X-Container-Device", "X-Container-Partition") == []
