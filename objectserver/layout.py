@@ -11,7 +11,7 @@ Pure functions only (names and choices); diskfile.py does the I/O.
 from __future__ import annotations
 
 import dataclasses
-import os
+import posixpath
 
 import xxhash
 
@@ -23,11 +23,11 @@ SUFFIX_LEN = 3
 
 
 def objects_dir(device_path: str) -> str:
-    return os.path.join(device_path, "objects")
+    return posixpath.join(device_path, "objects")
 
 
 def partition_dir(device_path: str, part: int) -> str:
-    return os.path.join(device_path, "objects", str(part))
+    return posixpath.join(device_path, "objects", str(part))
 
 
 def suffix_of(name_hash: str) -> str:
@@ -35,23 +35,23 @@ def suffix_of(name_hash: str) -> str:
 
 
 def hash_dir(device_path: str, part: int, name_hash: str) -> str:
-    return os.path.join(device_path, "objects", str(part), suffix_of(name_hash), name_hash)
+    return posixpath.join(device_path, "objects", str(part), suffix_of(name_hash), name_hash)
 
 
 def tmp_dir(device_path: str) -> str:
-    return os.path.join(device_path, "tmp")
+    return posixpath.join(device_path, "tmp")
 
 
 def async_pending_dir(device_path: str) -> str:
-    return os.path.join(device_path, "async_pending")
+    return posixpath.join(device_path, "async_pending")
 
 
 def quarantine_dir(device_path: str) -> str:
-    return os.path.join(device_path, "quarantined", "objects")
+    return posixpath.join(device_path, "quarantined", "objects")
 
 
 def db_dir(device_path: str) -> str:
-    return os.path.join(device_path, "db")
+    return posixpath.join(device_path, "db")
 
 
 def filename(timestamp: Timestamp, ext: str) -> str:

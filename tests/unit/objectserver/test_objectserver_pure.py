@@ -173,3 +173,18 @@ def test_split_targets():
         {"host": "10.0.0.1:6200", "device": "d1", "partition": "7"},
         {"host": "10.0.0.2:6201", "device": "d2", "partition": "7"}]
     assert split_targets({}, "X-Container-Host", "X-Container-Device", "X-Container-Partition") == []
+
+
+@pytest.mark.parametrize("module", ["metafile", "layout", "ranges", "listings", "errors"])
+def test_sans_io_modules_import_no_io(module):
+    import ast
+    import pathlib
+
+    source = pathlib.Path(__file__).parents[3] / "objectserver" / f"{module}.py"
+    imported = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            imported.add(node.module.split(".")[0])
+    assert not imported & {"asyncio", "aiohttp", "socket", "os", "lmdb"}
