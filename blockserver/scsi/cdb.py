@@ -39,6 +39,8 @@ MODE_SELECT_10 = 0x55
 MODE_SENSE_10 = 0x5A
 PERSISTENT_RESERVE_IN = 0x5E
 PERSISTENT_RESERVE_OUT = 0x5F
+EXTENDED_COPY = 0x83
+RECEIVE_COPY_RESULTS = 0x84
 READ_16 = 0x88
 COMPARE_AND_WRITE = 0x89
 WRITE_16 = 0x8A
@@ -174,7 +176,8 @@ VERIFY_OPCODES = frozenset({VERIFY_10, VERIFY_12, VERIFY_16})
 WRITE_VERIFY_OPCODES = frozenset({WRITE_VERIFY_10, WRITE_VERIFY_12, WRITE_VERIFY_16})
 # Commands that change the medium: refused on a read-only LU and under a write reservation.
 MEDIUM_WRITERS = WRITE_OPCODES | WRITE_VERIFY_OPCODES | frozenset({
-    WRITE_SAME_10, WRITE_SAME_16, UNMAP, COMPARE_AND_WRITE, ORWRITE_16, SANITIZE, FORMAT_UNIT})
+    WRITE_SAME_10, WRITE_SAME_16, UNMAP, COMPARE_AND_WRITE, ORWRITE_16, SANITIZE, FORMAT_UNIT,
+    EXTENDED_COPY})
 
 
 @dataclass(frozen=True)
@@ -274,7 +277,7 @@ def transfer_length(cdb: bytes, block_size: int) -> int | None:
         return int.from_bytes(cdb[5:9], "big")
     if op in (REPORT_LUNS, MAINTENANCE_IN):
         return int.from_bytes(cdb[6:10], "big")
-    if op == SERVICE_ACTION_IN_16:
+    if op in (SERVICE_ACTION_IN_16, EXTENDED_COPY, RECEIVE_COPY_RESULTS):
         return int.from_bytes(cdb[10:14], "big")
     if op == READ_CAPACITY_10:
         return 8

@@ -16,11 +16,12 @@ VPD_SUPPORTED = 0x00
 VPD_UNIT_SERIAL = 0x80
 VPD_DEVICE_ID = 0x83
 VPD_EXTENDED_INQUIRY = 0x86
+VPD_THIRD_PARTY_COPY = 0x8F
 VPD_BLOCK_LIMITS = 0xB0
 VPD_BLOCK_CHARACTERISTICS = 0xB1
 VPD_LB_PROVISIONING = 0xB2
 VPD_PAGES = (VPD_SUPPORTED, VPD_UNIT_SERIAL, VPD_DEVICE_ID, VPD_EXTENDED_INQUIRY,
-             VPD_BLOCK_LIMITS, VPD_BLOCK_CHARACTERISTICS, VPD_LB_PROVISIONING)
+             VPD_THIRD_PARTY_COPY, VPD_BLOCK_LIMITS, VPD_BLOCK_CHARACTERISTICS, VPD_LB_PROVISIONING)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def standard_inquiry(ident: LuIdentity) -> bytes:
     out[2] = 0x06                # VERSION: SPC-4
     out[3] = 0x10 | 0x02         # HISUP, RESPONSE DATA FORMAT 2
     out[4] = len(out) - 5
-    out[5] = 0x00                # no ACC/TPGS/3PC/PROTECT
+    out[5] = 0x08                # 3PC: EXTENDED COPY (LID1) within this LU; no ACC/TPGS/PROTECT
     out[6] = 0x00
     out[7] = 0x02                # CMDQUE: the LU keeps a task set
     out[8:16] = _ascii(ident.vendor, 8)
@@ -83,11 +84,15 @@ def _lu_designator(device_id: bytes) -> bytes:
     return _designator(1, 0x02, device_id)
 
 
-def device_identification(ident: LuIdentity) -> bytes:
-    body = _lu_designator(ident.device_id)
+def lu_designators(ident: LuIdentity) -> list[bytes]:
+    """The designators that name this logical unit (association 0), as VPD 83h lists them."""
     # T10 vendor id (type 1, ASCII): vendor padded to 8, then the serial, unique per volume.
     t10 = _ascii(ident.vendor, 8) + ident.serial.encode("ascii", "replace")
-    body += _designator(2, 0x01, t10)
+    return [_lu_designator(ident.device_id), _designator(2, 0x01, t10)]
+
+
+def device_identification(ident: LuIdentity) -> bytes:
+    body = b"".join(lu_designators(ident))
     # Relative target port (type 4, association 1 = target port, PIV so the protocol counts).
     body += _designator(1, 0x80 | 0x10 | 0x04, ident.relative_port.to_bytes(4, "big"), protocol=5)
     return _vpd(VPD_DEVICE_ID, body)
@@ -146,6 +151,9 @@ def vpd_page(page: int, ident: LuIdentity, lim: LimitsInfo) -> bytes:
         return device_identification(ident)
     if page == VPD_EXTENDED_INQUIRY:
         return extended_inquiry()
+    if page == VPD_THIRD_PARTY_COPY:
+        from .xcopy import third_party_copy_vpd
+        return _vpd(page, third_party_copy_vpd())
     if page == VPD_BLOCK_LIMITS:
         return block_limits(lim, ident.thin)
     if page == VPD_BLOCK_CHARACTERISTICS:

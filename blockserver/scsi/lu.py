@@ -13,10 +13,10 @@ import logging
 from collections import deque
 
 from . import cdb as C
-from . import opcodes, provisioning
+from . import opcodes, provisioning, xcopy
 from . import reservations as R
 from .blockio import BlockIo, IoLimits
-from .inquiry import LimitsInfo, LuIdentity, standard_inquiry, vpd_page
+from .inquiry import LimitsInfo, LuIdentity, lu_designators, standard_inquiry, vpd_page
 from .modepages import ModePages
 from .sense import (NO_SENSE, UA_CAPACITY_CHANGED, UA_LUN_RESET, UA_MODE_PARAMS_CHANGED,
                     UA_POWER_ON, UNIT_ATTENTION, ScsiError, build_sense, invalid_field_in_cdb,
@@ -45,7 +45,7 @@ _STOPPED_OK = frozenset({C.INQUIRY, C.REPORT_LUNS, C.REQUEST_SENSE, C.START_STOP
                          C.PERSISTENT_RESERVE_IN, C.PERSISTENT_RESERVE_OUT, C.RESERVE_6,
                          C.RELEASE_6, C.MAINTENANCE_IN, C.PREVENT_ALLOW})
 _READ_CLASS = C.READ_OPCODES | C.VERIFY_OPCODES | frozenset({
-    C.READ_DEFECT_DATA_10, C.READ_DEFECT_DATA_12,
+    C.READ_DEFECT_DATA_10, C.READ_DEFECT_DATA_12, C.RECEIVE_COPY_RESULTS,
     C.PRE_FETCH_10, C.PRE_FETCH_16, C.MODE_SENSE_6, C.MODE_SENSE_10, C.SERVICE_ACTION_IN_16})
 _ALWAYS_CLASS = frozenset({C.INQUIRY, C.REPORT_LUNS, C.REQUEST_SENSE, C.TEST_UNIT_READY,
                            C.PERSISTENT_RESERVE_IN, C.PERSISTENT_RESERVE_OUT, C.MAINTENANCE_IN,
@@ -98,6 +98,7 @@ class LogicalUnit:
         self._ua: dict[ItNexus, deque[tuple[int, int]]] = {}
         self._tasks: dict[tuple[ItNexus, int], asyncio.Task] = {}
         self._prevent: set[ItNexus] = set()
+        self._copy_results: dict[tuple[ItNexus, int], bytes] = {}
         self.stopped = False
 
     # -- unit attentions and task management (called by the transport) ---------------------------
@@ -153,6 +154,8 @@ class LogicalUnit:
         self.pr.nexus_lost(nexus)
         self._prevent.discard(nexus)
         self._ua.pop(nexus, None)
+        for key in [k for k in self._copy_results if k[0] == nexus]:
+            del self._copy_results[key]
 
     # -- the boundary ---------------------------------------------------------------------------
 
@@ -406,6 +409,54 @@ async def _prout(lu: LogicalUnit, cmd, cdb):
     return b""
 
 
+# Copies move this many bytes per read/write pair.
+_COPY_CHUNK = 1 << 20
+
+
+async def _extended_copy(lu: LogicalUnit, cmd, cdb):
+    plan = xcopy.decode_xcopy(cdb, bytes(cmd.data_out), designators=lu_designators(lu.identity),
+                              block_size=lu.block_size, num_blocks=lu.num_blocks)
+    if plan is None:
+        return b""
+    lu._check_writable()
+    bs, moved = lu.block_size, 0
+    for seg in plan.segments:
+        await _copy_range(lu.backing, seg.src_lba * bs, seg.dst_lba * bs, seg.blocks * bs,
+                          durable=lu._durable)
+        moved += seg.blocks * bs
+    if plan.list_id_usage in xcopy.LIST_ID_HOLD:
+        held = lu._copy_results
+        held.pop((cmd.nexus, plan.list_id), None)
+        held[(cmd.nexus, plan.list_id)] = xcopy.copy_status(len(plan.segments), moved)
+        while len(held) > xcopy.HELD_RESULTS:
+            del held[next(iter(held))]
+    return b""
+
+
+async def _copy_range(backing, src: int, dst: int, length: int, durable: bool) -> None:
+    # Overlapping ranges copy back to front when the destination is ahead, so no source
+    # byte is overwritten before it has been read.
+    starts = range(0, length, _COPY_CHUNK)
+    if src < dst < src + length:
+        starts = reversed(starts)
+    for off in starts:
+        n = min(_COPY_CHUNK, length - off)
+        await backing.write(dst + off, await backing.read(src + off, n), fua=durable)
+
+
+async def _receive_copy_results(lu: LogicalUnit, cmd, cdb):
+    sa, list_id = cdb[1] & 0x1F, cdb[2]
+    alloc = int.from_bytes(cdb[10:14], "big")
+    if sa == xcopy.RCR_OPERATING_PARAMETERS:
+        return _trim(xcopy.operating_parameters(), alloc)
+    if sa == xcopy.RCR_COPY_STATUS:
+        status = lu._copy_results.pop((cmd.nexus, list_id), None)
+        if status is None:  # no copy with this list identifier from this nexus
+            raise invalid_field_in_cdb(2)
+        return _trim(status, alloc)
+    raise invalid_field_in_cdb(1, 4)
+
+
 async def _read_defect_data(lu: LogicalUnit, cmd, cdb):
     # A file-backed volume has no grown or primary defects: answer an empty list in the
     # requested format, with PLISTV/GLISTV saying which lists that empty answer covers.
@@ -445,6 +496,8 @@ _HANDLERS = {
     C.MAINTENANCE_IN: _maintenance_in,
     C.UNMAP: _unmap,
     C.READ_DEFECT_DATA_10: _read_defect_data,
+    C.EXTENDED_COPY: _extended_copy,
+    C.RECEIVE_COPY_RESULTS: _receive_copy_results,
     C.READ_DEFECT_DATA_12: _read_defect_data,
     **{op: _block_handler("read") for op in C.READ_OPCODES},
     **{op: _block_handler("write") for op in C.WRITE_OPCODES},
