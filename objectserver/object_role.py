@@ -406,8 +406,14 @@ async def delete(node: Node, request: web.Request, target: Target) -> web.Stream
         metadata = opened.metadata
         await _close(node, target.device, opened)
         if_delete_at = request.headers.get("X-If-Delete-At")
-        if if_delete_at is not None and metadata.get("X-Delete-At") != if_delete_at:
-            raise HTTPError(412)
+        if if_delete_at is not None:
+            try:
+                wanted = int(if_delete_at)
+                stored = int(metadata["X-Delete-At"]) if metadata.get("X-Delete-At") else None
+            except ValueError:
+                raise HTTPError(400, "Bad X-If-Delete-At header value") from None
+            if stored != wanted:
+                raise HTTPError(412)
         existed = not _expired(metadata)
     elif request.headers.get("X-If-Delete-At") is not None:
         raise HTTPError(412)

@@ -234,3 +234,16 @@ async def test_x_delete_at_expired_is_404(node):
     await put(node, **{"X-Delete-At": str(int(Timestamp.now().seconds) - 10)})
     async with node.request("GET", OBJ) as resp:
         assert resp.status == 404
+
+
+async def test_expirer_delete_with_x_if_delete_at(node):
+    at = str(int(Timestamp.now().seconds) + 100)
+    await put(node, **{"X-Delete-At": at})
+    async with node.request("DELETE", OBJ, headers={"X-Timestamp": ts(1),
+                                                    "X-If-Delete-At": "12"}) as resp:
+        assert resp.status == 412
+    async with node.request("DELETE", OBJ, headers={"X-Timestamp": ts(2),
+                                                    "X-If-Delete-At": at}) as resp:
+        assert resp.status == 204
+    async with node.request("GET", OBJ) as resp:
+        assert resp.status == 404
