@@ -34,8 +34,14 @@ class Result:
     headers: CIMultiDict
     body: bytes = b""
     stream: NodeResponse | None = None
+    backend_headers: CIMultiDict | None = None  # the node's own headers (sysmeta included)
+    body_iter: AsyncIterator[bytes] | None = None  # a body the proxy builds (large objects)
 
     async def iter_body(self, chunk: int = 65536) -> AsyncIterator[bytes]:
+        if self.body_iter is not None:
+            async for data in self.body_iter:
+                yield data
+            return
         if self.stream is None or self.stream.raw is None:
             if self.body:
                 yield self.body
@@ -52,6 +58,10 @@ class Result:
     def close(self) -> None:
         if self.stream is not None:
             self.stream.release()
+        if self.body_iter is not None and hasattr(self.body_iter, "aclose"):
+            # An unfinished generator still holds a segment's connection: let it go.
+            asyncio.ensure_future(self.body_iter.aclose())
+            self.body_iter = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,8 +198,7 @@ class SwiftCore:
             if info.status == 404:
                 raise SwiftError(404, "Not Found")
         timestamp = Timestamp.now().internal
-        replicas = self.rings.container.replica_count if hasattr(self.rings.container, "replica_count") \
-            else len(self.rings.container.get_nodes(account, container)[1])
+        replicas = len(self.rings.container.get_nodes(account, container)[1])
         targets = self._account_targets(account, replicas)
 
         def headers_for(i):
@@ -226,9 +235,11 @@ class SwiftCore:
         out = hdrs.to_client(resp.headers)
         if "Content-Length" in resp.headers:
             out["Content-Length"] = resp.headers["Content-Length"]
+        raw = CIMultiDict(resp.headers)
         if resp.raw is None and resp.status >= 300:
-            return Result(resp.status, out, resp.body)
-        return Result(resp.status, out, resp.body, stream=resp if resp.raw is not None else None)
+            return Result(resp.status, out, resp.body, backend_headers=raw)
+        return Result(resp.status, out, resp.body, stream=resp if resp.raw is not None else None,
+                      backend_headers=raw)
 
     async def object_put(self, account: str, container: str, obj: str, headers: dict,
                          body: AsyncIterator[bytes], content_length: int | None,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from proxy import acl as acl_mod  # noqa: F401  (kept for symmetry with container ACL checks)
+from proxy import bulk
 from proxy import headers as hdrs
 from proxy import limits
 from proxy.context import Ctx
@@ -19,6 +19,8 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
         params["format"] = limits.listing_format(ctx.query, ctx.headers.get("Accept"))
         result = await ctx.core.account_read(method, ctx.account, params)
         return respond(result, owner=ctx.owner, head=(method == "HEAD"))
+    if method == "POST" and "bulk-delete" in ctx.query:
+        return await bulk_delete(ctx)
     if method == "POST":
         ctx.authorize()
         limits.check_metadata(ctx.headers, "account")
@@ -49,3 +51,24 @@ def check_account_quota_headers(ctx: Ctx) -> None:
                         raise ValueError
                 except ValueError:
                     raise SwiftError(400, "Invalid bytes quota.") from None
+
+
+async def bulk_delete(ctx: Ctx) -> web.StreamResponse:
+    """POST /v1/<account>?bulk-delete: each path checked against the container's write ACL."""
+    if ctx.identity is None:
+        ctx.authorize()
+    body = await ctx.request.content.read(bulk.MAX_DELETES * bulk.MAX_PATH_LENGTH)
+    paths = bulk.parse_paths(body)
+
+    async def can_delete(container, obj):
+        acl = None
+        if not ctx.owner:
+            acl = (await ctx.core.container_info(ctx.account, container)).get("X-Container-Write")
+            if obj is None:
+                acl = None  # container deletes are the owner's
+        ctx.auth.authorize(ctx.identity, ctx.account, container, obj, "DELETE", acl,
+                           ctx.headers.get("Referer"))
+
+    deleted, not_found, errors = await bulk.delete_paths(ctx.core, ctx.account, paths, can_delete)
+    body, ctype = bulk.render(ctx.headers.get("Accept"), deleted, not_found, errors)
+    return web.Response(status=200, body=body, content_type=ctype)

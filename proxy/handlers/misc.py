@@ -53,6 +53,10 @@ def capabilities(config) -> dict:
         "tempauth": {"account_acls": False},
         "container_quotas": {},
         "account_quotas": {},
+        "bulk_delete": {"max_deletes_per_request": 10000, "max_failed_deletes": 1000},
+        "slo": {"max_manifest_segments": 1000, "max_manifest_size": 8388608,
+                "min_segment_size": 1, "yield_frequency": 10},
+        "dlo": {"max_segments": 10000},
     }
 
 

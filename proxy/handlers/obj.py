@@ -1,9 +1,13 @@
 """Object requests: GET/HEAD (ranges, conditionals), PUT (streamed, copy), COPY, POST, DELETE."""
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
+from proxy import bulk
 from proxy import copy as copy_mod
+from proxy import large
 from proxy import headers as hdrs
 from proxy import limits
 from proxy.context import Ctx
@@ -34,17 +38,64 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
         return await post(ctx)
     if method == "DELETE":
         await _authorize(ctx, write=True)
+        if ctx.query.get("multipart-manifest") == "delete":
+            return await _delete_slo(ctx)
         result = await ctx.core.object_write("DELETE", ctx.account, ctx.container, ctx.obj, {})
         return respond(result)
     raise SwiftError(405, "Method Not Allowed")
 
 
+CONDITIONAL = ("range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
+
+
 async def get(ctx: Ctx) -> web.StreamResponse:
-    result = await ctx.core.object_read(ctx.method, ctx.account, ctx.container, ctx.obj,
-                                        headers=hdrs.for_read(ctx.headers))
+    core = ctx.core
+    manifest_get = ctx.query.get("multipart-manifest") == "get"
+    if not manifest_get and any(h in ctx.headers for h in CONDITIONAL):
+        # The node would apply Range/conditionals to a manifest's own bytes: look first.
+        head = await core.object_read("HEAD", ctx.account, ctx.container, ctx.obj)
+        bh = head.backend_headers or {}
+        if head.status // 100 == 2 and (large.is_slo(bh) or "X-Object-Manifest" in bh):
+            return await _large(ctx, head)
+    result = await core.object_read(ctx.method, ctx.account, ctx.container, ctx.obj,
+                                    headers=hdrs.for_read(ctx.headers))
+    bh = result.backend_headers or {}
+    if result.status == 200 and not manifest_get and (large.is_slo(bh) or "X-Object-Manifest" in bh):
+        return await _large(ctx, result)
+    if manifest_get and result.status == 200 and large.is_slo(bh):
+        return await _manifest(ctx, result)
     if ctx.method == "HEAD" or result.stream is None:
         return respond(result, head=(ctx.method == "HEAD"))
     return await stream(ctx.request, result)
+
+
+async def _large(ctx: Ctx, manifest) -> web.StreamResponse:
+    bh = manifest.backend_headers
+    if large.is_slo(bh):
+        result = await large.read_slo(ctx.core, ctx.account, ctx.container, ctx.obj, manifest,
+                                      ctx.headers, ctx.method)
+    else:
+        manifest.close()
+        result = await large.read_dlo(ctx.core, ctx.account, manifest, ctx.headers, ctx.method)
+    if result.body_iter is None:
+        return respond(result, head=True) if ctx.method == "HEAD" or result.status == 304 \
+            else respond(result)
+    return await stream(ctx.request, result)
+
+
+async def _manifest(ctx: Ctx, result) -> web.StreamResponse:
+    """multipart-manifest=get: the stored manifest as JSON (format=raw: as it was PUT)."""
+    import json
+    body = await result.read() if ctx.method == "GET" else b""
+    if ctx.query.get("format") == "raw" and body:
+        body = json.dumps(large.raw_manifest(large.parse_stored_manifest(body))).encode()
+    headers = dict(result.headers)
+    headers.pop("Content-Length", None)
+    headers["Content-Type"] = "application/json; charset=utf-8"
+    if ctx.method == "HEAD":
+        headers["Content-Length"] = result.headers.get("Content-Length", "0")
+        return web.Response(status=200, headers=headers)
+    return web.Response(status=200, headers=headers, body=body)
 
 
 async def put(ctx: Ctx) -> web.StreamResponse:
@@ -70,6 +121,8 @@ async def put(ctx: Ctx) -> web.StreamResponse:
     length = limits.check_content_length(headers, ctx.max_file_size)
     if inm is not None:
         await _refuse_existing(ctx)
+    if ctx.query.get("multipart-manifest") == "put":
+        return await _put_slo(ctx, node_headers, length)
     await check_quotas(ctx, length or 0)
     if headers.get("X-Detect-Content-Type", "").lower() in ("true", "1", "yes"):
         node_headers.pop("Content-Type", None)
@@ -169,3 +222,59 @@ async def check_quotas(ctx: Ctx, length: int, account: str | None = None,
     if quota and quota.isdigit():
         if ainfo.int("X-Account-Bytes-Used") + length > int(quota):
             raise SwiftError(413, "Upload exceeds quota.")
+
+
+async def _put_slo(ctx: Ctx, node_headers: dict, length: int | None) -> web.StreamResponse:
+    """multipart-manifest=put: validate the segments, store the manifest with its SLO sysmeta."""
+    if length is not None and length > large.MAX_MANIFEST_SIZE:
+        raise SwiftError(413, "Manifest File > 8388608 bytes")
+    body = await ctx.request.content.read(large.MAX_MANIFEST_SIZE + 1)
+    if len(body) > large.MAX_MANIFEST_SIZE:
+        raise SwiftError(413, "Manifest File > 8388608 bytes")
+    stored, etag, size = await large.build_slo(ctx.core, ctx.account, body)
+    given = next((v for k, v in node_headers.items() if k.lower() == "etag"), None)
+    node_headers = {k: v for k, v in node_headers.items() if k.lower() != "etag"}
+    if given and given.strip('"') != etag:
+        raise SwiftError(422, "Unprocessable Entity")
+    await check_quotas(ctx, size)
+    data = json.dumps(stored).encode()
+    node_headers.update({"X-Static-Large-Object": "True", "X-Object-Sysmeta-Slo-Etag": etag,
+                         "X-Object-Sysmeta-Slo-Size": str(size)})
+    if not any(k.lower() == "content-type" for k in node_headers):
+        node_headers["Content-Type"] = hdrs.guess_content_type(ctx.obj)
+
+    async def one_chunk():
+        yield data
+
+    result = await ctx.core.object_put(ctx.account, ctx.container, ctx.obj, node_headers,
+                                       one_chunk(), len(data))
+    result.headers["ETag"] = f'"{etag}"'
+    return created(result)
+
+
+async def _delete_slo(ctx: Ctx) -> web.StreamResponse:
+    """multipart-manifest=delete: the segments, then the manifest, answered like a bulk delete."""
+    manifest = await ctx.core.object_read("GET", ctx.account, ctx.container, ctx.obj)
+    if manifest.status == 404:
+        manifest.close()
+        raise SwiftError(404)
+    if not large.is_slo(manifest.backend_headers or {}):
+        manifest.close()
+        result = await ctx.core.object_write("DELETE", ctx.account, ctx.container, ctx.obj, {})
+        return respond(result)
+    items = large.parse_stored_manifest(await manifest.read())
+    paths = []
+    for item in items:
+        container, _, obj = item["name"].lstrip("/").partition("/")
+        paths.append((container, obj))
+    deleted, not_found, errors = await bulk.delete_paths(ctx.core, ctx.account, paths)
+    if not errors:
+        result = await ctx.core.object_write("DELETE", ctx.account, ctx.container, ctx.obj, {})
+        if result.status // 100 == 2:
+            deleted += 1
+        elif result.status == 404:
+            not_found += 1
+        else:
+            errors.append((f"/{ctx.container}/{ctx.obj}", str(result.status)))
+    body, ctype = bulk.render(ctx.headers.get("Accept"), deleted, not_found, errors)
+    return web.Response(status=200, body=body, content_type=ctype)

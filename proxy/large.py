@@ -1,0 +1,278 @@
+"""Large objects: DLO (X-Object-Manifest) and SLO (multipart-manifest) on top of SwiftCore.
+
+A large object is a manifest plus segments. Reads compute the whole object's length and ETag,
+apply conditionals and a single Range here (proxy/conditional.py), then stream the covered
+segments one after another, each from one healthy replica, checking each segment's ETag against
+the manifest (SLO) so a replaced segment is noticed. Nested SLOs are not supported (400 on PUT).
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+from typing import AsyncIterator
+from urllib.parse import unquote
+
+from multidict import CIMultiDict
+
+from proxy import conditional
+from proxy.core import Result, SwiftCore
+from proxy.errors import SwiftError
+
+MAX_MANIFEST_SEGMENTS = 1000
+MAX_MANIFEST_SIZE = 8 * 1024 * 1024
+MIN_SEGMENT_SIZE = 1
+SEGMENT_HEAD_CONCURRENCY = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class Segment:
+    container: str
+    obj: str
+    size: int
+    etag: str | None = None
+    first: int = 0            # byte range of the segment that belongs to the large object
+    last: int | None = None   # inclusive; None = to the end
+
+
+def is_slo(headers) -> bool:
+    return (headers.get("X-Static-Large-Object") or "").lower() in ("true", "1", "yes")
+
+
+def slo_etag(etags: list[str]) -> str:
+    """The ETag of an SLO: MD5 of its segments' ETags concatenated (Swift's 'ETag of ETags')."""
+    return hashlib.md5("".join(etags).encode()).hexdigest()
+
+
+def dlo_etag(etags: list[str]) -> str:
+    return hashlib.md5("".join(e.strip('"') for e in etags).encode()).hexdigest()
+
+
+def clip(segments: list[Segment], start: int, end: int) -> list[Segment]:
+    """The parts of `segments` covering byte range [start, end] of the whole (pure)."""
+    out = []
+    offset = 0
+    for seg in segments:
+        length = (seg.size if seg.last is None else seg.last + 1) - seg.first
+        seg_start, seg_end = offset, offset + length - 1
+        offset += length
+        if length <= 0 or seg_end < start or seg_start > end:
+            continue
+        lo = max(start, seg_start) - seg_start + seg.first
+        hi = min(end, seg_end) - seg_start + seg.first
+        out.append(dataclasses.replace(seg, first=lo, last=hi))
+    return out
+
+
+def total_length(segments: list[Segment]) -> int:
+    return sum((s.size if s.last is None else s.last + 1) - s.first for s in segments)
+
+
+async def stream_segments(core: SwiftCore, account: str, segments: list[Segment]
+                          ) -> AsyncIterator[bytes]:
+    for seg in segments:
+        headers = {}
+        whole = seg.first == 0 and (seg.last is None or seg.last == seg.size - 1)
+        if not whole:
+            last = "" if seg.last is None else str(seg.last)
+            headers["Range"] = f"bytes={seg.first}-{last}"
+        result = await core.object_read("GET", account, seg.container, seg.obj, headers=headers)
+        try:
+            if result.status // 100 != 2:
+                raise SwiftError(409, f"Segment {seg.container}/{seg.obj}: {result.status}")
+            etag = (result.headers.get("ETag") or "").strip('"')
+            if seg.etag and etag and etag != seg.etag.strip('"'):
+                raise SwiftError(409, f"Segment {seg.container}/{seg.obj} changed")
+            async for chunk in result.iter_body():
+                yield chunk
+        finally:
+            result.close()
+
+
+# -- reading ------------------------------------------------------------------------------------
+async def answer(core: SwiftCore, account: str, manifest: Result, segments: list[Segment],
+                 etag: str, request_headers, method: str) -> Result:
+    """Headers, status and body stream for a large object read (conditionals and Range applied)."""
+    headers = CIMultiDict(manifest.headers)
+    length = total_length(segments)
+    last_modified = _timestamp(manifest.backend_headers)
+    status = conditional.evaluate(request_headers, etag, last_modified)
+    headers["ETag"] = f'"{etag}"'
+    headers.popall("Content-Range", None)
+    if status is not None:
+        headers["Content-Length"] = "0"
+        return Result(status, headers)
+    wanted = conditional.parse_range(request_headers.get("Range"), length)
+    code = 200
+    if wanted is not None:
+        segments = clip(segments, *wanted)
+        headers["Content-Range"] = f"bytes {wanted[0]}-{wanted[1]}/{length}"
+        length = wanted[1] - wanted[0] + 1
+        code = 206
+    headers["Content-Length"] = str(length)
+    headers["Accept-Ranges"] = "bytes"
+    if method == "HEAD":
+        return Result(code, headers)
+    return Result(code, headers, body_iter=stream_segments(core, account, segments))
+
+
+def _timestamp(headers) -> float | None:
+    try:
+        return float((headers or {}).get("X-Timestamp", "").split("_")[0])
+    except ValueError:
+        return None
+
+
+async def dlo_segments(core: SwiftCore, account: str, manifest_value: str) -> list[Segment]:
+    container, _, prefix = unquote(manifest_value).lstrip("/").partition("/")
+    segments, marker = [], ""
+    while True:
+        listing = await core.container_read("GET", account, container,
+                                            {"format": "json", "prefix": prefix, "marker": marker})
+        if listing.status == 404:
+            return []
+        if listing.status // 100 != 2:
+            raise SwiftError(503, "Could not list segments")
+        rows = json.loads(listing.body or b"[]")
+        if not rows:
+            return segments
+        for row in rows:
+            if "name" in row:
+                segments.append(Segment(container, row["name"], int(row["bytes"]), row["hash"]))
+        marker = rows[-1].get("name") or rows[-1].get("subdir")
+
+
+async def read_dlo(core: SwiftCore, account: str, manifest: Result, request_headers,
+                   method: str) -> Result:
+    segments = await dlo_segments(core, account, manifest.backend_headers["X-Object-Manifest"])
+    etag = dlo_etag([s.etag or "" for s in segments])
+    return await answer(core, account, manifest, segments, etag, request_headers, method)
+
+
+def parse_stored_manifest(body: bytes) -> list[dict]:
+    try:
+        items = json.loads(body)
+        assert isinstance(items, list)
+        return items
+    except (ValueError, AssertionError):
+        raise SwiftError(500, "Unable to load SLO manifest") from None
+
+
+def slo_segments(items: list[dict]) -> list[Segment]:
+    out = []
+    for item in items:
+        container, _, obj = item["name"].lstrip("/").partition("/")
+        size = int(item["bytes"])
+        first, last = 0, None
+        if item.get("range"):
+            first, last = conditional.parse_range("bytes=" + item["range"], size) or (0, None)
+        out.append(Segment(unquote(container) if "%" in container else container, obj, size,
+                           item.get("hash"), first, last))
+    return out
+
+
+async def read_slo(core: SwiftCore, account: str, container: str, obj: str, manifest: Result,
+                   request_headers, method: str) -> Result:
+    bh = manifest.backend_headers
+    if manifest.stream is not None and manifest.status == 200:
+        body = await manifest.read()
+    else:
+        manifest.close()
+        full = await core.object_read("GET", account, container, obj)
+        if full.status != 200:
+            full.close()
+            raise SwiftError(full.status if full.status >= 400 else 503)
+        body = await full.read()
+    items = parse_stored_manifest(body)
+    segments = slo_segments(items)
+    etag = (bh.get("X-Object-Sysmeta-Slo-Etag") or slo_etag([_item_etag(i) for i in items]))
+    return await answer(core, account, manifest, segments, etag, request_headers, method)
+
+
+def _item_etag(item: dict) -> str:
+    etag = (item.get("hash") or "").strip('"')
+    if item.get("range"):
+        return f"{etag}:{item['range']};"
+    return etag
+
+
+# -- SLO PUT ------------------------------------------------------------------------------------
+async def build_slo(core: SwiftCore, account: str, body: bytes) -> tuple[list[dict], str, int]:
+    """Validate a multipart-manifest=put body: (stored manifest, etag of etags, total size)."""
+    try:
+        items = json.loads(body)
+    except ValueError:
+        raise SwiftError(400, "Manifest must be valid JSON.\n") from None
+    if not isinstance(items, list) or not items:
+        raise SwiftError(400, "Manifest must be a list of segments.\n")
+    if len(items) > MAX_MANIFEST_SEGMENTS:
+        raise SwiftError(413, f"Too many segments: max {MAX_MANIFEST_SEGMENTS}.\n")
+    errors: list[str] = []
+    sem = asyncio.Semaphore(SEGMENT_HEAD_CONCURRENCY)
+
+    async def check(index: int, item) -> dict | None:
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+            errors.append(f"Index {index}: invalid segment (needs a path)")
+            return None
+        unknown = set(item) - {"path", "etag", "size_bytes", "range"}
+        if unknown:
+            errors.append(f"Index {index}: extraneous keys {', '.join(sorted(unknown))}")
+            return None
+        path = item["path"]
+        container, _, obj = unquote(path).lstrip("/").partition("/")
+        if not container or not obj:
+            errors.append(f"{path}, Invalid path")
+            return None
+        async with sem:
+            head = await core.object_read("HEAD", account, container, obj)
+        if head.status == 404:
+            errors.append(f"{path}, 404 Not Found")
+            return None
+        if head.status // 100 != 2:
+            errors.append(f"{path}, {head.status}")
+            return None
+        bh = head.backend_headers
+        if is_slo(bh):
+            errors.append(f"{path}, Nested SLO manifests are not supported")
+            return None
+        size = int(head.headers.get("Content-Length", "0"))
+        etag = (head.headers.get("ETag") or "").strip('"')
+        if item.get("etag") not in (None, "") and str(item["etag"]).strip('"') != etag:
+            errors.append(f"{path}, Etag Mismatch")
+        if item.get("size_bytes") not in (None, ""):
+            try:
+                if int(item["size_bytes"]) != size:
+                    errors.append(f"{path}, Size Mismatch")
+            except (TypeError, ValueError):
+                errors.append(f"{path}, Invalid size_bytes")
+        if size < MIN_SEGMENT_SIZE:
+            errors.append(f"{path}, Too small; each segment must be at least 1 byte.")
+        stored = {"name": f"/{container}/{obj}", "bytes": size, "hash": etag,
+                  "content_type": head.headers.get("Content-Type", "application/octet-stream"),
+                  "last_modified": head.headers.get("Last-Modified", "")}
+        if item.get("range"):
+            rng = conditional.parse_range("bytes=" + str(item["range"]), size) if size else None
+            if rng is None:
+                errors.append(f"{path}, Invalid range")
+                return None
+            stored["range"] = f"{rng[0]}-{rng[1]}"
+        return stored
+
+    stored = await asyncio.gather(*(check(i, item) for i, item in enumerate(items)))
+    if errors:
+        raise SwiftError(400, "Errors:\n" + "\n".join(errors))
+    segments = slo_segments(stored)
+    etag = slo_etag([_item_etag(s) for s in stored])
+    return list(stored), etag, total_length(segments)
+
+
+def raw_manifest(items: list[dict]) -> list[dict]:
+    """The stored manifest in the format a multipart-manifest=put accepts (format=raw)."""
+    out = []
+    for item in items:
+        entry = {"path": item["name"], "etag": item.get("hash"), "size_bytes": item.get("bytes")}
+        if item.get("range"):
+            entry["range"] = item["range"]
+        out.append(entry)
+    return out
