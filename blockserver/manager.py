@@ -209,6 +209,7 @@ class VolumeManager:
                               "is invalid.")
         if snapshot_id and source_volid:
             raise bad_request("Invalid input received: give snapshot_id or source_volid, not both.")
+        check_text(name=name, description=description)
         check_metadata(metadata)
         wanted = None if size is None else parse_size(size)
         volume_id = str(uuid.uuid4())
@@ -282,9 +283,7 @@ class VolumeManager:
         if "metadata" in allowed:
             check_metadata(allowed["metadata"])
             allowed["metadata"] = dict(allowed["metadata"] or {})
-        for key in ("name", "description"):
-            if key in allowed and allowed[key] is not None and not isinstance(allowed[key], str):
-                raise bad_request(f"Invalid input received: {key} must be a string.")
+        check_text(**{k: v for k, v in allowed.items() if k in ("name", "description")})
 
         def update(t: Txn) -> Volume:
             vol = self.get_volume_in(t, ctx, volume_id)
@@ -420,6 +419,7 @@ class VolumeManager:
         if not isinstance(volume_id, str) or not volume_id:
             raise bad_request("Invalid input received: volume_id is required.")
         force = parse_bool(force, "force")
+        check_text(name=name, description=description)
         check_metadata(metadata)
         snapshot_id = str(uuid.uuid4())
         async with self.lock(volume_id):
@@ -466,6 +466,7 @@ class VolumeManager:
 
     async def update_snapshot(self, ctx: RequestContext, snapshot_id: str, changes: dict) -> Snapshot:
         allowed = {k: v for k, v in changes.items() if k in ("name", "description", "metadata")}
+        check_text(**{k: v for k, v in allowed.items() if k in ("name", "description")})
         if "metadata" in allowed:
             check_metadata(allowed["metadata"])
             allowed["metadata"] = dict(allowed["metadata"] or {})
@@ -537,8 +538,20 @@ class VolumeManager:
         await self.apply_snapshot_event(snapshot_id, event)
 
 
-# Cinder's limits on metadata: 255-character keys and values.
+# Cinder's limits: 255-character names, descriptions, metadata keys and values.
 METADATA_MAX = 255
+TEXT_MAX = 255
+
+
+def check_text(**fields: Any) -> None:
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise bad_request(f"Invalid input received: {key} must be a string.")
+        if len(value) > TEXT_MAX:
+            raise bad_request(f"Invalid input received: {key} has more than {TEXT_MAX} "
+                              "characters.")
 
 
 def check_metadata(metadata: Any) -> None:

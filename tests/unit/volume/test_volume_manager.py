@@ -263,3 +263,17 @@ async def test_records_decode_ignores_unknown_keys():
     from blockserver import records
     raw = records.encode(Volume(id="x", project_id="p", user_id="u", size=1, status="available"))
     assert records.decode(Volume, raw.replace(b'{"', b'{"future":1,"', 1)).id == "x"
+
+
+@pytest.mark.parametrize("field", ["name", "description"])
+@pytest.mark.parametrize("value", [5, ["x"], "x" * 256])
+async def test_names_and_descriptions_are_short_strings(managers, admin, field, value):
+    m = await managers.start()
+    with pytest.raises(ApiError) as info:
+        await m.create_volume(admin, size=1, **{field: value})
+    assert info.value.status == 400
+    vol = await created(m, admin, size=1)
+    with pytest.raises(ApiError):
+        await m.update_volume(admin, vol.id, {field: value})
+    with pytest.raises(ApiError):
+        await m.create_snapshot(admin, volume_id=vol.id, **{field: value})
