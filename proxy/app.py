@@ -102,14 +102,46 @@ async def swift_dispatch(request: web.Request) -> web.StreamResponse:
     limits.check_names(account, container, obj)
     app = request.app
     auth = app[AUTH]
-    identity = auth.authenticate(request.headers)
-    ctx = Ctx(request, app[CORE], auth, identity, version, account, container, obj,
-              app[CONFIG].proxy.max_file_size)
+    core = app[CORE]
+    tempurl_used = False
+    if obj is not None and "temp_url_sig" in request.query and request.method != "OPTIONS":
+        identity = await _tempurl_identity(core, request, account, container, obj)
+        tempurl_used = True
+    else:
+        identity = auth.authenticate(request.headers)
+    ctx = Ctx(request, core, auth, identity, version, account, container, obj,
+              app[CONFIG].proxy.max_file_size, tempurl_used)
     if obj is not None:
         return await obj_h.handle(ctx)
     if container is not None:
         return await container_h.handle(ctx)
     return await account_h.handle(ctx)
+
+
+async def _tempurl_identity(core, request, account, container, obj):
+    """A TempURL stands in for the account's owner, for this one object and method."""
+    import time
+
+    from proxy import tempurl
+    from proxy.auth import Identity
+
+    keys = []
+    ainfo = await core.account_info(account)
+    meta = ainfo.meta("account") if ainfo.exists else {}
+    keys += [meta[k] for k in ("temp-url-key", "temp-url-key-2") if meta.get(k)]
+    cinfo = await core.container_info(account, container)
+    meta = cinfo.meta("container") if cinfo.exists else {}
+    keys += [meta[k] for k in ("temp-url-key", "temp-url-key-2") if meta.get(k)]
+    tempurl.check(request.query, request.method, account, container, obj, keys)
+    return Identity(".tempurl", account, frozenset({account}), time.time() + 60)
+
+
+async def _trans_id(request: web.Request, response: web.StreamResponse) -> None:
+    """Every Swift answer names its transaction, as Swift's catch_errors middleware does."""
+    if "X-Trans-Id" not in response.headers:
+        trans = f"tx{uuid.uuid4().hex[:21]}-{int(__import__('time').time()):010x}"
+        response.headers["X-Trans-Id"] = trans
+        response.headers["X-Openstack-Request-Id"] = trans
 
 
 def _rings_factory(config):
@@ -158,6 +190,7 @@ def create_app(config, *, rings=None, run_expirer: bool = True) -> web.Applicati
             if rings is None:
                 the_rings.close()
 
+    app.on_response_prepare.append(_trans_id)
     app.cleanup_ctx.append(resources)
     app.router.add_route("*", "/{tail:.*}", swift_dispatch)
     return app

@@ -33,6 +33,7 @@ class Ctx:
     container: str | None
     obj: str | None
     max_file_size: int
+    tempurl: bool = False   # authorized by a TempURL signature, not a token
 
     @property
     def method(self) -> str:

@@ -57,6 +57,12 @@ def capabilities(config) -> dict:
         "slo": {"max_manifest_segments": 1000, "max_manifest_size": 8388608,
                 "min_segment_size": 1, "yield_frequency": 10},
         "dlo": {"max_segments": 10000},
+        "tempurl": {"methods": ["GET", "HEAD", "PUT", "POST", "DELETE"],
+                    "incoming_remove_headers": ["x-timestamp"],
+                    "incoming_allow_headers": [],
+                    "outgoing_remove_headers": ["x-object-meta-*"],
+                    "outgoing_allow_headers": ["x-object-meta-public-*"],
+                    "allowed_digests": ["sha1", "sha256", "sha512"]},
     }
 
 

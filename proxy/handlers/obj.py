@@ -9,7 +9,7 @@ from proxy import bulk
 from proxy import copy as copy_mod
 from proxy import large
 from proxy import headers as hdrs
-from proxy import limits
+from proxy import limits, tempurl
 from proxy.context import Ctx
 from proxy.errors import SwiftError
 from proxy.handlers.common import created, respond, stream
@@ -64,9 +64,20 @@ async def get(ctx: Ctx) -> web.StreamResponse:
         return await _large(ctx, result)
     if manifest_get and result.status == 200 and large.is_slo(bh):
         return await _manifest(ctx, result)
+    if ctx.tempurl and result.status // 100 == 2:
+        _tempurl_disposition(ctx, result.headers)
     if ctx.method == "HEAD" or result.stream is None:
         return respond(result, head=(ctx.method == "HEAD"))
     return await stream(ctx.request, result)
+
+
+def _tempurl_disposition(ctx: Ctx, headers) -> None:
+    """TempURL answers: a download disposition, and no private metadata (Swift's defaults)."""
+    for name in [k for k in headers if k.lower().startswith("x-object-meta-")
+                 and not k.lower().startswith("x-object-meta-public-")]:
+        headers.popall(name, None)
+    if "filename" in ctx.query or "inline" in ctx.query or "Content-Disposition" not in headers:
+        headers["Content-Disposition"] = tempurl.disposition(ctx.query, ctx.obj)
 
 
 async def _large(ctx: Ctx, manifest) -> web.StreamResponse:
@@ -77,6 +88,8 @@ async def _large(ctx: Ctx, manifest) -> web.StreamResponse:
     else:
         manifest.close()
         result = await large.read_dlo(ctx.core, ctx.account, manifest, ctx.headers, ctx.method)
+    if ctx.tempurl and result.status // 100 == 2:
+        _tempurl_disposition(ctx, result.headers)
     if result.body_iter is None:
         return respond(result, head=True) if ctx.method == "HEAD" or result.status == 304 \
             else respond(result)
