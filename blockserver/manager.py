@@ -29,6 +29,7 @@ log = logging.getLogger("blockserver.manager")
 DEFAULT_TYPE = "__DEFAULT__"
 DEFAULT_TYPE_ID = "00000000-0000-4000-8000-000000000001"  # stable across restarts
 AVAILABILITY_ZONE = "nova"
+MAX_IDLE_LOCKS = 4096
 MAX_SIZE_GB = 64 * 1024  # 64 TiB: far beyond any test, small enough to refuse typos
 
 
@@ -73,6 +74,10 @@ class VolumeManager:
     def lock(self, volume_id: str) -> asyncio.Lock:
         lock = self._locks.get(volume_id)
         if lock is None:
+            if len(self._locks) >= MAX_IDLE_LOCKS:
+                # Requests for ids that never existed leave locks behind; drop the idle ones.
+                for key in [k for k, v in self._locks.items() if not v.locked()]:
+                    del self._locks[key]
             lock = self._locks[volume_id] = asyncio.Lock()
         return lock
 
