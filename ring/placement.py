@@ -1,0 +1,217 @@
+"""Placement arithmetic for the builder: weight targets, failure-domain quotas, and the tier tree.
+
+Weight is the hard constraint (like Swift with overload 0): device d gets its weight's share of the
+partition-replicas, rounded by largest remainder, so within one of ideal. Dispersion is as good as
+those weights allow: a failure domain t (region, zone, node ip:port, device) with replica quota
+q_t = replicas * weight_t / total_weight holds at most ceil(q_t) replicas of any partition (and at
+most one per device). With equal weights that is "distinct regions, then zones, then nodes, then
+devices"; with a small zone it keeps the zone from being overfilled just to be on every partition.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import random
+
+from ring.device import Device
+
+LEVELS = ("region", "zone", "node", "device")
+_EPS = 1e-9
+
+
+def targets(devices: list[Device], total: int, cap: int, tiebreak: dict[int, float]) -> dict[int, int]:
+    """Integer partition-replica targets summing to total, proportional to weight.
+
+    A device holds at most one replica of a partition, so no target exceeds cap (the partition
+    count); a device whose share would exceed it is capped and the rest shared among the others.
+    """
+    remaining = {d.id: d.weight for d in devices if d.weight > 0}
+    result: dict[int, int] = {}
+    budget = total
+    while True:
+        weight = sum(remaining.values())
+        ideal = {i: budget * w / weight for i, w in remaining.items()}
+        over = [i for i, v in ideal.items() if v > cap + _EPS]
+        if not over:
+            break
+        for i in over:
+            result[i] = cap
+            budget -= cap
+            del remaining[i]
+    floors = {i: int(math.floor(v + _EPS)) for i, v in ideal.items()}
+    extra = budget - sum(floors.values())
+    order = sorted(ideal, key=lambda i: (-(ideal[i] - floors[i]), tiebreak[i], i))
+    for i in order[:extra]:
+        floors[i] += 1
+    result.update(floors)
+    return result
+
+
+def ideal_shares(devices: list[Device], total: int) -> dict[int, float]:
+    """Each device's exact (fractional) share of total by weight, for balance reporting."""
+    weight = sum(d.weight for d in devices if d.weight > 0)
+    return {d.id: total * d.weight / weight for d in devices if d.weight > 0}
+
+
+def tier_keys(dev: Device) -> tuple:
+    """The device's failure domains from widest to narrowest."""
+    return ((dev.region,), (dev.region, dev.zone), (dev.region, dev.zone, dev.ip, dev.port),
+            (dev.region, dev.zone, dev.ip, dev.port, dev.id))
+
+
+class TierTree:
+    """Regions > zones > nodes > devices, with per-domain quota and how many replicas it wants.
+
+    Tier node 0 is the root. For each device, `anc[dev_id]` is the tuple of its tier node ids
+    (region, zone, node, device). Each tier keeps a heap of its children ordered by most wanted,
+    so choosing a device costs O(replicas * log fan-out) instead of a scan of every device.
+    """
+
+    def __init__(self, devices: list[Device], replicas: int, wanted: dict[int, int],
+                 rng: random.Random, id_space: int):
+        active = [d for d in devices if d.weight > 0]
+        total_weight = sum(d.weight for d in active)
+        ids: dict[tuple, int] = {(): 0}
+        self.children: list[list[int]] = [[]]
+        self.weight: list[float] = [total_weight]
+        self.leaves: list[int] = [len(active)]
+        self.wanted: list[int] = [0]
+        self.leaf_dev: dict[int, int] = {}
+        self.anc: list[tuple] = [()] * id_space
+        for dev in sorted(active, key=lambda d: d.id):
+            chain = []
+            parent = 0
+            for key in tier_keys(dev):
+                node = ids.get(key)
+                if node is None:
+                    node = ids[key] = len(self.children)
+                    self.children.append([])
+                    self.weight.append(0.0)
+                    self.leaves.append(0)
+                    self.wanted.append(0)
+                    self.children[parent].append(node)
+                self.weight[node] += dev.weight
+                if len(key) < 5:
+                    self.leaves[node] += 1
+                else:
+                    self.leaves[node] = 1
+                self.wanted[node] += wanted[dev.id]
+                chain.append(node)
+                parent = node
+            self.wanted[0] += wanted[dev.id]
+            self.leaf_dev[chain[-1]] = dev.id
+            self.anc[dev.id] = tuple(chain)
+        # ceil of the replica quota, never more than the domain has devices (a device holds one)
+        self.ceil = [min(leaves, max(1, math.ceil(replicas * w / total_weight - _EPS)))
+                     for w, leaves in zip(self.weight, self.leaves)]
+        self.ceil[0] = replicas
+        self._make_feasible()
+        tiebreak = [rng.random() for _ in self.children]
+        self.heaps: list[list[tuple]] = []
+        for node, kids in enumerate(self.children):
+            heap = [(-self.wanted[c], tiebreak[c], c) for c in kids]
+            heapq.heapify(heap)
+            self.heaps.append(heap)
+
+    def _make_feasible(self) -> None:
+        """Raise child quotas until they can hold their parent's: a domain with one heavy device
+        cannot take ceil(q) replicas, so its siblings must take the rest (the topology limit)."""
+        stack = [0]
+        while stack:
+            node = stack.pop()
+            kids = sorted(self.children[node], key=lambda c: (-self.weight[c], c))
+            if not kids:
+                continue
+            short = self.ceil[node] - sum(self.ceil[c] for c in kids)
+            while short > 0:
+                for c in kids:
+                    if short > 0 and self.ceil[c] < self.leaves[c]:
+                        self.ceil[c] += 1
+                        short -= 1
+            stack.extend(kids)
+
+    def occupancy(self, dev_ids) -> dict[int, int]:
+        """How many replicas of one partition each tier node already holds."""
+        occ: dict[int, int] = {}
+        anc = self.anc
+        for d in dev_ids:
+            for t in anc[d]:
+                occ[t] = occ.get(t, 0) + 1
+        return occ
+
+    def choose(self, occ: dict[int, int]) -> int:
+        """The device for one more replica of a partition whose current replicas give occ.
+
+        At each level: the most-wanted child still under its quota; if every child is at quota
+        (only when existing placement already crowds a domain), the least crowded one that
+        still has a free device. Updates wanted counts and occ. Never picks a device in occ.
+        """
+        ceil, heaps, wanted, get = self.ceil, self.heaps, self.wanted, occ.get
+        node = 0
+        wanted[0] -= 1
+        for _ in range(4):
+            heap = heaps[node]
+            top = heap[0]
+            child = top[2]
+            if get(child, 0) < ceil[child]:  # the common case: the most wanted child fits
+                heapq.heapreplace(heap, (top[0] + 1, top[1], child))
+            else:
+                child = self._choose_slow(heap, occ)
+            wanted[child] -= 1
+            occ[child] = get(child, 0) + 1
+            node = child
+        return self.leaf_dev[node]
+
+    def _choose_slow(self, heap: list, occ: dict[int, int]) -> int:
+        ceil, leaves = self.ceil, self.leaves
+        skipped = []
+        chosen = None
+        while heap:
+            entry = heapq.heappop(heap)
+            if occ.get(entry[2], 0) < ceil[entry[2]]:
+                chosen = entry
+                break
+            skipped.append(entry)
+        if chosen is None:
+            free = [e for e in skipped if occ.get(e[2], 0) < leaves[e[2]]]
+            chosen = min(free, key=lambda e: (occ.get(e[2], 0) - ceil[e[2]], e))
+            skipped.remove(chosen)
+        for entry in skipped:
+            heapq.heappush(heap, entry)
+        heapq.heappush(heap, (chosen[0] + 1, chosen[1], chosen[2]))
+        return chosen[2]
+
+    def crowded(self, dev_ids) -> int | None:
+        """Index (into dev_ids) of a replica in a domain over its quota, or None if well spread."""
+        occ = self.occupancy(dev_ids)
+        ceil, anc = self.ceil, self.anc
+        worst = None
+        for i, d in enumerate(dev_ids):
+            for t in anc[d]:
+                if occ[t] > ceil[t]:
+                    worst = i  # the last such replica: earlier replicas stay where they are
+                    break
+        return worst
+
+    def crowded_slots(self, table, kind):
+        """(partition, replica) of one crowding replica per crowded partition.
+
+        Only partitions wholly on weighted devices are judged. Crowding above the device level
+        depends only on which nodes hold the replicas, so the verdict is cached per node tuple
+        (a few thousand at most) and the scan stays linear and cheap on large rings.
+        """
+        node_of = [a[2] if a else -1 for a in self.anc]
+        cache: dict[tuple, int | None] = {}
+        reps = len(table)
+        for p, devs in enumerate(zip(*table)):
+            key = tuple(node_of[d] for d in devs)
+            if -1 in key:
+                continue
+            if key in cache:
+                verdict = cache[key]
+            else:
+                verdict = cache[key] = self.crowded(devs)
+            if verdict is None and len(set(key)) < reps and len(set(devs)) < reps:
+                verdict = self.crowded(devs)  # two replicas on one device
+            if verdict is not None:
+                yield p, verdict
