@@ -106,6 +106,10 @@ class TierTree:
                      for w, leaves in zip(self.weight, self.leaves)]
         self.ceil[0] = replicas
         self._make_feasible()
+        # Ties between equally wanted siblings go to a fresh seeded draw each time, so that a
+        # device's partitions share their other replicas with many devices, not a fixed few
+        # (a fixed tie order makes the greedy cycle through the same combinations).
+        self.rand = rng.random
         tiebreak = [rng.random() for _ in self.children]
         self.heaps: list[list[tuple]] = []
         for node, kids in enumerate(self.children):
@@ -146,7 +150,7 @@ class TierTree:
         (only when existing placement already crowds a domain), the least crowded one that
         still has a free device. Updates wanted counts and occ. Never picks a device in occ.
         """
-        ceil, heaps, wanted, get = self.ceil, self.heaps, self.wanted, occ.get
+        ceil, heaps, wanted, get, rand = self.ceil, self.heaps, self.wanted, occ.get, self.rand
         node = 0
         wanted[0] -= 1
         for _ in range(4):
@@ -154,7 +158,7 @@ class TierTree:
             top = heap[0]
             child = top[2]
             if get(child, 0) < ceil[child]:  # the common case: the most wanted child fits
-                heapq.heapreplace(heap, (top[0] + 1, top[1], child))
+                heapq.heapreplace(heap, (top[0] + 1, rand(), child))
             else:
                 child = self._choose_slow(heap, occ)
             wanted[child] -= 1
@@ -178,7 +182,7 @@ class TierTree:
             skipped.remove(chosen)
         for entry in skipped:
             heapq.heappush(heap, entry)
-        heapq.heappush(heap, (chosen[0] + 1, chosen[1], chosen[2]))
+        heapq.heappush(heap, (chosen[0] + 1, self.rand(), chosen[2]))
         return chosen[2]
 
     def crowded(self, dev_ids) -> int | None:

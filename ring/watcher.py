@@ -3,8 +3,9 @@
 Every `interval` seconds it stats the file; when mtime, size or inode changed it reads the file,
 and only if the content differs parses it and swaps `.ring` (one reference assignment, so a
 lookup in flight keeps the Ring it started with and never waits). A bad new file is logged once
-and the old ring kept. Runs as a daemon thread (start()/stop(), `with`) or as an asyncio task
-(`async with`), whose file reads go to a worker thread so the event loop never touches the disk.
+and the old ring kept. By default a daemon thread starts with the watcher (autostart=True; close() stops it); with
+autostart=False, start()/stop() or `with` run the thread, or `async with` runs an asyncio task
+instead, whose file reads go to a worker thread so the event loop never touches the disk.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ log = logging.getLogger("strato.ring")
 
 class RingWatcher:
     def __init__(self, path: str, hash_prefix: str = "", hash_suffix: str = "",
-                 interval: float = 15.0):
+                 interval: float = 15.0, *, autostart: bool = True):
         if not interval > 0:
             raise RingError(f"interval must be > 0, got {interval!r}")
         self.path = path
@@ -40,6 +41,8 @@ class RingWatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._task: asyncio.Task | None = None
+        if autostart:
+            self.start()
 
     @property
     def ring(self) -> Ring:
@@ -108,6 +111,8 @@ class RingWatcher:
             self._thread.join()
             self._thread = None
 
+    close = stop
+
     def __enter__(self) -> "RingWatcher":
         return self.start()
 
@@ -124,11 +129,12 @@ class RingWatcher:
                 log.exception("ring watcher for %s failed a check", self.path)
 
     async def __aenter__(self) -> "RingWatcher":
-        if self._task is None:
+        if self._task is None and self._thread is None:
             self._task = asyncio.get_running_loop().create_task(self._watch())
         return self
 
     async def __aexit__(self, *exc) -> None:
+        self.stop()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
