@@ -22,8 +22,8 @@ from .sense import (NO_SENSE, UA_CAPACITY_CHANGED, UA_LUN_RESET, UA_MODE_PARAMS_
                     UA_POWER_ON, UNIT_ATTENTION, ScsiError, build_sense, invalid_field_in_cdb,
                     invalid_opcode, io_error, write_error, lba_out_of_range, not_ready_stopped,
                     write_protected)
-from .types import (CHECK_CONDITION, GOOD, RESERVATION_CONFLICT, ItNexus, ScsiCommand,
-                    ScsiResult)
+from .types import (CHECK_CONDITION, GOOD, RESERVATION_CONFLICT, TASK_ABORTED, ItNexus,
+                    ScsiCommand, ScsiResult)
 
 log = logging.getLogger("strato.scsi")
 
@@ -97,6 +97,7 @@ class LogicalUnit:
         self.pr = R.Reservations()
         self._ua: dict[ItNexus, deque[tuple[int, int]]] = {}
         self._tasks: dict[tuple[ItNexus, int], asyncio.Task] = {}
+        self._aborting: set[tuple[ItNexus, int]] = set()
         self._prevent: set[ItNexus] = set()
         self._copy_results: dict[tuple[ItNexus, int], bytes] = {}
         self.stopped = False
@@ -124,9 +125,14 @@ class LogicalUnit:
         self._post_all(UA_CAPACITY_CHANGED)
 
     def abort_task(self, task_tag: int, nexus: ItNexus) -> bool:
-        task = self._tasks.get((nexus, task_tag))
+        """Cancel a running command; its execute() returns TASK ABORTED (the transport then
+        sends no status for it). Blocking I/O already handed to a thread may still land, as
+        SAM allows for an aborted command."""
+        key = (nexus, task_tag)
+        task = self._tasks.get(key)
         if task is None or task.done():
             return False
+        self._aborting.add(key)
         task.cancel()
         return True
 
@@ -166,6 +172,13 @@ class LogicalUnit:
             self._tasks[key] = task
         try:
             return await self._execute(cmd)
+        except asyncio.CancelledError:
+            if key not in self._aborting:
+                raise  # the caller itself is being cancelled: not ours to swallow
+            self._aborting.discard(key)
+            if task is not None:
+                task.uncancel()
+            return ScsiResult(TASK_ABORTED)
         except R.ReservationConflict:
             return ScsiResult(RESERVATION_CONFLICT)
         except ScsiError as err:

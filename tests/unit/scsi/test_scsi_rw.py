@@ -135,3 +135,40 @@ async def test_start_stop_unit(lu):
     assert sense_of(res) == (0x2, 0x04, 0x02)
     assert (await lu.run(bytes([0x1B, 0, 0, 0, 0x01, 0]))).status == 0   # start
     assert (await lu.run(cdb10(0x28, 0, 1))).status == 0
+
+
+async def test_abort_task_and_lun_reset_end_a_stalled_command(volume_path):
+    """A command stuck behind a stalled disk thread is aborted (TASK ABORTED) and the LU keeps
+    serving once the disk moves again."""
+    import asyncio
+    import concurrent.futures
+    import threading
+
+    from blockserver.backing import FileBacking
+    from blockserver.scsi import LogicalUnit
+    from scsi_unit_support import NEXUS, Driver
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    gate = threading.Event()
+    backing = FileBacking(volume_path, pool)
+    try:
+        d = Driver(LogicalUnit(backing, serial="s", device_id=bytes(8)))
+        await d.login()
+        pool.submit(gate.wait)                              # the only disk thread is busy
+        running = asyncio.ensure_future(d.run(cdb10(0x28, 0, 1)))
+        await asyncio.sleep(0.05)
+        assert d.lu.abort_task(d.tag, NEXUS)
+        assert (await asyncio.wait_for(running, 5)).status == 0x40
+        assert not d.lu.abort_task(d.tag, NEXUS)          # nothing left to abort
+        running = asyncio.ensure_future(d.run(cdb10(0x28, 0, 1)))
+        await asyncio.sleep(0.05)
+        d.lu.reset()
+        assert (await asyncio.wait_for(running, 5)).status == 0x40
+        gate.set()
+        res = await d.run(bytes(6))
+        assert sense_of(res) == (0x6, 0x29, 0x03)
+        assert (await d.run(cdb10(0x28, 0, 1))).status == 0
+    finally:
+        gate.set()
+        backing.close()
+        pool.shutdown(wait=True)
