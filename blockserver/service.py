@@ -20,7 +20,15 @@ def prepare(config) -> None:
 
 
 def portal(config) -> str:
-    return f"{config.iscsi.bind_ip}:{config.iscsi.port}"
+    """The portal address put in connection info (what initiators connect to)."""
+    if config.blockserver.iscsi_portal:
+        return config.blockserver.iscsi_portal
+    host = config.iscsi.bind_ip
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{config.iscsi.port}"
 
 
 def ports(config) -> list[tuple[str, int]]:

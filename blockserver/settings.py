@@ -16,6 +16,9 @@ SECTION = Section("blockserver", "Block storage: volume API (Cinder v3 subset) a
                        "(<host_name>@<backend>#<backend>) and by os-services."),
     "backend_threads": Field("int", 4, "Threads for backend work (creating, copying, deleting "
                              "volumes); bounds concurrent copies.", min=1, max=64),
+    "iscsi_portal": Field("str", "", "host:port initiators are told to connect to (connection "
+                          "info target_portal); default the [iscsi] bind_ip:port, a wildcard "
+                          "bind read as 127.0.0.1."),
     "quota_volumes": Field("int", 100, "Default per-project volume count quota (-1: none).", min=-1),
     "quota_gigabytes": Field("int", 1000, "Default per-project gigabytes quota (-1: none).", min=-1),
     "quota_snapshots": Field("int", 100, "Default per-project snapshot count quota (-1: none).",
