@@ -72,3 +72,18 @@ async def test_refresh_sees_extend(big):
     os.truncate(path, 8 << 20)
     assert b.size == 4 << 20
     assert await b.refresh() == 8 << 20
+
+
+async def test_nowait_read_path_and_executor_fallback(big):
+    """Cached data is served by preadv(RWF_NOWAIT) on the loop; data evicted from the page
+    cache makes that return EAGAIN and the read goes to the executor - same bytes either way."""
+    b, path = big
+    data = os.urandom(256 * 1024)
+    await b.write(8192, data)
+    assert await b.read(8192, len(data)) == data          # cached: the no-wait path
+    await b.flush()
+    os.posix_fadvise(b._fd, 0, 0, os.POSIX_FADV_DONTNEED)  # evict: no-wait cannot serve it
+    assert await b.read(8192, len(data)) == data
+    assert await b.read(8192 - 100, 200) == bytes(100) + data[:100]
+    b._nowait = False
+    assert await b.read(8192, 4096) == data[:4096]         # executor-only mode
