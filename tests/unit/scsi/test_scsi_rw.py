@@ -155,12 +155,13 @@ async def test_abort_task_and_lun_reset_end_a_stalled_command(volume_path):
         d = Driver(LogicalUnit(backing, serial="s", device_id=bytes(8)))
         await d.login()
         pool.submit(gate.wait)                              # the only disk thread is busy
-        running = asyncio.ensure_future(d.run(cdb10(0x28, 0, 1)))
+        # a write: reads of cached data never wait for a disk thread
+        running = asyncio.ensure_future(d.run(cdb10(0x2A, 0, 1), bytes(BLOCK_SIZE)))
         await asyncio.sleep(0.05)
         assert d.lu.abort_task(d.tag, NEXUS)
         assert (await asyncio.wait_for(running, 5)).status == 0x40
         assert not d.lu.abort_task(d.tag, NEXUS)          # nothing left to abort
-        running = asyncio.ensure_future(d.run(cdb10(0x28, 0, 1)))
+        running = asyncio.ensure_future(d.run(cdb10(0x2A, 0, 1), bytes(BLOCK_SIZE)))
         await asyncio.sleep(0.05)
         d.lu.reset()
         assert (await asyncio.wait_for(running, 5)).status == 0x40
