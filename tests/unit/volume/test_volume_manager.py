@@ -277,3 +277,25 @@ async def test_names_and_descriptions_are_short_strings(managers, admin, field, 
         await m.update_volume(admin, vol.id, {field: value})
     with pytest.raises(ApiError):
         await m.create_snapshot(admin, volume_id=vol.id, **{field: value})
+
+
+async def test_backend_failures_land_in_error_states(managers, admin):
+    m = await managers.start()
+    vol = await created(m, admin, size=1)
+    os.unlink(m.backend.path_for(vol.id))  # the disk lost the file under us
+    snap = await m.create_snapshot(admin, volume_id=vol.id)
+    clone = await m.create_volume(admin, source_volid=vol.id)
+    await m.wait_idle()
+    await m.extend_volume(admin, vol.id, 2)
+    await m.wait_idle()
+    assert (await m.get_snapshot(admin, snap.id)).status == "error"
+    assert (await m.get_volume(admin, vol.id)).status == "error_extending"
+    assert (await m.get_volume(admin, clone.id)).status == "error"
+    # Error states can still be deleted (the table allows it) and leave nothing behind.
+    await m.delete_snapshot(admin, snap.id)
+    await m.wait_idle()
+    for vid in (vol.id, clone.id):
+        await m.delete_volume(admin, vid)
+    await m.wait_idle()
+    assert await m.list_volumes(admin) == []
+    assert os.listdir(m.backend.volume_dir) == []
