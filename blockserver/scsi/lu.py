@@ -19,7 +19,7 @@ from .blockio import BlockIo, IoLimits
 from .inquiry import LimitsInfo, LuIdentity, lu_designators, standard_inquiry, vpd_page
 from .modepages import ModePages
 from .sense import (NO_SENSE, UA_CAPACITY_CHANGED, UA_LUN_RESET, UA_MODE_PARAMS_CHANGED,
-                    UA_POWER_ON, UNIT_ATTENTION, ScsiError, build_sense, invalid_field_in_cdb,
+                    UA_POWER_ON, UA_REGISTRATIONS_PREEMPTED, UNIT_ATTENTION, ScsiError, build_sense, invalid_field_in_cdb,
                     invalid_opcode, io_error, write_error, lba_out_of_range, not_ready_stopped,
                     write_protected)
 from .types import (CHECK_CONDITION, GOOD, RESERVATION_CONFLICT, TASK_ABORTED, ItNexus,
@@ -419,6 +419,8 @@ async def _prout(lu: LogicalUnit, cmd, cdb):
     sa, _scope, pr_type, params = R.decode_prout(cdb, bytes(cmd.data_out))
     for nexus, ua in lu.pr.prout(cmd.nexus, sa, pr_type, params):
         lu._post(nexus, ua)
+        if sa == R.PREEMPT_AND_ABORT and ua == UA_REGISTRATIONS_PREEMPTED:
+            lu.abort_task_set(nexus)  # the preempted initiators' tasks end too
     return b""
 
 

@@ -150,3 +150,39 @@ async def test_reserve6_release6(lu):
 async def test_reserve6_refused_while_registered(lu):
     await out(lu, NEXUS, 6, sa_key=0x1)
     assert (await lu.run(bytes([0x16, 0, 0, 0, 0, 0]))).status == RESERVATION_CONFLICT
+
+
+async def test_preempt_and_abort_aborts_the_victims_tasks(volume_path):
+    """A command of the preempted initiator, stuck behind a stalled disk thread, ends with
+    TASK ABORTED; the preempting initiator then holds the reservation."""
+    import asyncio
+    import concurrent.futures
+    import threading
+
+    from blockserver.backing import FileBacking
+    from blockserver.scsi import LogicalUnit
+    from scsi_unit_support import Driver
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    gate = threading.Event()
+    backing = FileBacking(volume_path, pool)
+    try:
+        lu = Driver(LogicalUnit(backing, serial="s", device_id=bytes(8)))
+        await lu.login()
+        await lu.login(NEXUS2)
+        await out(lu, NEXUS, 6, sa_key=0x1)
+        await out(lu, NEXUS2, 6, sa_key=0x2)
+        await out(lu, NEXUS2, 1, key=0x2, pr_type=EA)
+        pool.submit(gate.wait)
+        stuck = asyncio.ensure_future(lu.run(cdb10(0x2A, 0, 1), bytes(BLOCK_SIZE), nexus=NEXUS2))
+        await asyncio.sleep(0.05)
+        assert (await out(lu, NEXUS, 5, key=0x1, sa_key=0x2, pr_type=EA)).status == 0
+        assert (await asyncio.wait_for(stuck, 5)).status == 0x40
+        gate.set()
+        assert (await keys(lu))[1] == [0x1]
+        assert (await lu.run(cdb10(0x28, 0, 1), nexus=NEXUS2)).status == 2   # UA first
+        assert (await lu.run(cdb10(0x28, 0, 1), nexus=NEXUS2)).status == RESERVATION_CONFLICT
+    finally:
+        gate.set()
+        backing.close()
+        pool.shutdown(wait=True)
