@@ -113,7 +113,7 @@ async def get(node: Node, request: web.Request, target: Target) -> web.StreamRes
 
 
 async def replicate(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
-    """REPLICATE /account/d/p/a with JSON {"record": {...} | null, "rows": [[name, put_ts,
+    """POST /replicate/account/d/p/a with JSON {"record": {...} | null, "rows": [[name, put_ts,
     delete_ts, count, bytes, stats_ts], ...]}: merge them, answer our record."""
     if target.container is not None:
         raise HTTPError(400, "Invalid path")

@@ -46,7 +46,7 @@ class Target:
 
 def parse_path(raw_path: str, method: str = "GET") -> Target:
     """Split the raw (still percent-encoded) path so that %2F stays inside its segment.
-    `REPLICATE /object/{device}/{partition}` is the one path without an account."""
+    `/replicate/object/{device}/{partition}` is the one path without an account."""
     parts = raw_path.split("?", 1)[0].lstrip("/").split("/", 5)
     if method == "REPLICATE" and len(parts) == 3 and parts[0] == "object" and parts[2].isdigit():
         return Target("object", unquote(parts[1]), int(parts[2]), "")
@@ -197,6 +197,7 @@ def _open_db(path: str, size: int) -> dbmod.DeviceDB:
 
 
 NODE = web.AppKey("node", Node)
+REPLICATE_PREFIX = "/replicate/"
 
 
 @web.middleware
@@ -215,12 +216,20 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     from . import account_role, container_role, object_role
 
     node = request.app[NODE]
-    target = parse_path(request.raw_path, request.method)
+    method = request.method
+    raw_path = request.raw_path
+    if raw_path.startswith(REPLICATE_PREFIX):
+        # replication: POST /replicate/{role}/... (HTTP parsers refuse Swift's REPLICATE verb)
+        if method != "POST":
+            raise HTTPError(405, headers={"Allow": "POST"})
+        method, raw_path = "REPLICATE", raw_path[len(REPLICATE_PREFIX) - 1:]
+    target = parse_path(raw_path, method)
     handlers = {"object": object_role.HANDLERS, "container": container_role.HANDLERS,
                 "account": account_role.HANDLERS}[target.role]
-    handler = handlers.get(request.method)
+    handler = handlers.get(method)
     if handler is None:
-        raise HTTPError(405, headers={"Allow": ", ".join(sorted(handlers))})
+        allowed = sorted(m for m in handlers if m != "REPLICATE")
+        raise HTTPError(405, headers={"Allow": ", ".join(allowed)})
     return await handler(node, request, target)
 
 

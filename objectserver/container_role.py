@@ -154,7 +154,7 @@ async def get(node: Node, request: web.Request, target: Target) -> web.StreamRes
 
 
 async def replicate(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
-    """REPLICATE /container/d/p/a/c with JSON {"record": {...} | null, "rows": [[name, timestamp,
+    """POST /replicate/container/d/p/a/c with JSON {"record": {...} | null, "rows": [[name, timestamp,
     size, content_type, etag, deleted], ...]}: merge them (newest-wins), answer our record."""
     if target.obj is not None:
         raise HTTPError(400, "Invalid path")

@@ -137,13 +137,13 @@ class Writer:
                 raise ConflictError(newest)
             final_name = layout.filename(timestamp, ext)
             final = os.path.join(hash_dir, final_name)
-            for attempt in range(3):  # the replicator may remove an empty directory meanwhile
-                makedirs_durable(hash_dir)
+            for attempt in range(10):  # the replicator may remove empty directories meanwhile
                 try:
+                    makedirs_durable(hash_dir)
                     os.rename(self._tmp, final)
                     break
                 except FileNotFoundError:
-                    if attempt == 2:
+                    if attempt == 9:
                         raise
             self._tmp = None
             fsync_dir(hash_dir)

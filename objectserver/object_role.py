@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import errno
 import logging
 import math
 import secrets
@@ -110,6 +111,14 @@ class _LazyWriter:
             self.writer.abort()
 
 
+def _disk_error(request: web.Request, exc: OSError) -> HTTPError:
+    """A full disk is the device's condition (507); anything else is ours to log (500)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return HTTPError(507, "device is full")
+    log.error("PUT %s failed: %r", request.path, exc)
+    return HTTPError(500)
+
+
 async def put(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
     timestamp = require_timestamp(request)
     length_header = request.headers.get("Content-Length")
@@ -160,7 +169,10 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
             buf += chunk
             if len(buf) >= CHUNK:
                 data, buf = bytes(buf), bytearray()
-                await node.io(target.device, writer.write, data)
+                try:
+                    await node.io(target.device, writer.write, data)
+                except OSError as exc:
+                    raise _disk_error(request, exc) from None
         if length is not None and received != length:
             raise HTTPError(499, "body shorter than Content-Length")
         try:
@@ -169,7 +181,7 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
         except diskfile.ConflictError as exc:
             raise HTTPError(409, headers={"X-Backend-Timestamp": exc.existing.internal}) from None
         except OSError as exc:
-            raise HTTPError(507 if exc.errno in (28, 122) else 500) from None
+            raise _disk_error(request, exc) from None
         committed = True
     finally:
         if not committed:
@@ -454,7 +466,7 @@ async def post(node: Node, request: web.Request, target: Target) -> web.StreamRe
 
 
 async def replicate(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
-    """REPLICATE /object/{device}/{partition}: {suffix: digest} of the partition's current files
+    """POST /replicate/object/{device}/{partition}: {suffix: digest} of the partition's current files
     (obsolete files and tombstones older than storage.reclaim_age are cleaned on the way)."""
     if target.account:
         raise HTTPError(400, "Invalid path")

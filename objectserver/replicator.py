@@ -1,12 +1,12 @@
 """The replicator: keeps every partition's replicas equal, and moves handoff data home.
 
 Objects: for each partition on a local device, ask each other primary for its suffix digests
-(`REPLICATE /object/{dev}/{part}`), and push the current files of every suffix that differs by
+(`POST /replicate/object/{dev}/{part}`), and push the current files of every suffix that differs by
 replaying them as backend requests marked `X-Backend-Replication: true` (PUT of the .data with its
 stored metadata and timestamp, DELETE at a tombstone's timestamp, POST of a .meta). Newest-wins on
 the receiver makes a replay of something it already has (or something older) harmless.
 Containers and accounts: send the record and, when the peer's answer shows different rows, every
-row in batches (`REPLICATE /container/...` / `REPLICATE /account/...`, merged newest-wins).
+row in batches (`POST /replicate/container/...` / `.../account/...`, merged newest-wins).
 A device that is not a primary of a partition (a handoff) pushes to all primaries and removes its
 copy once every primary took it. Push-only: each node pushes what it has; peers do the same.
 """
@@ -126,7 +126,8 @@ async def replicate_partition(node, ring, device: str, part: int) -> bool:
     peers = [dev for dev in primaries if not (_is_local(dev, node) and dev.device == device)]
     all_synced = True
     for peer in peers:
-        status, body = await _request(node, "REPLICATE", peer, f"object/{_q(peer.device)}/{part}")
+        status, body = await _request(node, "POST", peer,
+                                      f"replicate/object/{_q(peer.device)}/{part}")
         if status != 200:
             all_synced = False
             continue
@@ -161,7 +162,7 @@ def _in_sync(mine: dict, theirs: dict | None) -> bool:
 
 
 async def _push_db(node, device: str, dev, remote_path: str, record: dict, rows_since) -> bool:
-    status, body = await _request(node, "REPLICATE", dev, remote_path,
+    status, body = await _request(node, "POST", dev, f"replicate/{remote_path}",
                                   {"Content-Type": "application/json"},
                                   json.dumps({"record": record, "rows": []}))
     if status != 200:
@@ -173,7 +174,7 @@ async def _push_db(node, device: str, dev, remote_path: str, record: dict, rows_
         rows = await node.io(device, rows_since, after, ROW_BATCH)
         if not rows:
             return True
-        status, _ = await _request(node, "REPLICATE", dev, remote_path,
+        status, _ = await _request(node, "POST", dev, f"replicate/{remote_path}",
                                    {"Content-Type": "application/json"},
                                    json.dumps({"record": record, "rows": rows}))
         if status != 200:

@@ -87,7 +87,8 @@ def load_rings(config):
         path = ring_path(config, kind)
         if not os.path.exists(path):
             return None
-        found[kind] = Ring.load(path) if hasattr(Ring, "load") else Ring(path)
+        found[kind] = Ring.load(path, config.cluster.hash_path_prefix,
+                                config.cluster.hash_path_suffix)
     return found
 
 
