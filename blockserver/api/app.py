@@ -51,6 +51,10 @@ async def error_middleware(request: web.Request, handler):
                             "requested operation.")
         response = reply(err.body(), 500)
     response.headers["X-Openstack-Request-Id"] = request_id
+    version = request.get("strato.microversion")
+    if version is not None and MICROVERSION_HEADER not in response.headers:
+        response.headers[MICROVERSION_HEADER] = f"volume {microversion.text(version)}"
+        response.headers["Vary"] = MICROVERSION_HEADER
     return response
 
 

@@ -109,7 +109,12 @@ async def services(request: web.Request) -> web.Response:
     return reply({"services": rows})
 
 
+async def extensions(request: web.Request) -> web.Response:
+    return reply({"extensions": []})  # every feature is in the core API or a microversion
+
+
 ROUTES = [
+    ("GET", "/extensions", extensions),
     ("GET", "/os-quota-sets/{target_project}", quota_show),
     ("GET", "/os-quota-sets/{target_project}/defaults", quota_defaults),
     ("PUT", "/os-quota-sets/{target_project}", quota_update),

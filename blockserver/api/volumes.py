@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from blockserver.api import listing, views
+from blockserver.api import listing, microversion, views
 from blockserver.api.common import (HOST, base_url, ctx, flag, manager, query, read_json,
                                     read_object, reply)
 from blockserver.errors import bad_request, not_found
@@ -58,6 +58,22 @@ async def detail(request: web.Request) -> web.Response:
     if c.at_least(45) and flag(request, "with_count"):
         body["count"] = len(page)
     return reply(body)
+
+
+async def summary(request: web.Request) -> web.Response:
+    """GET /volumes/summary (3.12; metadata 3.36): totals over the listed volumes."""
+    c = ctx(request)
+    microversion.require(c.microversion, (3, 12))
+    vols = await manager(request).list_volumes(c, all_tenants=flag(request, "all_tenants"))
+    body = {"total_size": sum(v.size for v in vols), "total_count": len(vols)}
+    if c.at_least(36):
+        metadata: dict[str, list] = {}
+        for vol in vols:
+            for key, value in vol.metadata.items():
+                if value not in metadata.setdefault(key, []):
+                    metadata[key].append(value)
+        body["metadata"] = metadata
+    return reply({"volume-summary": body})
 
 
 async def _show_body(request: web.Request, volume_id: str) -> dict:
@@ -240,6 +256,7 @@ ROUTES = [
     ("POST", "/volumes", create),
     ("GET", "/volumes", index),
     ("GET", "/volumes/detail", detail),
+    ("GET", "/volumes/summary", summary),
     ("GET", "/volumes/{volume_id}", show),
     ("PUT", "/volumes/{volume_id}", update),
     ("DELETE", "/volumes/{volume_id}", delete),

@@ -267,3 +267,16 @@ def test_snapshot_actions_and_metadata(api):
     assert api.post(base + "/action", {"os-explode": {}}).status_code == 400
     assert api.post(base + "/action", {"os-force_delete": {}}).status_code == 202
     api.wait("snapshot", snap["id"], None)
+
+
+def test_summary_extensions_and_version_header_on_errors(api):
+    api.new_volume(size=2, metadata={"env": "prod"})
+    api.new_volume(size=3, metadata={"env": "dev"})
+    summary = api.get("/volumes/summary").json()["volume-summary"]
+    assert (summary["total_size"], summary["total_count"]) == (5, 2)
+    assert sorted(summary["metadata"]["env"]) == ["dev", "prod"]
+    assert api.get("/volumes/summary", headers={"OpenStack-API-Version": "volume 3.11"}
+                   ).status_code == 404
+    assert api.get("/extensions").json() == {"extensions": []}
+    r = api.get("/volumes/nope")
+    assert r.status_code == 404 and r.headers["OpenStack-API-Version"] == "volume 3.70"
