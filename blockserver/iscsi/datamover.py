@@ -2,7 +2,9 @@
 
 Write data arrives as immediate data, unsolicited Data-Out (up to FirstBurstLength) and Data-Out
 answering our R2Ts (MaxBurstLength each, MaxOutstandingR2T at a time); it is gathered into one
-buffer before the command runs. Read data leaves as Data-In PDUs of at most the initiator's
+buffer before the command runs: received segments are kept as they arrived and joined once
+(a write that came in one PDU is passed on without any copy), so memory follows the data actually
+received, never a hostile Expected Data Transfer Length. Read data leaves as Data-In PDUs of at most the initiator's
 MaxRecvDataSegmentLength, the last one carrying the status when there is no sense (phase
 collapse). Residuals compare the Expected Data Transfer Length with what the command moved.
 """
@@ -27,7 +29,7 @@ _AHS_BIDI_LENGTH = 2
 class Task:
     """One SCSI command in flight: its CDB and transfer bookkeeping."""
     __slots__ = ("conn", "itt", "lun", "lun_field", "cdb", "edtl", "read", "write", "buf",
-                 "unsol_open", "unsol_next", "unsol_datasn", "r2t_next", "r2ts", "r2tsn",
+                 "parts", "received", "unsol_open", "unsol_datasn", "r2t_next", "r2ts", "r2tsn",
                  "executing", "aborted", "handle")
 
     def __init__(self, conn, itt: int, lun: int, lun_field: int, cdb: bytes, edtl: int,
@@ -41,8 +43,9 @@ class Task:
         self.read = read
         self.write = write
         self.buf = b""
+        self.parts: list = []             # write data segments, in offset order
+        self.received = 0                 # bytes of write data so far (the next offset)
         self.unsol_open = False
-        self.unsol_next = 0
         self.unsol_datasn = 0
         self.r2t_next = 0
         self.r2ts: dict[int, list] = {}    # TTT -> [next offset, end, next DataSN]
@@ -146,16 +149,19 @@ class DataMover:
             task.buf = data
             self._execute(task)
             return
-        task.buf = bytearray(edtl)
         if immediate:
-            task.buf[:immediate] = data
-        task.unsol_next = immediate
+            task.parts.append(data)
+        task.received = immediate
         task.unsol_open = not final
         task.r2t_next = immediate
         if final:
             self._solicit(task)
 
     def _execute(self, task: Task) -> None:
+        parts = task.parts
+        if parts:
+            task.buf = parts[0] if len(parts) == 1 else b"".join(parts)
+            task.parts = []
         task.executing = True
         self.conn.execute(task)
 
@@ -198,17 +204,17 @@ class DataMover:
             if datasn != task.unsol_datasn:
                 return self._fail(task, DATA_PHASE_ERROR,
                                   f"DataSN {datasn} != expected {task.unsol_datasn}")
-            if offset != task.unsol_next:
+            if offset != task.received:
                 return self._fail(task, DATA_OFFSET_ERROR, "Data-Out offset out of order")
             if offset + n > min(conn.params.first_burst_length, task.edtl):
                 return self._fail(task, TOO_MUCH_WRITE_DATA, "unsolicited data beyond "
                                   "FirstBurstLength")
-            task.buf[offset:offset + n] = data
-            task.unsol_next = offset + n
+            task.parts.append(data)
+            task.received = offset + n
             task.unsol_datasn = datasn + 1
             if bhs.flags & FINAL:
                 task.unsol_open = False
-                task.r2t_next = task.unsol_next
+                task.r2t_next = task.received
                 self._solicit(task)
             return
         r2t = task.r2ts.get(ttt)
@@ -216,9 +222,12 @@ class DataMover:
             return self._fail(task, INVALID_TTT, f"Data-Out for unknown TTT {ttt:#x}")
         if datasn != r2t[2]:
             return self._fail(task, DATA_PHASE_ERROR, f"DataSN {datasn} != expected {r2t[2]}")
-        if offset != r2t[0] or offset + n > r2t[1]:
+        # DataSequenceInOrder=Yes: sequences arrive in offset order, so every segment must
+        # continue exactly where the write data so far ends.
+        if offset != r2t[0] or offset != task.received or offset + n > r2t[1]:
             return self._fail(task, DATA_OFFSET_ERROR, "Data-Out outside the R2T's range")
-        task.buf[offset:offset + n] = data
+        task.parts.append(data)
+        task.received = offset + n
         r2t[0] = offset + n
         r2t[2] = datasn + 1
         if bhs.flags & FINAL:

@@ -25,8 +25,8 @@ from .session import SessionTable
 
 log = logging.getLogger(__name__)
 
-WRITE_HIGH_WATER = 4 << 20
-WRITE_LOW_WATER = 1 << 20
+WRITE_HIGH_WATER = 16 << 20
+WRITE_LOW_WATER = 4 << 20
 
 
 async def _maybe_await(value):
@@ -52,6 +52,8 @@ class IscsiProtocol(asyncio.Protocol):
         self.core: Connection | None = None
         self._paused = False
         self._closing = False
+        self._flush_pending = False
+        self._loop = asyncio.get_event_loop()
 
     # -- asyncio callbacks -------------------------------------------------------------------
     def connection_made(self, transport) -> None:
@@ -87,7 +89,15 @@ class IscsiProtocol(asyncio.Protocol):
             self._handle(event)
 
     # -- core output -------------------------------------------------------------------------
+    def flush_soon(self) -> None:
+        """Flush at the end of this loop iteration: completions that land together (a queue
+        of reads finishing in the executor) leave in one writev instead of one each."""
+        if not self._flush_pending:
+            self._flush_pending = True
+            self._loop.call_soon(self.flush)
+
     def flush(self) -> None:
+        self._flush_pending = False
         core = self.core
         if core.outbox:
             if not self._closing:
@@ -150,7 +160,7 @@ class IscsiProtocol(asyncio.Protocol):
         if core.closed:
             return
         core.complete(task, result.status, result.data_in, result.sense, transfer)
-        self.flush()
+        self.flush_soon()
 
     async def _task_management(self, event: TaskManagement) -> None:
         core = self.core

@@ -1,0 +1,28 @@
+"""Transport-only ceiling: the standalone exporter with READ(16) answered from memory.
+
+    python benchmarks/iscsi/null_unit.py --file F --port P
+
+Wraps the real LogicalUnit (so login, INQUIRY, READ CAPACITY... are the real thing) but serves
+READ(16) from one preallocated buffer, without the executor hop or a page-cache copy: what the
+iSCSI layer alone costs per command. Only for measurements; never used by the service.
+"""
+import sys
+
+from blockserver.iscsi import standalone
+from blockserver.scsi import LogicalUnit, ScsiResult
+
+_ZEROS = memoryview(bytes(1 << 20))
+_real_execute = LogicalUnit.execute
+
+
+async def _execute(self, cmd):
+    cdb = cmd.cdb
+    if cdb[0] == 0x88:
+        blocks = int.from_bytes(cdb[10:14], "big")
+        return ScsiResult(0, _ZEROS[:blocks * self.block_size])
+    return await _real_execute(self, cmd)
+
+
+if __name__ == "__main__":
+    LogicalUnit.execute = _execute
+    sys.exit(standalone.main())
