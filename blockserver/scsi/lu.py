@@ -37,6 +37,13 @@ MAX_UNMAP_DESCRIPTORS = 2048
 UNLIMITED = 0xFFFFFFFF
 FS_BLOCK = 4096  # hole punching is exact at this granularity; smaller ranges are zeroed
 
+def _write_same_limit(max_transfer_blocks: int) -> int:
+    """MAXIMUM WRITE SAME LENGTH (0 = none). Initiators (libiscsi's suite among them) take a
+    limit of 0 or >= 65536 blocks to mean that 65536-block transfers work; where MAXIMUM
+    TRANSFER LENGTH is shorter than that (blocks above 512 bytes) keep the two consistent."""
+    return 0 if max_transfer_blocks >= 0x10000 else 0xFFFF
+
+
 # Commands that neither report nor clear a unit attention (SPC-4 5.14).
 _UA_EXEMPT = frozenset({C.INQUIRY, C.REPORT_LUNS, C.REQUEST_SENSE})
 # Commands a stopped LU still serves.
@@ -89,7 +96,7 @@ class LogicalUnit:
             max_unmap_blocks=UNLIMITED,
             max_unmap_descriptors=MAX_UNMAP_DESCRIPTORS,
             unmap_granularity=max(1, FS_BLOCK // bs),
-            max_write_same_blocks=0, wsnz=False)
+            max_write_same_blocks=_write_same_limit(MAX_TRANSFER_BYTES // bs), wsnz=False)
         self.io = BlockIo(backing, bs, IoLimits(self.limits.max_transfer_blocks,
                                                 MAX_COMPARE_WRITE_BLOCKS,
                                                 self.limits.max_write_same_blocks), thin)

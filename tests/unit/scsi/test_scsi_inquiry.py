@@ -83,3 +83,35 @@ async def test_thick_lu_reports_no_provisioning(backing):
 @pytest.mark.parametrize("cdb", [bytes([0x12, 0x02, 0, 0, 255, 0]), bytes([0x12, 0x04, 0, 0, 9, 0])])
 async def test_reserved_bits_are_invalid(lu, cdb):
     assert sense_of(await lu.run(cdb)) == INVALID_CDB
+
+
+async def test_write_same_limit_is_consistent_with_transfer_limit(tmp_path, executor):
+    """With 4 KiB blocks MAXIMUM TRANSFER LENGTH is below 65536 blocks, so WRITE SAME is capped
+    at 65535 blocks; 512-byte LUs report no write-same limit."""
+    from blockserver.backing import FileBacking
+    from blockserver.scsi import LogicalUnit
+    from scsi_unit_support import Driver
+    path = tmp_path / "4k.img"
+    path.write_bytes(b"")
+    import os
+    os.truncate(path, 512 << 20)                                # sparse: 131072 blocks
+    backing = FileBacking(str(path), executor)
+    try:
+        d = Driver(LogicalUnit(backing, serial="4k", device_id=bytes(8), block_size=4096))
+        await d.login()
+        bl = (await d.run(inq(1, 0xB0, 64))).data_in
+        max_xfer = int.from_bytes(bl[8:12], "big")
+        max_ws = int.from_bytes(bl[36:44], "big")
+        assert max_xfer < 0x10000 and max_ws == 0xFFFF
+        def ws10(lba, blocks):
+            return bytes([0x41, 0]) + lba.to_bytes(4, "big") + b"\0" + blocks.to_bytes(2, "big") + b"\0"
+        assert (await d.run(ws10(0, 16), b"\1" * 4096)).status == 0
+        res = await d.run(ws10(0, 0), b"\1" * 4096)           # "to the end": 131072 > 65535
+        assert res.status == 2 and res.sense[12] == 0x24
+    finally:
+        backing.close()
+
+
+async def test_512_byte_lu_has_no_write_same_limit(lu):
+    bl = (await lu.run(inq(1, 0xB0, 64))).data_in
+    assert int.from_bytes(bl[36:44], "big") == 0 and bl[4] & 0x01 == 0       # WSNZ=0
