@@ -108,6 +108,19 @@ class Initiator:
         self.conn.outbox.clear()
         return split_pdus(out, *self.digests)
 
+    def wrap(self, wire: bytes) -> bytes:
+        """Add the negotiated digests to one PDU built by bhs()."""
+        hd, dd = self.digests
+        if not (hd or dd):
+            return wire
+        h = parse_header(wire[:48])
+        end = 48 + h.ahs_length
+        header, body = wire[:end], wire[end:]
+        out = header + (digest(header) if hd else b"")
+        if body:
+            out += body + (digest(body) if dd else b"")
+        return out
+
     def events(self):
         ev, self.conn.events[:] = list(self.conn.events), []
         return ev
@@ -177,11 +190,12 @@ class Initiator:
             self.cmdsn += 1
         wire = bhs(Opcode.SCSI_COMMAND, flags, immediate=immediate, data=data, lun=lun << 48,
                    itt=itt, w20=edtl, w24=sn, w28=self.statsn, cdb=cdb)
-        return itt, self.send(wire)
+        return itt, self.send(self.wrap(wire))
 
     def data_out(self, itt, data, *, offset, datasn, ttt=0xFFFFFFFF, final=True):
-        return self.send(bhs(Opcode.DATA_OUT, 0x80 if final else 0, data=data, itt=itt,
-                             w20=ttt, w28=self.statsn, w36=datasn, w40=offset))
+        return self.send(self.wrap(bhs(Opcode.DATA_OUT, 0x80 if final else 0, data=data,
+                                       itt=itt, w20=ttt, w28=self.statsn, w36=datasn,
+                                       w40=offset)))
 
     def run(self, respond) -> list[Received]:
         """Complete every Execute event with respond(task) -> (status, data_in, sense)."""

@@ -256,3 +256,22 @@ def test_connection_lost_ends_session(logged_in):
     session = logged_in.conn.session
     events = logged_in.conn.connection_lost()
     assert session.ended and events and events[0].session is session
+
+
+def test_digests_on_data_in_and_data_out(initiator, tools):
+    from blockserver.iscsi.digest import digest
+    r = initiator.login(op_keys=[("HeaderDigest", "CRC32C"), ("DataDigest", "CRC32C"),
+                                 ("MaxRecvDataSegmentLength", "4096")])
+    assert r.h.w36 == 0
+    initiator.events()
+    initiator.command(READ10, read=True, edtl=10000)
+    out = initiator.run(good(b"q" * 9999))          # split_pdus checks every digest
+    assert [p.h.data_length for p in out] == [4096, 4096, 1807]
+    # a write whose PDU carries both digests
+    data = b"w" * 1024
+    wire = tools.bhs(Opcode.SCSI_COMMAND, 0xA1, data=data, itt=0x777, w20=1024,
+                     w24=initiator.cmdsn, cdb=bytes([0x2A, 0, 0, 0, 0, 0, 0, 0, 2, 0]))
+    header, body = wire[:48], wire[48:]
+    initiator.conn.receive(header + digest(header) + body + digest(body))
+    (ev,) = initiator.events()
+    assert bytes(ev.task.data_out) == data

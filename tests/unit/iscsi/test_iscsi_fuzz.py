@@ -48,7 +48,7 @@ def _check(ini, registry, tools, answers):
 _OK = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=_OK)
+@settings(max_examples=int(__import__("os").environ.get("ISCSI_FUZZ_EXAMPLES", 150)), deadline=None, suppress_health_check=_OK)
 @given(st.lists(pdu, max_size=12), st.integers(1, 97))
 def test_full_feature_fuzz(registry, tools, pdus, chunk):
     ini = tools.Initiator(registry)
@@ -63,7 +63,7 @@ def test_full_feature_fuzz(registry, tools, pdus, chunk):
     ini.conn.connection_lost()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=_OK)
+@settings(max_examples=int(__import__("os").environ.get("ISCSI_FUZZ_EXAMPLES", 150)), deadline=None, suppress_health_check=_OK)
 @given(st.lists(pdu, max_size=6))
 def test_login_phase_fuzz(registry, tools, pdus):
     ini = tools.Initiator(registry)
