@@ -10,6 +10,9 @@ SECTION = Section("identity", "Identity (Keystone v3 subset).", {
     "public_host": Field("str", "", "Host name or address put in catalog URLs and /v3 discovery "
                          "(default: each service's bind_ip, with 0.0.0.0 read as 127.0.0.1)."),
     "region": Field("str", "RegionOne", "Region id of every catalog endpoint."),
+    "revocation_check_seconds": Field("float", 0.1, "How often a service re-checks the shared "
+                                      "revocation list (a revoked token keeps working in other "
+                                      "services at most this long).", min=0),
     "ec2_cache_seconds": Field("float", 5.0, "How long a service caches an EC2 secret it looked "
                                "up (a deleted credential keeps working at most this long).", min=0),
 })

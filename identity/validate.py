@@ -6,10 +6,11 @@
     ctx.project_id, ctx.roles, ctx.can_write, ctx.is_admin
 
 It reads the Fernet key repository (reloaded when the directory changes: checked at most once
-per `key_check_interval`, and at once when a token fails to open) and the revocation list (one
-stat per call; re-parsed only when the file changed). Opened tokens are cached until they expire,
-so a hot token costs a dict lookup, a clock read and a stat. Blocking but cheap (no disk reads on
-a cache hit); S3 key lookups read LMDB, so call ec2_secret_for from an executor.
+per `key_check_interval`, and at once when a token fails to open) and the revocation list (its
+file is stat'ed at most once per `revocation_check_interval`, 0.1 s by default, and re-parsed only
+when it changed: a revocation reaches every service within that interval). Opened tokens are
+cached until they expire, and each is checked once per revocation list, so a hot token costs a
+dict lookup and two clock reads. S3 key lookups read LMDB: call ec2_secret_for from an executor.
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ CACHE_SIZE = 10000
 class TokenValidator:
     def __init__(self, data_dir: str | None = None, *, key_dir: str | None = None,
                  revocation_path: str | None = None, key_check_interval: float = 1.0,
-                 ec2_cache_seconds: float = 5.0, cache_size: int = CACHE_SIZE, clock=time.time):
+                 revocation_check_interval: float = 0.1, ec2_cache_seconds: float = 5.0,
+                 cache_size: int = CACHE_SIZE, clock=time.time):
         if data_dir is None and key_dir is None:
             raise ValueError("TokenValidator needs data_dir or key_dir")
         self.data_dir = data_dir
@@ -37,9 +39,13 @@ class TokenValidator:
         self._revocations = revocation_file.RevocationWatcher(revocation_path) \
             if revocation_path else None
         self._key_check_interval = key_check_interval
+        self._revocation_check_interval = revocation_check_interval
+        self._next_revocation_check = 0.0
+        self._revocation_list = None
         self._cache_size = cache_size
         self._clock = clock
-        self._cache: dict[str, AuthContext] = {}
+        # token -> [AuthContext, the revocation list it was last found not revoked in]
+        self._cache: dict[str, list] = {}
         self._codec: TokenCodec | None = None
         self._key_stamp = None
         self._next_key_check = 0.0
@@ -49,6 +55,7 @@ class TokenValidator:
     def from_config(cls, config, **kwargs) -> "TokenValidator":
         """The validator a service builds from its resolved configuration."""
         kwargs.setdefault("ec2_cache_seconds", config.identity.ec2_cache_seconds)
+        kwargs.setdefault("revocation_check_interval", config.identity.revocation_check_seconds)
         return cls(config.cluster.data_dir, **kwargs)
 
     # -- keys ---------------------------------------------------------------------------------
@@ -59,9 +66,8 @@ class TokenValidator:
             return None
         return (st.st_ino, st.st_mtime_ns)
 
-    def _refresh_keys(self, force: bool = False) -> bool:
+    def _refresh_keys(self, now: float, force: bool = False) -> bool:
         """Reload the key set if the directory changed; True when it did."""
-        now = time.monotonic()
         if not force and now < self._next_key_check and self._codec is not None:
             return False
         self._next_key_check = now + self._key_check_interval
@@ -80,28 +86,41 @@ class TokenValidator:
     # -- validation ---------------------------------------------------------------------------
     def validate(self, token: str) -> AuthContext:
         """The token's AuthContext; InvalidToken if malformed, tampered, expired or revoked."""
-        self._refresh_keys()
-        ctx = self._cache.get(token)
-        if ctx is None:
+        now = time.monotonic()
+        if now >= self._next_key_check:
+            self._refresh_keys(now)
+        entry = self._cache.get(token)
+        if entry is None:
             try:
                 ctx = self._codec.open(token)
             except InvalidToken:
                 # Maybe sealed with a key we have not loaded yet: look again, once.
-                if not self._refresh_keys(force=True):
+                if not self._refresh_keys(now, force=True):
                     raise
                 ctx = self._codec.open(token)
+            entry = [ctx, None]
             if len(self._cache) >= self._cache_size:
                 # Drop the oldest insertion; expired tokens leave through this door too.
                 try:
                     self._cache.pop(next(iter(self._cache)))
                 except (KeyError, RuntimeError, StopIteration):  # another thread got there
                     pass
-            self._cache[token] = ctx
+            self._cache[token] = entry
+        ctx = entry[0]
         if self._clock() >= ctx.expires_at:
             self._cache.pop(token, None)
             raise InvalidToken("token has expired")
-        if self._revocations is not None and self._revocations.current().is_revoked(ctx):
-            raise InvalidToken("token has been revoked")
+        if self._revocations is not None:
+            if now >= self._next_revocation_check:
+                self._next_revocation_check = now + self._revocation_check_interval
+                self._revocation_list = self._revocations.current()
+            revocations = self._revocation_list
+            # A list is replaced, never changed in place: checked against it once is enough.
+            if entry[1] is not revocations:
+                if revocations.is_revoked(ctx):
+                    self._cache.pop(token, None)
+                    raise InvalidToken("token has been revoked")
+                entry[1] = revocations
         return ctx
 
     # -- S3 -----------------------------------------------------------------------------------

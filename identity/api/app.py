@@ -94,9 +94,9 @@ async def _resources(app: web.Application):
         executors.pool(common.POOL), TokenService, data_dir, config.identity.token_ttl,
         config.identity.key_rotation_hours)
     # Identity checks tokens with the very library other services use (key_check_interval 0:
-    # it rotates the keys itself, so it must see a new key set at once).
+    # it rotates keys and revokes itself, so it must see every change at once).
     app[common.VALIDATOR] = TokenValidator(data_dir, key_check_interval=0.0,
-                                           ec2_cache_seconds=0.0)
+                                           revocation_check_interval=0.0, ec2_cache_seconds=0.0)
     yield
     app[common.VALIDATOR].close()
     app[common.STORE].close()

@@ -71,11 +71,13 @@ def test_validate_head_and_nocatalog(identity_server, issue, admin_token):
 
 def test_revoked_token_stops_working_here_and_in_other_processes(identity_server, issue):
     token, _ = issue("tester", identity_server.state["tester_password"], "test")
-    validator = TokenValidator(identity_server.data_dir)  # another process's view
+    # Another process's view, checking the shared list at the default interval (0.1 s).
+    validator = TokenValidator.from_config(identity_server.config)
     assert validator.validate(token).user_name == "tester"
     r = requests.delete(identity_server.auth_url + "/auth/tokens",
                         headers={"X-Auth-Token": token, "X-Subject-Token": token}, timeout=10)
     assert r.status_code == 204
+    time.sleep(identity_server.config.identity.revocation_check_seconds + 0.05)
     with pytest.raises(InvalidToken):
         validator.validate(token)
     r = requests.get(identity_server.auth_url + "/auth/projects",

@@ -36,19 +36,38 @@ def test_tampered_and_foreign_tokens(service, tmp_path, make_ctx):
         validator.validate(other.seal(make_ctx()))
 
 
-def test_revocations_reach_other_validators(service, tmp_path, make_ctx):
-    validator = TokenValidator(str(tmp_path), clock=lambda: 1500.0)
-    ctx = make_ctx(expires_at=1e12)
+def test_revocations_reach_other_validators_within_the_interval(service, tmp_path, make_ctx):
+    validator = TokenValidator(str(tmp_path), revocation_check_interval=0.2)
+    immediate = TokenValidator(str(tmp_path), revocation_check_interval=0)
+    ctx = make_ctx(expires_at=time.time() + 600)
     token = service.seal(ctx)
     validator.validate(token)
+    immediate.validate(token)
     service.revoke_token(ctx)
+    with pytest.raises(InvalidToken, match="revoked"):
+        immediate.validate(token)
+    time.sleep(0.25)
+    with pytest.raises(InvalidToken, match="revoked"):
+        validator.validate(token)
+    with pytest.raises(InvalidToken, match="revoked"):  # and it stays revoked
+        validator.validate(token)
+
+
+def test_cached_token_is_checked_against_each_new_list(service, tmp_path, make_ctx):
+    validator = TokenValidator(str(tmp_path), revocation_check_interval=0)
+    ctx = make_ctx(expires_at=time.time() + 600)
+    token = service.seal(ctx)
+    validator.validate(token)
+    service.revoke_subject("user", "someone-else")  # a new list that does not concern ctx
+    assert validator.validate(token) == ctx
+    service.revoke_subject("project", ctx.project_id)
     with pytest.raises(InvalidToken, match="revoked"):
         validator.validate(token)
 
 
 def test_user_revocation_spares_newer_tokens(service, tmp_path, make_ctx):
     now = time.time()  # the service prunes entries by the real clock
-    validator = TokenValidator(str(tmp_path))
+    validator = TokenValidator(str(tmp_path), revocation_check_interval=0)
     old = service.seal(make_ctx(issued_at=now - 10, expires_at=now + 600))
     service.revoke_subject("user", "u1", now=now - 5)
     new = service.seal(make_ctx(issued_at=now, expires_at=now + 600, audit_id="B" * 22,
