@@ -19,7 +19,7 @@ LEVELS = ("region", "zone", "node", "device")
 _EPS = 1e-9
 
 
-def targets(devices: list[Device], total: int, cap: int, tiebreak: dict[int, float]) -> dict[int, int]:
+def targets(devices: list[Device], total: int, cap: int, tiebreak: dict[int, tuple]) -> dict[int, int]:
     """Integer partition-replica targets summing to total, proportional to weight.
 
     A device holds at most one replica of a partition, so no target exceeds cap (the partition
@@ -47,10 +47,23 @@ def targets(devices: list[Device], total: int, cap: int, tiebreak: dict[int, flo
     return result
 
 
-def ideal_shares(devices: list[Device], total: int) -> dict[int, float]:
-    """Each device's exact (fractional) share of total by weight, for balance reporting."""
-    weight = sum(d.weight for d in devices if d.weight > 0)
-    return {d.id: total * d.weight / weight for d in devices if d.weight > 0}
+def ideal_shares(devices: list[Device], total: int, cap: int) -> dict[int, float]:
+    """Each device's exact (fractional) share of total by weight, none above cap (a device
+    holds one replica of a partition at most; the excess is shared by the others)."""
+    remaining = {d.id: d.weight for d in devices if d.weight > 0}
+    shares: dict[int, float] = {}
+    while remaining:
+        weight = sum(remaining.values())
+        ideal = {i: total * w / weight for i, w in remaining.items()}
+        over = [i for i, v in ideal.items() if v > cap + _EPS]
+        if not over:
+            shares.update(ideal)
+            break
+        for i in over:
+            shares[i] = cap
+            total -= cap
+            del remaining[i]
+    return shares
 
 
 def tier_keys(dev: Device) -> tuple:
@@ -68,7 +81,7 @@ class TierTree:
     """
 
     def __init__(self, devices: list[Device], replicas: int, wanted: dict[int, int],
-                 rng: random.Random, id_space: int):
+                 rng: random.Random, id_space: int, target: dict[int, int]):
         active = [d for d in devices if d.weight > 0]
         total_weight = sum(d.weight for d in active)
         ids: dict[tuple, int] = {(): 0}
@@ -76,6 +89,7 @@ class TierTree:
         self.weight: list[float] = [total_weight]
         self.leaves: list[int] = [len(active)]
         self.wanted: list[int] = [0]
+        self.target: list[int] = [0]
         self.leaf_dev: dict[int, int] = {}
         self.anc: list[tuple] = [()] * id_space
         for dev in sorted(active, key=lambda d: d.id):
@@ -89,6 +103,7 @@ class TierTree:
                     self.weight.append(0.0)
                     self.leaves.append(0)
                     self.wanted.append(0)
+                    self.target.append(0)
                     self.children[parent].append(node)
                 self.weight[node] += dev.weight
                 if len(key) < 5:
@@ -96,6 +111,7 @@ class TierTree:
                 else:
                     self.leaves[node] = 1
                 self.wanted[node] += wanted[dev.id]
+                self.target[node] += target[dev.id]
                 chain.append(node)
                 parent = node
             self.wanted[0] += wanted[dev.id]
@@ -106,14 +122,24 @@ class TierTree:
                      for w, leaves in zip(self.weight, self.leaves)]
         self.ceil[0] = replicas
         self._make_feasible()
-        # Ties between equally wanted siblings go to a fresh seeded draw each time, so that a
-        # device's partitions share their other replicas with many devices, not a fixed few
-        # (a fixed tie order makes the greedy cycle through the same combinations).
-        self.rand = rng.random
-        tiebreak = [rng.random() for _ in self.children]
+        # A domain whose quota is q >= 1 should hold at least floor(q) replicas of every
+        # partition: exact weights need it (a zone with q = 2.0 must be on 2 of every 3).
+        self.floor = [min(c, int(math.floor(replicas * w / total_weight + _EPS)))
+                      for w, c in zip(self.weight, self.ceil)]
+        self.must = [[c for c in kids if self.floor[c] > 0] for kids in self.children]
+        # Children are ranked by the share of their full target still wanted, not the raw
+        # count: a device that must be on 80% of partitions is then picked on 80% of them
+        # from the start, instead of first on every one and at the end short of partitions
+        # it is not already on. A fresh seeded draw in [0, 1) is added to the wanted count
+        # at each update: it never puts a child one whole replica behind first, but it breaks
+        # near-ties at random, so a device's partitions share their other replicas with many
+        # devices, not a fixed few (a fixed order makes the greedy cycle through the same
+        # combinations).
+        self.rand = rand = rng.random
+        self.scale = [1.0 / max(1, t) for t in self.target]
         self.heaps: list[list[tuple]] = []
         for node, kids in enumerate(self.children):
-            heap = [(-self.wanted[c], tiebreak[c], c) for c in kids]
+            heap = [(-(self.wanted[c] + rand()) * self.scale[c], 0.0, c) for c in kids]
             heapq.heapify(heap)
             self.heaps.append(heap)
 
@@ -151,20 +177,38 @@ class TierTree:
         still has a free device. Updates wanted counts and occ. Never picks a device in occ.
         """
         ceil, heaps, wanted, get, rand = self.ceil, self.heaps, self.wanted, occ.get, self.rand
+        scale, must, floor = self.scale, self.must, self.floor
         node = 0
         wanted[0] -= 1
         for _ in range(4):
             heap = heaps[node]
             top = heap[0]
             child = top[2]
+            if must[node]:
+                short = [c for c in must[node] if get(c, 0) < floor[c]]
+                if short and child not in short:
+                    child = self._take(heap, short)
+                    wanted[child] -= 1
+                    occ[child] = get(child, 0) + 1
+                    node = child
+                    continue
             if get(child, 0) < ceil[child]:  # the common case: the most wanted child fits
-                heapq.heapreplace(heap, (top[0] + 1, rand(), child))
+                wanted[child] -= 1
+                heapq.heapreplace(heap, (-(wanted[child] + rand()) * scale[child], 0.0, child))
             else:
                 child = self._choose_slow(heap, occ)
-            wanted[child] -= 1
+                wanted[child] -= 1
             occ[child] = get(child, 0) + 1
             node = child
         return self.leaf_dev[node]
+
+    def _take(self, heap: list, among: list[int]) -> int:
+        """The most wanted of `among` (children below their floor), updated in place."""
+        best = min(range(len(heap)), key=lambda i: heap[i] if heap[i][2] in among else (1e300,))
+        c = heap[best][2]
+        heap[best] = (-(self.wanted[c] - 1 + self.rand()) * self.scale[c], 0.0, c)
+        heapq.heapify(heap)
+        return c
 
     def _choose_slow(self, heap: list, occ: dict[int, int]) -> int:
         ceil, leaves = self.ceil, self.leaves
@@ -182,7 +226,8 @@ class TierTree:
             skipped.remove(chosen)
         for entry in skipped:
             heapq.heappush(heap, entry)
-        heapq.heappush(heap, (chosen[0] + 1, self.rand(), chosen[2]))
+        c = chosen[2]
+        heapq.heappush(heap, (-(self.wanted[c] - 1 + self.rand()) * self.scale[c], 0.0, c))
         return chosen[2]
 
     def crowded(self, dev_ids) -> int | None:
