@@ -394,7 +394,7 @@ async def _send_verified(node, request, target, path, name_hash, opened, headers
         # cut the connection before the last bytes: the client sees a short read, never bad data
         if request.transport is not None:
             request.transport.abort()
-        raise ConnectionResetError("object failed its checksum")
+        return response
     if not response.prepared:
         await response.prepare(request)
     if held:
