@@ -158,7 +158,7 @@ class Node:
                                              connector=aiohttp.TCPConnector(limit=256))
         for device in sorted(self.devices):
             path = self.device_path(device)
-            if os.path.isdir(path):
+            if await self.io(device, os.path.isdir, path):
                 await self.io(device, diskfile.ensure_device_dirs, path)
                 swept = await self.io(device, diskfile.sweep_tmp, path)
                 if swept:

@@ -184,7 +184,7 @@ async def _push_db(node, device: str, dev, remote_path: str, record: dict, rows_
 
 async def replicate_containers(node, ring) -> None:
     for device in sorted(node.devices):
-        if not os.path.isdir(layout.db_dir(node.device_path(device))):
+        if not await node.io(device, os.path.isdir, layout.db_dir(node.device_path(device))):
             continue
         db = await node.db(device)
         for account, container, record in await node.io(device, db.all_containers):
@@ -204,7 +204,7 @@ async def replicate_containers(node, ring) -> None:
 
 async def replicate_accounts(node, ring) -> None:
     for device in sorted(node.devices):
-        if not os.path.isdir(layout.db_dir(node.device_path(device))):
+        if not await node.io(device, os.path.isdir, layout.db_dir(node.device_path(device))):
             continue
         db = await node.db(device)
         for account, record in await node.io(device, db.all_accounts):

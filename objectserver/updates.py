@@ -158,7 +158,7 @@ class AccountReporter:
         """Flush loop: every dirty container reported once per pass; failures stay dirty."""
         node = self.node
         for device in sorted(node.devices):  # start-up: every container is dirty
-            if os.path.isdir(layout.db_dir(node.device_path(device))):
+            if await node.io(device, os.path.isdir, layout.db_dir(node.device_path(device))):
                 try:
                     handle = await node.db(device)
                     for account, container, _ in await node.io(device, handle.all_containers):
