@@ -328,6 +328,33 @@ def partition_hashes(device_path: str, part: int, reclaim_before: float = 0.0) -
     return hashes
 
 
+def remove_if_current(device_path: str, part: int, name_hash: str, files: list[str]) -> bool:
+    """Delete an object's files if they are still exactly its current ones (a handoff's copy
+    after the primaries took it); a newer write in between keeps everything."""
+    hash_dir = layout.hash_dir(device_path, part, name_hash)
+    with _lock_for(hash_dir):
+        names = listdir(hash_dir)
+        found = layout.choose(names)
+        current = [n for n in (found.data, found.tombstone, found.meta) if n]
+        if sorted(current) != sorted(files):
+            return False
+        for name in names:
+            try:
+                os.unlink(os.path.join(hash_dir, name))
+            except OSError:
+                pass
+        _rmdir_quiet(hash_dir)
+    return True
+
+
+def prune_partition(device_path: str, part: int) -> None:
+    """Remove the partition's empty suffix directories, then the partition if it is empty."""
+    part_dir = layout.partition_dir(device_path, part)
+    for suffix in listdir(part_dir):
+        _rmdir_quiet(os.path.join(part_dir, suffix))
+    _rmdir_quiet(part_dir)
+
+
 def _rmdir_quiet(path: str) -> None:
     try:
         os.rmdir(path)

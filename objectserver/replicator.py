@@ -16,7 +16,6 @@ import asyncio
 import json
 import logging
 import os
-import shutil
 import time
 from urllib.parse import quote
 
@@ -124,6 +123,9 @@ async def replicate_partition(node, ring, device: str, part: int) -> bool:
     primaries = ring.get_part_nodes(part)
     am_primary = any(_is_local(dev, node) and dev.device == device for dev in primaries)
     peers = [dev for dev in primaries if not (_is_local(dev, node) and dev.device == device)]
+    # a handoff remembers exactly which files it handed over, so it deletes only those
+    snapshot = {} if am_primary else {
+        suffix: await node.io(device, _suffix_files, path, part, suffix) for suffix in local}
     all_synced = True
     for peer in peers:
         status, body = await _request(node, "POST", peer,
@@ -132,13 +134,20 @@ async def replicate_partition(node, ring, device: str, part: int) -> bool:
             all_synced = False
             continue
         remote = json.loads(body)
-        differing = [s for s, digest in local.items() if remote.get(s) != digest]
-        for suffix in differing:
-            for name_hash, files in await node.io(device, _suffix_files, path, part, suffix):
+        for suffix in (s for s, digest in local.items() if remote.get(s) != digest):
+            entries = snapshot.get(suffix)
+            if entries is None:
+                entries = await node.io(device, _suffix_files, path, part, suffix)
+            for name_hash, files in entries:
                 if not await push_hash_dir(node, device, part, name_hash, files, peer):
                     all_synced = False
     if not am_primary and all_synced and peers:
-        await node.io(device, shutil.rmtree, layout.partition_dir(path, part), True)
+        # file by file, under the hash-directory lock: a write that landed on this handoff
+        # while we were pushing is newer than the snapshot and stays for the next pass
+        for entries in snapshot.values():
+            for name_hash, files in entries:
+                await node.io(device, diskfile.remove_if_current, path, part, name_hash, files)
+        await node.io(device, diskfile.prune_partition, path, part)
         log.info("%s: handoff partition %d handed back to its primaries", device, part)
     return all_synced
 

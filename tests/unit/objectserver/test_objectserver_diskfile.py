@@ -1,0 +1,89 @@
+"""Object files on a temporary device: durable commit, newest-wins, cleanup, hashes, hand-off."""
+import os
+
+import pytest
+
+from objectserver import diskfile, layout
+from strato.timestamps import Timestamp
+
+H = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def device(tmp_path):
+    path = str(tmp_path / "d0")
+    diskfile.ensure_device_dirs(path)
+    return path
+
+
+def put(device, ts, body=b"data", name_hash=H):
+    writer = diskfile.Writer(device, 1, name_hash)
+    try:
+        writer.write(body)
+        return writer.commit({"name": "/a/c/o", "X-Timestamp": ts}, Timestamp(ts), layout.DATA)
+    finally:
+        writer.abort()
+
+
+def test_commit_open_and_newest_wins(device):
+    put(device, "1000000001.00000", b"one")
+    opened, found = diskfile.open_object(device, 1, H)
+    assert opened.read(0, 100) == b"one" and opened.data_length == 3
+    opened.close()
+    with pytest.raises(diskfile.ConflictError) as err:
+        put(device, "1000000001.00000", b"same time")
+    assert err.value.existing == Timestamp("1000000001.00000")
+    assert os.listdir(layout.tmp_dir(device)) == []  # the loser's temp file is gone
+    put(device, "1000000002.00000", b"two")
+    assert os.listdir(layout.hash_dir(device, 1, H)) == ["1000000002.00000.data"]
+    diskfile.write_empty(device, 1, H, {"X-Timestamp": "1000000003.00000"},
+                         Timestamp("1000000003.00000"), layout.TOMBSTONE)
+    opened, found = diskfile.open_object(device, 1, H)
+    assert opened is None and found.tombstone == "1000000003.00000.ts"
+
+
+def test_meta_needs_data(device):
+    with pytest.raises(diskfile.NoObjectError):
+        diskfile.write_empty(device, 1, H, {"X-Object-Meta-A": "1"},
+                             Timestamp("1000000001.00000"), layout.META)
+    put(device, "1000000001.00000")
+    diskfile.write_empty(device, 1, H, {"X-Object-Meta-A": "1"}, Timestamp("1000000002.00000"),
+                         layout.META)
+    opened, _ = diskfile.open_object(device, 1, H)
+    assert opened.metadata["X-Object-Meta-A"] == "1" and opened.timestamp.normal == "1000000002.00000"
+
+
+def test_bad_trailer_is_quarantined_on_open(device):
+    path = put(device, "1000000001.00000")
+    with open(path, "r+b") as f:
+        f.seek(-1, os.SEEK_END)
+        f.write(b"?")
+    opened, _ = diskfile.open_object(device, 1, H)
+    assert opened is None
+    assert len(os.listdir(layout.quarantine_dir(device))) == 1
+
+
+def test_hashes_reclaim_old_tombstones(device):
+    diskfile.write_empty(device, 1, H, {}, Timestamp("1000000001.00000"), layout.TOMBSTONE)
+    assert set(diskfile.partition_hashes(device, 1)) == {H[-3:]}
+    assert diskfile.partition_hashes(device, 1, reclaim_before=2000000000.0) == {}
+    assert not os.path.exists(layout.hash_dir(device, 1, H))
+
+
+def test_handoff_removal_keeps_a_newer_write(device):
+    put(device, "1000000001.00000")
+    snapshot = ["1000000001.00000.data"]
+    put(device, "1000000002.00000")  # lands while the replicator was pushing the old one
+    assert not diskfile.remove_if_current(device, 1, H, snapshot)
+    assert os.listdir(layout.hash_dir(device, 1, H)) == ["1000000002.00000.data"]
+    assert diskfile.remove_if_current(device, 1, H, ["1000000002.00000.data"])
+    diskfile.prune_partition(device, 1)
+    assert not os.path.exists(layout.partition_dir(device, 1))
+
+
+def test_sweep_tmp(device):
+    writer = diskfile.Writer(device, 1, H)
+    writer.write(b"half")
+    assert diskfile.sweep_tmp(device) == 1
+    assert os.listdir(layout.tmp_dir(device)) == []
+    writer.abort()  # already gone: abort copes
