@@ -460,7 +460,7 @@ def isoformat(timestamp: str) -> str:
 
 def scan(cursor, base: bytes, prefix: str = "", marker: str = "", end_marker: str = "",
          delimiter: str = "", limit: int = 10000, reverse: bool = False,
-         deleted_index: int = 4) -> list[tuple[str, bytes | None]]:
+         deleted_index: int = 4, path: str | None = None) -> list[tuple[str, bytes | None]]:
     """One listing page as (name, raw row) pairs and (subdir, None) roll-ups, skipping deleted
     rows, exactly as Swift's list_objects_iter: marker/end_marker exclusive (swapped meaning
     under reverse), prefix filter, delimiter roll-up, at most `limit` entries. Range scans only."""
@@ -478,6 +478,8 @@ def scan(cursor, base: bytes, prefix: str = "", marker: str = "", end_marker: st
     if end_marker and base + end_marker.encode() < high:
         high = base + end_marker.encode()
     orig_marker = (end_marker if reverse else marker).encode()
+    # Swift's legacy `path`: direct children only; deeper names are skipped, not rolled up
+    path_name = path.encode() if path is not None else None
 
     def deleted(value: bytes) -> bool:
         return _loads(value)[deleted_index] == 1
@@ -495,14 +497,17 @@ def scan(cursor, base: bytes, prefix: str = "", marker: str = "", end_marker: st
             if not deleted(value):
                 name = key[len(base):]
                 cut = name.find(delim, len(prefix.encode())) if delim else -1
-                if cut >= 0:
+                if path_name is not None and name == path_name:
+                    cut = -2  # Swift's `path` never lists the directory marker itself
+                elif cut >= 0 and (path_name is None or len(name) > cut + len(delim)):
                     subdir = name[:cut + len(delim)]
-                    if subdir != orig_marker:
+                    if subdir != orig_marker and path_name is None:
                         out.append((subdir.decode(), None))
                     if not cursor.set_range(base + subdir + _END):
                         break
                     continue
-                out.append((name.decode(), value))
+                if cut != -2:
+                    out.append((name.decode(), value))
             if not cursor.next():
                 break
         return out
@@ -523,14 +528,17 @@ def scan(cursor, base: bytes, prefix: str = "", marker: str = "", end_marker: st
         if not deleted(value):
             name = key[len(base):]
             cut = name.find(delim, len(prefix.encode())) if delim else -1
-            if cut >= 0:
+            if path_name is not None and name == path_name:
+                cut = -2
+            elif cut >= 0 and (path_name is None or len(name) > cut + len(delim)):
                 subdir = name[:cut + len(delim)]
-                if subdir != orig_marker:
+                if subdir != orig_marker and path_name is None:
                     out.append((subdir.decode(), None))
                 if not seek_below(base + subdir):
                     break
                 continue
-            out.append((name.decode(), value))
+            if cut != -2:
+                out.append((name.decode(), value))
         if not cursor.prev():
             break
     return out

@@ -22,6 +22,7 @@ class ListingParams:
     end_marker: str = ""
     limit: int = LISTING_LIMIT
     reverse: bool = False
+    path: str | None = None  # Swift's legacy `path` query (sets prefix and delimiter too)
 
     def as_kwargs(self) -> dict:
         return dataclasses.asdict(self)
@@ -51,7 +52,7 @@ def parse_params(query) -> ListingParams:
         delimiter = "/"
     return ListingParams(prefix=prefix, delimiter=delimiter, marker=values["marker"] or "",
                          end_marker=values["end_marker"] or "", limit=limit,
-                         reverse=(values["reverse"] or "").lower() in TRUE_VALUES)
+                         reverse=(values["reverse"] or "").lower() in TRUE_VALUES, path=path)
 
 
 def _accept_ranges(header: str) -> list[tuple[str, float]]:
