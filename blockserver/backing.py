@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import errno
 import os
+import threading
 from typing import Callable
 
 try:  # the native chunk-I/O helpers, when that module has landed; os.* otherwise
@@ -85,11 +86,53 @@ class FileBacking:
         self._fd = os.open(path, os.O_RDONLY if read_only else os.O_RDWR)
         self.size = os.fstat(self._fd).st_size
         self._nowait = bool(_RWF_NOWAIT) and hasattr(os, "preadv")
+        # Operations handed to threads, counted until the thread is really done with the fd
+        # (an awaiting coroutine may be cancelled long before): aclose() waits for zero, so a
+        # closed descriptor number can never be reused under a straggling pread/pwrite.
+        self._closed = False
+        self._lock = threading.Lock()
+        self._inflight = 0
+        self._idle: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
 
-    async def _run(self, fn: Callable, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+    def _check_open(self) -> None:
+        if self._closed:
+            raise OSError(errno.EBADF, f"volume backing {self.path} is closed")
+
+    def _run(self, fn: Callable, *args) -> asyncio.Future:
+        self._check_open()
+        with self._lock:
+            self._inflight += 1
+        work = self._executor.submit(fn, *args)
+        work.add_done_callback(self._op_done)
+        return asyncio.wrap_future(work)
+
+    def _op_done(self, _work) -> None:
+        with self._lock:
+            self._inflight -= 1
+            idle = self._idle if self._inflight == 0 else None
+        if idle is not None:
+            loop, event = idle
+            loop.call_soon_threadsafe(event.set)
+
+    async def aclose(self) -> None:
+        """Refuse new I/O, wait for the operations threads are still running, close the fd."""
+        if self._closed:
+            return
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+        with self._lock:
+            pending = self._inflight
+            self._idle = (loop, event)
+        if pending:
+            await event.wait()
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            await loop.run_in_executor(self._executor, os.close, fd)
 
     def close(self) -> None:
+        """Synchronous close for owners that know no I/O is running (tests, start-up errors)."""
+        self._closed = True
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
@@ -101,6 +144,7 @@ class FileBacking:
     async def read(self, offset: int, length: int) -> bytes:
         if length <= 0:
             return b""
+        self._check_open()
         if self._nowait and length <= NOWAIT_READ_MAX:
             buf = bytearray(length)
             try:

@@ -162,6 +162,15 @@ class LogicalUnit:
         for nexus in list(self._ua):
             self._ua[nexus] = deque([UA_LUN_RESET])
 
+    async def close(self, timeout: float | None = 30.0) -> None:
+        """End of export: let running commands finish (up to timeout), then close the backing,
+        which itself waits for any disk operation a thread is still doing."""
+        me = asyncio.current_task()
+        running = [t for t in self._tasks.values() if not t.done() and t is not me]
+        if running:
+            await asyncio.wait(running, timeout=timeout)
+        await self.backing.aclose()
+
     def nexus_lost(self, nexus: ItNexus) -> None:
         self.abort_task_set(nexus)
         self.pr.nexus_lost(nexus)

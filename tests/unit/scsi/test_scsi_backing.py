@@ -87,3 +87,44 @@ async def test_nowait_read_path_and_executor_fallback(big):
     assert await b.read(8192 - 100, 200) == bytes(100) + data[:100]
     b._nowait = False
     assert await b.read(8192, 4096) == data[:4096]         # executor-only mode
+
+
+async def test_aclose_waits_for_thread_operations_and_refuses_new_ones(tmp_path):
+    """A write whose awaiting coroutine was cancelled still holds the fd in its thread: aclose()
+    must not close (and let the number be reused) until that thread is done."""
+    import asyncio
+    import concurrent.futures
+    import threading
+
+    path = tmp_path / "c.img"
+    path.write_bytes(bytes(8192))
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    gate = threading.Event()
+    b = FileBacking(str(path), pool)
+    try:
+        # an operation a disk thread is in the middle of (stalled until the gate opens)
+        pending = asyncio.ensure_future(b._run(gate.wait))
+        await asyncio.sleep(0.02)
+        pending.cancel()                       # the caller gives up; the thread does not
+        closing = asyncio.ensure_future(b.aclose())
+        await asyncio.sleep(0.05)
+        assert not closing.done() and b._fd >= 0
+        with pytest.raises(OSError):
+            await b.read(0, 10)                # closing: no new I/O
+        gate.set()
+        await asyncio.wait_for(closing, 5)
+        assert b._fd == -1
+    finally:
+        gate.set()
+        pool.shutdown(wait=True)
+
+
+async def test_lu_close_waits_for_running_commands(lu):
+    import asyncio
+    from scsi_unit_support import BLOCK_SIZE, cdb10
+    running = asyncio.ensure_future(lu.run(cdb10(0x2A, 0, 8), b"x" * (8 * BLOCK_SIZE)))
+    await asyncio.sleep(0)
+    await lu.lu.close()
+    assert (await running).status == 0
+    res = await lu.run(cdb10(0x28, 0, 1))
+    assert res.status == 2 and res.sense[2] == 0x3      # medium error once closed
