@@ -111,6 +111,22 @@ class _LazyWriter:
             self.writer.abort()
 
 
+OVERRIDE_PREFIXES = ("X-Object-Sysmeta-Container-Update-Override-",
+                     "X-Backend-Container-Update-Override-")
+
+
+def container_overrides(headers) -> dict:
+    """Swift's container-update overrides: X-(Object-Sysmeta|Backend)-Container-Update-Override-
+    Etag/Size/Content-Type replace what the listing row says (SLO manifests, symlinks...)."""
+    out = {}
+    for prefix in OVERRIDE_PREFIXES:  # the backend form wins, as in Swift
+        for name, value in headers.items():
+            title = _title(name)
+            if title.startswith(prefix):
+                out["X-" + title[len(prefix):]] = value
+    return out
+
+
 def _disk_error(request: web.Request, exc: OSError) -> HTTPError:
     """A full disk is the device's condition (507); anything else is ours to log (500)."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -186,9 +202,10 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
     finally:
         if not committed:
             await node.io(target.device, writer.abort)
-    await node.updates.after_write(request, target, name_hash, "PUT", timestamp, {
-        "X-Size": metadata["Content-Length"], "X-Content-Type": metadata["Content-Type"],
-        "X-Etag": metadata["ETag"]})
+    row = {"X-Size": metadata["Content-Length"], "X-Content-Type": metadata["Content-Type"],
+           "X-Etag": metadata["ETag"]}
+    row.update(container_overrides(request.headers))
+    await node.updates.after_write(request, target, name_hash, "PUT", timestamp, row)
     return web.Response(status=201, headers={"ETag": metadata["ETag"],
                                              "X-Backend-Timestamp": timestamp.internal})
 

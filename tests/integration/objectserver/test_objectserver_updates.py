@@ -84,3 +84,21 @@ async def test_failed_update_is_kept_and_retried_after_container_node_returns(no
             break
         await asyncio.sleep(0.1)
     assert pending_files(objects) == []
+
+
+async def test_container_update_overrides(node_factory):
+    objects = await node_factory("objects")
+    container = await node_factory("container")
+    async with container.request("PUT", "/container/d1/5/acc/cont",
+                                 headers={"X-Timestamp": ts()}) as resp:
+        assert resp.status == 201
+    headers = {"X-Container-Host": container.host, "X-Container-Device": "d1",
+               "X-Container-Partition": "5", "X-Timestamp": ts(1), "Content-Type": "x/manifest",
+               "X-Object-Sysmeta-Container-Update-Override-Etag": "abc; slo_etag=def",
+               "X-Object-Sysmeta-Container-Update-Override-Size": "12345"}
+    async with objects.request("PUT", "/object/d0/9/acc/cont/slo", data=b"[]",
+                               headers=headers) as resp:
+        assert resp.status == 201
+    async with container.request("GET", "/container/d1/5/acc/cont?format=json") as resp:
+        rows = json.loads(await resp.read())
+    assert rows[0]["hash"] == "abc; slo_etag=def" and rows[0]["bytes"] == 12345
