@@ -98,6 +98,12 @@ class FileBacking:
         if self._closed:
             raise OSError(errno.EBADF, f"volume backing {self.path} is closed")
 
+    def _check_range(self, offset: int, length: int) -> None:
+        # Defence in depth: the LU range-checks every command, but a write past the end would
+        # silently grow the volume file, so the backing refuses it too.
+        if offset < 0 or length < 0 or offset + length > self.size:
+            raise OSError(errno.EINVAL, f"range {offset}+{length} outside volume of {self.size}")
+
     def _run(self, fn: Callable, *args) -> asyncio.Future:
         self._check_open()
         with self._lock:
@@ -171,6 +177,7 @@ class FileBacking:
     async def write(self, offset: int, data, fua: bool = False) -> None:
         if len(data) == 0 and not fua:
             return
+        self._check_range(offset, len(data))
         await self._run(self._write_sync, offset, data, fua)
 
     async def flush(self) -> None:
@@ -178,6 +185,7 @@ class FileBacking:
 
     async def unmap(self, offset: int, length: int) -> None:
         if length > 0:
+            self._check_range(offset, length)
             await self._run(_punch_hole, self._fd, offset, length)
 
     def _zero_sync(self, offset: int, length: int) -> None:
@@ -198,6 +206,7 @@ class FileBacking:
 
     async def write_zeroes(self, offset: int, length: int) -> None:
         if length > 0:
+            self._check_range(offset, length)
             await self._run(self._zero_sync, offset, length)
 
     def _extents_sync(self, offset: int, length: int) -> list[tuple[int, int, bool]]:

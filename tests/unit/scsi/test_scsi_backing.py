@@ -128,3 +128,12 @@ async def test_lu_close_waits_for_running_commands(lu):
     assert (await running).status == 0
     res = await lu.run(cdb10(0x28, 0, 1))
     assert res.status == 2 and res.sense[2] == 0x3      # medium error once closed
+
+
+async def test_writes_outside_the_volume_are_refused(big):
+    b, path = big
+    for call in (b.write(b.size - 10, b"x" * 20), b.unmap(b.size, 4096),
+                 b.write_zeroes(-4096, 4096)):
+        with pytest.raises(OSError):
+            await call
+    assert os.path.getsize(path) == b.size
