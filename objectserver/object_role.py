@@ -479,6 +479,13 @@ async def post(node: Node, request: web.Request, target: Target) -> web.StreamRe
         raise HTTPError(409, headers={"X-Backend-Timestamp": exc.existing.internal}) from None
     except diskfile.NoObjectError:
         raise HTTPError(404) from None
+    if "Content-Type" in metadata:  # the listing shows the new type (row at the POST's time)
+        row = {"X-Size": str(opened.data_length), "X-Content-Type": metadata["Content-Type"],
+               "X-Etag": opened.metadata.get("ETag", "")}
+        overrides = container_overrides(opened.metadata)
+        overrides.pop("X-Content-Type", None)
+        row.update(overrides)
+        await node.updates.after_write(request, target, name_hash, "PUT", timestamp, row)
     return web.Response(status=202, headers={"X-Backend-Timestamp": timestamp.internal})
 
 

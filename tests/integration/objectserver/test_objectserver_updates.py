@@ -102,3 +102,22 @@ async def test_container_update_overrides(node_factory):
     async with container.request("GET", "/container/d1/5/acc/cont?format=json") as resp:
         rows = json.loads(await resp.read())
     assert rows[0]["hash"] == "abc; slo_etag=def" and rows[0]["bytes"] == 12345
+
+
+async def test_post_with_content_type_updates_the_listing(node_factory):
+    objects = await node_factory("objects")
+    container = await node_factory("container")
+    async with container.request("PUT", "/container/d1/5/acc/cont",
+                                 headers={"X-Timestamp": ts()}) as resp:
+        assert resp.status == 201
+    targets = {"X-Container-Host": container.host, "X-Container-Device": "d1",
+               "X-Container-Partition": "5"}
+    async with objects.request("PUT", "/object/d0/9/acc/cont/o", data=b"12", headers=dict(
+            targets, **{"X-Timestamp": ts(1), "Content-Type": "a/b"})) as resp:
+        assert resp.status == 201
+    async with objects.request("POST", "/object/d0/9/acc/cont/o", headers=dict(
+            targets, **{"X-Timestamp": ts(2), "Content-Type": "c/d"})) as resp:
+        assert resp.status == 202
+    async with container.request("GET", "/container/d1/5/acc/cont?format=json") as resp:
+        rows = json.loads(await resp.read())
+    assert [(r["content_type"], r["bytes"]) for r in rows] == [("c/d", 2)]
