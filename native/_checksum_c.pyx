@@ -22,25 +22,22 @@ cdef extern from "_checksum_crc.h" nogil:
     uint64_t strato_crc64nvme_raw(uint64_t reg, const unsigned char *p, size_t n)
 
 cdef extern from "_checksum_md5xxh3.h" nogil:
-    ctypedef struct EVP_MD_CTX:
-        pass
-    ctypedef struct EVP_MD:
+    ctypedef struct strato_md5_t:
         pass
     ctypedef struct XXH3_state_t:
         pass
     ctypedef unsigned long long XXH64_hash_t
-    EVP_MD_CTX *EVP_MD_CTX_new()
-    void EVP_MD_CTX_free(EVP_MD_CTX *ctx)
-    int EVP_MD_CTX_copy_ex(EVP_MD_CTX *out, const EVP_MD_CTX *src)
-    int EVP_DigestInit_ex(EVP_MD_CTX *ctx, const EVP_MD *md, void *engine)
-    int EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *size)
-    XXH3_state_t *XXH3_createState()
-    int XXH3_freeState(XXH3_state_t *state)
+    enum: STRATO_XXH3_SPACE
+    const char *strato_md5_api
+    int strato_md5_init(strato_md5_t *m)
+    void strato_md5_clear(strato_md5_t *m)
+    int strato_md5_copy(strato_md5_t *dst, const strato_md5_t *src)
+    int strato_md5_peek(const strato_md5_t *m, unsigned char *out)
+    XXH3_state_t *strato_xxh3_at(char *space)
     int XXH3_64bits_reset(XXH3_state_t *state)
     void XXH3_copyState(XXH3_state_t *dst, const XXH3_state_t *src)
     XXH64_hash_t XXH3_64bits_digest(const XXH3_state_t *state)
-    const EVP_MD *strato_md5()
-    int strato_md5xxh3_update(EVP_MD_CTX *md5, XXH3_state_t *xxh3, const unsigned char *p, size_t n)
+    int strato_md5xxh3_update(strato_md5_t *md5, XXH3_state_t *xxh3, const unsigned char *p, size_t n)
 
 GIL_RELEASE_BYTES = 4096
 GIL_RELEASE_BYTES_HW = 32768
@@ -48,8 +45,7 @@ cdef Py_ssize_t _GIL_RELEASE = GIL_RELEASE_BYTES
 cdef Py_ssize_t[3] _crc_gil_release = [GIL_RELEASE_BYTES, GIL_RELEASE_BYTES, GIL_RELEASE_BYTES]
 
 strato_crc_init()
-if strato_md5() == NULL:
-    raise ImportError("libcrypto has no MD5 implementation available")
+MD5_API = strato_md5_api.decode("ascii")  # "MD5_*" or "EVP": which libcrypto interface is in use
 
 
 def set_hardware(bint enabled):
@@ -156,65 +152,61 @@ cdef str _hex(const unsigned char *p, int n):
 
 cdef class Md5Xxh3:
     """MD5 (the ETag) and xxh3-64 (the integrity checksum) of one stream, fed by one update()."""
-    cdef EVP_MD_CTX *_md5
-    cdef XXH3_state_t *_xxh3
-    cdef PyThread_type_lock _lock  # long updates run without the GIL: two threads must not interleave
+    cdef strato_md5_t _md5
+    cdef XXH3_state_t *_xxh3  # points into _xxh3_space, 64-byte aligned
+    cdef char _xxh3_space[STRATO_XXH3_SPACE]
+    # Made by the first update that drops the GIL (as hashlib does): until then every call holds the
+    # GIL from start to end and needs no lock, and most objects (small bodies) never make one.
+    cdef PyThread_type_lock _lock
 
-    def __cinit__(self, *args, **kwargs):
-        self._md5 = EVP_MD_CTX_new()
-        self._xxh3 = XXH3_createState()
-        self._lock = PyThread_allocate_lock()
-        if self._md5 == NULL or self._xxh3 == NULL or self._lock == NULL:
-            raise MemoryError()
-        if EVP_DigestInit_ex(self._md5, strato_md5(), NULL) != 1 or XXH3_64bits_reset(self._xxh3) != 0:
+    def __cinit__(self, data=None):
+        self._xxh3 = strato_xxh3_at(self._xxh3_space)
+        if strato_md5_init(&self._md5) != 0 or XXH3_64bits_reset(self._xxh3) != 0:
             raise ValueError("could not initialise MD5/xxh3")
-
-    def __init__(self, data=None):
         if data is not None:
             self.update(data)
 
     def __dealloc__(self):
-        if self._md5 != NULL:
-            EVP_MD_CTX_free(self._md5)
-        if self._xxh3 != NULL:
-            XXH3_freeState(self._xxh3)
+        strato_md5_clear(&self._md5)
         if self._lock != NULL:
             PyThread_free_lock(self._lock)
 
     cdef inline void _acquire(self):
         # Uncontended (the normal case): take it with the GIL held; else wait without the GIL.
-        if not PyThread_acquire_lock(self._lock, NOWAIT_LOCK):
+        if self._lock != NULL and not PyThread_acquire_lock(self._lock, NOWAIT_LOCK):
             with nogil:
                 PyThread_acquire_lock(self._lock, WAIT_LOCK)
+
+    cdef inline void _release(self):
+        if self._lock != NULL:
+            PyThread_release_lock(self._lock)
 
     def update(self, data):
         cdef Py_buffer view
         cdef int rc
         PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+        if view.len >= _GIL_RELEASE and self._lock == NULL:
+            self._lock = PyThread_allocate_lock()
+            if self._lock == NULL:
+                PyBuffer_Release(&view)
+                raise MemoryError()
         self._acquire()
         if view.len >= _GIL_RELEASE:
             with nogil:
-                rc = strato_md5xxh3_update(self._md5, self._xxh3, <const unsigned char *>view.buf, view.len)
+                rc = strato_md5xxh3_update(&self._md5, self._xxh3, <const unsigned char *>view.buf, view.len)
         else:
-            rc = strato_md5xxh3_update(self._md5, self._xxh3, <const unsigned char *>view.buf, view.len)
-        PyThread_release_lock(self._lock)
+            rc = strato_md5xxh3_update(&self._md5, self._xxh3, <const unsigned char *>view.buf, view.len)
+        self._release()
         PyBuffer_Release(&view)
         if rc != 0:
             raise ValueError("MD5/xxh3 update failed")
 
     cdef int _md5_final(self, unsigned char *out) except -1:
         cdef int rc
-        cdef unsigned int size = 0
-        cdef EVP_MD_CTX *tmp = EVP_MD_CTX_new()
-        if tmp == NULL:
-            raise MemoryError()
         self._acquire()
-        rc = EVP_MD_CTX_copy_ex(tmp, self._md5)
-        PyThread_release_lock(self._lock)
-        if rc == 1:
-            rc = EVP_DigestFinal_ex(tmp, out, &size)
-        EVP_MD_CTX_free(tmp)
-        if rc != 1 or size != 16:
+        rc = strato_md5_peek(&self._md5, out)
+        self._release()
+        if rc != 0:
             raise ValueError("MD5 final failed")
         return 0
 
@@ -232,7 +224,7 @@ cdef class Md5Xxh3:
         cdef XXH64_hash_t h
         self._acquire()
         h = XXH3_64bits_digest(self._xxh3)
-        PyThread_release_lock(self._lock)
+        self._release()
         return h
 
     def xxh3_intdigest(self):
@@ -258,9 +250,9 @@ cdef class Md5Xxh3:
         cdef int rc
         cdef Md5Xxh3 twin = Md5Xxh3.__new__(Md5Xxh3)
         self._acquire()
-        rc = EVP_MD_CTX_copy_ex(twin._md5, self._md5)
+        rc = strato_md5_copy(&twin._md5, &self._md5)
         XXH3_copyState(twin._xxh3, self._xxh3)
-        PyThread_release_lock(self._lock)
-        if rc != 1:
+        self._release()
+        if rc != 0:
             raise ValueError("MD5 copy failed")
         return twin
