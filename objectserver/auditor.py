@@ -19,18 +19,22 @@ log = logging.getLogger("objectserver.auditor")
 CHUNK = 1 << 20
 
 
-def _data_files(device_path: str) -> list[tuple[str, str]]:
-    """(hash, path) of every current .data file on the device."""
+def _partitions(device_path: str) -> list[str]:
+    return diskfile.listdir(layout.objects_dir(device_path))
+
+
+def _data_files(device_path: str, part: str) -> list[tuple[str, str]]:
+    """(hash, path) of every current .data file in one partition (one partition at a time keeps
+    the listing small however many objects the device holds)."""
     out = []
-    root = layout.objects_dir(device_path)
-    for part in diskfile.listdir(root):
-        for suffix in diskfile.listdir(os.path.join(root, part)):
-            suffix_dir = os.path.join(root, part, suffix)
-            for name_hash in diskfile.listdir(suffix_dir):
-                hash_dir = os.path.join(suffix_dir, name_hash)
-                found = layout.choose(diskfile.listdir(hash_dir))
-                if found.data:
-                    out.append((name_hash, os.path.join(hash_dir, found.data)))
+    part_dir = os.path.join(layout.objects_dir(device_path), part)
+    for suffix in diskfile.listdir(part_dir):
+        suffix_dir = os.path.join(part_dir, suffix)
+        for name_hash in diskfile.listdir(suffix_dir):
+            hash_dir = os.path.join(suffix_dir, name_hash)
+            found = layout.choose(diskfile.listdir(hash_dir))
+            if found.data:
+                out.append((name_hash, os.path.join(hash_dir, found.data)))
     return out
 
 
@@ -85,12 +89,14 @@ async def audit_file(node, device: str, name_hash: str, path: str, rate: float) 
 async def audit_device(node, device: str) -> tuple[int, int]:
     """One pass over a device: (files checked, files quarantined)."""
     rate = float(node.storage.auditor_bytes_per_second)
-    files = await node.io(device, _data_files, node.device_path(device))
-    bad = 0
-    for name_hash, path in files:
-        if not await audit_file(node, device, name_hash, path, rate):
-            bad += 1
-    return len(files), bad
+    device_path = node.device_path(device)
+    checked = bad = 0
+    for part in await node.io(device, _partitions, device_path):
+        for name_hash, path in await node.io(device, _data_files, device_path, part):
+            checked += 1
+            if not await audit_file(node, device, name_hash, path, rate):
+                bad += 1
+    return checked, bad
 
 
 async def run(node) -> None:
