@@ -5,6 +5,9 @@ xxh3 in one call), so memory stays flat whatever the object size. A full GET hol
 chunk until the xxh3 of the whole body matched: on a mismatch the file is quarantined and the
 connection is cut short, so a client can never take corrupt data for a complete object.
 Ranged reads are not verified (that needs the whole body); the auditor covers them.
+No sendfile: verification has to read the bytes anyway, and uvloop (the default loop) has no
+loop.sendfile (it raises NotImplementedError; aiohttp's FileResponse falls back to read+write
+there too), so reading in the executor and writing with back-pressure is the same cost.
 """
 from __future__ import annotations
 
