@@ -16,7 +16,7 @@ from .datamover import DataMover, Task
 from .errors import ProtocolError
 from .events import (Close, DropConnection, Execute, SessionEnded, SessionStarted,
                      TaskManagement)
-from .login import LoginMachine
+from .login import LoginMachine, LoginState
 from .params import NOT_UNDERSTOOD, SessionParams
 from .pdu import Framer, Pdu, PduReader, build, field_to_lun
 from .session import MASK, SessionTable
@@ -136,7 +136,7 @@ class Connection:
     def _login(self, pdu: Pdu) -> None:
         self.outbox += self.login.handle(pdu)
         done = self.login.done
-        if self.login.state.value == "failed":
+        if self.login.state is LoginState.FAILED:
             self._close("login failed")
             return
         if done is None:
@@ -148,13 +148,14 @@ class Connection:
         self.framer.header_digest = self.reader.header_digest = done.params.header_digest
         self.framer.data_digest = self.reader.data_digest = done.params.data_digest
         self.reader.max_data_segment = done.params.max_recv_data_segment
+        previous = session.connections.get(self.cid)
+        session.connections[self.cid] = self       # first, so the session outlives `previous`
         for old in done.replaced:
-            if old is session.connections.get(self.cid):
+            if old is previous:                    # connection reinstatement: same CID
                 old.abandon()
                 self.events.append(DropConnection(old))
-            elif old is not session:
+            elif old is not session:               # session reinstatement: same ISID
                 self.events.append(SessionEnded(old))
-        session.connections[self.cid] = self
         self.mover = DataMover(self)
         self._goto(ConnState.FULL_FEATURE)
         if len(session.connections) == 1 and not session.discovery:

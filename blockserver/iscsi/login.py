@@ -261,6 +261,8 @@ class LoginMachine:
             self._declared = True
 
     def _finish(self, bhs, flags: int, answer: list, isid: int, cid: int) -> list:
+        if self.target is not None and self.registry.get(self.target.iqn) is not self.target:
+            raise LoginError(LoginStatus.TARGET_REMOVED, "target removed during login")
         params = self.negotiator.params()
         isid_bytes = isid.to_bytes(6, "big")
         replaced: tuple = ()

@@ -144,3 +144,26 @@ def test_state_table_is_closed():
     for state, targets in TRANSITIONS.items():
         assert targets <= set(LoginState)
     assert TRANSITIONS[LoginState.FULL_FEATURE] == frozenset()
+
+
+def test_connection_reinstatement_keeps_session(registry, tools):
+    from blockserver.iscsi.events import DropConnection
+    a = tools.Initiator(registry)
+    a.login()
+    session = a.conn.session
+    b = tools.Initiator(registry, a.sessions)          # same ISID, same TSIH, same CID
+    b.tsih = a.tsih
+    assert status(b.login(op_keys=[])) == 0
+    assert b.conn.session is session and not session.ended
+    assert session.connections == {0: b.conn} and a.conn.closed
+    assert any(isinstance(e, DropConnection) and e.connection is a.conn for e in b.events())
+
+
+def test_target_removed_during_login(registry, tools):
+    ini = tools.Initiator(registry)
+    first = [("InitiatorName", "iqn.i"), ("TargetName", tools.IQN), ("AuthMethod", "None")]
+    (r,) = ini.send(ini.login_pdu(first, csg=0, nsg=1))
+    assert status(r) == 0
+    registry.remove(tools.IQN)
+    (r,) = ini.send(ini.login_pdu([], csg=1, nsg=3))
+    assert status(r) == LoginStatus.TARGET_REMOVED
