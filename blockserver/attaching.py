@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from blockserver.context import RequestContext
 from blockserver.errors import ApiError, bad_request, not_found
+from blockserver.validation import optional_str
 from blockserver.records import Attachment, Volume, now_iso
 from blockserver.states import AttachStatus, VolumeEvent, VolumeStatus, volume_transition
 from blockserver.store import Txn
@@ -198,6 +199,8 @@ class Attacher:
                      connector: Any = None, mode: Any = "rw") -> Attachment:
         if not isinstance(volume_id, str) or not volume_id:
             raise bad_request("Invalid input received: volume_uuid is required.")
+        instance_uuid = optional_str(instance_uuid, "instance_uuid")
+        mode = optional_str(mode, "mode")
         async with self.m.lock(volume_id):
             att = await self._reserve(ctx, volume_id, instance_uuid=instance_uuid, mode=mode or "rw")
             if connector:
@@ -262,15 +265,16 @@ class Attacher:
             return self.info(att)
 
     async def attach(self, ctx: RequestContext, volume_id: str, body: dict) -> None:
-        mode = body.get("mode") or "rw"
+        mode = optional_str(body.get("mode"), "mode") or "rw"
+        fields = {key: optional_str(body.get(key), key)
+                  for key in ("instance_uuid", "mountpoint", "host_name")}
         async with self.m.lock(volume_id):
             att = await self._current(ctx, volume_id, required=False)
             if att is None:
                 att = await self._reserve(ctx, volume_id, mode=mode)
             elif att.status == AttachStatus.ATTACHED:
                 raise bad_request(f"Invalid volume: Volume {volume_id} is already attached.")
-            await self._complete(ctx, att, instance_uuid=body.get("instance_uuid"),
-                                 mountpoint=body.get("mountpoint"), host_name=body.get("host_name"))
+            await self._complete(ctx, att, **fields)
 
     async def begin_detaching(self, ctx: RequestContext, volume_id: str) -> None:
         await self._volume_event(ctx, volume_id, VolumeEvent.BEGIN_DETACH)
@@ -287,6 +291,7 @@ class Attacher:
             await self.m.db(change, write=True)
 
     async def detach(self, ctx: RequestContext, volume_id: str, attachment_id: Any = None) -> None:
+        attachment_id = optional_str(attachment_id, "attachment_id")
         async with self.m.lock(volume_id):
             att = await self._current(ctx, volume_id)
             if attachment_id and attachment_id != att.id:

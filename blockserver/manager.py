@@ -17,11 +17,13 @@ from blockserver import quotas
 from blockserver.attaching import Attacher
 from blockserver.backends.base import Backend
 from blockserver.context import RequestContext
-from blockserver.errors import ApiError, BackendError, bad_request, forbidden, not_found
+from blockserver.errors import BackendError, bad_request, forbidden, not_found
 from blockserver.records import Attachment, Quota, Snapshot, Volume, now_iso
 from blockserver.states import (SNAPSHOT_TRANSIENT, VOLUME_TRANSIENT, SnapshotEvent, SnapshotStatus,
                                 VolumeEvent, VolumeStatus, snapshot_transition, volume_transition)
 from blockserver.store import Store, Txn
+from blockserver.validation import (check_metadata, check_text, optional_str, parse_bool,
+                                    parse_size)
 from strato.executors import DeviceExecutors
 
 log = logging.getLogger("blockserver.manager")
@@ -30,24 +32,12 @@ DEFAULT_TYPE = "__DEFAULT__"
 DEFAULT_TYPE_ID = "00000000-0000-4000-8000-000000000001"  # stable across restarts
 AVAILABILITY_ZONE = "nova"
 MAX_IDLE_LOCKS = 4096
-MAX_SIZE_GB = 64 * 1024  # 64 TiB: far beyond any test, small enough to refuse typos
 
 
 def _visible(ctx: RequestContext, record) -> bool:
     return ctx.is_admin or record.project_id == ctx.project_id
 
 
-def parse_size(value: Any, what: str = "size") -> int:
-    """A positive whole number of GiB, as Cinder accepts it (int or digit string)."""
-    if isinstance(value, bool):
-        raise bad_request(f"Invalid input received: {what} must be an integer.")
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if not isinstance(value, int):
-        raise bad_request(f"Invalid input received: {what} must be an integer and greater than 0.")
-    if value <= 0 or value > MAX_SIZE_GB:
-        raise bad_request(f"Invalid input received: {what} must be between 1 and {MAX_SIZE_GB}.")
-    return value
 
 
 class VolumeManager:
@@ -207,6 +197,10 @@ class VolumeManager:
                             snapshot_id: str | None = None, source_volid: str | None = None,
                             volume_type: str | None = None,
                             availability_zone: str | None = None) -> Volume:
+        snapshot_id = optional_str(snapshot_id, "snapshot_id")
+        source_volid = optional_str(source_volid, "source_volid")
+        volume_type = optional_str(volume_type, "volume_type")
+        availability_zone = optional_str(availability_zone, "availability_zone")
         if volume_type not in (None, "", DEFAULT_TYPE, DEFAULT_TYPE_ID):
             raise not_found(f"Volume type with name {volume_type} could not be found.")
         if availability_zone not in (None, "", AVAILABILITY_ZONE):
@@ -541,47 +535,3 @@ class VolumeManager:
             log.error("snapshot %s: delete failed: %s", snapshot_id, exc)
             event = SnapshotEvent.DELETE_FAILED
         await self.apply_snapshot_event(snapshot_id, event)
-
-
-# Cinder's limits: 255-character names, descriptions, metadata keys and values.
-METADATA_MAX = 255
-TEXT_MAX = 255
-
-
-def check_text(**fields: Any) -> None:
-    for key, value in fields.items():
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise bad_request(f"Invalid input received: {key} must be a string.")
-        if len(value) > TEXT_MAX:
-            raise bad_request(f"Invalid input received: {key} has more than {TEXT_MAX} "
-                              "characters.")
-
-
-def check_metadata(metadata: Any) -> None:
-    if metadata is None:
-        return
-    if not isinstance(metadata, dict):
-        raise bad_request("Invalid input received: metadata must be an object of strings.")
-    for key, value in metadata.items():
-        if not isinstance(value, str) or not key:
-            raise bad_request("Invalid input received: metadata keys and values must be "
-                              "non-empty keys with string values.")
-        if len(key) > METADATA_MAX or len(value) > METADATA_MAX:
-            raise ApiError(400, "Invalid input received: metadata keys and values are limited to "
-                                f"{METADATA_MAX} characters.")
-
-
-def parse_bool(value: Any, what: str) -> bool:
-    """Cinder's strict boolean: true/false in any case, 1/0, yes/no, on/off, or a JSON bool."""
-    if isinstance(value, bool):
-        return value
-    if value is None:
-        return False
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes", "y", "on", "t"):
-        return True
-    if text in ("false", "0", "no", "n", "off", "f"):
-        return False
-    raise bad_request(f"Invalid input received: {what} must be a boolean, not {value!r}.")

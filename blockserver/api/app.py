@@ -15,7 +15,7 @@ from aiohttp import web
 from blockserver import quotas
 from blockserver.api import attachments, microversion, misc, snapshots, volumes
 from blockserver.api.auth import AUTH, Authenticator, context_from_request
-from blockserver.api.common import CTX_KEY, HOST, MANAGER, reply
+from blockserver.api.common import CTX_KEY, HOST, MANAGER, VERSION_KEY, reply
 from blockserver.backends import build as build_backend
 from blockserver.context import RequestContext
 from blockserver.errors import ApiError
@@ -51,7 +51,7 @@ async def error_middleware(request: web.Request, handler):
                             "requested operation.")
         response = reply(err.body(), 500)
     response.headers["X-Openstack-Request-Id"] = request_id
-    version = request.get("strato.microversion")
+    version = request.get(VERSION_KEY)
     if version is not None and MICROVERSION_HEADER not in response.headers:
         response.headers[MICROVERSION_HEADER] = f"volume {microversion.text(version)}"
         response.headers["Vary"] = MICROVERSION_HEADER
@@ -64,7 +64,7 @@ async def microversion_middleware(request: web.Request, handler):
         return await handler(request)
     version = microversion.parse(request.headers.get(MICROVERSION_HEADER),
                                  request.headers.get("X-OpenStack-Volume-API-Version"))
-    request["strato.microversion"] = version
+    request[VERSION_KEY] = version
     response = await handler(request)
     response.headers[MICROVERSION_HEADER] = f"volume {microversion.text(version)}"
     response.headers["Vary"] = MICROVERSION_HEADER
@@ -77,7 +77,7 @@ async def auth_middleware(request: web.Request, handler):
         return await handler(request)
     ctx = context_from_request(request)
     request[CTX_KEY] = RequestContext(ctx.project_id, ctx.user_id, ctx.roles, ctx.is_admin,
-                                      request["strato.microversion"])
+                                      request[VERSION_KEY])
     return await handler(request)
 
 

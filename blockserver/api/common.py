@@ -12,7 +12,9 @@ from blockserver.manager import VolumeManager
 
 MANAGER = web.AppKey("manager", VolumeManager)
 HOST = web.AppKey("host", str)
-CTX_KEY = "strato.ctx"  # request-scoped: set by the auth middleware
+# Request-scoped, set by the middlewares: the caller and the negotiated microversion.
+CTX_KEY = web.RequestKey("ctx", RequestContext)
+VERSION_KEY = web.RequestKey("microversion", tuple)
 
 
 def ctx(request: web.Request) -> RequestContext:
