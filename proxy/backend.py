@@ -59,6 +59,16 @@ def node_url(node, role: str, part: int, account: str, container: str | None = N
     return URL(url, encoded=True)
 
 
+def _placement(ring, role: str, account: str, container: str | None, obj: str | None):
+    """Partition and primaries of what the request is about: a container row (PUT/DELETE
+    /container/d/p/a/c/o) lives with its container, an account row with its account."""
+    if role == "account":
+        return ring.get_nodes(account)
+    if role == "container":
+        return ring.get_nodes(account, container)
+    return ring.get_nodes(account, container, obj)
+
+
 class Backend:
     def __init__(self, session: aiohttp.ClientSession, limiter: ErrorLimiter,
                  conn_timeout: float, node_timeout: float):
@@ -106,7 +116,7 @@ class Backend:
 
         Returns one answer per replica (in replica order), for quorum.best_status().
         """
-        part, primaries = ring.get_nodes(account, container, obj)
+        part, primaries = _placement(ring, role, account, container, obj)
         nodes = NodeIter(ring, part, primaries, self.limiter)
         first = nodes.take(len(primaries))
 
@@ -132,7 +142,7 @@ class Backend:
         All 404: the newest 404 (with its tombstone timestamp); nothing but errors: 503.
         `accept` may veto an answer (e.g. an older copy than a tombstone seen).
         """
-        part, primaries = ring.get_nodes(account, container, obj)
+        part, primaries = _placement(ring, role, account, container, obj)
         nodes = NodeIter(ring, part, primaries, self.limiter)
         not_found: NodeResponse | None = None
         last_error: NodeResponse | None = None
@@ -165,7 +175,7 @@ class Backend:
         next handoff. Then each chunk goes into every live target's bounded queue (back-pressure).
         Returns (answers, replicas); a client that sends less than Content-Length raises 499.
         """
-        part, primaries = ring.get_nodes(account, container, obj)
+        part, primaries = _placement(ring, "object", account, container, obj)
         replicas = len(primaries)
         nodes = NodeIter(ring, part, primaries, self.limiter)
         targets: list[_Target] = []

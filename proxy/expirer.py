@@ -96,5 +96,8 @@ class Expirer:
                 "DELETE", account, container, obj, {"X-If-Delete-At": str(at)},
                 timestamp=Timestamp(at))
         except SwiftError as exc:
+            log.warning("expiring /%s/%s/%s: %s", account, container, obj, exc.status)
             return False
+        if result.status // 100 != 2 and result.status != 404:
+            log.warning("expiring /%s/%s/%s: %s", account, container, obj, result.status)
         return result.status // 100 == 2

@@ -5,6 +5,7 @@ check raises SwiftError with the status and short body Swift uses for the same m
 """
 from __future__ import annotations
 
+import math
 import time
 from urllib.parse import unquote_to_bytes
 
@@ -126,7 +127,7 @@ def delete_at_header(headers, now: float | None = None) -> str | None:
             raise SwiftError(400, "Non-integer X-Delete-After") from None
         if seconds <= 0:
             raise SwiftError(400, "X-Delete-After in past")
-        return str(int(now + seconds))
+        return str(math.ceil(now + seconds))  # lives at least the asked seconds
     if at is not None:
         try:
             when = int(at)

@@ -61,7 +61,7 @@ def test_content_length_rules():
 
 
 def test_delete_at():
-    assert limits.delete_at_header({"X-Delete-After": "10"}, now=100.5) == "110"
+    assert limits.delete_at_header({"X-Delete-After": "10"}, now=100.5) == "111"
     assert limits.delete_at_header({"X-Delete-At": "200"}, now=100) == "200"
     assert limits.delete_at_header({}, now=100) is None
     assert err(limits.delete_at_header, {"X-Delete-At": "50"}, 100)[0] == 400
