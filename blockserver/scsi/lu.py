@@ -316,8 +316,6 @@ async def _service_action_in(lu: LogicalUnit, cmd, cdb):
             out[14] = 0x80 | 0x40  # LBPME, LBPRZ
         return _trim(bytes(out), alloc)
     if sa == C.SAI_GET_LBA_STATUS:
-        if not lu.thin:
-            raise invalid_field_in_cdb(1, 4)
         lba = int.from_bytes(cdb[2:10], "big")
         if lba >= lu.num_blocks:
             raise lba_out_of_range()
@@ -325,8 +323,11 @@ async def _service_action_in(lu: LogicalUnit, cmd, cdb):
             return _trim(bytes(8), alloc)  # nothing but (part of) the header fits
         room = max(1, (alloc - 8) // 16)
         bs = lu.block_size
-        extents = await lu.backing.mapped_extents(lba * bs, (lu.num_blocks - lba) * bs)
-        descs = provisioning.block_status(extents, lba, lu.num_blocks, bs)
+        if lu.thin:
+            extents = await lu.backing.mapped_extents(lba * bs, (lu.num_blocks - lba) * bs)
+            descs = provisioning.block_status(extents, lba, lu.num_blocks, bs)
+        else:  # fully provisioned: every block is mapped, whatever the file's holes say
+            descs = [(lba, lu.num_blocks - lba, provisioning.LBA_STATUS_MAPPED)]
         return _trim(provisioning.lba_status_data(descs, room), alloc)
     raise invalid_field_in_cdb(1, 4)
 
@@ -502,7 +503,8 @@ async def _maintenance_in(lu: LogicalUnit, cmd, cdb):
     sa = cdb[1] & 0x1F
     alloc = int.from_bytes(cdb[6:10], "big")
     if sa == C.MI_REPORT_SUPPORTED_OPCODES:
-        return _trim(opcodes.report_supported_opcodes(cdb), alloc)
+        exclude = frozenset() if lu.thin else frozenset({C.UNMAP})
+        return _trim(opcodes.report_supported_opcodes(cdb, exclude), alloc)
     if sa == C.MI_REPORT_SUPPORTED_TMFS:
         return _trim(opcodes.report_supported_tmfs(cdb), alloc)
     raise invalid_field_in_cdb(1, 4)

@@ -84,14 +84,16 @@ def _timeouts() -> bytes:
             + RECOMMENDED_TIMEOUT.to_bytes(4, "big"))
 
 
-def report_supported_opcodes(cdb: bytes) -> bytes:
+def report_supported_opcodes(cdb: bytes, exclude: frozenset[int] = frozenset()) -> bytes:
+    """The RSOC answer; `exclude` drops opcodes this particular LU refuses (UNMAP when thick)."""
+    commands = [c for c in COMMANDS if c[0] not in exclude]
     rctd = bool(cdb[2] & 0x80)
     options = cdb[2] & 0x07
     req_op = cdb[3]
     req_sa = int.from_bytes(cdb[4:6], "big")
     if options == 0:
         out = b""
-        for op, sa, usage in COMMANDS:
+        for op, sa, usage in commands:
             flags = (0x02 if rctd else 0) | (0x01 if sa is not None else 0)
             out += bytes([op, 0]) + (sa or 0).to_bytes(2, "big") + bytes([0, flags])
             out += len(usage).to_bytes(2, "big")
@@ -101,13 +103,13 @@ def report_supported_opcodes(cdb: bytes) -> bytes:
     if options == 1:
         if req_op in _WITH_SA:
             raise invalid_field_in_cdb(2, 2)
-        match = [u for op, sa, u in COMMANDS if op == req_op and sa is None]
+        match = [u for op, sa, u in commands if op == req_op and sa is None]
     elif options == 2:
         if req_op not in _WITH_SA:
             raise invalid_field_in_cdb(2, 2)
-        match = [u for op, sa, u in COMMANDS if op == req_op and sa == req_sa]
+        match = [u for op, sa, u in commands if op == req_op and sa == req_sa]
     elif options == 3:
-        match = [u for op, sa, u in COMMANDS
+        match = [u for op, sa, u in commands
                  if op == req_op and (sa == req_sa if op in _WITH_SA else req_sa == 0)]
     else:
         raise invalid_field_in_cdb(2, 2)

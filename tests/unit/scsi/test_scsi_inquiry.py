@@ -78,6 +78,11 @@ async def test_thick_lu_reports_no_provisioning(backing):
     assert sense_of(res) == (0x5, 0x20, 0x00)          # UNMAP: invalid opcode
     rc = (await d.run(bytes([0x9E, 0x10]) + bytes(8) + (32).to_bytes(4, "big") + bytes(2)))
     assert rc.data_in[14] & 0x80 == 0
+    st = (await d.run(bytes([0x9E, 0x12]) + (5).to_bytes(8, "big") + (24).to_bytes(4, "big")
+                      + bytes(2))).data_in
+    assert int.from_bytes(st[8:16], "big") == 5 and st[20] == 0           # all mapped
+    one = bytes([0xA3, 0x0C, 0x01, 0x42, 0, 0]) + (64).to_bytes(4, "big") + bytes(2)
+    assert (await d.run(one)).data_in[1] & 0x07 == 1                      # UNMAP not listed
 
 
 @pytest.mark.parametrize("cdb", [bytes([0x12, 0x02, 0, 0, 255, 0]), bytes([0x12, 0x04, 0, 0, 9, 0])])
