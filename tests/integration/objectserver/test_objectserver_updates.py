@@ -121,3 +121,28 @@ async def test_post_with_content_type_updates_the_listing(node_factory):
     async with container.request("GET", "/container/d1/5/acc/cont?format=json") as resp:
         rows = json.loads(await resp.read())
     assert [(r["content_type"], r["bytes"]) for r in rows] == [("c/d", 2)]
+
+
+async def test_account_reports_wait_for_a_down_account_server(node_factory):
+    container = await node_factory("container")
+    account = await node_factory("account")
+    port = account.server.port
+    await account.server.close()  # the account node is down while the container changes
+    targets = {"X-Account-Host": f"127.0.0.1:{port}", "X-Account-Device": "d0",
+               "X-Account-Partition": "2"}
+    async with container.request("PUT", "/container/d1/5/acc/cont",
+                                 headers=dict(targets, **{"X-Timestamp": ts()})) as resp:
+        assert resp.status == 201
+    async with container.request("PUT", "/container/d1/5/acc/cont/o", headers={
+            "X-Timestamp": ts(1), "X-Size": "7", "X-Content-Type": "t", "X-Etag": "e"}) as resp:
+        assert resp.status == 201
+    await asyncio.sleep(0.5)
+    account.server = TestServer(account.app, host="127.0.0.1", port=port)
+    await account.server.start_server()
+    for _ in range(100):  # the reporter backs off, then delivers the newest statistics
+        async with account.request("HEAD", "/account/d0/2/acc") as resp:
+            if resp.status == 204 and resp.headers["X-Account-Bytes-Used"] == "7":
+                break
+        await asyncio.sleep(0.1)
+    assert resp.headers["X-Account-Container-Count"] == "1"
+    assert resp.headers["X-Account-Object-Count"] == "1"
