@@ -113,7 +113,8 @@ class IscsiProtocol(asyncio.Protocol):
         kind = type(event)
         if kind is Execute:
             task = event.task
-            task.handle = asyncio.ensure_future(self._execute(task))
+            task.handle = handle = asyncio.ensure_future(self._execute(task))
+            self.server.track(handle, self.core.session.target)
         elif kind is TaskManagement:
             asyncio.ensure_future(self._task_management(event))
         elif kind is SessionStarted:
@@ -198,6 +199,7 @@ class TargetServer:
         self.tpgt = tpgt
         self.sessions = SessionTable()
         self.protocols: set[IscsiProtocol] = set()
+        self._running: dict[asyncio.Future, Target | None] = {}   # SCSI commands in flight
         self._server: asyncio.AbstractServer | None = None
         self._unsubscribe = registry.on_remove(self._target_removed)
 
@@ -239,6 +241,22 @@ class TargetServer:
         for session in self.sessions.for_target(target.iqn):
             self.session_ended(session)
 
+    def track(self, future: asyncio.Future, target) -> None:
+        self._running[future] = target
+        future.add_done_callback(self._running.pop)
+
+    async def wait_idle(self, iqn: str | None = None, timeout: float = 30.0) -> bool:
+        """Wait until no SCSI command of target `iqn` (or of any target) is running, e.g.
+        after registry.remove(iqn) and before closing that volume's backing file, so that no
+        late read or write reaches a file descriptor that was closed (and maybe reused).
+        Returns False on timeout."""
+        running = [f for f, t in self._running.items()
+                   if iqn is None or (t is not None and t.iqn == iqn.lower())]
+        if not running:
+            return True
+        _, pending = await asyncio.wait(running, timeout=timeout)
+        return not pending
+
     async def close(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
@@ -249,8 +267,9 @@ class TargetServer:
             protocol.close()
         if self._server is not None:
             await self._server.wait_closed()
-        # let connection_lost callbacks and running commands settle
-        await asyncio.sleep(0)
+        # commands already handed to the LUs finish (their answers go nowhere), so the
+        # owner can close backings safely once close() returns
+        await self.wait_idle()
 
 
 async def start_target_server(registry: TargetRegistry, host: str = "127.0.0.1",

@@ -87,3 +87,26 @@ async def test_close_ends_connections(portal):
     await server.close()
     assert await asyncio.wait_for(reader.read(), 5) == b""
     writer.close()
+
+
+async def test_wait_idle_waits_for_running_commands(portal):
+    registry, server = portal
+    unit = registry.get(registry.make_iqn("vol-a")).lun_unit
+    gate = asyncio.Event()
+    real = unit.execute
+
+    async def slow_execute(cmd):
+        await gate.wait()
+        return await real(cmd)
+
+    unit.execute = slow_execute                 # a command that is still running on the LU
+    reader, writer, fields, _ = await _login(server.port, registry.make_iqn("vol-a"))
+    cdb = bytes([0x00] * 16)                    # TEST UNIT READY
+    writer.write(build_bhs(0x01, 0, 0x81, 0, 0, 0, 0, 0, 7, 0, 1, fields[10] + 1, 0, 0, 0, 0)[:32]
+                 + cdb)
+    await asyncio.sleep(0.2)
+    registry.remove(registry.make_iqn("vol-a"))
+    assert not await server.wait_idle(registry.make_iqn("vol-a"), timeout=0.2)
+    gate.set()
+    assert await server.wait_idle(registry.make_iqn("vol-a"), timeout=5)
+    writer.close()
