@@ -19,9 +19,9 @@ from .blockio import BlockIo, IoLimits
 from .inquiry import LimitsInfo, LuIdentity, lu_designators, standard_inquiry, vpd_page
 from .modepages import ModePages
 from .sense import (NO_SENSE, UA_CAPACITY_CHANGED, UA_LUN_RESET, UA_MODE_PARAMS_CHANGED,
-                    UA_POWER_ON, UA_REGISTRATIONS_PREEMPTED, UNIT_ATTENTION, ScsiError, build_sense, invalid_field_in_cdb,
-                    invalid_opcode, io_error, write_error, lba_out_of_range, not_ready_stopped,
-                    write_protected)
+                    UA_POWER_ON, UA_REGISTRATIONS_PREEMPTED, UNIT_ATTENTION, ScsiError,
+                    build_sense, invalid_field_in_cdb, invalid_opcode, io_error,
+                    lba_out_of_range, not_ready_stopped, write_error, write_protected)
 from .types import (CHECK_CONDITION, GOOD, RESERVATION_CONFLICT, TASK_ABORTED, ItNexus,
                     ScsiCommand, ScsiResult)
 
@@ -36,6 +36,7 @@ MAX_COMPARE_WRITE_BLOCKS = 255
 MAX_UNMAP_DESCRIPTORS = 2048
 UNLIMITED = 0xFFFFFFFF
 FS_BLOCK = 4096  # hole punching is exact at this granularity; smaller ranges are zeroed
+
 
 def _write_same_limit(max_transfer_blocks: int) -> int:
     """MAXIMUM WRITE SAME LENGTH (0 = none). Initiators (libiscsi's suite among them) take a

@@ -13,7 +13,7 @@ F = 0xFF
 CTL = 0x07  # CONTROL byte: NACA/obsolete bits as SPC-4 lists them
 
 # (opcode, service action or None, usage map)
-COMMANDS: tuple[tuple[int, int | None, bytes], ...] = tuple((op, sa, bytes(usage)) for op, sa, usage in (
+_TABLE = (
     (C.TEST_UNIT_READY, None, [0x00, 0, 0, 0, 0, CTL]),
     (C.REQUEST_SENSE, None, [0x03, 0x01, 0, 0, F, CTL]),
     (C.READ_6, None, [0x08, 0x1F, F, F, F, CTL]),
@@ -59,14 +59,17 @@ COMMANDS: tuple[tuple[int, int | None, bytes], ...] = tuple((op, sa, bytes(usage
     (C.SERVICE_ACTION_IN_16, C.SAI_GET_LBA_STATUS,
      [0x9E, 0x1F, F, F, F, F, F, F, F, F, F, F, F, F, 0, CTL]),
     (C.REPORT_LUNS, None, [0xA0, 0, F, 0, 0, 0, F, F, F, F, 0, CTL]),
-    (C.MAINTENANCE_IN, C.MI_REPORT_SUPPORTED_OPCODES, [0xA3, 0x1F, 0x87, F, F, F, F, F, F, F, 0, CTL]),
+    (C.MAINTENANCE_IN, C.MI_REPORT_SUPPORTED_OPCODES,
+     [0xA3, 0x1F, 0x87, F, F, F, F, F, F, F, 0, CTL]),
     (C.MAINTENANCE_IN, C.MI_REPORT_SUPPORTED_TMFS, [0xA3, 0x1F, 0x80, 0, 0, 0, F, F, F, F, 0, CTL]),
     (C.READ_12, None, [0xA8, 0x18, F, F, F, F, F, F, F, F, 0x1F, CTL]),
     (C.WRITE_12, None, [0xAA, 0x18, F, F, F, F, F, F, F, F, 0x1F, CTL]),
     (C.READ_DEFECT_DATA_12, None, [0xB7, 0x1F, 0, 0, 0, 0, F, F, F, F, 0, CTL]),
     (C.WRITE_VERIFY_12, None, [0xAE, 0x12, F, F, F, F, F, F, F, F, 0x1F, CTL]),
     (C.VERIFY_12, None, [0xAF, 0x12, F, F, F, F, F, F, F, F, 0x1F, CTL]),
-))
+)
+COMMANDS: tuple[tuple[int, int | None, bytes], ...] = tuple(
+    (op, sa, bytes(usage)) for op, sa, usage in _TABLE)
 
 # Nominal and recommended timeouts (seconds) in the command timeouts descriptor.
 NOMINAL_TIMEOUT = 5

@@ -109,7 +109,8 @@ async def test_write_same_limit_is_consistent_with_transfer_limit(tmp_path, exec
         max_ws = int.from_bytes(bl[36:44], "big")
         assert max_xfer < 0x10000 and max_ws == 0xFFFF
         def ws10(lba, blocks):
-            return bytes([0x41, 0]) + lba.to_bytes(4, "big") + b"\0" + blocks.to_bytes(2, "big") + b"\0"
+            return (bytes([0x41, 0]) + lba.to_bytes(4, "big") + b"\0"
+                    + blocks.to_bytes(2, "big") + b"\0")
         assert (await d.run(ws10(0, 16), b"\1" * 4096)).status == 0
         res = await d.run(ws10(0, 0), b"\1" * 4096)           # "to the end": 131072 > 65535
         assert res.status == 2 and res.sense[12] == 0x24

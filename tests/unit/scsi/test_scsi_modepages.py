@@ -1,6 +1,5 @@
 """MODE SENSE/SELECT 6 and 10: page control, block descriptors, validation, and the switches
 the LU honours (D_SENSE -> descriptor sense, SWP -> write protect, WCE)."""
-import pytest
 from scsi_unit_support import BLOCK_SIZE, BLOCKS, NEXUS2, cdb10, sense_of
 
 INVALID_CDB, INVALID_PARAM = (0x5, 0x24, 0), (0x5, 0x26, 0)
