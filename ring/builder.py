@@ -171,7 +171,8 @@ class RingBuilder:
             return None
         wanted = {d.id: wanted.get(d.id, 0) for d in live}
         target = {d.id: (target or {}).get(d.id, 0) for d in live}
-        return placement.TierTree(live, self.replicas, wanted, rng, MAX_DEVICE_ID + 2, target)
+        return placement.TierTree(live, self.replicas, wanted, rng, MAX_DEVICE_ID + 2, target,
+                                  self.partition_count)
 
     # -- rebalance -----------------------------------------------------------------------------
     def rebalance(self) -> RebalanceReport:
@@ -280,40 +281,60 @@ class RingBuilder:
                                partition_replicas=parts * reps, devices=len(live))
 
     def _repair(self, wanted, kind, probe, movable, moving, now, fresh) -> int:
-        """Direct moves from devices still above target to devices still below it.
+        """Moves from devices still above target to devices still below it.
 
         The greedy placement can end with a device short only because every free replica
-        belonged to a partition it already held; here we look, for each such pair, for a
-        partition on the over device that the under device does not hold and that stays
-        well spread after the move. Rare, and bounded by the residual imbalance.
+        belonged to a partition it already held, or that a move would crowd. For each such
+        pair: a direct move of a partition the under device lacks, else a two-hop move through
+        a third device (o -> x in one partition, x -> u in another). Rare, and bounded by the
+        residual imbalance.
         """
-        table, reps, moved = self._table, self.replicas, 0
-        under = sorted(d for d, w in wanted.items() if w > 0 and kind[d] == 1)
-        over = sorted(d for d, w in wanted.items() if w < 0)
-        for u in under:
-            for o in over:
-                if wanted[u] <= 0:
-                    break
-                if wanted[o] >= 0:
-                    continue
-                for r, row in enumerate(table):
-                    for p in [p for p, d in enumerate(row) if d == o]:
-                        if wanted[u] <= 0 or wanted[o] >= 0:
+        table, reps = self._table, self.replicas
+        moved = [0]
+
+        def find(src: int, dst: int, exclude: int = -1):
+            for r, row in enumerate(table):
+                for p in [p for p, d in enumerate(row) if d == src]:
+                    if p == exclude or not movable(p):
+                        continue
+                    devs = [x[p] for x in table]
+                    if dst in devs:
+                        continue
+                    devs[r] = dst
+                    if probe.crowded(devs) is None:
+                        return p, r
+            return None
+
+        def apply(p: int, r: int, dst: int) -> None:
+            src = table[r][p]
+            table[r][p] = dst
+            wanted[dst] -= 1
+            wanted[src] += 1
+            if p * reps + r not in fresh:
+                moving[p] = 1
+                self._last_moved[p] = now or 1
+                moved[0] += 1
+
+        live = sorted(d for d in wanted if kind[d] == 1)
+        for u in sorted(d for d, w in wanted.items() if w > 0 and kind[d] == 1):
+            for o in sorted(d for d, w in wanted.items() if w < 0):
+                while wanted[u] > 0 and wanted[o] < 0:
+                    hit = find(o, u)
+                    if hit is not None:
+                        apply(*hit, u)
+                        continue
+                    for x in live[:32]:
+                        if x in (u, o):
+                            continue
+                        first = find(o, x)
+                        second = first and find(x, u, exclude=first[0])
+                        if second:
+                            apply(*first, x)
+                            apply(*second, u)
                             break
-                        devs = [x[p] for x in table]
-                        if u in devs or not movable(p):
-                            continue
-                        devs[r] = u
-                        if probe.crowded(devs) is not None:
-                            continue
-                        row[p] = u
-                        wanted[u] -= 1
-                        wanted[o] += 1
-                        if p * reps + r not in fresh:
-                            moving[p] = 1
-                            self._last_moved[p] = now or 1
-                            moved += 1
-        return moved
+                    else:
+                        break
+        return moved[0]
 
     @staticmethod
     def _pick(candidates: list[int], count: int, reps: int, movable, rng) -> list[int]:

@@ -4,7 +4,8 @@ Weight is the hard constraint (like Swift with overload 0): device d gets its we
 partition-replicas, rounded by largest remainder, so within one of ideal. Dispersion is as good as
 those weights allow: a failure domain t (region, zone, node ip:port, device) with replica quota
 q_t = replicas * weight_t / total_weight holds at most ceil(q_t) replicas of any partition (and at
-most one per device). With equal weights that is "distinct regions, then zones, then nodes, then
+most one per device; weights here are shares capped at one replica per partition per device), and
+at least floor(q_t). With equal weights that is "distinct regions, then zones, then nodes, then
 devices"; with a small zone it keeps the zone from being overfilled just to be on every partition.
 """
 from __future__ import annotations
@@ -81,9 +82,13 @@ class TierTree:
     """
 
     def __init__(self, devices: list[Device], replicas: int, wanted: dict[int, int],
-                 rng: random.Random, id_space: int, target: dict[int, int]):
+                 rng: random.Random, id_space: int, target: dict[int, int], partitions: int):
         active = [d for d in devices if d.weight > 0]
-        total_weight = sum(d.weight for d in active)
+        # quotas follow each device's capped share (a device holds a partition once at most),
+        # not its raw weight, so a device too heavy to fill its share does not leave its
+        # domain a quota that the others' shares cannot fit in
+        share = ideal_shares(active, replicas * partitions, partitions)
+        total_weight = float(replicas * partitions)
         ids: dict[tuple, int] = {(): 0}
         self.children: list[list[int]] = [[]]
         self.weight: list[float] = [total_weight]
@@ -105,7 +110,7 @@ class TierTree:
                     self.wanted.append(0)
                     self.target.append(0)
                     self.children[parent].append(node)
-                self.weight[node] += dev.weight
+                self.weight[node] += share[dev.id]
                 if len(key) < 5:
                     self.leaves[node] += 1
                 else:
@@ -127,6 +132,8 @@ class TierTree:
         self.floor = [min(c, int(math.floor(replicas * w / total_weight + _EPS)))
                       for w, c in zip(self.weight, self.ceil)]
         self.must = [[c for c in kids if self.floor[c] > 0] for kids in self.children]
+        self.floored = [t for t in range(1, len(self.floor)) if self.floor[t] > 0]
+        self.floored_devs = {self.leaf_dev[t] for t in self.floored if t in self.leaf_dev}
         # Children are ranked by the share of their full target still wanted, not the raw
         # count: a device that must be on 80% of partitions is then picked on 80% of them
         # from the start, instead of first on every one and at the end short of partitions
@@ -177,7 +184,7 @@ class TierTree:
         still has a free device. Updates wanted counts and occ. Never picks a device in occ.
         """
         ceil, heaps, wanted, get, rand = self.ceil, self.heaps, self.wanted, occ.get, self.rand
-        scale, must, floor = self.scale, self.must, self.floor
+        scale, must = self.scale, self.must
         node = 0
         wanted[0] -= 1
         for _ in range(4):
@@ -185,7 +192,7 @@ class TierTree:
             top = heap[0]
             child = top[2]
             if must[node]:
-                short = [c for c in must[node] if get(c, 0) < floor[c]]
+                short = [c for c in must[node] if self._deficit(c, occ) > 0]
                 if short and child not in short:
                     child = self._take(heap, short)
                     wanted[child] -= 1
@@ -201,6 +208,12 @@ class TierTree:
             occ[child] = get(child, 0) + 1
             node = child
         return self.leaf_dev[node]
+
+    def _deficit(self, node: int, occ: dict[int, int]) -> int:
+        """Replicas the partition still owes this domain: its own floor, or more when domains
+        inside it have floors of their own (a zone with q = 1 inside a region already used)."""
+        inner = sum(self._deficit(c, occ) for c in self.must[node])
+        return max(self.floor[node] - occ.get(node, 0), inner, 0)
 
     def _take(self, heap: list, among: list[int]) -> int:
         """The most wanted of `among` (children below their floor), updated in place."""
@@ -231,15 +244,21 @@ class TierTree:
         return chosen[2]
 
     def crowded(self, dev_ids) -> int | None:
-        """Index (into dev_ids) of a replica in a domain over its quota, or None if well spread."""
+        """Index (into dev_ids) of a replica to move, or None if the partition is well spread:
+        a replica in a domain over its ceiling, else (when a domain is under its floor) the
+        last replica that no floor needs where it is."""
         occ = self.occupancy(dev_ids)
-        ceil, anc = self.ceil, self.anc
+        ceil, floor, anc = self.ceil, self.floor, self.anc
         worst = None
         for i, d in enumerate(dev_ids):
             for t in anc[d]:
                 if occ[t] > ceil[t]:
                     worst = i  # the last such replica: earlier replicas stay where they are
                     break
+        if worst is None and any(occ.get(t, 0) < floor[t] for t in self.floored):
+            for i in range(len(dev_ids) - 1, -1, -1):
+                if all(occ[t] > floor[t] for t in anc[dev_ids[i]]):
+                    return i
         return worst
 
     def crowded_slots(self, table, kind):
@@ -251,6 +270,7 @@ class TierTree:
         """
         node_of = [a[2] if a else -1 for a in self.anc]
         cache: dict[tuple, int | None] = {}
+        floored_devs = self.floored_devs
         reps = len(table)
         for p, devs in enumerate(zip(*table)):
             key = tuple(node_of[d] for d in devs)
@@ -260,7 +280,8 @@ class TierTree:
                 verdict = cache[key]
             else:
                 verdict = cache[key] = self.crowded(devs)
-            if verdict is None and len(set(key)) < reps and len(set(devs)) < reps:
-                verdict = self.crowded(devs)  # two replicas on one device
+            if verdict is None and (len(set(key)) < reps and len(set(devs)) < reps
+                                    or not floored_devs <= set(devs)):
+                verdict = self.crowded(devs)  # two replicas on one device, or device floors
             if verdict is not None:
                 yield p, verdict

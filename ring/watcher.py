@@ -66,6 +66,7 @@ class RingWatcher:
     def check(self) -> bool:
         """Reload now if the file changed; True when a new ring was swapped in. Blocking I/O."""
         with self._lock:
+            key = None  # a missing file: logged once as well
             try:
                 key = self._stat_key()
                 if key == self._stat or key == self._bad_stat:

@@ -317,7 +317,8 @@ def test_corrupt_builder_files_are_refused(tmp_path, clock, mutate, four_zone_bu
         RingBuilder.load(str(path))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 2**32), st.integers(3, 12), st.integers(1, 3))
 def test_property_shares_and_spread_on_random_topologies(seed, ndev, replicas):
     rng = random.Random(seed)
