@@ -15,7 +15,7 @@ import logging
 from blockserver.scsi import ItNexus, ScsiCommand
 
 from . import nolun
-from .connection import Connection
+from .connection import Connection, ConnState
 from .constants import TmfFunction
 from .events import (Close, DropConnection, Execute, SessionEnded, SessionStarted,
                      TaskManagement)
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 WRITE_HIGH_WATER = 16 << 20
 WRITE_LOW_WATER = 4 << 20
+LOGIN_TIMEOUT = 30.0          # seconds a connection may take to reach full feature phase
 
 
 async def _maybe_await(value):
@@ -53,7 +54,7 @@ class IscsiProtocol(asyncio.Protocol):
         self._paused = False
         self._closing = False
         self._flush_pending = False
-        self._loop = asyncio.get_event_loop()
+        self._loop = asyncio.get_running_loop()
 
     # -- asyncio callbacks -------------------------------------------------------------------
     def connection_made(self, transport) -> None:
@@ -65,6 +66,12 @@ class IscsiProtocol(asyncio.Protocol):
                                self.server.tpgt)
         self.core.owner = self
         self.server.protocols.add(self)
+        self._login_timer = self._loop.call_later(self.server.login_timeout, self._login_expired)
+
+    def _login_expired(self) -> None:
+        if self.core.state is ConnState.LOGIN:
+            log.info("login not finished in %.0f s: closing", self.server.login_timeout)
+            self.close()
 
     def data_received(self, data: bytes) -> None:
         core = self.core
@@ -83,6 +90,7 @@ class IscsiProtocol(asyncio.Protocol):
             self.transport.resume_reading()
 
     def connection_lost(self, exc) -> None:
+        self._login_timer.cancel()
         self.server.protocols.discard(self)
         self._closing = True
         for event in self.core.connection_lost():
@@ -194,9 +202,11 @@ class IscsiProtocol(asyncio.Protocol):
 class TargetServer:
     """One target portal group listening on one address."""
 
-    def __init__(self, registry: TargetRegistry, tpgt: int = 1):
+    def __init__(self, registry: TargetRegistry, tpgt: int = 1,
+                 login_timeout: float = LOGIN_TIMEOUT):
         self.registry = registry
         self.tpgt = tpgt
+        self.login_timeout = login_timeout
         self.sessions = SessionTable()
         self.protocols: set[IscsiProtocol] = set()
         self._running: dict[asyncio.Future, Target | None] = {}   # SCSI commands in flight
@@ -273,6 +283,7 @@ class TargetServer:
 
 
 async def start_target_server(registry: TargetRegistry, host: str = "127.0.0.1",
-                              port: int = 3260, *, tpgt: int = 1) -> TargetServer:
+                              port: int = 3260, *, tpgt: int = 1,
+                              login_timeout: float = LOGIN_TIMEOUT) -> TargetServer:
     """Listen for initiators on host:port and serve the registry's targets."""
-    return await TargetServer(registry, tpgt).start(host, port)
+    return await TargetServer(registry, tpgt, login_timeout).start(host, port)

@@ -110,3 +110,12 @@ async def test_wait_idle_waits_for_running_commands(portal):
     gate.set()
     assert await server.wait_idle(registry.make_iqn("vol-a"), timeout=5)
     writer.close()
+
+
+async def test_silent_connection_closed_after_login_timeout(tmp_path):
+    registry = TargetRegistry()
+    server = await start_target_server(registry, "127.0.0.1", 0, login_timeout=0.3)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    assert await asyncio.wait_for(reader.read(), 5) == b""      # no login: dropped
+    writer.close()
+    await server.close()
