@@ -20,6 +20,7 @@ import secrets
 import time
 
 import aiohttp
+import aiohttp.http_exceptions
 import xxhash
 from aiohttp import web
 
@@ -178,7 +179,9 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
                     chunk = await request.content.readany()
             except TimeoutError:
                 raise HTTPError(408) from None
-            except (aiohttp.ClientError, ConnectionError, asyncio.IncompleteReadError):
+            except (aiohttp.ClientError, ConnectionError, asyncio.IncompleteReadError,
+                    aiohttp.http_exceptions.HttpProcessingError):
+                # the client went away or broke the framing: nothing of this write is kept
                 raise HTTPError(499) from None
             if not chunk:
                 break
