@@ -18,7 +18,7 @@ from urllib.parse import unquote
 import aiohttp
 from aiohttp import web
 
-from ring.hashing import hash_path
+from ring import hash_path
 from strato.executors import DeviceExecutors
 from strato.timestamps import Timestamp
 
