@@ -25,8 +25,9 @@ def test_sdk_volume_snapshot_clone_cycle(conn):
     assert bs.get_endpoint_data().max_microversion == (3, 70)
 
     bs.extend_volume(vol, 2)
-    vol = bs.wait_for_status(vol, status="available", wait=30, interval=0.1)
-    assert bs.get_volume(vol.id).size == 2
+    # wait_for_status returns at once for an object already "available": fetch it again first.
+    vol = bs.wait_for_status(bs.get_volume(vol.id), status="available", wait=30, interval=0.1)
+    assert vol.size == 2
 
     snap = bs.create_snapshot(volume_id=vol.id, name="sdk-s1")
     snap = bs.wait_for_status(snap, status="available", wait=30, interval=0.1)
