@@ -191,6 +191,11 @@ class TierTree:
             heap = heaps[node]
             top = heap[0]
             child = top[2]
+            if len(heap) == 1:  # one region, a node with one device...: nothing to choose
+                wanted[child] -= 1
+                occ[child] = get(child, 0) + 1
+                node = child
+                continue
             if must[node]:
                 short = [c for c in must[node] if self._deficit(c, occ) > 0]
                 if short and child not in short:
