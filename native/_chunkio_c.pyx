@@ -176,6 +176,10 @@ def pwritev(int fd, buffers, long long offset):
     cdef long long total = 0
     cdef ssize_t n
     cdef int err
+    if offset < 0:
+        PyMem_Free(views)
+        PyMem_Free(iov)
+        _check_range(offset, 0)
     if views == NULL or iov == NULL:
         PyMem_Free(views)
         PyMem_Free(iov)

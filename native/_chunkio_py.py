@@ -123,8 +123,14 @@ class _Lease:
         self._pool.release(self._view)
 
 
+def _check_range(offset: int, length: int) -> None:
+    if offset < 0 or length < 0:
+        raise OSError(errno.EINVAL, "offset and length must not be negative")
+
+
 def pread_into(fd: int, buf, offset: int) -> int:
     """Fill `buf` from the file at `offset`; returns the bytes read, short only at end of file."""
+    _check_range(offset, 0)  # os.preadv would take -1 as "the file position" (preadv2's rule)
     view = memoryview(buf).cast("B")
     done = 0
     while done < len(view):
@@ -137,6 +143,7 @@ def pread_into(fd: int, buf, offset: int) -> int:
 
 def pwritev(fd: int, buffers, offset: int) -> int:
     """Write every buffer, in order, from `offset`; returns the total (always all of it, or raises)."""
+    _check_range(offset, 0)
     views = [memoryview(b).cast("B") for b in buffers]
     views = [v for v in views if len(v)]
     total = 0
@@ -149,11 +156,6 @@ def pwritev(fd: int, buffers, offset: int) -> int:
         if n:
             views[0] = views[0][n:]
     return total
-
-
-def _check_range(offset: int, length: int) -> None:
-    if offset < 0 or length < 0:
-        raise OSError(errno.EINVAL, "offset and length must not be negative")
 
 
 def fallocate(fd: int, offset: int, length: int) -> bool:

@@ -23,10 +23,6 @@ def pure_mode_requested() -> bool:
     return os.environ.get("STRATO_NO_EXTENSIONS") == "1"
 
 
-def pure_build_allowed() -> bool:
-    return pure_mode_requested() or os.environ.get("STRATO_ALLOW_PURE_BUILD") == "1"
-
-
 def _module_name(request) -> str:
     name = getattr(request.module, "NATIVE_MODULE", None)
     if not name:

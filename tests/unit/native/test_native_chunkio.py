@@ -129,6 +129,21 @@ def test_read_only_buffer_is_rejected(native_impl, fd):
         native_impl.pwritev(fd, ["text"], 0)
 
 
+def test_negative_offsets_are_rejected(native_impl, fd):
+    # preadv2/pwritev2 read -1 as "the current file position": a negative offset must never get there.
+    calls = [lambda: native_impl.pread_into(fd, bytearray(4), -1),
+             lambda: native_impl.pwritev(fd, [b"x"], -1),
+             lambda: native_impl.sendfile(fd, fd, -1, 4),
+             lambda: native_impl.fallocate(fd, -1, 4096),
+             lambda: native_impl.punch_hole(fd, -1, 4096),
+             lambda: native_impl.punch_hole(fd, 0, -1)]
+    for call in calls:
+        with pytest.raises(OSError) as info:
+            call()
+        assert info.value.errno == errno.EINVAL
+    assert os.fstat(fd).st_size == 0
+
+
 def test_bad_descriptors_raise_oserror(native_impl, tmp_path):
     bad = os.open(tmp_path / "closed", os.O_RDWR | os.O_CREAT)
     os.close(bad)
