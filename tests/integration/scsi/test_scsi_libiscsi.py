@@ -1,6 +1,7 @@
 """The SCSI emulation judged by libiscsi: its command-line tools and subsets of iscsi-test-cu
 (the full family runs as a slow test), through Strato's own iSCSI target on loopback."""
 import re
+import shutil
 
 import pytest
 
@@ -80,3 +81,56 @@ async def test_compliance_scsi_family(exported):
     assert ran == 215
     skipped = out.count("[SKIPPED]")
     assert passed - skipped >= 150, (passed, skipped)
+
+
+@pytest.mark.timeout(60)
+async def test_iscsi_swp_write_protects_through_mode_select(exported):
+    """libiscsi's iscsi-swp flips SWP in the Control mode page (MODE SENSE + MODE SELECT); while
+    it is on, the LU refuses writes with DATA PROTECT."""
+    from blockserver.scsi import ItNexus, ScsiCommand
+    rc, out = await exported.tool("iscsi-swp", "-s", "on", exported.url)
+    assert rc == 0 and "Turning SWP ON" in out, out
+    rc, out = await exported.tool("iscsi-swp", exported.url)        # a new session reads it back
+    assert rc == 0 and "SWP:1" in out, out
+    nexus = ItNexus("iqn.test:probe", b"\0" * 6, 1)
+    write = bytes([0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0])
+
+    async def probe_write():
+        # unit attentions first (POWER ON for this new nexus, then MODE PARAMETERS CHANGED
+        # after another initiator's MODE SELECT), then the write's own answer
+        for tag in range(4):
+            res = await exported.lu.execute(ScsiCommand(write, bytes(512), nexus, 0, tag, 512,
+                                                        False, True))
+            if not (res.status == 2 and res.sense[2] == 0x6):
+                return res
+        raise AssertionError("unit attentions never cleared")
+
+    res = await probe_write()
+    assert res.status == 2 and res.sense[2] == 0x7 and res.sense[12] == 0x27
+    rc, out = await exported.tool("iscsi-swp", "-s", "off", exported.url)
+    assert rc == 0, out
+    assert (await probe_write()).status == 0
+
+
+@pytest.mark.timeout(120)
+async def test_qemu_img_convert_keeps_holes_via_get_lba_status(exported, tmp_path):
+    """qemu's iSCSI driver maps allocation with GET LBA STATUS and zeroes with WRITE SAME/UNMAP:
+    a sparse image converted onto the LU stays sparse and reads back identical."""
+    import os
+    if shutil.which("qemu-img") is None:
+        pytest.skip("qemu-img not installed")
+    src = tmp_path / "src.raw"
+    with open(src, "wb") as f:
+        f.truncate(64 << 20)
+        f.seek(8 << 20)
+        f.write(os.urandom(4 << 20))
+    rc, out = await exported.tool("qemu-img", "convert", "-n", "-f", "raw", "-O", "raw",
+                                  str(src), exported.url)
+    assert rc == 0, out
+    rc, out = await exported.tool("qemu-img", "compare", "-f", "raw", "-F", "raw", str(src),
+                                  exported.url)
+    assert rc == 0 and "identical" in out, out
+    rc, out = await exported.tool("qemu-img", "map", "--output=json", "-f", "raw",
+                                  exported.url)
+    assert rc == 0 and '"data": false' in out, out
+    assert os.stat(exported.path).st_blocks * 512 < 16 << 20    # the LU file stayed sparse
