@@ -401,6 +401,37 @@ class DeviceDB:
                 rows.append([key[len(base):].decode()] + _loads(value)[:5])
         return rows
 
+    def reclaim(self, before: str) -> int:
+        """Forget tombstones older than `before`: deleted object and container rows, and deleted
+        empty container records (replication has had reclaim_age to spread them)."""
+        removed = 0
+        limit = _ts(before)
+        with self.env.begin(write=True) as txn:
+            for db_handle, deleted_index, ts_index in ((self.objects, 4, 0),
+                                                       (self.acct_rows, 5, 1)):
+                cursor = txn.cursor(db=db_handle)
+                valid = cursor.first()
+                while valid:
+                    row = _loads(cursor.value())
+                    if row[deleted_index] and _ts(row[ts_index]) < limit:
+                        cursor.delete()  # moves to the next record (key b"" past the end)
+                        valid = cursor.key() != b""
+                        removed += 1
+                    else:
+                        valid = cursor.next()
+            cursor = txn.cursor(db=self.containers)
+            valid = cursor.first()
+            while valid:
+                record = _loads(cursor.value())
+                if is_deleted(record) and record["count"] == 0 and \
+                        _ts(record["delete_ts"]) < limit:
+                    cursor.delete()
+                    valid = cursor.key() != b""
+                    removed += 1
+                else:
+                    valid = cursor.next()
+        return removed
+
     def drop_container(self, account: str, container: str) -> None:
         """Remove a container record and all its rows (a handoff copy, once primaries have it)."""
         ckey = key_of(account, container)

@@ -245,12 +245,33 @@ async def replicate_once(node) -> bool:
     return True
 
 
+RECLAIM_EVERY = 3600.0  # seconds between scans for listing tombstones past reclaim_age
+
+
+async def reclaim_listings(node) -> int:
+    from strato.timestamps import Timestamp
+
+    before = Timestamp(time.time() - node.storage.reclaim_age).internal
+    removed = 0
+    for device in sorted(node.devices):
+        if await node.io(device, os.path.isdir, layout.db_dir(node.device_path(device))):
+            db = await node.db(device)
+            removed += await node.io(device, db.reclaim, before)
+    return removed
+
+
 async def run(node) -> None:
+    last_reclaim = 0.0
     while True:
         await asyncio.sleep(node.storage.replicator_interval)
         try:
             started = time.monotonic()
             if await replicate_once(node):
                 log.debug("replication pass took %.2fs", time.monotonic() - started)
+            if started - last_reclaim >= RECLAIM_EVERY:
+                last_reclaim = started
+                removed = await reclaim_listings(node)
+                if removed:
+                    log.info("reclaimed %d listing tombstones", removed)
         except Exception:
             log.exception("replication pass failed")

@@ -126,3 +126,18 @@ def test_scan_matches_reference(tmp_path_factory, names, prefix, marker, end_mar
 
 def test_isoformat():
     assert dbmod.isoformat("1700000000.12345") == "2023-11-14T22:13:20.123450"
+
+
+def test_reclaim_forgets_old_tombstones_only(store):
+    store.container_put("a", "c", "0000000001.00000", {}, 0, [])
+    store.merge_object_rows("a", "c", [row("old", "0000000002.00000", deleted=1),
+                                       row("new", "0000000009.00000", deleted=1),
+                                       row("live", "0000000002.00000")])
+    store.container_put("a", "gone", "0000000001.00000", {}, 0, [])
+    store.container_delete("a", "gone", "0000000002.00000")
+    store.merge_container_rows("a", [["x", "0000000001.00000", "0000000002.00000", 0, 0,
+                                      "0000000002.00000"]])
+    assert store.reclaim("0000000005.00000") == 3
+    assert [r[0] for r in store.object_rows_since("a", "c")] == ["live", "new"]
+    assert store.container_info("a", "gone") is None
+    assert store.container_rows_since("a") == []
