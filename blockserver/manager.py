@@ -19,8 +19,9 @@ from blockserver.backends.base import Backend
 from blockserver.context import RequestContext
 from blockserver.errors import BackendError, bad_request, forbidden, not_found
 from blockserver.records import Attachment, Quota, Snapshot, Volume, now_iso
-from blockserver.states import (SNAPSHOT_TRANSIENT, VOLUME_TRANSIENT, SnapshotEvent, SnapshotStatus,
-                                VolumeEvent, VolumeStatus, snapshot_transition, volume_transition)
+from blockserver.states import (SNAPSHOT_TRANSIENT, VOLUME_TRANSIENT, AttachStatus, SnapshotEvent,
+                                SnapshotStatus, VolumeEvent, VolumeStatus, snapshot_transition,
+                                volume_transition)
 from blockserver.store import Store, Txn
 from blockserver.validation import (check_metadata, check_text, optional_str, parse_bool,
                                     parse_size)
@@ -88,8 +89,13 @@ class VolumeManager:
 
         def settle(t: Txn) -> list[str]:
             resumed = []
+            attached = {a.volume_id for a in t.scan(Attachment)
+                        if a.status == AttachStatus.ATTACHED}
             for vol in list(t.scan(Volume)):
                 event = VOLUME_TRANSIENT.get(VolumeStatus(vol.status))
+                if event is VolumeEvent.EXTEND_FAILED and vol.id in attached:
+                    # An attached volume keeps serving at its recorded size.
+                    event = VolumeEvent.EXTENDED_IN_USE
                 if event is VolumeEvent.DELETE_FAILED:
                     resumed.append(vol.id)  # finish the delete the stop interrupted
                 elif event is not None:
@@ -331,9 +337,12 @@ class VolumeManager:
                 for snap in snaps:
                     t.put(dataclasses.replace(snap, updated_at=now_iso(), status=snapshot_transition(
                         snap.status, SnapshotEvent.DELETE).value))
-                if any(v.source_volid == volume_id and v.status == VolumeStatus.CREATING
+                snap_ids = {snap.id for snap in snaps}
+                if any(v.status == VolumeStatus.CREATING and (v.source_volid == volume_id
+                                                              or v.snapshot_id in snap_ids)
                        for v in t.scan(Volume)):
-                    raise bad_request(f"Invalid volume: Volume {volume_id} is being cloned.")
+                    raise bad_request(f"Invalid volume: Volume {volume_id} or one of its "
+                                      "snapshots is being cloned.")
                 t.put(dataclasses.replace(vol, status=nxt.value, updated_at=now_iso()))
             await self.db(mark, write=True)
         self.spawn(self._delete_volume_work(volume_id))

@@ -299,3 +299,24 @@ async def test_backend_failures_land_in_error_states(managers, admin):
     await m.wait_idle()
     assert await m.list_volumes(admin) == []
     assert os.listdir(m.backend.volume_dir) == []
+
+
+async def test_interrupted_extend_of_an_attached_volume_settles_in_use(managers, admin):
+    m = await managers.start()
+    vol = await created(m, admin, size=1)
+    await m.attacher.attach(admin, vol.id, {"instance_uuid": "i"})
+    m.store.put(dataclasses.replace(await m.get_volume(admin, vol.id), status="extending"))
+    m = await managers.restart()
+    assert (await m.get_volume(admin, vol.id)).status == "in-use"
+    await m.attacher.detach(admin, vol.id)  # and it can still be detached
+
+
+async def test_cascade_delete_waits_for_clones_of_its_snapshots(managers, admin):
+    m = await managers.start()
+    vol = await created(m, admin, size=1)
+    snap = await m.create_snapshot(admin, volume_id=vol.id)
+    await m.wait_idle()
+    clone = await created(m, admin, snapshot_id=snap.id)
+    m.store.put(dataclasses.replace(clone, status="creating"))  # as if still copying
+    with pytest.raises(ApiError, match="being cloned"):
+        await m.delete_volume(admin, vol.id, cascade=True)
