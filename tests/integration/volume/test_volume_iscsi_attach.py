@@ -3,7 +3,7 @@
 qemu-img writes through the `iscsi://` URL with the CHAP credentials the API returned, reads the
 data back, and once the volume is detached the target is gone. Also: each attachment has its own
 secret (a wrong one is refused), extend of an attached volume is seen by a new login, and a
-restarted service exports recorded attachments again.
+restarted service exports recorded attachments again; UNMAP from the initiator frees space.
 """
 import os
 import subprocess
@@ -66,8 +66,17 @@ def test_attach_write_read_detach_over_iscsi(api, server, tmp_path):
         f"if={iscsi_url(data)}", f"of={out}")
     assert out.read_bytes() == payload
     # The bytes are in the volume's own file on the host, too.
-    with open(server.tmp_path / "var" / "volumes" / f"volume-{vol['id']}", "rb") as f:
+    volume_file = server.tmp_path / "var" / "volumes" / f"volume-{vol['id']}"
+    with open(volume_file, "rb") as f:
         assert f.read(4 * MIB) == payload
+    assert volume_file.stat().st_blocks * 512 >= 4 * MIB
+
+    # Thin provisioning (discard: true): the initiator's UNMAP gives the space back.
+    assert data["discard"] is True
+    run("qemu-io", "-f", "raw", "-c", "discard 0 4M", iscsi_url(data))
+    assert volume_file.stat().st_blocks * 512 < MIB
+    assert "read 4194304/4194304" in run("qemu-io", "-f", "raw", "-c", "read -P 0 0 4M",
+                                         iscsi_url(data)).stdout
 
     wrong = run("qemu-img", "info", iscsi_url(data, password="0" * 16), check=False)
     assert wrong.returncode != 0
