@@ -75,8 +75,8 @@ def test_attach_write_read_detach_over_iscsi(api, server, tmp_path):
     assert data["discard"] is True
     run("qemu-io", "-f", "raw", "-c", "discard 0 4M", iscsi_url(data))
     assert volume_file.stat().st_blocks * 512 < MIB
-    assert "read 4194304/4194304" in run("qemu-io", "-f", "raw", "-c", "read -P 0 0 4M",
-                                         iscsi_url(data)).stdout
+    zeros = run("qemu-io", "-f", "raw", "-c", "read -P 0 0 4M", iscsi_url(data)).stdout
+    assert "verification failed" not in zeros and "read 4194304/4194304" in zeros
 
     wrong = run("qemu-img", "info", iscsi_url(data, password="0" * 16), check=False)
     assert wrong.returncode != 0
