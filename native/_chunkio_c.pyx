@@ -78,6 +78,8 @@ cdef class BufferPool:
         self._out = {}
 
     def acquire(self):
+        # Compiled code holds the GIL from here to the return (nothing in between runs Python
+        # bytecode), so executor threads can share a pool without a lock.
         if self._free:
             view, extra = self._free.pop(), None
         else:

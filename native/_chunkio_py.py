@@ -61,9 +61,11 @@ class BufferPool:
         self.misses = 0
 
     def acquire(self) -> memoryview:
-        if self._free:
+        # list.pop and dict updates are single atomic steps, so executor threads can share a pool
+        # without a lock; a check-then-pop would race.
+        try:
             view, extra = self._free.pop(), None
-        else:
+        except IndexError:
             self.misses += 1
             extra = mmap.mmap(-1, self._stride)
             view = memoryview(extra)[:self.size]

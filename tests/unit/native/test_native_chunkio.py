@@ -5,6 +5,7 @@ import errno
 import fcntl
 import os
 import tempfile
+import threading
 
 import pytest
 from hypothesis import given, settings
@@ -72,6 +73,33 @@ def test_pool_rejects_foreign_and_double_release(native_impl):
         native_impl.BufferPool(0, 1)
     with pytest.raises(ValueError):
         native_impl.BufferPool(4096, 0)
+
+
+@pytest.mark.timeout(60)
+def test_pool_shared_by_threads(native_impl):
+    # Executor threads share one pool per device: no buffer may be handed to two holders at once.
+    with native_impl.BufferPool(4096, 4) as pool:
+        holders, clashes = {}, []
+
+        def work(tag):
+            for _ in range(2000):
+                buf = pool.acquire()
+                where = address(buf)
+                if holders.setdefault(where, tag) != tag:
+                    clashes.append(where)
+                buf[0] = tag
+                if buf[0] != tag:
+                    clashes.append(where)
+                del holders[where]
+                pool.release(buf)
+
+        threads = [threading.Thread(target=work, args=(tag,)) for tag in range(1, 7)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert clashes == []
+        assert pool.available == 4
 
 
 # --- pread_into / pwritev ---------------------------------------------------------------------
