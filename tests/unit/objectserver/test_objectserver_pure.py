@@ -188,3 +188,26 @@ def test_sans_io_modules_import_no_io(module):
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             imported.add(node.module.split(".")[0])
     assert not imported & {"asyncio", "aiohttp", "socket", "os", "lmdb"}
+
+
+@given(st.lists(st.tuples(st.integers(1, 30), st.sampled_from(layout.EXTENSIONS)), max_size=12,
+                unique_by=lambda item: item[0]))
+def test_choose_property(files):
+    """The winner is the newest .data/.ts; a .meta survives only when newer than a winning .data;
+    every other file is obsolete and none is lost or invented."""
+    names = [f"{1000000000 + t:010d}.00000{ext}" for t, ext in files]
+    found = layout.choose(names)
+    kept = [n for n in (found.data, found.tombstone, found.meta) if n]
+    assert sorted(kept + list(found.obsolete)) == sorted(names)
+    winners = [(t, ext) for t, ext in files if ext in (layout.DATA, layout.TOMBSTONE)]
+    if not winners:
+        assert kept == []
+        return
+    newest, ext = max(winners)
+    assert found.timestamp == Timestamp(f"{1000000000 + newest:010d}.00000")
+    assert (found.data is not None) == (ext == layout.DATA)
+    metas = [t for t, e in files if e == layout.META and t > newest]
+    if ext == layout.DATA and metas:
+        assert found.meta_timestamp == Timestamp(f"{1000000000 + max(metas):010d}.00000")
+    else:
+        assert found.meta is None
