@@ -216,7 +216,8 @@ class LogicalUnit:
         if not cdb:
             raise invalid_opcode()
         op = cdb[0]
-        if len(cdb) < C.cdb_length(op):
+        length = C.cdb_length(op)
+        if len(cdb) < length:
             raise invalid_field_in_cdb(0)
         queue = self._queue(cmd.nexus)
         if op == C.REQUEST_SENSE:
@@ -224,12 +225,14 @@ class LogicalUnit:
         if queue and op not in _UA_EXEMPT:
             asc, ascq = queue.popleft()
             raise ScsiError(UNIT_ATTENTION, asc, ascq)
-        self.pr.check_access(cmd.nexus, _access_class(cdb))
-        if self.stopped and op not in _STOPPED_OK:
-            raise not_ready_stopped()
         handler = _HANDLERS.get(op)
         if handler is None:
             raise invalid_opcode()
+        if cdb[length - 1] & 0x04:  # NACA: auto contingent allegiance is not offered (SAM-5)
+            raise invalid_field_in_cdb(length - 1, 2)
+        self.pr.check_access(cmd.nexus, _access_class(cdb))
+        if self.stopped and op not in _STOPPED_OK:
+            raise not_ready_stopped()
         data = await handler(self, cmd, cdb)
         if isinstance(data, ScsiResult):
             return data

@@ -173,3 +173,10 @@ async def test_abort_task_and_lun_reset_end_a_stalled_command(volume_path):
         gate.set()
         backing.close()
         pool.shutdown(wait=True)
+
+
+async def test_naca_in_control_byte_is_refused(lu):
+    res = await lu.run(cdb10(0x28, 0, 1)[:9] + b"\x04")
+    assert sense_of(res) == INVALID_CDB and res.sense[16:18] == b"\x00\x09"
+    res = await lu.run(bytes([0, 0, 0, 0, 0, 0x04]))
+    assert sense_of(res) == INVALID_CDB
