@@ -21,7 +21,7 @@ def _exports(stdout):
 
 def test_swift_auth_version_3(identity_server):
     done = subprocess.run([SWIFT, "--auth-version", "3", "auth"], env=identity_server.openrc_env(),
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     out = _exports(done.stdout)
     admin_project = identity_server.state["accounts"]["admin"]["project_id"]
@@ -33,13 +33,14 @@ def test_swift_auth_v1(identity_server):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "ST_"))}
     done = subprocess.run([SWIFT, "-A", identity_server.base_url + "/auth/v1.0", "-U",
                            "test:tester", "-K", identity_server.state["tester_password"], "auth"],
-                          env=env, capture_output=True, text=True, timeout=60)
+                          env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     out = _exports(done.stdout)
+    assert "OS_AUTH_TOKEN" in out, (done.stdout, done.stderr)
     ctx = TokenValidator(identity_server.data_dir).validate(out["OS_AUTH_TOKEN"])
     assert out["OS_STORAGE_URL"].endswith(f"/v1/AUTH_{ctx.project_id}")
     assert ctx.project_name == "test" and ctx.user_name == "tester"
     done = subprocess.run([SWIFT, "-A", identity_server.base_url + "/auth/v1.0", "-U",
                            "test:tester", "-K", "wrong", "auth"], env=env, capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode != 0 and "401" in done.stderr
+                          text=True, timeout=120)
+    assert done.returncode != 0 and "401" in done.stderr, (done.returncode, done.stderr)
