@@ -109,12 +109,31 @@ async def services(request: web.Request) -> web.Response:
     return reply({"services": rows})
 
 
+async def pools(request: web.Request) -> web.Response:
+    """GET /scheduler-stats/get_pools (admin): the one pool of this service's backend."""
+    if not ctx(request).is_admin:
+        raise forbidden()
+    m = manager(request)
+    pool = {"name": request.app[HOST]}
+    if request.query.get("detail", "").strip().lower() in ("true", "1"):
+        backend = m.backend
+        pool["capabilities"] = {
+            **await m.run_backend(backend.capacity),
+            "volume_backend_name": backend.name, "storage_protocol": "iSCSI",
+            "vendor_name": "Strato", "driver_version": "1.0",
+            "thin_provisioning_support": True, "thick_provisioning_support": False,
+            "multiattach": False, "reserved_percentage": 0, "pool_name": backend.name,
+            "timestamp": now_iso()}
+    return reply({"pools": [pool]})
+
+
 async def extensions(request: web.Request) -> web.Response:
     return reply({"extensions": []})  # every feature is in the core API or a microversion
 
 
 ROUTES = [
     ("GET", "/extensions", extensions),
+    ("GET", "/scheduler-stats/get_pools", pools),
     ("GET", "/os-quota-sets/{target_project}", quota_show),
     ("GET", "/os-quota-sets/{target_project}/defaults", quota_defaults),
     ("PUT", "/os-quota-sets/{target_project}", quota_update),

@@ -19,6 +19,10 @@ class Backend(abc.ABC):
     def check_setup(self) -> None:
         """Raise BackendError when the backend cannot work on this host (called at start-up)."""
 
+    def capacity(self) -> dict:
+        """Cinder's pool capacity keys (total/free GiB); "unknown" when the backend cannot tell."""
+        return {"total_capacity_gb": "unknown", "free_capacity_gb": "unknown"}
+
     @abc.abstractmethod
     def create(self, volume_id: str, size_gb: int) -> None:
         """A new, zero-filled volume of size_gb GiB."""

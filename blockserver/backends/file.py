@@ -36,6 +36,11 @@ class FileBackend(Backend):
             if name.startswith(TMP_PREFIX):
                 os.unlink(os.path.join(self.volume_dir, name))
 
+    def capacity(self) -> dict:
+        st = os.statvfs(self.volume_dir)
+        return {"total_capacity_gb": round(st.f_blocks * st.f_frsize / GIB, 2),
+                "free_capacity_gb": round(st.f_bavail * st.f_frsize / GIB, 2)}
+
     def path_for(self, volume_id: str) -> str:
         return os.path.join(self.volume_dir, f"volume-{_safe(volume_id)}")
 

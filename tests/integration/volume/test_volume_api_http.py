@@ -280,3 +280,13 @@ def test_summary_extensions_and_version_header_on_errors(api):
     assert api.get("/extensions").json() == {"extensions": []}
     r = api.get("/volumes/nope")
     assert r.status_code == 404 and r.headers["OpenStack-API-Version"] == "volume 3.70"
+
+
+def test_backend_pool_with_capacity(api, make_api):
+    (pool,) = api.get("/scheduler-stats/get_pools", params={"detail": "True"}).json()["pools"]
+    caps = pool["capabilities"]
+    assert pool["name"] == "strato@file#file" and caps["storage_protocol"] == "iSCSI"
+    assert 0 < caps["free_capacity_gb"] <= caps["total_capacity_gb"]
+    project = api.base.rsplit("/", 1)[1]
+    assert make_api(project=project, token=f"bob:{project}").get(
+        "/scheduler-stats/get_pools").status_code == 403
