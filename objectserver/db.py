@@ -10,8 +10,10 @@ All methods block (LMDB transactions): call them on the device's executor, never
 """
 from __future__ import annotations
 
+import functools
 import json
 import threading
+import time
 
 import lmdb
 
@@ -230,7 +232,7 @@ class DeviceDB:
             if value is None:
                 out.append({"subdir": name})
                 continue
-            timestamp, size, content_type, etag, _deleted = _loads(value)
+            timestamp, size, content_type, etag, _deleted = value
             out.append({"name": name, "hash": etag, "bytes": size, "content_type": content_type,
                         "last_modified": isoformat(timestamp)})
         return out
@@ -383,7 +385,7 @@ class DeviceDB:
             if value is None:
                 out.append({"subdir": name})
                 continue
-            put_ts, _delete_ts, count, nbytes, _stats, _deleted = _loads(value)
+            put_ts, _delete_ts, count, nbytes, _stats, _deleted = value
             out.append({"name": name, "count": count, "bytes": nbytes,
                         "last_modified": isoformat(put_ts)})
         return out
@@ -483,22 +485,24 @@ def _new_account(timestamp: str, part: int = 0) -> dict:
 
 
 def isoformat(timestamp: str) -> str:
-    """Swift's listing form of a timestamp: 2026-11-21T06:05:34.123450 (UTC, microseconds)."""
-    import datetime
+    """Swift's listing form of a timestamp: 2026-11-21T06:05:34.123450 (UTC, microseconds).
+    Rows hold the internal form ("1700000000.12345[_offset]"), read here without a Timestamp."""
+    seconds, _, fraction = timestamp.partition("_")[0].partition(".")
+    return f"{_iso_seconds(int(seconds))}.{int((fraction + '00000')[:5]) * 10:06d}"
 
-    ticks = Timestamp(timestamp).ticks  # 1e-5 s
-    seconds, frac = divmod(ticks, 100000)
-    moment = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{frac * 10:06d}"
+
+@functools.lru_cache(maxsize=4096)
+def _iso_seconds(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def scan(cursor, base: bytes, prefix: str = "", marker: str = "", end_marker: str = "",
          delimiter: str = "", limit: int = 10000, reverse: bool = False,
-         deleted_index: int = 4, path: str | None = None) -> list[tuple[str, bytes | None]]:
-    """One listing page as (name, raw row) pairs and (subdir, None) roll-ups, skipping deleted
+         deleted_index: int = 4, path: str | None = None) -> list[tuple[str, list | None]]:
+    """One listing page as (name, decoded row) pairs and (subdir, None) roll-ups, skipping deleted
     rows, exactly as Swift's list_objects_iter: marker/end_marker exclusive (swapped meaning
     under reverse), prefix filter, delimiter roll-up, at most `limit` entries. Range scans only."""
-    out: list[tuple[str, bytes | None]] = []
+    out: list[tuple[str, list | None]] = []
     if limit <= 0:
         return out
     pfx = base + prefix.encode()
@@ -515,8 +519,6 @@ def scan(cursor, base: bytes, prefix: str = "", marker: str = "", end_marker: st
     # Swift's legacy `path`: direct children only; deeper names are skipped, not rolled up
     path_name = path.encode() if path is not None else None
 
-    def deleted(value: bytes) -> bool:
-        return _loads(value)[deleted_index] == 1
 
     if not reverse:
         if not cursor.set_range(low):
@@ -527,8 +529,8 @@ def scan(cursor, base: bytes, prefix: str = "", marker: str = "", end_marker: st
             key = cursor.key()
             if key >= high or not key.startswith(pfx):
                 break
-            value = cursor.value()
-            if not deleted(value):
+            value = _loads(cursor.value())
+            if not value[deleted_index]:
                 name = key[len(base):]
                 cut = name.find(delim, len(prefix.encode())) if delim else -1
                 if path_name is not None and name == path_name:
@@ -558,8 +560,8 @@ def scan(cursor, base: bytes, prefix: str = "", marker: str = "", end_marker: st
         key = cursor.key()
         if key < low or (low_excl and key == low) or not key.startswith(pfx):
             break
-        value = cursor.value()
-        if not deleted(value):
+        value = _loads(cursor.value())
+        if not value[deleted_index]:
             name = key[len(base):]
             cut = name.find(delim, len(prefix.encode())) if delim else -1
             if path_name is not None and name == path_name:
