@@ -166,3 +166,25 @@ async def test_account_role_and_updates_from_containers(node_factory):
     assert await listing(node, path=account_path) == ["c2", "c3"]
     async with node.request("GET", "/account/d1/9/nobody") as resp:
         assert resp.status == 404
+
+
+async def test_bad_input_gets_swift_errors(node):
+    assert await make_container(node) == 201
+    async with node.request("PUT", f"{CONT}/o", headers={"X-Timestamp": ts(), "X-Size": "x",
+                                                         "X-Content-Type": "t",
+                                                         "X-Etag": "e"}) as resp:
+        assert resp.status == 400
+    async with node.request("PUT", f"{CONT}/o", headers={"X-Timestamp": ts()}) as resp:
+        assert resp.status == 400
+    async with node.request("PUT", CONT, headers={"X-Timestamp": "not-a-time"}) as resp:
+        assert resp.status == 400
+    async with node.request("POST", f"/replicate{CONT}", data=b"{not json") as resp:
+        assert resp.status == 400
+    async with node.request("GET", f"/replicate{CONT}") as resp:
+        assert resp.status == 405
+    async with node.request("GET", "/container/d0/3/acc/c%FF") as resp:
+        assert resp.status == 400  # not UTF-8 after unquoting
+    async with node.request("GET", "/container/nodev/3/acc/cont") as resp:
+        assert resp.status == 507
+    async with node.request("HEAD", "/account/d0/3/nobody") as resp:
+        assert resp.status == 404
