@@ -113,12 +113,15 @@ def _non_negative(text: str, what: str) -> int:
 
 
 def list_items(items: list, query: Mapping[str, str],
-               extra: Callable[[Any], bool] | None = None) -> tuple[list, bool]:
+               extra: Callable[[Any], bool] | None = None) -> tuple[list, bool, int]:
+    """(page, whether more follow, how many matched the filters in all)."""
     chosen = [i for i in items if matches(i, query) and (extra is None or extra(i))]
-    return paginate(sort_items(chosen, sort_spec(query)), query)
+    page, more = paginate(sort_items(chosen, sort_spec(query)), query)
+    return page, more, len(chosen)
 
 
-def next_link(url_base: str, query: Mapping[str, str], last_id: str, coll: str) -> list[dict]:
+def next_link(url_base: str, query: Mapping[str, str], last_id: str) -> list[dict]:
+    """The `<coll>_links` value pointing at the page after last_id, with the same filters."""
     params = {k: v for k, v in query.items() if k not in ("marker", "offset")}
     params["marker"] = last_id
-    return [{"rel": "next", "href": f"{url_base}?{urlencode(params)}"}] if coll else []
+    return [{"rel": "next", "href": f"{url_base}?{urlencode(params)}"}]

@@ -22,12 +22,12 @@ async def _listed(request: web.Request, detailed: bool) -> web.Response:
     c = ctx(request)
     q = query(request)
     snaps = await manager(request).list_snapshots(c, all_tenants=flag(request, "all_tenants"))
-    page, more = listing.list_items(snaps, q)
+    page, more, _total = listing.list_items(snaps, q)
     body = {"snapshots": [views.snapshot_detail(s, c) if detailed else views.snapshot_summary(s, c)
                           for s in page]}
     if more and page:
         body["snapshots_links"] = listing.next_link(str(request.url.with_query(None)), q,
-                                                    page[-1].id, "snapshots")
+                                                    page[-1].id)
     return reply(body)
 
 

@@ -39,24 +39,24 @@ async def _listed(request: web.Request):
 
 
 async def index(request: web.Request) -> web.Response:
-    _c, q, page, more = await _listed(request)
+    _c, q, page, more, _total = await _listed(request)
     body = {"volumes": [views.volume_summary(v, base_url(request)) for v in page]}
     if more and page:
-        body["volumes_links"] = listing.next_link(str(request.url.with_query(None)), q, page[-1].id,
-                                                  "volumes")
+        body["volumes_links"] = listing.next_link(str(request.url.with_query(None)), q,
+                                                  page[-1].id)
     return reply(body)
 
 
 async def detail(request: web.Request) -> web.Response:
-    c, q, page, more = await _listed(request)
+    c, q, page, more, total = await _listed(request)
     atts = await manager(request).attachments_of({v.id for v in page})
     body = {"volumes": [views.volume_detail(v, atts.get(v.id, []), c, base_url(request),
                                             request.app[HOST]) for v in page]}
     if more and page:
-        body["volumes_links"] = listing.next_link(str(request.url.with_query(None)), q, page[-1].id,
-                                                  "volumes")
+        body["volumes_links"] = listing.next_link(str(request.url.with_query(None)), q,
+                                                  page[-1].id)
     if c.at_least(45) and flag(request, "with_count"):
-        body["count"] = len(page)
+        body["count"] = total
     return reply(body)
 
 

@@ -71,6 +71,8 @@ def test_filters_sort_and_pagination(api):
     meta = api.get("/volumes/detail", params={"metadata": '{"tier": "a"}'}).json()["volumes"]
     assert sorted(v["size"] for v in meta) == [1, 3]
     assert api.get("/volumes", params={"status": "error"}).json()["volumes"] == []
+    counted = api.get("/volumes/detail", params={"limit": 1, "with_count": "true"}).json()
+    assert len(counted["volumes"]) == 1 and counted["count"] == 3
     summary = api.get("/volumes", params={"sort_key": "size", "sort_dir": "desc"}).json()
     assert [v["id"] for v in summary["volumes"]] == ids[::-1]
     assert set(summary["volumes"][0]) == {"id", "name", "links"}

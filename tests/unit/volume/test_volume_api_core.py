@@ -49,32 +49,32 @@ def vols():
 
 
 def test_default_sort_is_newest_first():
-    page, more = listing.list_items(vols(), {})
+    page, more, _ = listing.list_items(vols(), {})
     assert [v.id for v in page] == ["id5", "id4", "id3", "id2", "id1"] and not more
 
 
 def test_filters_and_multi_key_sort():
-    page, _ = listing.list_items(vols(), {"name": "n1", "sort": "size:asc"})
+    page, _, _ = listing.list_items(vols(), {"name": "n1", "sort": "size:asc"})
     assert [v.size for v in page] == [1, 3, 5]
-    page, _ = listing.list_items(vols(), {"metadata": "{'k': '0'}"})
+    page, _, _ = listing.list_items(vols(), {"metadata": "{'k': '0'}"})
     assert [v.id for v in page] == ["id3"]
-    page, _ = listing.list_items(vols(), {"sort_key": "name,size", "sort_dir": "asc,desc"})
+    page, _, _ = listing.list_items(vols(), {"sort_key": "name,size", "sort_dir": "asc,desc"})
     assert [v.id for v in page] == ["id4", "id2", "id5", "id3", "id1"]
 
 
 def test_sort_by_bootable_and_by_a_field_that_may_be_none():
     items = vols()
     items[0] = Volume(**{**items[0].__dict__, "bootable": True, "name": None})
-    page, _ = listing.list_items(items, {"sort": "bootable:desc"})
+    page, _, _ = listing.list_items(items, {"sort": "bootable:desc"})
     assert page[0].id == "id1"
-    page, _ = listing.list_items(items, {"sort": "name:asc"})
+    page, _, _ = listing.list_items(items, {"sort": "name:asc"})
     assert page[0].id == "id1"
 
 
 def test_marker_and_limit_walk_every_item_once():
     seen, query = [], {"limit": "2", "sort": "size:asc"}
     while True:
-        page, more = listing.list_items(vols(), query)
+        page, more, _ = listing.list_items(vols(), query)
         seen += [v.id for v in page]
         if not more:
             break
