@@ -119,3 +119,40 @@ async def test_silent_connection_closed_after_login_timeout(tmp_path):
     assert await asyncio.wait_for(reader.read(), 5) == b""      # no login: dropped
     writer.close()
     await server.close()
+
+
+async def test_back_pressure_bounds_the_write_buffer(portal, monkeypatch):
+    """A reader that stops reading: the target stops reading commands once its socket buffer
+    passes the high-water mark, and everything arrives once the reader resumes."""
+    import blockserver.iscsi.server as srv
+    monkeypatch.setattr(srv, "WRITE_HIGH_WATER", 512 << 10)
+    monkeypatch.setattr(srv, "WRITE_LOW_WATER", 128 << 10)
+    registry, server = portal
+    reader, writer, fields, _ = await _login(server.port, registry.make_iqn("vol-b"))
+    (protocol,) = server.protocols
+    n, size = 100, 128 << 10
+    for i in range(n):
+        cdb = bytes([0x28, 0, 0, 0, (i * 256) >> 8 & 0xFF, 0, 0, 1, 0, 0]).ljust(16, b"\0")
+        hdr = build_bhs(0x01, 0, 0xC1, 0, 0, 0, 0, 0, 100 + i, size, 1 + i, fields[10] + 1, 0, 0,
+                        0, 0)
+        writer.write(hdr[:32] + cdb)
+    await writer.drain()
+    peak = 0
+    for _ in range(30):
+        await asyncio.sleep(0.05)
+        peak = max(peak, protocol.transport.get_write_buffer_size())
+    # stopped taking commands; what is buffered is bounded by the commands already accepted
+    # (the CmdSN window), not by what the initiator keeps sending
+    assert protocol._paused and not protocol.transport.is_reading()
+    assert peak <= n * size + 64 * n
+    got = 0
+    while got < n:
+        header = await asyncio.wait_for(reader.readexactly(48), 10)
+        f = parse_bhs(header)
+        await reader.readexactly(f[6] + (-f[6] & 3))
+        if (f[0] == 0x25 and f[2] & 0x01) or f[0] == 0x21:   # status: Data-In S, Response
+            got += 1                                 # (the first one is a unit attention)
+    assert got == n
+    await asyncio.sleep(0.05)
+    assert not protocol._paused and protocol.transport.is_reading()
+    writer.close()
