@@ -17,6 +17,7 @@ import aiohttp
 from aiohttp import web
 
 from proxy import auth as auth_mod
+from proxy import cors
 from proxy import limits
 from proxy.backend import Backend
 from proxy.context import AUTH, BACKGROUND, CONFIG, CORE, S3_HANDLER, Ctx
@@ -103,6 +104,8 @@ async def swift_dispatch(request: web.Request) -> web.StreamResponse:
     app = request.app
     auth = app[AUTH]
     core = app[CORE]
+    if request.method == "OPTIONS":
+        return await _options(core, request, account, container)
     tempurl_used = False
     if obj is not None and "temp_url_sig" in request.query and request.method != "OPTIONS":
         identity = await _tempurl_identity(core, request, account, container, obj)
@@ -111,11 +114,63 @@ async def swift_dispatch(request: web.Request) -> web.StreamResponse:
         identity = auth.authenticate(request.headers)
     ctx = Ctx(request, core, auth, identity, version, account, container, obj,
               app[CONFIG].proxy.max_file_size, tempurl_used)
-    if obj is not None:
-        return await obj_h.handle(ctx)
-    if container is not None:
+    origin = request.headers.get("Origin")
+    if origin and container is not None:
+        # Actual CORS request: the answer (even an error) carries the container's CORS headers.
+        try:
+            response = await _route(ctx)
+        except SwiftError as exc:
+            await _add_cors(core, account, container, origin, exc.headers, exc.headers.keys())
+            raise
+        extra = {}
+        await _add_cors(core, account, container, origin, extra, response.headers.keys())
+        if response.prepared:
+            return response
+        response.headers.update(extra)
+        return response
+    return await _route(ctx)
+
+
+async def _route(ctx: Ctx) -> web.StreamResponse:
+    if ctx.obj is not None:
+        return await obj_h.handle(ctx, before_send=_cors_hook(ctx))
+    if ctx.container is not None:
         return await container_h.handle(ctx)
     return await account_h.handle(ctx)
+
+
+def _cors_hook(ctx: Ctx):
+    """Streamed object answers are prepared inside the handler: add CORS headers just before."""
+    origin = ctx.headers.get("Origin")
+    if not origin:
+        return None
+
+    async def hook(headers):
+        await _add_cors(ctx.core, ctx.account, ctx.container, origin, headers, list(headers.keys()))
+    return hook
+
+
+async def _add_cors(core, account, container, origin, headers, names) -> None:
+    info = await core.container_info(account, container)
+    meta = info.meta("container") if info.exists else {}
+    if cors.origin_allowed(origin, meta):
+        headers.update(cors.response_headers(origin, meta, list(names)))
+
+
+async def _options(core, request: web.Request, account: str, container: str | None):
+    """OPTIONS: a CORS preflight checked against the container's settings, else the Allow list."""
+    origin = request.headers.get("Origin")
+    method = request.headers.get("Access-Control-Request-Method")
+    if not origin or not method:
+        return web.Response(status=200, headers={"Allow": cors.ALLOWED_METHODS})
+    meta = {}
+    if container is not None:
+        info = await core.container_info(account, container)
+        meta = info.meta("container") if info.exists else {}
+    if not cors.origin_allowed(origin, meta):
+        raise SwiftError(401, "Unauthorized")
+    return web.Response(status=200, headers=cors.preflight_headers(
+        origin, request.headers.get("Access-Control-Request-Headers"), meta))
 
 
 async def _tempurl_identity(core, request, account, container, obj):

@@ -37,6 +37,9 @@ async def stream(request: web.Request, result: Result, extra: dict | None = None
     if extra:
         headers.update(extra)
     length = headers.popall("Content-Length", [None])[0]
+    hook = request.get("before_send")
+    if hook is not None:
+        await hook(headers)
     resp = web.StreamResponse(status=result.status, headers=headers)
     if length is not None and length.isdigit():
         resp.content_length = int(length)

@@ -57,6 +57,8 @@ def capabilities(config) -> dict:
         "slo": {"max_manifest_segments": 1000, "max_manifest_size": 8388608,
                 "min_segment_size": 1, "yield_frequency": 10},
         "dlo": {"max_segments": 10000},
+        "symlink": {"symloop_max": 2, "static_links": True},
+        "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
         "tempurl": {"methods": ["GET", "HEAD", "PUT", "POST", "DELETE"],
                     "incoming_remove_headers": ["x-timestamp"],
                     "incoming_allow_headers": [],

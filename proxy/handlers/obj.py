@@ -9,7 +9,7 @@ from proxy import bulk
 from proxy import copy as copy_mod
 from proxy import large
 from proxy import headers as hdrs
-from proxy import limits, tempurl
+from proxy import limits, symlink, tempurl, versioning
 from proxy.context import Ctx
 from proxy.errors import SwiftError
 from proxy.handlers.common import created, respond, stream
@@ -23,8 +23,9 @@ async def _authorize(ctx: Ctx, write: bool) -> None:
     ctx.authorize(acl)
 
 
-async def handle(ctx: Ctx) -> web.StreamResponse:
+async def handle(ctx: Ctx, before_send=None) -> web.StreamResponse:
     method = ctx.method
+    ctx.request["before_send"] = before_send
     if method in ("GET", "HEAD"):
         await _authorize(ctx, write=False)
         return await get(ctx)
@@ -40,8 +41,7 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
         await _authorize(ctx, write=True)
         if ctx.query.get("multipart-manifest") == "delete":
             return await _delete_slo(ctx)
-        result = await ctx.core.object_write("DELETE", ctx.account, ctx.container, ctx.obj, {})
-        return respond(result)
+        return await delete(ctx)
     raise SwiftError(405, "Method Not Allowed")
 
 
@@ -49,26 +49,71 @@ CONDITIONAL = ("range", "if-match", "if-none-match", "if-modified-since", "if-un
 
 
 async def get(ctx: Ctx) -> web.StreamResponse:
-    core = ctx.core
+    """GET/HEAD: follows symlinks (at most symlink.MAX_HOPS), assembles large objects."""
+    account, container, obj = ctx.account, ctx.container, ctx.obj
+    follow = ctx.query.get("symlink") != "get"
     manifest_get = ctx.query.get("multipart-manifest") == "get"
-    if not manifest_get and any(h in ctx.headers for h in CONDITIONAL):
-        # The node would apply Range/conditionals to a manifest's own bytes: look first.
-        head = await core.object_read("HEAD", ctx.account, ctx.container, ctx.obj)
-        bh = head.backend_headers or {}
-        if head.status // 100 == 2 and (large.is_slo(bh) or "X-Object-Manifest" in bh):
-            return await _large(ctx, head)
-    result = await core.object_read(ctx.method, ctx.account, ctx.container, ctx.obj,
-                                    headers=hdrs.for_read(ctx.headers))
-    bh = result.backend_headers or {}
-    if result.status == 200 and not manifest_get and (large.is_slo(bh) or "X-Object-Manifest" in bh):
-        return await _large(ctx, result)
-    if manifest_get and result.status == 200 and large.is_slo(bh):
+    location, static_etag = None, None
+    for _hop in range(symlink.MAX_HOPS + 1):
+        result = await _read(ctx, account, container, obj, manifest_get, follow)
+        bh = result.backend_headers or {}
+        if not (follow and result.status // 100 == 2 and symlink.is_link(bh)):
+            break
+        result.close()
+        static_etag = bh.get(symlink.TARGET_ETAG)
+        account, container, obj = symlink.target_of(bh, account)
+        await _authorize_target(ctx, account, container, obj)
+        location = symlink.location(account, container, obj)
+    else:
+        raise SwiftError(409, "Too many levels of symbolic links, maximum allowed is "
+                              f"{symlink.MAX_HOPS}")
+    if static_etag and result.status // 100 == 2 and \
+            (result.headers.get("ETag") or "").strip('"') != static_etag.strip('"'):
+        result.close()
+        raise SwiftError(409, f"Object Etag {result.headers.get('ETag')!r} does not match "
+                              f"X-Symlink-Target-Etag header {static_etag!r}")
+    if location:
+        result.headers["Content-Location"] = location
+    if manifest_get and result.status == 200 and large.is_slo(result.backend_headers or {}):
         return await _manifest(ctx, result)
     if ctx.tempurl and result.status // 100 == 2:
         _tempurl_disposition(ctx, result.headers)
+    if result.body_iter is not None:
+        return await stream(ctx.request, result)
     if ctx.method == "HEAD" or result.stream is None:
-        return respond(result, head=(ctx.method == "HEAD"))
+        return respond(result, head=(ctx.method == "HEAD" or result.status == 304))
     return await stream(ctx.request, result)
+
+
+async def _authorize_target(ctx: Ctx, account: str, container: str, obj: str) -> None:
+    """Following a link needs read access to its target, as a direct GET would."""
+    if ctx.identity is not None and ctx.identity.owns(account):
+        return
+    info = await ctx.core.container_info(account, container)
+    ctx.auth.authorize(ctx.identity, account, container, obj, "GET",
+                       info.get("X-Container-Read"), ctx.headers.get("Referer"))
+
+
+async def _read(ctx: Ctx, account: str, container: str, obj: str, manifest_get: bool,
+                follow: bool):
+    """One object read as a Result: large objects assembled, links returned for the caller."""
+    core = ctx.core
+    if not manifest_get and any(h in ctx.headers for h in CONDITIONAL):
+        # The node would apply Range/conditionals to a manifest's or link's own bytes: look first.
+        head = await core.object_read("HEAD", account, container, obj)
+        bh = head.backend_headers or {}
+        if head.status // 100 == 2:
+            if follow and symlink.is_link(bh):
+                return head
+            if large.is_slo(bh) or "X-Object-Manifest" in bh:
+                return await _large(ctx, account, container, obj, head)
+    result = await core.object_read(ctx.method, account, container, obj,
+                                    headers=hdrs.for_read(ctx.headers))
+    bh = result.backend_headers or {}
+    if result.status == 200 and not manifest_get and not (follow and symlink.is_link(bh)) \
+            and (large.is_slo(bh) or "X-Object-Manifest" in bh):
+        return await _large(ctx, account, container, obj, result)
+    return result
 
 
 def _tempurl_disposition(ctx: Ctx, headers) -> None:
@@ -80,20 +125,13 @@ def _tempurl_disposition(ctx: Ctx, headers) -> None:
         headers["Content-Disposition"] = tempurl.disposition(ctx.query, ctx.obj)
 
 
-async def _large(ctx: Ctx, manifest) -> web.StreamResponse:
+async def _large(ctx: Ctx, account: str, container: str, obj: str, manifest):
     bh = manifest.backend_headers
     if large.is_slo(bh):
-        result = await large.read_slo(ctx.core, ctx.account, ctx.container, ctx.obj, manifest,
-                                      ctx.headers, ctx.method)
-    else:
-        manifest.close()
-        result = await large.read_dlo(ctx.core, ctx.account, manifest, ctx.headers, ctx.method)
-    if ctx.tempurl and result.status // 100 == 2:
-        _tempurl_disposition(ctx, result.headers)
-    if result.body_iter is None:
-        return respond(result, head=True) if ctx.method == "HEAD" or result.status == 304 \
-            else respond(result)
-    return await stream(ctx.request, result)
+        return await large.read_slo(ctx.core, account, container, obj, manifest, ctx.headers,
+                                    ctx.method)
+    manifest.close()
+    return await large.read_dlo(ctx.core, account, manifest, ctx.headers, ctx.method)
 
 
 async def _manifest(ctx: Ctx, result) -> web.StreamResponse:
@@ -134,9 +172,12 @@ async def put(ctx: Ctx) -> web.StreamResponse:
     length = limits.check_content_length(headers, ctx.max_file_size)
     if inm is not None:
         await _refuse_existing(ctx)
+    if symlink.TARGET in headers:
+        await _symlink_headers(ctx, node_headers, length)
     if ctx.query.get("multipart-manifest") == "put":
         return await _put_slo(ctx, node_headers, length)
     await check_quotas(ctx, length or 0)
+    await archive_before_overwrite(ctx, ctx.account, ctx.container, ctx.obj)
     if headers.get("X-Detect-Content-Type", "").lower() in ("true", "1", "yes"):
         node_headers.pop("Content-Type", None)
         node_headers.pop("content-type", None)
@@ -144,6 +185,52 @@ async def put(ctx: Ctx) -> web.StreamResponse:
     result = await ctx.core.object_put(ctx.account, ctx.container, ctx.obj, node_headers, body,
                                        length)
     return created(result)
+
+
+async def _symlink_headers(ctx: Ctx, node_headers: dict, length: int | None) -> None:
+    headers = ctx.headers
+    symlink.check_put(headers, length)
+    for name in (symlink.TARGET, symlink.TARGET_ACCOUNT, symlink.TARGET_ETAG):
+        if headers.get(name):
+            node_headers[name] = headers[name]
+    if not headers.get("Content-Type"):
+        node_headers["Content-Type"] = symlink.CONTENT_TYPE
+    wanted = headers.get(symlink.TARGET_ETAG)
+    if wanted:  # a static link: the target must exist with that ETag now
+        account, container, obj = symlink.target_of(headers, ctx.account)
+        await _authorize_target(ctx, account, container, obj)
+        head = await ctx.core.object_read("HEAD", account, container, obj)
+        if head.status // 100 != 2:
+            raise SwiftError(409, f"X-Symlink-Target-Etag headers do not match: target "
+                                  f"{container}/{obj} is {head.status}")
+        etag = (head.headers.get("ETag") or "").strip('"')
+        if etag != wanted.strip('"'):
+            raise SwiftError(409, f"Object Etag {etag!r} does not match X-Symlink-Target-Etag "
+                                  f"header {wanted!r}")
+        node_headers[symlink.TARGET_BYTES] = head.headers.get("Content-Length", "0")
+
+
+async def archive_before_overwrite(ctx: Ctx, account: str, container: str, obj: str) -> None:
+    """Object versioning: keep the current object before a PUT or COPY replaces it."""
+    info = await ctx.core.container_info(account, container)
+    versions, _mode = versioning.location(info)
+    if versions:
+        await versioning.archive_current(ctx.core, account, container, obj, versions,
+                                         ctx.max_file_size)
+
+
+async def delete(ctx: Ctx) -> web.StreamResponse:
+    info = await ctx.core.container_info(ctx.account, ctx.container)
+    versions, mode = versioning.location(info)
+    if versions and mode == "stack":
+        if await versioning.restore_newest(ctx.core, ctx.account, ctx.container, ctx.obj,
+                                           versions, ctx.max_file_size):
+            return web.Response(status=204)
+    elif versions:
+        await versioning.archive_current(ctx.core, ctx.account, ctx.container, ctx.obj,
+                                         versions, ctx.max_file_size)
+    result = await ctx.core.object_write("DELETE", ctx.account, ctx.container, ctx.obj, {})
+    return respond(result)
 
 
 async def _refuse_existing(ctx: Ctx) -> None:
@@ -173,6 +260,7 @@ async def _copy(ctx: Ctx, src: tuple[str, str, str], dst: tuple[str, str, str]) 
                     if k.lower() in ("if-match", "if-none-match", "if-modified-since",
                                      "if-unmodified-since")}
     await check_quotas(ctx, 0, account=dst[0], container=dst[1])
+    await archive_before_overwrite(ctx, *dst)
     result = await copy_mod.copy_object(ctx.core, src, dst, ctx.headers, ctx.max_file_size,
                                         fresh=fresh, read_headers=read_headers)
     return created(result)
