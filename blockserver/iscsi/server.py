@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import socket
 
 from blockserver.scsi import ItNexus, ScsiCommand
 
@@ -60,6 +61,9 @@ class IscsiProtocol(asyncio.Protocol):
     def connection_made(self, transport) -> None:
         self.transport = transport
         transport.set_write_buffer_limits(WRITE_HIGH_WATER, WRITE_LOW_WATER)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:      # a vanished initiator must not pin its session forever
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         host, port = transport.get_extra_info("sockname")[:2]
         portal = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self.core = Connection(self.server.registry, self.server.sessions, portal,
