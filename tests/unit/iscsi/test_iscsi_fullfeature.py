@@ -275,3 +275,14 @@ def test_digests_on_data_in_and_data_out(initiator, tools):
     initiator.conn.receive(header + digest(header) + body + digest(body))
     (ev,) = initiator.events()
     assert bytes(ev.task.data_out) == data
+
+
+def test_data_in_sequences_end_at_max_burst(initiator):
+    r = initiator.login(op_keys=[("MaxBurstLength", "16384"), ("FirstBurstLength", "16384"),
+                                 ("MaxRecvDataSegmentLength", "8192")])
+    assert r.h.w36 == 0
+    initiator.events()
+    initiator.command(bytes([0x28, 0, 0, 0, 0, 0, 0, 0, 80, 0]), read=True, edtl=40960)
+    out = initiator.run(good(b"s" * 40960))
+    assert [p.h.flags & 0x81 for p in out] == [0, 0x80, 0, 0x80, 0x81]
+    assert [p.h.w40 for p in out] == [0, 8192, 16384, 24576, 32768]
