@@ -104,6 +104,9 @@ class Node:
         self.reporter = None   # updates.AccountReporter
         self.tasks: list[asyncio.Task] = []
         self.rings_loader = None  # () -> {"object"|"container"|"account": Ring} or None
+        from .suffixcache import SuffixHashes
+
+        self.suffixes = SuffixHashes(self)
         self.port: int | None = None  # the port this node listens on, when not base_port + index
 
     def object_hash(self, account: str, container: str | None = None, obj: str | None = None) -> str:

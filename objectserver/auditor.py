@@ -54,7 +54,8 @@ def _hash_chunk(fd: int, hasher, offset: int, size: int) -> int:
     return len(data)
 
 
-async def audit_file(node, device: str, name_hash: str, path: str, rate: float) -> bool:
+async def audit_file(node, device: str, name_hash: str, path: str, rate: float,
+                     part: int | None = None) -> bool:
     """True when the file is good (or gone); False when it was quarantined."""
     device_path = node.device_path(device)
     try:
@@ -63,6 +64,8 @@ async def audit_file(node, device: str, name_hash: str, path: str, rate: float) 
         return True
     except metafile.MetadataError:
         await node.io(device, diskfile.quarantine, device_path, name_hash, path)
+        if part is not None:
+            node.suffixes.invalidate(device, part, name_hash)
         log.error("quarantined %s: unreadable metadata", path)
         return False
     hasher = xxhash.xxh3_64()
@@ -82,6 +85,8 @@ async def audit_file(node, device: str, name_hash: str, path: str, rate: float) 
     if offset == length and hasher.hexdigest() == metadata.get("xxh3"):
         return True
     await node.io(device, diskfile.quarantine, device_path, name_hash, path)
+    if part is not None:
+        node.suffixes.invalidate(device, part, name_hash)
     log.error("quarantined %s: body does not match its xxh3", path)
     return False
 
@@ -94,7 +99,8 @@ async def audit_device(node, device: str) -> tuple[int, int]:
     for part in await node.io(device, _partitions, device_path):
         for name_hash, path in await node.io(device, _data_files, device_path, part):
             checked += 1
-            if not await audit_file(node, device, name_hash, path, rate):
+            if not await audit_file(node, device, name_hash, path, rate,
+                                    int(part) if part.isdigit() else None):
                 bad += 1
     return checked, bad
 

@@ -208,6 +208,7 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
     finally:
         if not committed:
             await node.io(target.device, writer.abort)
+    node.suffixes.invalidate(target.device, target.partition, name_hash)
     row = {"X-Size": metadata["Content-Length"], "X-Content-Type": metadata["Content-Type"],
            "X-Etag": metadata["ETag"]}
     row.update(container_overrides(request.headers))
@@ -224,6 +225,7 @@ async def _open(node: Node, request: web.Request, target: Target):
     opened, found = await node.io(target.device, diskfile.open_object, path, target.partition,
                                   name_hash)
     if opened is None:
+        node.suffixes.invalidate(target.device, target.partition, name_hash)  # may be quarantined
         raise _not_found(found)
     if _expired(opened.metadata) and "X-Backend-Replication" not in request.headers:
         await _close(node, target.device, opened)
@@ -411,6 +413,7 @@ async def _send_verified(node, request, target, path, name_hash, opened, headers
         await _close(node, target.device, opened)
     if offset != length or (expected and hasher.hexdigest() != expected):
         await node.io(target.device, diskfile.quarantine, path, name_hash, opened.path)
+        node.suffixes.invalidate(target.device, target.partition, name_hash)
         log.error("quarantined %s: body does not match its xxh3", opened.path)
         if not response.prepared:
             raise HTTPError(503, "object failed its checksum")
@@ -460,6 +463,7 @@ async def delete(node: Node, request: web.Request, target: Target) -> web.Stream
                       timestamp, layout.TOMBSTONE)
     except diskfile.ConflictError as exc:
         raise HTTPError(409, headers={"X-Backend-Timestamp": exc.existing.internal}) from None
+    node.suffixes.invalidate(target.device, target.partition, name_hash)
     await node.updates.after_write(request, target, name_hash, "DELETE", timestamp, {})
     status = 204 if existed else 404
     return web.Response(status=status, headers={"X-Backend-Timestamp": timestamp.internal})
@@ -485,6 +489,7 @@ async def post(node: Node, request: web.Request, target: Target) -> web.StreamRe
         raise HTTPError(409, headers={"X-Backend-Timestamp": exc.existing.internal}) from None
     except diskfile.NoObjectError:
         raise HTTPError(404) from None
+    node.suffixes.invalidate(target.device, target.partition, name_hash)
     if "Content-Type" in metadata:  # the listing shows the new type (row at the POST's time)
         row = {"X-Size": str(opened.data_length), "X-Content-Type": metadata["Content-Type"],
                "X-Etag": opened.metadata.get("ETag", "")}
@@ -500,11 +505,8 @@ async def replicate(node: Node, request: web.Request, target: Target) -> web.Str
     (obsolete files and tombstones older than storage.reclaim_age are cleaned on the way)."""
     if target.account:
         raise HTTPError(400, "Invalid path")
-    path = await node.check_device(target.device)
-    reclaim_before = time.time() - node.storage.reclaim_age
-    hashes = await node.io(target.device, diskfile.partition_hashes, path, target.partition,
-                           reclaim_before)
-    return web.json_response(hashes)
+    await node.check_device(target.device)
+    return web.json_response(await node.suffixes.get(target.device, target.partition))
 
 
 HANDLERS = {"PUT": put, "GET": get, "HEAD": get, "DELETE": delete, "POST": post,

@@ -80,6 +80,7 @@ async def push_hash_dir(node, device: str, part: int, name_hash: str, files: lis
             return False  # replaced meanwhile; the next pass sees the new state
         except Exception:
             await node.io(device, diskfile.quarantine, path, name_hash, file_path)
+            node.suffixes.invalidate(device, part, name_hash)
             return False
         account, container, obj = metadata["name"].lstrip("/").split("/", 2)
         remote = (f"object/{_q(peer.device)}/{part}/{_q(account)}/{_q(container)}/{_q(obj)}")
@@ -118,8 +119,7 @@ async def _file_body(node, device: str, file_path: str, length: int):
 async def replicate_partition(node, ring, device: str, part: int) -> bool:
     """Sync one local partition with its primaries; True when they all answered in sync."""
     path = node.device_path(device)
-    reclaim_before = time.time() - node.storage.reclaim_age
-    local = await node.io(device, diskfile.partition_hashes, path, part, reclaim_before)
+    local = await node.suffixes.get(device, part)
     primaries = ring.get_part_nodes(part)
     am_primary = any(_is_local(dev, node) and dev.device == device for dev in primaries)
     peers = [dev for dev in primaries if not (_is_local(dev, node) and dev.device == device)]
@@ -148,6 +148,7 @@ async def replicate_partition(node, ring, device: str, part: int) -> bool:
             for name_hash, files in entries:
                 await node.io(device, diskfile.remove_if_current, path, part, name_hash, files)
         await node.io(device, diskfile.prune_partition, path, part)
+        node.suffixes.forget(device, part)
         log.info("%s: handoff partition %d handed back to its primaries", device, part)
     return all_synced
 

@@ -247,3 +247,24 @@ async def test_expirer_delete_with_x_if_delete_at(node):
         assert resp.status == 204
     async with node.request("GET", OBJ) as resp:
         assert resp.status == 404
+
+
+async def test_replicate_digests_follow_every_change(node):
+    async def digests():
+        async with node.request("POST", "/replicate/object/d0/7") as resp:
+            assert resp.status == 200
+            return await resp.json()
+
+    assert await digests() == {}
+    await put(node, body=b"v1")
+    first = await digests()
+    assert len(first) == 1
+    await put(node, body=b"v2", timestamp=ts(1))
+    second = await digests()
+    assert second.keys() == first.keys() and second != first  # remembered, yet not stale
+    async with node.request("DELETE", OBJ, headers={"X-Timestamp": ts(2)}) as resp:
+        assert resp.status == 204
+    third = await digests()
+    assert third != second
+    async with node.request("POST", "/replicate/object/d0/8") as resp:
+        assert await resp.json() == {}
