@@ -122,7 +122,7 @@ cdef class Crc:
         self._value = value & self._mask
 
     def update(self, data):
-        # The register is kept inverted between calls (the public value is ~register).
+        # _value is the public CRC; the kernels work on its complement (the raw register).
         self._value = ~_crc_raw(self._code, ~self._value & self._mask, data) & self._mask
 
     def intdigest(self):
