@@ -38,12 +38,12 @@ def _is_local(dev, node) -> bool:
 
 
 async def _request(node, method: str, dev, path: str, headers=None, data=None):
-    """(status, body bytes); status 0 when the peer could not be reached."""
+    """(status, body bytes); status 0 when the peer could not be reached. No total deadline (a
+    large object takes what it takes); the session's connect/read timeouts catch a stalled peer."""
     url = f"http://{dev.ip}:{dev.port}/{path}"
     try:
-        async with asyncio.timeout(node.storage.node_timeout * 6):
-            async with node.session.request(method, url, headers=headers, data=data) as resp:
-                return resp.status, await resp.read()
+        async with node.session.request(method, url, headers=headers, data=data) as resp:
+            return resp.status, await resp.read()
     except Exception as exc:  # unreachable peer: try again next pass
         log.debug("%s %s: %r", method, url, exc)
         return 0, b""
