@@ -66,6 +66,7 @@ class Connection:
         self._text_partial = bytearray()
         self._logout: tuple | None = None          # (itt, response, closes_session)
         self.owner = None                          # the server's object for this connection
+        self.early_data: dict[int, list] = {}     # ITT -> Data-Out of a command not yet in order
 
     # -- state ------------------------------------------------------------------------------
     def _goto(self, new: ConnState) -> None:
@@ -187,6 +188,8 @@ class Connection:
             return
         if verdict == "later":
             session.pending[bhs.w24] = (self, pdu)
+            if op == Opcode.SCSI_COMMAND:
+                self.early_data[bhs.itt] = []     # its Data-Out waits with it
             return
         session.exp_cmdsn = (session.exp_cmdsn + 1) & MASK
         self._command(pdu)
@@ -202,6 +205,8 @@ class Connection:
     def _dispatch_ordered(self, pdu: Pdu) -> None:
         try:
             self._command(pdu)
+            for data_out in self.early_data.pop(pdu.bhs.itt, ()):
+                self.mover.data_out(data_out)
         except ProtocolError as exc:
             if not exc.header:
                 exc.header = pdu.header

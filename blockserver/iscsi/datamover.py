@@ -188,6 +188,13 @@ class DataMover:
         bhs = pdu.bhs
         conn = self.conn
         task = conn.session.tasks.get(bhs.itt)
+        if task is None and bhs.itt in conn.early_data:
+            # its command arrived ahead of CmdSN order (MC/S) and waits: so does its data,
+            # within the command's FirstBurstLength (nothing is solicited before it runs)
+            early = conn.early_data[bhs.itt]
+            if sum(len(p.data) for p in early) + len(pdu.data) <= conn.params.first_burst_length:
+                early.append(pdu)
+            return
         if task is None or task.conn is not conn or task.executing:
             # Data for a task that was aborted, dropped (CmdSN outside the window) or that
             # already has all its data: discarded, as RFC 7143 4.2.2.1 / 11.5.1 allow.

@@ -286,3 +286,20 @@ def test_data_in_sequences_end_at_max_burst(initiator):
     out = initiator.run(good(b"s" * 40960))
     assert [p.h.flags & 0x81 for p in out] == [0, 0x80, 0, 0x80, 0x81]
     assert [p.h.w40 for p in out] == [0, 8192, 16384, 24576, 32768]
+
+
+def test_unsolicited_data_of_an_early_command_waits_with_it(registry, tools):
+    a = tools.Initiator(registry)
+    a.login(op_keys=[("MaxConnections", "2"), ("InitialR2T", "No")])
+    b = tools.Initiator(registry, a.sessions)
+    b.tsih, b.cid, b.itt = a.tsih, 1, 0x1000
+    b.login(op_keys=[])
+    a.events()
+    first = a.cmdsn
+    itt, _ = b.command(bytes([0x2A, 0, 0, 0, 0, 0, 0, 0, 16, 0]), write=True, edtl=8192,
+                       data=b"1" * 4096, final=False, cmdsn=first + 1)
+    b.data_out(itt, b"2" * 4096, offset=4096, datasn=0)
+    assert b.events() == []
+    a.command(bytes(6), cmdsn=first)
+    (ev,) = b.events()
+    assert bytes(ev.task.data_out) == b"1" * 4096 + b"2" * 4096
