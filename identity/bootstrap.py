@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 import uuid
 
 from identity import keys as keyrepo
@@ -127,6 +128,6 @@ def write_openrc(config, admin_password: str) -> str:
              "OS_PASSWORD": admin_password, "OS_PROJECT_NAME": "admin",
              "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
              "OS_IDENTITY_API_VERSION": "3", "OS_REGION_NAME": config.identity.region}
-    text = "".join(f"export {k}='{v}'\n" for k, v in lines.items())
+    text = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in lines.items())
     _write_private(path, text)
     return path

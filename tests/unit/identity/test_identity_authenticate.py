@@ -41,11 +41,11 @@ def test_bootstrap_is_idempotent_and_writes_openrc(booted):
     assert again["accounts"] == state["accounts"]
     assert set(state["accounts"]) == {"admin", "tester", "alt"}
     openrc = open(os.path.join(config.cluster.data_dir, "openrc")).read()
-    for line in ("OS_AUTH_URL='http://127.0.0.1:5000/v3'", "OS_USERNAME='admin'",
-                 "OS_PASSWORD='pw-admin'", "OS_PROJECT_NAME='admin'",
-                 "OS_USER_DOMAIN_NAME='Default'", "OS_PROJECT_DOMAIN_NAME='Default'",
-                 "OS_IDENTITY_API_VERSION='3'", "OS_REGION_NAME='RegionOne'"):
-        assert f"export {line}" in openrc
+    for line in ("OS_AUTH_URL=http://127.0.0.1:5000/v3", "OS_USERNAME=admin",
+                 "OS_PASSWORD=pw-admin", "OS_PROJECT_NAME=admin",
+                 "OS_USER_DOMAIN_NAME=Default", "OS_PROJECT_DOMAIN_NAME=Default",
+                 "OS_IDENTITY_API_VERSION=3", "OS_REGION_NAME=RegionOne"):
+        assert f"export {line}\n" in openrc
     assert os.stat(bootstrap.secrets_path(config.cluster.data_dir)).st_mode & 0o077 == 0
 
 
@@ -111,3 +111,16 @@ def test_token_method_rescopes_without_extending_life(store, booted):
     assert child.audit_ids == (child.audit_id, parent.audit_id)
     with pytest.raises(Unauthorized):
         run(store, body)  # an invalid parent token
+
+
+def test_openrc_quotes_what_the_shell_would_misread(booted, tmp_path):
+    import subprocess
+
+    from strato import config as config_mod
+
+    config = config_mod.load(overrides={"cluster": {"data_dir": str(tmp_path)}}, environ={})
+    tricky = "it's $HOME; `x` \"q\""
+    path = bootstrap.write_openrc(config, tricky)
+    out = subprocess.run(["bash", "-c", f"source {path} && printf %s \"$OS_PASSWORD\""],
+                         capture_output=True, text=True, check=True).stdout
+    assert out == tricky
