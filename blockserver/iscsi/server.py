@@ -21,7 +21,6 @@ from .constants import TmfFunction
 from .events import (Close, DropConnection, Execute, SessionEnded, SessionStarted,
                      TaskManagement)
 from .registry import Target, TargetRegistry
-from .residual import write_transfer
 from .session import SessionTable
 
 log = logging.getLogger(__name__)
@@ -154,13 +153,14 @@ class IscsiProtocol(asyncio.Protocol):
         try:
             if task.lun == 0 and target is not None:
                 unit = target.lun_unit
-                cdb = task.cdb
-                if task.write:
-                    transfer, cdb = write_transfer(cdb, task.edtl, unit.block_size)
-                command = ScsiCommand(cdb=cdb, data_out=task.buf, nexus=session.nexus,
+                command = ScsiCommand(cdb=task.cdb, data_out=task.buf, nexus=session.nexus,
                                       lun=0, task_tag=task.itt, expected_length=task.edtl,
                                       read=task.read, write=task.write)
                 result = await unit.execute(command)
+                if task.write and not task.read:
+                    # read residuals follow from the data-in; a write's from what the CDB
+                    # asked to move (the LU writes only the whole blocks that arrived)
+                    transfer = unit.transfer_length(task.cdb)
             else:
                 result = _Result(*nolun.respond(task.cdb))
         except Exception:

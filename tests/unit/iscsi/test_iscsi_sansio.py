@@ -7,7 +7,7 @@ import pytest
 import blockserver.iscsi
 
 CORE = ["constants", "errors", "pdu", "text", "params", "chap", "login", "session", "connection",
-        "datamover", "events", "registry", "nolun", "residual", "digest"]
+        "datamover", "events", "registry", "nolun", "digest"]
 FORBIDDEN = {"asyncio", "socket", "os", "selectors", "aiohttp", "uvloop", "subprocess",
              "threading"}
 HERE = pathlib.Path(blockserver.iscsi.__file__).parent
