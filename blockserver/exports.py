@@ -12,7 +12,7 @@ import concurrent.futures
 import logging
 import uuid
 
-from blockserver.backing import FileBacking
+from blockserver.device_backing import open_backing
 from blockserver.errors import ApiError
 from blockserver.iscsi import TargetRegistry
 from blockserver.scsi import LogicalUnit
@@ -46,7 +46,7 @@ class IscsiExports:
         loop = asyncio.get_running_loop()
         try:
             backing = await loop.run_in_executor(
-                self._executor, lambda: FileBacking(path, self._executor, read_only=read_only))
+                self._executor, lambda: open_backing(path, self._executor, read_only=read_only))
         except OSError as exc:
             raise ApiError(500, f"Cannot open the volume for export: {exc.strerror}.") from exc
         serial, device_id = device_identity(volume_id)
@@ -63,12 +63,9 @@ class IscsiExports:
         unit = self._units.pop(iqn, None)
         if unit is None:
             return
-        # Commands already running finish before the file is closed: closing under them could
-        # let a recycled descriptor number point their I/O at another volume's file.
-        running = [t for t in getattr(unit, "_tasks", {}).values() if not t.done()]
-        if running:
-            await asyncio.wait(running, timeout=DRAIN_TIMEOUT)
-        await asyncio.get_running_loop().run_in_executor(self._executor, unit.backing.close)
+        # Running commands finish and the disk threads let go of the descriptor before it is
+        # closed, so a recycled descriptor number can never carry I/O to another volume.
+        await unit.close(timeout=DRAIN_TIMEOUT)
         log.info("ended export %s", iqn)
 
     async def capacity_changed(self, iqn: str) -> None:
