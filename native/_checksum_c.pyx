@@ -48,17 +48,21 @@ strato_crc_init()
 MD5_API = strato_md5_api.decode("ascii")  # "MD5_*" or "EVP": which libcrypto interface is in use
 
 
-def set_hardware(bint enabled):
-    """Use CPU instructions (SSE4.2, PCLMULQDQ) when enabled and present, else tables; returns a
-    bit mask of what is live (1 = SSE4.2 CRC32C, 2 = PCLMUL folding). For tests and benchmarks."""
-    live = strato_crc_set_hw(enabled)
+HW_TABLES, HW_SSE, HW_BEST = 0, 1, 2
+
+
+def set_hardware(int level=HW_BEST):
+    """Pick the CRC tier for the whole process (tests and benchmarks): HW_TABLES, HW_SSE (SSE4.2 and
+    128-bit PCLMULQDQ) or HW_BEST (also AVX-512 VPCLMULQDQ), each where the CPU has it. Returns a
+    mask of what is live: 1 = SSE4.2 CRC32C, 2 = PCLMUL folding, 4 = VPCLMUL folding."""
+    live = strato_crc_set_hw(level)
     _crc_gil_release[0] = GIL_RELEASE_BYTES_HW if live & 2 else GIL_RELEASE_BYTES  # crc32
     _crc_gil_release[1] = GIL_RELEASE_BYTES_HW if live & 1 else GIL_RELEASE_BYTES  # crc32c
     _crc_gil_release[2] = GIL_RELEASE_BYTES_HW if live & 2 else GIL_RELEASE_BYTES  # crc64nvme
     return live
 
 
-HARDWARE = set_hardware(True)
+HARDWARE = set_hardware(HW_BEST)
 
 
 cdef uint64_t _crc_raw(int code, uint64_t reg, data) except? 0:

@@ -5,7 +5,9 @@
  *   - CRC32C: the SSE4.2 crc32 instruction on three interleaved streams (its latency is 3 cycles,
  *     its throughput 1 per cycle), the streams joined with "append N zero bytes" tables;
  *   - CRC32 / CRC64-NVME: PCLMULQDQ folding of 4 x 128-bit lanes down to 16 bytes, which the
- *     table then finishes (no Barrett step to get wrong: the last 16 bytes are just data);
+ *     table then finishes (no Barrett step to get wrong: the last 16 bytes are just data); on
+ *     AVX-512 CPUs with VPCLMULQDQ the same folding runs on 4 x 512-bit registers (16 lanes,
+ *     256 bytes a step) before handing the rest to the 128-bit loop;
  *   - everywhere else, and for short inputs: slicing-by-8 tables.
  * Multi-byte loads go through memcpy (explicit little-endian on the only targets that use them).
  */
@@ -27,12 +29,14 @@ typedef struct {
     uint64_t table[8][256];   /* slicing-by-8: table[k][b] = register after byte b and k zero bytes */
     uint64_t fold1[2];        /* PCLMUL constants to move 128 bits forward by 16 bytes ... */
     uint64_t fold4[2];        /* ... and by 64 bytes (four lanes) */
+    uint64_t fold2[2], fold3[2]; /* by 32 and 48 bytes: one 512-bit register's lanes into one */
+    uint64_t fold16[2];       /* by 256 bytes: four 512-bit registers */
     int width;
 } strato_crc_model;
 
 static strato_crc_model strato_crc32c_model, strato_crc32_model, strato_crc64nvme_model;
 static uint32_t strato_crc32c_long[4][256], strato_crc32c_short[4][256];
-static int strato_have_sse42, strato_have_pclmul;
+static int strato_have_sse42, strato_have_pclmul, strato_have_vpclmul;
 
 #define STRATO_CRC32C_LONG 8192
 #define STRATO_CRC32C_SHORT 256
@@ -81,6 +85,12 @@ static void strato_crc_model_init(strato_crc_model *m, uint64_t poly_reflected, 
     m->fold1[1] = strato_xpow_mod_reflected(128 - 1, poly_normal, width);
     m->fold4[0] = strato_xpow_mod_reflected(512 + 64 - 1, poly_normal, width);
     m->fold4[1] = strato_xpow_mod_reflected(512 - 1, poly_normal, width);
+    m->fold2[0] = strato_xpow_mod_reflected(256 + 64 - 1, poly_normal, width);
+    m->fold2[1] = strato_xpow_mod_reflected(256 - 1, poly_normal, width);
+    m->fold3[0] = strato_xpow_mod_reflected(384 + 64 - 1, poly_normal, width);
+    m->fold3[1] = strato_xpow_mod_reflected(384 - 1, poly_normal, width);
+    m->fold16[0] = strato_xpow_mod_reflected(2048 + 64 - 1, poly_normal, width);
+    m->fold16[1] = strato_xpow_mod_reflected(2048 - 1, poly_normal, width);
 }
 
 static uint64_t strato_crc_table(const strato_crc_model *m, uint64_t reg, const unsigned char *p, size_t n) {
@@ -133,6 +143,66 @@ static uint64_t strato_crc_pclmul(const strato_crc_model *m, uint64_t reg, const
     }
     unsigned char last[16];
     _mm_storeu_si128((__m128i *)last, x0);
+    reg = strato_crc_table(m, 0, last, 16);
+    return strato_crc_table(m, reg, p, n);
+}
+
+#define STRATO_AVX512 "avx512f,avx512vl,avx512bw,vpclmulqdq,pclmul,sse4.1"
+
+__attribute__((target(STRATO_AVX512)))
+static inline __m512i strato_fold512(__m512i acc, __m512i k, __m512i next) {
+    /* 0x96: three-way XOR of the two products and the next data */
+    return _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(acc, k, 0x00),
+                                     _mm512_clmulepi64_epi128(acc, k, 0x11), next, 0x96);
+}
+
+__attribute__((target(STRATO_AVX512)))
+static inline __m512i strato_k512(const uint64_t k[2]) {
+    return _mm512_broadcast_i32x4(_mm_set_epi64x((long long)k[1], (long long)k[0]));
+}
+
+__attribute__((target(STRATO_AVX512)))
+static uint64_t strato_crc_vpclmul(const strato_crc_model *m, uint64_t reg, const unsigned char *p, size_t n) {
+    if (n < 256) return strato_crc_pclmul(m, reg, p, n);
+    __m512i k16 = strato_k512(m->fold16), k4 = strato_k512(m->fold4);
+    __m512i first = _mm512_inserti32x4(_mm512_setzero_si512(), _mm_cvtsi64_si128((long long)reg), 0);
+    __m512i x0 = _mm512_xor_si512(_mm512_loadu_si512((const void *)p), first);
+    __m512i x1 = _mm512_loadu_si512((const void *)(p + 64));
+    __m512i x2 = _mm512_loadu_si512((const void *)(p + 128));
+    __m512i x3 = _mm512_loadu_si512((const void *)(p + 192));
+    p += 256;
+    n -= 256;
+    while (n >= 256) {
+        x0 = strato_fold512(x0, k16, _mm512_loadu_si512((const void *)p));
+        x1 = strato_fold512(x1, k16, _mm512_loadu_si512((const void *)(p + 64)));
+        x2 = strato_fold512(x2, k16, _mm512_loadu_si512((const void *)(p + 128)));
+        x3 = strato_fold512(x3, k16, _mm512_loadu_si512((const void *)(p + 192)));
+        p += 256;
+        n -= 256;
+    }
+    x0 = strato_fold512(x0, k4, x1);
+    x0 = strato_fold512(x0, k4, x2);
+    x0 = strato_fold512(x0, k4, x3);
+    while (n >= 64) {
+        x0 = strato_fold512(x0, k4, _mm512_loadu_si512((const void *)p));
+        p += 64;
+        n -= 64;
+    }
+    /* Lane 0 holds the earliest 16 bytes: move it 48 bytes on, lane 1 by 32, lane 2 by 16. */
+    __m128i k3 = _mm_set_epi64x((long long)m->fold3[1], (long long)m->fold3[0]);
+    __m128i k2 = _mm_set_epi64x((long long)m->fold2[1], (long long)m->fold2[0]);
+    __m128i k1 = _mm_set_epi64x((long long)m->fold1[1], (long long)m->fold1[0]);
+    __m128i acc = _mm512_extracti32x4_epi32(x0, 3);
+    acc = strato_fold(_mm512_extracti32x4_epi32(x0, 0), k3, acc);
+    acc = strato_fold(_mm512_extracti32x4_epi32(x0, 1), k2, acc);
+    acc = strato_fold(_mm512_extracti32x4_epi32(x0, 2), k1, acc);
+    while (n >= 16) {
+        acc = strato_fold(acc, k1, _mm_loadu_si128((const __m128i *)p));
+        p += 16;
+        n -= 16;
+    }
+    unsigned char last[16];
+    _mm_storeu_si128((__m128i *)last, acc);
     reg = strato_crc_table(m, 0, last, 16);
     return strato_crc_table(m, reg, p, n);
 }
@@ -210,23 +280,24 @@ static void strato_crc_init(void) {
     strato_crc_model_init(&strato_crc64nvme_model, 0x9A6C9329AC4BC9B5ull, 0xAD93D23594C93659ull, 64);
     strato_crc32c_shift_init(strato_crc32c_long, STRATO_CRC32C_LONG);
     strato_crc32c_shift_init(strato_crc32c_short, STRATO_CRC32C_SHORT);
-    strato_crc_set_hw(1);
+    strato_crc_set_hw(2);
 }
 
-/* Selects the tier: 0 = tables only, 1 = hardware where the CPU has it. Returns what is now live. */
-static int strato_crc_set_hw(int use_hw) {
+/* Selects the tier: 0 = tables only, 1 = up to SSE4.2/PCLMULQDQ, 2 = also AVX-512 VPCLMULQDQ, each
+ * only where the CPU (and the OS, for AVX-512 state) has it. Returns a mask of what is now live:
+ * 1 = SSE4.2 CRC32C, 2 = PCLMUL folding, 4 = VPCLMUL folding. */
+static int strato_crc_set_hw(int level) {
 #if STRATO_X86
-    if (use_hw) {
-        __builtin_cpu_init();
-        strato_have_sse42 = __builtin_cpu_supports("sse4.2") != 0;
-        strato_have_pclmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
-    } else {
-        strato_have_sse42 = strato_have_pclmul = 0;
-    }
+    __builtin_cpu_init();
+    strato_have_sse42 = level >= 1 && __builtin_cpu_supports("sse4.2");
+    strato_have_pclmul = level >= 1 && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+    strato_have_vpclmul = level >= 2 && strato_have_pclmul && __builtin_cpu_supports("avx512f")
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("vpclmulqdq");
 #else
-    (void)use_hw;
+    (void)level;
 #endif
-    return strato_have_sse42 | (strato_have_pclmul << 1);
+    return strato_have_sse42 | (strato_have_pclmul << 1) | (strato_have_vpclmul << 2);
 }
 
 static uint32_t strato_crc32c_raw(uint32_t reg, const unsigned char *p, size_t n) {
@@ -238,6 +309,7 @@ static uint32_t strato_crc32c_raw(uint32_t reg, const unsigned char *p, size_t n
 
 static uint32_t strato_crc32_raw(uint32_t reg, const unsigned char *p, size_t n) {
 #if STRATO_X86
+    if (strato_have_vpclmul) return (uint32_t)strato_crc_vpclmul(&strato_crc32_model, reg, p, n);
     if (strato_have_pclmul) return (uint32_t)strato_crc_pclmul(&strato_crc32_model, reg, p, n);
 #endif
     return (uint32_t)strato_crc_table(&strato_crc32_model, reg, p, n);
@@ -245,6 +317,7 @@ static uint32_t strato_crc32_raw(uint32_t reg, const unsigned char *p, size_t n)
 
 static uint64_t strato_crc64nvme_raw(uint64_t reg, const unsigned char *p, size_t n) {
 #if STRATO_X86
+    if (strato_have_vpclmul) return strato_crc_vpclmul(&strato_crc64nvme_model, reg, p, n);
     if (strato_have_pclmul) return strato_crc_pclmul(&strato_crc64nvme_model, reg, p, n);
 #endif
     return strato_crc_table(&strato_crc64nvme_model, reg, p, n);

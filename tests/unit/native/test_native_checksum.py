@@ -220,13 +220,28 @@ def test_twins_agree_streaming(both_impls, data, cuts, kind):
 @given(data=chunks, value=st.integers(0, 2**64 - 1))
 def test_compiled_hardware_and_table_tiers_agree(both_impls, data, value):
     c = both_impls["c"]
-    fast = (c.crc32c(data, value & 0xFFFFFFFF), c.crc32(data, value & 0xFFFFFFFF), c.crc64nvme(data, value))
-    c.set_hardware(False)
+    results = []
     try:
-        slow = (c.crc32c(data, value & 0xFFFFFFFF), c.crc32(data, value & 0xFFFFFFFF), c.crc64nvme(data, value))
+        for level in (c.HW_BEST, c.HW_SSE, c.HW_TABLES):  # AVX-512, 128-bit SIMD, tables
+            c.set_hardware(level)
+            results.append((c.crc32c(data, value & 0xFFFFFFFF), c.crc32(data, value & 0xFFFFFFFF),
+                            c.crc64nvme(data, value)))
     finally:
-        c.set_hardware(True)
-    assert fast == slow
+        c.set_hardware(c.HW_BEST)
+    assert results[0] == results[1] == results[2]
+
+
+@pytest.mark.parametrize("length", LENGTHS + [255, 256, 257, 319, 320, 511, 512, 1000, 65_536 + 77])
+def test_compiled_tiers_on_boundaries(both_impls, length):
+    c = both_impls["c"]
+    data = bytes((i * 7 + 3) & 0xFF for i in range(length))
+    expected = (reference.crc32c_table(data, 5), zlib.crc32(data, 5), reference.crc64nvme(data, 5))
+    try:
+        for level in (c.HW_BEST, c.HW_SSE, c.HW_TABLES):
+            c.set_hardware(level)
+            assert (c.crc32c(data, 5), c.crc32(data, 5), c.crc64nvme(data, 5)) == expected, level
+    finally:
+        c.set_hardware(c.HW_BEST)
 
 
 def test_public_module_uses_the_selected_implementation():
@@ -263,11 +278,11 @@ def _main_thread_ran_during(call) -> bool:
 def test_compiled_calls_release_the_gil_on_long_buffers(both_impls):
     c = both_impls["c"]
     big = bytes(64 << 20)
-    c.set_hardware(False)  # the table tier makes the CRC call long enough to observe
+    c.set_hardware(c.HW_TABLES)  # the table tier makes the CRC call long enough to observe
     try:
         checks = {"crc32c": lambda: c.crc32c(big), "Md5Xxh3": lambda: c.Md5Xxh3(big)}
         for name, call in checks.items():
             # A loaded CI box may not schedule this thread inside one window; three tries.
             assert any(_main_thread_ran_during(call) for _ in range(3)), f"{name} held the GIL"
     finally:
-        c.set_hardware(True)
+        c.set_hardware(c.HW_BEST)
