@@ -32,7 +32,8 @@ def check_range(cmd: BlockCdb, num_blocks: int) -> None:
 def _need_data(cmd: BlockCdb, data, length: int):
     """The first `length` bytes of the data-out buffer; too little data is an invalid CDB."""
     if len(data) < length:
-        raise invalid_field_in_cdb(7 if cmd.opcode in (C.WRITE_10, C.WRITE_VERIFY_10) else None)
+        # field pointer: the TRANSFER LENGTH field of the 10/12/16-byte forms
+        raise invalid_field_in_cdb({10: 7, 12: 6, 16: 10}.get(C.cdb_length(cmd.opcode)))
     return memoryview(data)[:length] if len(data) != length else data
 
 
