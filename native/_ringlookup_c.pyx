@@ -17,8 +17,6 @@ from libc.string cimport memcpy
 
 import xxhash
 
-from ring.errors import RingError
-
 cdef extern from "Python.h":
     const char* PyUnicode_AsUTF8AndSize(object unicode, Py_ssize_t* size)
     bint PyBytes_Check(object o)
@@ -48,6 +46,13 @@ DEF STACK_KEY = 1024  # longer paths (rare) use a heap buffer
 _xxh3_64 = xxhash.xxh3_64_intdigest
 
 
+def _ring_error(message):
+    """ring.errors.RingError(message), imported on first use: importing the ring package here
+    at module load would be circular (ring.lookup imports native.ringlookup, which loads us)."""
+    from ring.errors import RingError as error
+    return error(message)
+
+
 cdef object _encoded(object value):
     """value as UTF-8 bytes when its cached UTF-8 cannot be used (surrogates) or it is bytes."""
     if PyBytes_Check(value):
@@ -58,8 +63,8 @@ cdef object _encoded(object value):
         try:
             return (<str>value).encode("utf-8", "surrogateescape")
         except UnicodeEncodeError:
-            raise RingError(f"path component {value!r} cannot be encoded as UTF-8") from None
-    raise RingError(f"path components must be str or bytes, got {type(value).__name__}")
+            raise _ring_error(f"path component {value!r} cannot be encoded as UTF-8") from None
+    raise _ring_error(f"path components must be str or bytes, got {type(value).__name__}")
 
 
 cdef class RingTable:
@@ -67,8 +72,7 @@ cdef class RingTable:
     cdef readonly int replica_count
     cdef int shift
     cdef Py_ssize_t parts
-    cdef const uint16_t[::1] table  # replica-major: table[r * parts + part]
-    cdef object table_owner
+    cdef const uint16_t[::1] table  # replica-major: table[r * parts + part]; holds `flat`
     cdef tuple devs
     cdef bytes prefix
     cdef bytes suffix
@@ -79,23 +83,22 @@ cdef class RingTable:
         devs = tuple(devices)
         if isinstance(part_power, bool) or not isinstance(part_power, int) or \
                 not 1 <= part_power <= MAX_PART_POWER:
-            raise RingError(f"part_power must be an integer between 1 and {MAX_PART_POWER}")
+            raise _ring_error(f"part_power must be an integer between 1 and {MAX_PART_POWER}")
         if not replica2part2dev:
-            raise RingError("a ring needs at least one replica")
+            raise _ring_error("a ring needs at least one replica")
         flat = array.array("H")
         for row in replica2part2dev:
             if len(row) != 1 << part_power:
-                raise RingError(f"a replica row has {len(row)} partitions, expected "
+                raise _ring_error(f"a replica row has {len(row)} partitions, expected "
                                 f"{1 << part_power}")
             for dev_id in set(row):
                 if not 0 <= dev_id < len(devs) or devs[dev_id] is None:
-                    raise RingError(f"partitions are assigned to missing device {dev_id}")
+                    raise _ring_error(f"partitions are assigned to missing device {dev_id}")
             flat.extend(array.array("H", row))
         self.part_power = part_power
         self.replica_count = len(replica2part2dev)
         self.shift = 64 - part_power
         self.parts = 1 << part_power
-        self.table_owner = flat
         self.table = flat
         self.devs = devs
         self.prefix = _encoded(hash_prefix)
@@ -111,7 +114,7 @@ cdef class RingTable:
         cdef char* buf
         cdef uint64_t h
         if obj is not None and container is None:
-            raise RingError("a container is required when an object is given")
+            raise _ring_error("a container is required when an object is given")
         if container is not None:
             count = 3 if obj is not None else 2
         for i in range(count):
@@ -178,5 +181,5 @@ cdef class RingTable:
 
     def get_part_nodes(self, part):
         if isinstance(part, bool) or not isinstance(part, int) or not 0 <= part < self.parts:
-            raise RingError(f"partition {part!r} is out of range 0..{self.parts - 1}")
+            raise _ring_error(f"partition {part!r} is out of range 0..{self.parts - 1}")
         return self._nodes(part)

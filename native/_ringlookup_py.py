@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import xxhash
 
-from ring.errors import RingError
-
 IMPLEMENTATION = "py"
 C_XXH3 = False  # whether hashing runs in C inside this module (never, here)
 MAX_PART_POWER = 22
+
+
+def _ring_error(message: str) -> Exception:
+    """ring.errors.RingError(message), imported on first use: importing the ring package here
+    at module load would be circular (ring.lookup imports native.ringlookup, which loads us)."""
+    from ring.errors import RingError as error
+    return error(message)
 
 
 def _text(value) -> bytes:
@@ -19,25 +24,25 @@ def _text(value) -> bytes:
         try:
             return value.encode("utf-8", "surrogateescape")
         except UnicodeEncodeError:
-            raise RingError(f"path component {value!r} cannot be encoded as UTF-8") from None
+            raise _ring_error(f"path component {value!r} cannot be encoded as UTF-8") from None
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
-    raise RingError(f"path components must be str or bytes, got {type(value).__name__}")
+    raise _ring_error(f"path components must be str or bytes, got {type(value).__name__}")
 
 
 def _check(part_power, replica2part2dev, devices) -> None:
     if isinstance(part_power, bool) or not isinstance(part_power, int) or \
             not 1 <= part_power <= MAX_PART_POWER:
-        raise RingError(f"part_power must be an integer between 1 and {MAX_PART_POWER}")
+        raise _ring_error(f"part_power must be an integer between 1 and {MAX_PART_POWER}")
     if not replica2part2dev:
-        raise RingError("a ring needs at least one replica")
+        raise _ring_error("a ring needs at least one replica")
     for row in replica2part2dev:
         if len(row) != 1 << part_power:
-            raise RingError(f"a replica row has {len(row)} partitions, expected "
+            raise _ring_error(f"a replica row has {len(row)} partitions, expected "
                             f"{1 << part_power}")
         for dev_id in set(row):
             if not 0 <= dev_id < len(devices) or devices[dev_id] is None:
-                raise RingError(f"partitions are assigned to missing device {dev_id}")
+                raise _ring_error(f"partitions are assigned to missing device {dev_id}")
 
 
 class RingTable:
@@ -61,7 +66,7 @@ class RingTable:
 
     def _key(self, account, container, obj) -> bytes:
         if obj is not None and container is None:
-            raise RingError("a container is required when an object is given")
+            raise _ring_error("a container is required when an object is given")
         key = self._prefix + b"/" + _text(account)
         if container is not None:
             key += b"/" + _text(container)
@@ -83,6 +88,6 @@ class RingTable:
 
     def get_part_nodes(self, part: int) -> list:
         if isinstance(part, bool) or not isinstance(part, int) or not 0 <= part < self._parts:
-            raise RingError(f"partition {part!r} is out of range 0..{self._parts - 1}")
+            raise _ring_error(f"partition {part!r} is out of range 0..{self._parts - 1}")
         devs = self._devs
         return [devs[row[part]] for row in self._rows]

@@ -226,7 +226,8 @@ class RingBuilder:
                 free.append((p, r, d))
         moved = assigned = 0
         fresh: set[int] = set()  # slots placed for the first time: re-placing them moves nothing
-        for _ in range(_MAX_PASSES):
+        for attempt in range(_MAX_PASSES):
+            first_pass = attempt == 0
             # 3. devices above their target give up replicas of partitions that may move
             over = bytearray(NONE + 1)
             for d, w in wanted.items():
@@ -237,10 +238,11 @@ class RingBuilder:
                 for r, row in enumerate(table):
                     for p in [p for p, d in enumerate(row) if over[d]]:
                         slots_of[row[p]].append(p * reps + r)
-                for d, have in sorted(slots_of.items()):
+                for d, slots in sorted(slots_of.items()):
                     excess = -wanted[d]
-                    chosen = self._pick(have, excess, reps, movable, rng)
-                    held_back += excess - len(chosen)
+                    chosen = self._pick(slots, excess, reps, movable, rng)
+                    if first_pass:  # later passes would count the same replicas again
+                        held_back += excess - len(chosen)
                     for s in chosen:
                         p, r = divmod(s, reps)
                         moving[p] = 1

@@ -202,3 +202,23 @@ def test_both_implementations_agree(account, container, obj, prefix, suffix, lon
     if got is not RingError:
         assert got[0][0] == partition_for(account, container, obj, part_power=10,
                                           prefix=prefix, suffix=suffix)
+
+
+@pytest.mark.parametrize("first", ["native._ringlookup_c", "native._ringlookup_py",
+                                   "native.ringlookup", "ring"])
+@pytest.mark.parametrize("pure", ["0", "1"])
+def test_any_import_order_works(first, pure):
+    """The lookup modules and the ring package import each other; no order may hit a cycle
+    (`strato version` imports the compiled modules before anything else)."""
+    import subprocess
+    import sys
+
+    if first == "native._ringlookup_c" and native.load_both("ringlookup")["c"] is None:
+        pytest.skip("compiled module not built")
+    env = dict(os.environ, STRATO_NO_EXTENSIONS=pure)
+    code = f"import {first}; from ring import Ring, RingError; import native.ringlookup as r; " \
+           f"print(r.IMPLEMENTATION)"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ("py" if pure == "1" else "c")
