@@ -1,5 +1,6 @@
 """First-start set-up (idempotent): key repository, Default domain, admin/member/reader roles,
-the admin, test and alt projects with their users, EC2 key pairs, and `<data_dir>/openrc`.
+the admin, test and alt projects with their users, EC2 key pairs, the configured Swift users and
+S3 keys (identity/config_users.py), and `<data_dir>/openrc`.
 
 Generated secrets are kept in `<data_dir>/identity/bootstrap.json` (mode 0600) so later starts,
 aio.json and the tests read the same values. Blocking: it runs in the supervisor before any
@@ -13,6 +14,7 @@ import secrets
 import shlex
 import uuid
 
+from identity import config_users
 from identity import keys as keyrepo
 from identity.catalog import host_for
 from identity.ec2 import credential_id
@@ -76,7 +78,12 @@ def bootstrap(config) -> dict:
     state = read_bootstrap(data_dir)
     if config.identity.admin_password:
         state["admin_password"] = config.identity.admin_password
-    for _, _, _, key in ACCOUNTS:
+    # The configured Swift key of test:tester and alt:alt is their identity password too, so
+    # the credentials aio.json hands out work against identity (identity/config_users.py).
+    configured = {(a, u): k for a, u, k, _ in config_users.swift_users(config)}
+    for project_name, user_name, _, key in ACCOUNTS:
+        if user_name not in config_users.RESERVED_USERS and (project_name, user_name) in configured:
+            state[key] = configured[(project_name, user_name)]
         state.setdefault(key, secrets.token_urlsafe(18))
     accounts = state.setdefault("accounts", {})
 
@@ -115,6 +122,7 @@ def bootstrap(config) -> dict:
                     "id": credential_id(account["access"]), "type": "ec2",
                     "user_id": user["id"], "project_id": project["id"],
                     "blob": json.dumps(blob)})
+        config_users.mirror(store, config, roles, state.setdefault("applied_keys", {}))
     finally:
         store.close()
     _write_private(secrets_path(data_dir), json.dumps(state, indent=2, sort_keys=True))

@@ -1,6 +1,8 @@
 """Identity's records in one LMDB environment (`<data_dir>/identity/db`). Blocking calls: the
 server runs them on its executor; other services open the environment read-only.
 
+A process opens a path once (LMDB's rule); Store objects share that environment.
+
 Tables hold JSON records by id; one `names` table indexes `(kind, domain, name) -> id` so names
 are unique where Keystone makes them unique (users and projects per domain, domains and roles
 globally). Role assignments are keys `user\\0target_kind\\0target_id\\0role_id`.
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 
 import lmdb
 
@@ -35,19 +38,63 @@ def _assignment_key(user_id: str, target_kind: str, target_id: str, role_id: str
     return f"{user_id}\0{target_kind}\0{target_id}\0{role_id}".encode()
 
 
-class Store:
-    def __init__(self, path: str, readonly: bool = False):
+class _Opened:
+    """One LMDB environment of this process: LMDB forbids opening a path twice in a process, so
+    every Store of a path (identity's own, a validator's EC2 lookup, Swift v1 checks) shares it."""
+
+    def __init__(self, path: str, readonly: bool):
         if not readonly:
             os.makedirs(path, mode=0o700, exist_ok=True)
         self.readonly = readonly
         self.env = lmdb.open(path, subdir=True, map_size=MAP_SIZE, max_dbs=16,
                              readonly=readonly, create=not readonly, lock=True)
-        self._dbs = {}
-        for name in KINDS + ("names", "assignments"):
-            self._dbs[name] = self.env.open_db(name.encode(), create=not readonly)
+        self.dbs = {name: self.env.open_db(name.encode(), create=not readonly)
+                    for name in KINDS + ("names", "assignments")}
+        self.users = 0
+
+
+_opened: dict[str, _Opened] = {}
+_opened_lock = threading.Lock()
+
+
+class Store:
+    def __init__(self, path: str, readonly: bool = False):
+        self.path = os.path.realpath(path)
+        self.readonly = readonly
+        self._closed = False
+        with _opened_lock:
+            opened = _opened.get(self.path)
+            if opened is not None and opened.readonly and not readonly:
+                # A writer needs a writable environment: reopen it for every sharer.
+                opened.env.close()
+                users = opened.users
+                opened = _Opened(self.path, readonly=False)
+                opened.users = users
+                _opened[self.path] = opened
+            elif opened is None:
+                opened = _opened[self.path] = _Opened(self.path, readonly)
+            opened.users += 1
+
+    @property
+    def env(self):
+        return _opened[self.path].env
+
+    @property
+    def _dbs(self):
+        return _opened[self.path].dbs
 
     def close(self) -> None:
-        self.env.close()
+        with _opened_lock:
+            if self._closed:
+                return
+            self._closed = True
+            opened = _opened.get(self.path)
+            if opened is None:
+                return
+            opened.users -= 1
+            if opened.users <= 0:
+                opened.env.close()
+                del _opened[self.path]
 
     # -- records ------------------------------------------------------------------------------
     def get(self, kind: str, ident: str) -> dict | None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 import time
 
+import lmdb
+
 from identity import keys as keyrepo
 from identity.passwords import verify_password
 from identity.store import Store, db_path_for
@@ -42,7 +44,10 @@ def _store(data_dir: str | None) -> Store:
     with _stores_lock:
         store = _stores.get(data_dir)
         if store is None:
-            store = _stores[data_dir] = Store(db_path_for(data_dir), readonly=True)
+            try:
+                store = _stores[data_dir] = Store(db_path_for(data_dir), readonly=True)
+            except lmdb.Error as exc:
+                raise InvalidCredentials(f"identity database unavailable: {exc}") from None
         return store
 
 

@@ -17,9 +17,10 @@ def make_ctx():
     return _make_ctx
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def booted(tmp_path_factory):
-    """A bootstrapped data directory (keys, records, openrc), no server: (config, state)."""
+    """A bootstrapped data directory (keys, records, openrc), no server: (config, state).
+    Shared by the whole folder: argon2 hashing is what these tests spend their time on."""
     from identity import bootstrap
     from strato import config as config_mod
 
