@@ -231,7 +231,11 @@ def test_compiled_hardware_and_table_tiers_agree(both_impls, data, value):
     assert results[0] == results[1] == results[2]
 
 
-@pytest.mark.parametrize("length", LENGTHS + [255, 256, 257, 319, 320, 511, 512, 1000, 65_536 + 77])
+# Around the AVX-512 steps (256 bytes, then 64, then 16) and CRC32C's switch to it at 1 KiB.
+TIER_LENGTHS = LENGTHS + [255, 256, 257, 319, 320, 511, 512, 1000, 1023, 1024, 1040, 65_536 + 77]
+
+
+@pytest.mark.parametrize("length", TIER_LENGTHS)
 def test_compiled_tiers_on_boundaries(both_impls, length):
     c = both_impls["c"]
     data = bytes((i * 7 + 3) & 0xFF for i in range(length))
