@@ -1,4 +1,4 @@
-"""Property test: random CDBs and data-out never raise out of execute(), always end in a status
+"""Property test: random CDBs and data-out from two I_T nexuses never raise out of execute(), always end in a status
 the SCSI model allows (with well-formed sense when CHECK CONDITION), and never touch bytes
 outside the logical unit's file."""
 import asyncio
@@ -17,7 +17,8 @@ from blockserver.scsi import ItNexus, LogicalUnit, ScsiCommand
 from blockserver.scsi.cdb import cdb_length
 
 BLOCKS, BS = 64, 512
-NEXUS = ItNexus("iqn.fuzz", b"\x00" * 6, 1)
+NEXUSES = (ItNexus("iqn.fuzz", b"\x00" * 6, 1),
+           ItNexus("iqn.fuzz-2", b"\x00" * 5 + b"\x01", 1))
 # Opcodes the LU knows, weighted in so that decoders see more than "invalid opcode".
 KNOWN = [0x00, 0x03, 0x08, 0x0A, 0x12, 0x15, 0x16, 0x17, 0x1A, 0x1B, 0x1E, 0x25, 0x28, 0x2A,
          0x2E, 0x2F, 0x34, 0x35, 0x37, 0x41, 0x42, 0x55, 0x5A, 0x5E, 0x5F, 0x83, 0x84, 0x88,
@@ -36,7 +37,9 @@ def commands(draw):
         body[2:6] = draw(st.integers(0, BLOCKS + 2)).to_bytes(4, "big")
         body[7:9] = draw(st.integers(0, 4)).to_bytes(2, "big")
     data = draw(st.binary(max_size=3 * BS))
-    return bytes(body), data
+    if op in (0x5F, 0x15, 0x55) and draw(st.booleans()):  # well-formed-ish parameter lists
+        data = draw(st.binary(min_size=24, max_size=64))
+    return bytes(body), data, draw(st.sampled_from(NEXUSES))
 
 
 class Guarded:
@@ -77,8 +80,8 @@ def test_random_cdbs(guarded, cmds):
     STATE = guarded
 
     async def run():
-        for i, (cdb, data) in enumerate(cmds):
-            res = await STATE.lu.execute(ScsiCommand(cdb, data, NEXUS, 0, i, len(data), True,
+        for i, (cdb, data, nexus) in enumerate(cmds):
+            res = await STATE.lu.execute(ScsiCommand(cdb, data, nexus, 0, i, len(data), True,
                                                      bool(data)))
             assert res.status in (0x00, 0x02, 0x18)
             if res.status == 0x02:
