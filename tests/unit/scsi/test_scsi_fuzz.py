@@ -1,6 +1,6 @@
-"""Property test: random CDBs and data-out from two I_T nexuses never raise out of execute(), always end in a status
-the SCSI model allows (with well-formed sense when CHECK CONDITION), and never touch bytes
-outside the logical unit's file."""
+"""Property test: random CDBs and data-out from two I_T nexuses never raise out of execute(),
+always end in a status the SCSI model allows (with well-formed sense when CHECK CONDITION), and
+never touch bytes outside the logical unit's file."""
 import asyncio
 import concurrent.futures
 import os
