@@ -93,10 +93,11 @@ async def _resources(app: web.Application):
     app[common.TOKENS] = await loop.run_in_executor(
         executors.pool(common.POOL), TokenService, data_dir, config.identity.token_ttl,
         config.identity.key_rotation_hours)
-    # Identity checks tokens with the very library other services use (key_check_interval 0:
-    # it rotates keys and revokes itself, so it must see every change at once).
-    app[common.VALIDATOR] = TokenValidator(data_dir, key_check_interval=0.0,
-                                           revocation_check_interval=0.0, ec2_cache_seconds=0.0)
+    # Identity checks tokens with the very library other services use. It revokes, so it must
+    # see each revocation at once (interval 0). Keys need no eager check: a rotation promotes
+    # the staged key the validator already holds, and a failed open reloads the key set.
+    app[common.VALIDATOR] = TokenValidator(data_dir, revocation_check_interval=0.0,
+                                           ec2_cache_seconds=0.0)
     yield
     app[common.VALIDATOR].close()
     app[common.STORE].close()
