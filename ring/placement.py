@@ -16,35 +16,19 @@ import random
 
 from ring.device import Device
 
-LEVELS = ("region", "zone", "node", "device")
 _EPS = 1e-9
 
 
-def targets(devices: list[Device], total: int, cap: int, tiebreak: dict[int, tuple]) -> dict[int, int]:
-    """Integer partition-replica targets summing to total, proportional to weight.
-
-    A device holds at most one replica of a partition, so no target exceeds cap (the partition
-    count); a device whose share would exceed it is capped and the rest shared among the others.
-    """
-    remaining = {d.id: d.weight for d in devices if d.weight > 0}
-    result: dict[int, int] = {}
-    budget = total
-    while True:
-        weight = sum(remaining.values())
-        ideal = {i: budget * w / weight for i, w in remaining.items()}
-        over = [i for i, v in ideal.items() if v > cap + _EPS]
-        if not over:
-            break
-        for i in over:
-            result[i] = cap
-            budget -= cap
-            del remaining[i]
-    floors = {i: int(math.floor(v + _EPS)) for i, v in ideal.items()}
-    extra = budget - sum(floors.values())
-    order = sorted(ideal, key=lambda i: (-(ideal[i] - floors[i]), tiebreak[i], i))
+def targets(devices: list[Device], total: int, cap: int,
+            tiebreak: dict[int, tuple]) -> dict[int, int]:
+    """Integer partition-replica targets summing to total: ideal_shares() rounded by largest
+    remainder (ties by tiebreak), so each is within one of its exact share."""
+    shares = ideal_shares(devices, total, cap)
+    result = {i: int(math.floor(v + _EPS)) for i, v in shares.items()}
+    extra = total - sum(result.values())
+    order = sorted(shares, key=lambda i: (-(shares[i] - result[i]), tiebreak[i], i))
     for i in order[:extra]:
-        floors[i] += 1
-    result.update(floors)
+        result[i] += 1
     return result
 
 
