@@ -52,3 +52,33 @@ def test_sdk_limits_and_types(conn):
     limits = bs.get_limits()
     assert limits.absolute.max_total_volumes == 100
     assert [t.name for t in bs.types()] == ["__DEFAULT__"]
+
+
+CONNECTOR = {"initiator": "iqn.2026-11.org.strato.test:sdk", "host": "sdkhost", "ip": "127.0.0.1",
+             "multipath": False, "platform": "x86_64", "os_type": "linux2"}
+
+
+def test_sdk_attachments_as_a_compute_service_drives_them(conn):
+    bs = conn.block_storage
+    vol = bs.wait_for_status(bs.create_volume(size=1, name="sdk-att"), status="available",
+                             wait=30, interval=0.1)
+    att = bs.create_attachment(vol, connector=CONNECTOR, instance="8e1c6a2e-vm")
+    info = att.connection_info
+    assert info["driver_volume_type"] == "iscsi"
+    assert info["data"]["target_iqn"].endswith(att.id[:8])
+    assert info["data"]["auth_method"] == "CHAP" and info["data"]["auth_password"]
+    bs.complete_attachment(att)
+    vol = bs.get_volume(vol.id)
+    assert vol.status == "in-use"
+    assert [a["attachment_id"] for a in vol.attachments] == [att.id]
+    assert [a.id for a in bs.attachments()] == [att.id]
+    bs.delete_attachment(att, ignore_missing=False)
+    assert bs.get_volume(vol.id).status == "available"
+
+    # The older actions, as os-brick-era callers use them.
+    legacy = bs.init_volume_attachment(vol, CONNECTOR)
+    assert legacy["driver_volume_type"] == "iscsi"
+    bs.terminate_volume_attachment(vol, CONNECTOR)
+    assert bs.get_volume(vol.id).status == "available"
+    bs.delete_volume(vol)
+    bs.wait_for_delete(vol, wait=30, interval=0.1)
