@@ -3,9 +3,10 @@
 Every `interval` seconds it stats the file; when mtime, size or inode changed it reads the file,
 and only if the content differs parses it and swaps `.ring` (one reference assignment, so a
 lookup in flight keeps the Ring it started with and never waits). A bad new file is logged once
-and the old ring kept. By default a daemon thread starts with the watcher (autostart=True; close() stops it); with
-autostart=False, start()/stop() or `with` run the thread, or `async with` runs an asyncio task
-instead, whose file reads go to a worker thread so the event loop never touches the disk.
+and the old ring kept. By default a daemon thread starts with the watcher (autostart=True;
+close() stops it). With autostart=False, start()/stop() or `with` run the thread, or `async with`
+runs an asyncio task instead, whose file reads go to a worker thread so the event loop never
+touches the disk. A thread does not survive fork(): create watchers in the process that uses them.
 """
 from __future__ import annotations
 
