@@ -210,7 +210,8 @@ def create_app(config, *, rings=None, run_expirer: bool = True) -> web.Applicati
     app = web.Application(middlewares=[error_middleware, s3_middleware],
                           handler_args={"max_field_size": 16384, "max_line_size": 16384})
     app[CONFIG] = config
-    app[S3_HANDLER] = None
+    from proxy.s3.handler import make_handler  # the S3 API shares the port (proxy/s3/)
+    app[S3_HANDLER] = make_handler(config)
     app[BACKGROUND] = []
     key = auth_mod.signing_key(config.cluster.hash_path_prefix, config.cluster.hash_path_suffix,
                                config.proxy.auth_secret)

@@ -218,17 +218,19 @@ class Backend:
             if content_length is not None and sent < content_length:
                 from proxy.errors import SwiftError
                 aborted = SwiftError(499, "Client Disconnect")
-        except (aiohttp.ClientPayloadError, ConnectionError, asyncio.CancelledError) as exc:
+        except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - re-raised below
+            # Whatever stops the body (client gone, or a verifying source such as S3's raising on
+            # a bad checksum) must abort every replica before it sees the end of the body.
             aborted = exc
         if aborted is not None:
             for target in targets:
                 if target.task is not None:
                     target.task.cancel()
             await asyncio.gather(*(t.task for t in targets), return_exceptions=True)
-            if isinstance(aborted, asyncio.CancelledError):
-                raise aborted
             from proxy.errors import SwiftError
-            raise aborted if isinstance(aborted, SwiftError) else SwiftError(499, "Client Disconnect")
+            if isinstance(aborted, (aiohttp.ClientPayloadError, ConnectionError)):
+                raise SwiftError(499, "Client Disconnect")
+            raise aborted
         for target in targets:
             if not target.dead:
                 await target.queue.put(None)

@@ -21,7 +21,25 @@ def aio_entry(config) -> dict:
         account, user, key = config.proxy.users[0].split(":", 3)[:3]
         entry.update({"user": f"{account}:{user}", "key": key,
                       "storage_url": f"{base}/v1/AUTH_{account}"})
-    return {"swift": entry}
+    out = {"swift": entry}
+    s3 = _s3_entry(config, base)
+    if s3:
+        out["s3"] = s3
+    return out
+
+
+def _s3_entry(config, base: str) -> dict:
+    """The S3 endpoint and the first two config key pairs (owner and 'alt'), for tests and tools."""
+    section = getattr(config, "s3", None)
+    creds = [c.split() for c in (section.credentials if section else [])]
+    if not creds:
+        return {}
+    entry = {"endpoint": base, "region": section.region,
+             "access_key": creds[0][0], "secret_key": creds[0][1]}
+    alt = next((c for c in creds[1:] if c[2] != creds[0][2]), None)
+    if alt is not None:
+        entry.update({"alt_access_key": alt[0], "alt_secret_key": alt[1]})
+    return entry
 
 
 def _run_worker(config, index: int, reuse_port: bool) -> None:

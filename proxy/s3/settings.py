@@ -14,6 +14,8 @@ SECTION = Section("s3", "S3 API on the proxy port.", {
     "domain": Field("str", "", "Base domain for virtual-host-style addressing "
                     "(bucket.<domain>); empty turns it off."),
     "max_clock_skew": Field("int", 900, "Seconds of request clock skew tolerated.", min=1),
+    "min_part_size": Field("int", 5 * 1024 * 1024, "Smallest multipart part (bytes) allowed "
+                           "before the last one (S3: 5 MiB; EntityTooSmall below).", min=1),
     "credentials": Field("list", [], "Access keys as 'access_key secret_key account user' "
                          "(space-separated: Swift-style keys such as test:tester contain colons) "
                          "(the all-in-one adds two generated pairs).", check=_check_credentials),

@@ -36,7 +36,8 @@ def test_auth_and_info(cluster, swift):
                         headers={"X-Auth-Token": "AUTH_tkbogus"}).status_code == 401
     assert requests.get(cluster.base + "/v1/AUTH_test").status_code == 401
     s3 = requests.get(cluster.base + "/somebucket")
-    assert s3.status_code == 501 and b"<Code>NotImplemented</Code>" in s3.content
+    # Anonymous S3 requests get S3's XML errors (the S3 layer is plugged in: proxy/s3/).
+    assert s3.status_code in (403, 404) and b"<Error><Code>" in s3.content
 
 
 def test_object_crud_and_container_listing(swift, container):

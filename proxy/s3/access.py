@@ -1,0 +1,102 @@
+"""Who may do what: bucket policy first (explicit Deny wins, Allow grants), then ownership, then ACLs.
+
+The account that owns a bucket (its Swift account) may do everything in it unless its policy
+denies it; anyone else needs a policy Allow or an ACL grant (bucket ACL for bucket operations and
+object writes, the object's ACL for object reads). Public access block settings are applied by
+ignoring public ACLs/policies when they say so.
+"""
+from __future__ import annotations
+
+from proxy.s3 import acl as acl_mod
+from proxy.s3 import policy as policy_mod
+from proxy.s3.common import Bucket
+from proxy.s3.errors import S3Error
+
+PUBLIC_GROUPS = (acl_mod.ALL_USERS, acl_mod.AUTHENTICATED_USERS)
+
+
+def principal_id(s3) -> str | None:
+    p = s3.principal
+    if p is None:
+        return None
+    return p.user if ":" in p.user else f"{p.account}:{p.user}"
+
+
+def bucket_acl(bucket: Bucket) -> acl_mod.Acl:
+    stored = bucket.sysmeta("Acl")
+    if stored:
+        try:
+            return acl_mod.Acl.from_json(stored)
+        except (ValueError, KeyError, TypeError):
+            pass
+    return acl_mod.canned("private", bucket.owner)
+
+
+def object_acl(backend_headers, bucket: Bucket) -> acl_mod.Acl:
+    stored = (backend_headers or {}).get("X-Object-Sysmeta-S3-Acl")
+    if stored:
+        try:
+            return acl_mod.Acl.from_json(stored)
+        except (ValueError, KeyError, TypeError):
+            pass
+    return acl_mod.canned("private", bucket.owner)
+
+
+def _policy(bucket: Bucket):
+    text = bucket.sysmeta("Policy")
+    if not text:
+        return None
+    try:
+        return policy_mod.parse(text, bucket.name)
+    except S3Error:
+        return None
+
+
+def _public_block(bucket: Bucket) -> dict:
+    return bucket.json("Pab", {}) or {}
+
+
+def _context(s3) -> dict:
+    remote = s3.request.remote or ""
+    return {"aws:sourceip": remote, "aws:securetransport": "false",
+            "aws:username": s3.principal.user if s3.principal else "",
+            "s3:prefix": s3.query.get("prefix", ""), "s3:delimiter": s3.query.get("delimiter", ""),
+            "s3:max-keys": s3.query.get("max-keys", ""),
+            "aws:userid": principal_id(s3) or "", "aws:principaltype":
+            "Anonymous" if s3.principal is None else "User"}
+
+
+def is_owner(s3, bucket: Bucket) -> bool:
+    return s3.principal is not None and s3.principal.account == bucket.owner
+
+
+def _acl_allows(s3, acl: acl_mod.Acl, permission: str, bucket: Bucket) -> bool:
+    pid = principal_id(s3)
+    if _public_block(bucket).get("IgnorePublicAcls"):
+        acl = acl_mod.Acl(acl.owner, tuple(g for g in acl.grants
+                                           if g.grantee.value not in PUBLIC_GROUPS))
+    if acl_mod.allows(acl, pid, permission):
+        return True
+    # Grants may name the account alone (the canonical id our listings show).
+    return s3.principal is not None and acl_mod.allows(acl, s3.principal.account, permission)
+
+
+def check(s3, bucket: Bucket, action: str, permission: str, key: str | None = None,
+          obj_acl: acl_mod.Acl | None = None) -> None:
+    """Raise AccessDenied unless the caller may do `action` (e.g. "s3:GetObject")."""
+    policy = _policy(bucket)
+    if policy is not None and _public_block(bucket).get("RestrictPublicBuckets") and \
+            not is_owner(s3, bucket):
+        policy = None
+    resource = f"arn:aws:s3:::{bucket.name}" + (f"/{key}" if key is not None else "")
+    decision = policy_mod.evaluate(policy, policy_mod.Request(
+        principal_id(s3), s3.principal.account if s3.principal else None, action, resource,
+        _context(s3)))
+    if decision == "Deny":
+        raise S3Error("AccessDenied")
+    if decision == "Allow" or is_owner(s3, bucket):
+        return
+    acl = obj_acl if obj_acl is not None else bucket_acl(bucket)
+    if _acl_allows(s3, acl, permission, bucket):
+        return
+    raise S3Error("AccessDenied")

@@ -1,0 +1,72 @@
+"""Request bodies for S3 writes: decoded, verified, and held back until verified.
+
+verified_body() yields the object bytes of a PUT/UploadPart body. The last piece is held back
+until PayloadVerifier.finish() passed, and the caller streams to the nodes without a
+Content-Length (chunked): a node commits only after the terminating chunk, which the proxy sends
+only once this generator ends normally. Any mismatch raises S3Error from the generator, and the
+proxy's put_stream then cancels every backend write, so the object is never committed.
+"""
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+import aiohttp
+
+from proxy.s3.errors import S3Error
+from proxy.s3.payload import PayloadVerifier
+
+READ_CHUNK = 65536
+
+
+def content_length(s3) -> int | None:
+    value = s3.headers.get("content-length")
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise S3Error("InvalidArgument", "Content-Length is invalid.")
+    return int(value)
+
+
+def object_length(s3, verifier: PayloadVerifier) -> int | None:
+    """The object's size as the client announced it (decoded length for aws-chunked)."""
+    if verifier.streaming:
+        return verifier.decoded_length
+    length = content_length(s3)
+    if length is None and "chunked" not in s3.headers.get("transfer-encoding", "").lower():
+        raise S3Error("MissingContentLength")
+    return length
+
+
+async def verified_body(s3, verifier: PayloadVerifier) -> AsyncIterator[bytes]:
+    length = content_length(s3)
+    held = None
+    try:
+        async for data in s3.request.content.iter_chunked(READ_CHUNK):
+            for piece in verifier.feed(data):
+                if held is not None:
+                    yield bytes(held)
+                held = piece
+    except (aiohttp.ClientPayloadError, ConnectionError) as exc:
+        raise S3Error("IncompleteBody") from exc
+    verifier.finish(None if verifier.streaming else length)
+    if held is not None:
+        yield bytes(held)
+
+
+async def read_small(s3, limit: int) -> bytes:
+    """A whole (XML/JSON) request body up to `limit` bytes, verified like any payload."""
+    verifier = PayloadVerifier(s3.headers, s3.signed, s3.signing_key)
+    length = content_length(s3)
+    if length is not None and length > limit and not verifier.streaming:
+        raise S3Error("MaxMessageLengthExceeded")
+    out = bytearray()
+    try:
+        async for data in s3.request.content.iter_chunked(READ_CHUNK):
+            for piece in verifier.feed(data):
+                out += piece
+            if len(out) > limit:
+                raise S3Error("MaxMessageLengthExceeded")
+    except (aiohttp.ClientPayloadError, ConnectionError) as exc:
+        raise S3Error("IncompleteBody") from exc
+    verifier.finish(None if verifier.streaming else length)
+    return bytes(out)

@@ -1,0 +1,72 @@
+"""One S3 request, authenticated: the S3Request every operation receives.
+
+authenticate() checks SigV4 (header or presigned) against the key's secret and the clock; an
+unsigned request is anonymous (principal None) and can only do what ACLs or a policy allow.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+
+from aiohttp import web
+
+from proxy.core import SwiftCore
+from proxy.s3 import addressing, sigv4
+from proxy.s3.credentials import Credentials, Principal
+from proxy.s3.errors import S3Error
+
+
+@dataclasses.dataclass(frozen=True)
+class S3Request:
+    request: web.Request
+    core: SwiftCore
+    settings: object                 # config.s3
+    max_file_size: int
+    principal: Principal | None
+    signed: sigv4.SignedRequest | None
+    signing_key: bytes | None
+    headers: dict                    # lower-cased names
+    query: dict                      # decoded, first value wins
+    bucket: str | None
+    key: str | None
+    request_id: str
+
+    @property
+    def method(self) -> str:
+        return self.request.method
+
+
+def lower_headers(request: web.Request) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in request.headers.items():
+        lname = name.lower()
+        out[lname] = f"{out[lname]},{value}" if lname in out else value
+    return out
+
+
+def authenticate(request: web.Request, headers: dict, credentials: Credentials, settings,
+                 now: dt.datetime | None = None):
+    """(principal, signed, signing_key), or (None, None, None) for an anonymous request."""
+    pairs = list(request.query.items())
+    signed = sigv4.parse(request.method, headers, pairs)
+    if signed is None:
+        return None, None, None
+    principal = credentials.lookup(signed.credential.access_key)
+    sigv4.check_time(signed, now or dt.datetime.now(dt.timezone.utc), settings.max_clock_skew)
+    raw_path = request.raw_path.split("?", 1)[0]
+    key = sigv4.verify(signed, principal.secret, request.method, raw_path, pairs, headers)
+    return principal, signed, key
+
+
+def build(request: web.Request, core: SwiftCore, config, credentials: Credentials) -> S3Request:
+    headers = lower_headers(request)
+    principal, signed, key = authenticate(request, headers, credentials, config.s3)
+    target = addressing.target(request.raw_path, headers.get("host"), config.s3.domain)
+    query = {k: v for k, v in reversed(list(request.query.items()))}
+    return S3Request(request, core, config.s3, config.proxy.max_file_size, principal, signed, key,
+                     headers, query, target.bucket, target.key, new_request_id())
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:16].upper()

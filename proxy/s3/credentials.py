@@ -1,0 +1,64 @@
+"""Who holds an S3 access key: config credentials first, then the identity service's EC2 keys.
+
+A Principal is what the rest of the S3 layer needs: the secret (to check the signature), the
+storage account the key acts as ("AUTH_test", where its buckets live) and a user name for logs and
+ACL grants. Canonical user ids are the account names ("test"), so grants name accounts.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from proxy.limits import RESELLER_PREFIX
+from proxy.s3.errors import S3Error
+
+log = logging.getLogger("strato.proxy.s3")
+
+
+@dataclasses.dataclass(frozen=True)
+class Principal:
+    access_key: str
+    secret: str
+    account: str        # tempauth-style account name: the S3 canonical user id ("test")
+    user: str
+
+    @property
+    def storage_account(self) -> str:
+        return RESELLER_PREFIX + self.account
+
+
+class Credentials:
+    """Lookup of access keys: [s3] credentials, then (when given) an EC2 secret source."""
+
+    def __init__(self, entries: list[str], ec2_lookup=None):
+        self._config: dict[str, Principal] = {}
+        for entry in entries:
+            access, secret, account, user = entry.split()
+            self._config[access] = Principal(access, secret, account, user)
+        self._ec2 = ec2_lookup  # callable(access_key) -> (secret, user_id, project_id)
+
+    def lookup(self, access_key: str) -> Principal:
+        found = self._config.get(access_key)
+        if found is not None:
+            return found
+        if self._ec2 is not None:
+            try:
+                secret, user_id, project_id = self._ec2(access_key)
+            except Exception:  # noqa: BLE001 - unknown key or identity unavailable: same answer
+                log.debug("EC2 lookup of %s failed", access_key, exc_info=True)
+            else:
+                return Principal(access_key, secret, project_id, user_id)
+        raise S3Error("InvalidAccessKeyId", AWSAccessKeyId=access_key)
+
+
+def from_config(config) -> Credentials:
+    """Config credentials, plus identity's EC2 keys when identity is configured in this process."""
+    ec2 = None
+    try:
+        from identity import validate  # optional: the identity package may be absent
+        factory = getattr(validate, "ec2_lookup_from_config", None)
+        if factory is not None:
+            ec2 = factory(config)
+    except Exception:  # noqa: BLE001 - no identity: config credentials only
+        ec2 = None
+    return Credentials(list(config.s3.credentials), ec2)

@@ -1,0 +1,165 @@
+"""The S3 API entry point: authenticate, route by method/bucket/key/subresource, render errors.
+
+make_handler(config) returns the coroutine the proxy calls for every S3-looking request
+(proxy.context.S3_HANDLER). Every failure leaves as S3's XML error document: S3Error as itself,
+a Swift-level failure translated, anything unexpected as InternalError (logged once).
+"""
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from proxy.context import CONFIG, CORE
+from proxy.errors import SwiftError
+from proxy.s3 import buckets, common, context, listing, objects
+from proxy.s3.credentials import Credentials, from_config
+from proxy.s3.errors import S3Error, not_implemented
+
+log = logging.getLogger("strato.proxy.s3")
+
+# Bucket subresources that Strato does not implement: 501, never a silent success.
+UNSUPPORTED_BUCKET = ("accelerate", "analytics", "encryption", "intelligent-tiering", "inventory",
+                      "logging", "metrics", "notification", "object-lock", "replication",
+                      "requestPayment", "website")
+
+
+async def _route(s3) -> web.StreamResponse:
+    method, q = s3.method, s3.query
+    if s3.bucket is None:
+        if method == "GET":
+            return await buckets.list_buckets(s3)
+        raise S3Error("MethodNotAllowed", Method=method, ResourceType="SERVICE")
+    for name in UNSUPPORTED_BUCKET:
+        if name in q:
+            raise not_implemented(f"The {name} subresource")
+    if s3.key is None:
+        return await _bucket(s3, method, q)
+    return await _object(s3, method, q)
+
+
+async def _bucket(s3, method: str, q) -> web.StreamResponse:
+    from proxy.s3 import bucket_config, multipart
+    if method == "GET":
+        if "location" in q:
+            return await buckets.location(s3)
+        if "uploads" in q:
+            return await multipart.list_uploads(s3)
+        for name in bucket_config.SUBRESOURCES:
+            if name in q:
+                return await bucket_config.get(s3, name)
+        if "versions" in q:
+            return await bucket_config.list_versions(s3)
+        return await listing.list_objects(s3)
+    if method == "HEAD":
+        return await buckets.head(s3)
+    if method == "PUT":
+        for name in bucket_config.SUBRESOURCES:
+            if name in q:
+                return await bucket_config.put(s3, name)
+        return await buckets.create(s3)
+    if method == "DELETE":
+        for name in bucket_config.SUBRESOURCES:
+            if name in q:
+                return await bucket_config.delete(s3, name)
+        return await buckets.delete(s3)
+    if method == "POST":
+        if "delete" in q:
+            from proxy.s3 import multidelete
+            return await multidelete.delete_objects(s3)
+        raise not_implemented("POST object (browser form upload)")
+    if method == "OPTIONS":
+        return await bucket_config.preflight(s3)
+    raise S3Error("MethodNotAllowed", Method=method, ResourceType="BUCKET")
+
+
+async def _object(s3, method: str, q) -> web.StreamResponse:
+    from proxy.s3 import multipart, object_config
+    if method in ("GET", "HEAD"):
+        if "uploadId" in q and method == "GET":
+            return await multipart.list_parts(s3)
+        for name in object_config.SUBRESOURCES:
+            if name in q and method == "GET":
+                return await object_config.get(s3, name)
+        return await objects.get(s3)
+    if method == "PUT":
+        if "uploadId" in q or "partNumber" in q:
+            return await multipart.upload_part(s3)
+        for name in object_config.SUBRESOURCES:
+            if name in q:
+                return await object_config.put(s3, name)
+        return await objects.put(s3)
+    if method == "POST":
+        if "uploads" in q:
+            return await multipart.create(s3)
+        if "uploadId" in q:
+            return await multipart.complete(s3)
+        if "restore" in q or "select" in q:
+            raise not_implemented("This POST operation")
+        raise S3Error("MethodNotAllowed", Method=method, ResourceType="OBJECT")
+    if method == "DELETE":
+        if "uploadId" in q:
+            return await multipart.abort(s3)
+        for name in object_config.SUBRESOURCES:
+            if name in q:
+                return await object_config.delete(s3, name)
+        return await objects.delete(s3)
+    if method == "OPTIONS":
+        from proxy.s3 import bucket_config
+        return await bucket_config.preflight(s3)
+    raise S3Error("MethodNotAllowed", Method=method, ResourceType="OBJECT")
+
+
+def _error_response(request: web.Request, exc: S3Error, request_id: str) -> web.Response:
+    headers = dict(exc.headers)
+    headers["x-amz-request-id"] = request_id
+    headers["Content-Type"] = "application/xml"
+    resource = request.path
+    if request.method == "HEAD":
+        return web.Response(status=exc.status, headers=headers)
+    return web.Response(status=exc.status, headers=headers,
+                        body=exc.to_xml(resource, request_id))
+
+
+def make_handler(config, credentials: Credentials | None = None):
+    credentials = credentials or from_config(config)
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        request_id = context.new_request_id()
+        try:
+            s3 = context.build(request, request.app[CORE], request.app[CONFIG], credentials)
+            request_id = s3.request_id
+            response = await _route(s3)
+        except S3Error as exc:
+            await _drain(request)
+            return _error_response(request, exc, request_id)
+        except SwiftError as exc:
+            await _drain(request)
+            return _error_response(request, _from_swift(exc), request_id)
+        except (ConnectionResetError, web.HTTPException):
+            raise
+        except Exception:  # noqa: BLE001 - the one place unexpected failures are turned into XML
+            log.exception("S3 %s %s failed", request.method, request.path)
+            return _error_response(request, S3Error("InternalError"), request_id)
+        if not response.prepared:
+            response.headers["x-amz-request-id"] = request_id
+        return response
+
+    return handle
+
+
+def _from_swift(exc: SwiftError) -> S3Error:
+    class _Ctx:
+        bucket = None
+        key = None
+    return common.swift_error(exc, _Ctx())
+
+
+async def _drain(request: web.Request) -> None:
+    """Read what is left of a small unread body so the connection stays usable; big ones close."""
+    try:
+        if request.content_length is not None and request.content_length <= 1024 * 1024 \
+                and not request.content.at_eof():
+            await request.content.read()
+    except Exception:  # noqa: BLE001 - the client may be gone
+        pass

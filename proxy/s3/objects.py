@@ -1,0 +1,341 @@
+"""Object operations: PutObject, GetObject/HeadObject (ranges, partNumber, conditionals, response-*
+overrides, checksums), DeleteObject.
+
+Bodies stream both ways; a PUT body is verified as it passes (proxy/s3/body.py) and the object is
+committed only when every check passed. A checksum that arrives in a trailer is known only after
+the body, so it is added with a metadata POST that re-sends the object's POST-able metadata.
+"""
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from proxy import large
+from proxy.errors import SwiftError
+from proxy.s3 import access, common
+from proxy.s3 import acl as acl_mod
+from proxy.s3.body import object_length, verified_body
+from proxy.s3.errors import S3Error
+from proxy.s3.payload import PayloadVerifier
+
+CHECKSUM = common.OBJ_SYSMETA + "Checksum"          # "<algorithm>:<base64>"
+TAGGING = common.OBJ_SYSMETA + "Tagging"            # JSON [[key, value], ...]
+ACL = common.OBJ_SYSMETA + "Acl"
+CONDITIONAL = ("if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
+RESPONSE_OVERRIDES = {"response-content-type": "Content-Type",
+                      "response-content-language": "Content-Language",
+                      "response-expires": "Expires", "response-cache-control": "Cache-Control",
+                      "response-content-disposition": "Content-Disposition",
+                      "response-content-encoding": "Content-Encoding"}
+ANSWER_HEADERS = ("content-type", "content-length", "content-range", "last-modified",
+                  "accept-ranges", "content-disposition", "content-encoding", "content-language",
+                  "cache-control", "expires")
+MAX_TAGS = 10
+
+
+def parse_tagging_header(value: str) -> list[list[str]]:
+    pairs = parse_qsl(value, keep_blank_values=True)
+    check_tags(pairs)
+    return [[k, v] for k, v in pairs]
+
+
+def check_tags(pairs) -> None:
+    keys = [k for k, _ in pairs]
+    if len(pairs) > MAX_TAGS:
+        raise S3Error("InvalidTag", "Object tags cannot be greater than 10")
+    if len(set(keys)) != len(keys):
+        raise S3Error("InvalidTag", "Cannot provide multiple Tags with the same key")
+    for key, value in pairs:
+        if not key or len(key) > 128 or len(value) > 256:
+            raise S3Error("InvalidTag", "The TagKey or TagValue you have provided is invalid")
+
+
+def new_object_headers(s3, bucket: common.Bucket) -> dict[str, str]:
+    """The Swift headers that store an S3 object's metadata, from the request's headers."""
+    out: dict[str, str] = {}
+    for name in common.STORED_HEADERS:
+        value = s3.headers.get(name)
+        if value is None:
+            continue
+        if name == "content-encoding":
+            value = ",".join(v for v in (p.strip() for p in value.split(","))
+                             if v and v != "aws-chunked")
+            if not value:
+                continue
+        out["-".join(p.capitalize() for p in name.split("-"))] = value
+    out.setdefault("Content-Type", "binary/octet-stream")
+    out.update(common.user_meta_to_swift(s3.headers))
+    writer = s3.principal.account if s3.principal else bucket.owner
+    acl = acl_mod.from_headers(s3.headers, writer, bucket.owner)
+    if acl is not None:
+        out[ACL] = acl.to_json()
+    if "x-amz-tagging" in s3.headers:
+        out[TAGGING] = json.dumps(parse_tagging_header(s3.headers["x-amz-tagging"]))
+    storage_class = s3.headers.get("x-amz-storage-class", "STANDARD")
+    if storage_class not in ("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
+                             "INTELLIGENT_TIERING", "GLACIER_IR"):
+        raise S3Error("InvalidStorageClass", StorageClassRequested=storage_class)
+    for name in ("x-amz-server-side-encryption", "x-amz-website-redirect-location",
+                 "x-amz-object-lock-mode"):
+        if name in s3.headers and s3.headers[name] not in ("AES256",):
+            raise common_not_implemented(name)
+    return out
+
+
+def common_not_implemented(what: str) -> S3Error:
+    from proxy.s3.errors import not_implemented
+    return not_implemented(what)
+
+
+async def _check_put_conditions(s3, bucket) -> None:
+    inm, im = s3.headers.get("if-none-match"), s3.headers.get("if-match")
+    if inm is None and im is None:
+        return
+    head = await s3.core.object_read("HEAD", bucket.account, bucket.name, s3.key)
+    head.close()
+    exists = head.status // 100 == 2
+    etag = (head.headers.get("ETag") or "").strip('"')
+    if inm is not None:
+        if inm.strip() != "*":
+            raise S3Error("NotImplemented", "If-None-Match on PUT only supports *.")
+        if exists:
+            raise S3Error("PreconditionFailed", Condition="If-None-Match")
+    if im is not None:
+        if not exists:
+            raise S3Error("NoSuchKey", Key=s3.key)
+        wanted = [e.strip().strip('"') for e in im.split(",")]
+        if "*" not in wanted and etag not in wanted:
+            raise S3Error("PreconditionFailed", Condition="If-Match")
+
+
+async def put(s3):
+    bucket = await common.find_bucket(s3)
+    access.check(s3, bucket, "s3:PutObject", "WRITE", s3.key)
+    if "x-amz-copy-source" in s3.headers:
+        from proxy.s3 import copy
+        return await copy.copy_object(s3, bucket)
+    verifier = PayloadVerifier(s3.headers, s3.signed, s3.signing_key)
+    length = object_length(s3, verifier)
+    if length is not None and length > s3.max_file_size:
+        raise S3Error("EntityTooLarge", ProposedSize=length, MaxSizeAllowed=s3.max_file_size)
+    headers = new_object_headers(s3, bucket)
+    from proxy.s3 import sse
+    encryption = sse.for_write(s3, headers)
+    if verifier.checksum_algorithm and verifier._checksum_expected:
+        headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier._checksum_expected}"
+    await _check_put_conditions(s3, bucket)
+    source = verified_body(s3, verifier)
+    if encryption is not None:
+        source = encryption.encrypt(source)
+    try:
+        result = await s3.core.object_put(bucket.account, bucket.name, s3.key, headers, source,
+                                          None)
+    except SwiftError as exc:
+        raise common.swift_error(exc, s3, "bucket" if exc.status == 404 else "key") from None
+    if verifier.checksum_value and CHECKSUM not in headers:
+        headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.checksum_value}"
+        await repost(s3, bucket, s3.key, headers)
+    out = {"ETag": f'"{(result.headers.get("ETag") or "").strip(chr(34))}"'}
+    if encryption is not None:
+        out.update(encryption.response_headers())
+    if verifier.checksum_value:
+        out[f"x-amz-checksum-{verifier.checksum_algorithm}"] = verifier.checksum_value
+    return common.empty(200, out)
+
+
+async def repost(s3, bucket, key: str, headers: dict) -> None:
+    """POST an object's complete POST-able metadata (a POST replaces what an earlier POST set)."""
+    post = {k: v for k, v in headers.items()
+            if k in common.POST_KEYS or k.lower().startswith(("x-object-meta-",
+                                                              "x-object-sysmeta-"))}
+    result = await s3.core.object_write("POST", bucket.account, bucket.name, key, post)
+    if result.status // 100 != 2:
+        raise S3Error("ServiceUnavailable")
+
+
+def stored_post_headers(backend_headers) -> dict[str, str]:
+    """What repost() must send again to keep an object's metadata, from its backend headers."""
+    out = {}
+    for name, value in (backend_headers or {}).items():
+        if name in common.POST_KEYS or name.lower().startswith(("x-object-meta-",
+                                                                "x-object-sysmeta-s3-")):
+            out[name] = value
+    return out
+
+
+def _read_headers(s3, part_range: str | None) -> dict[str, str]:
+    out = {}
+    for name in CONDITIONAL:
+        if name in s3.headers:
+            out[name.title()] = s3.headers[name]
+    if part_range is not None:
+        out["Range"] = part_range
+    elif "range" in s3.headers:
+        out["Range"] = s3.headers["range"]
+    return out
+
+
+def _part_range(manifest_items: list[dict] | None, size: int, number: int) -> tuple[str, int]:
+    """(Range header, parts count) of part `number` of an object."""
+    if manifest_items is None:
+        if number != 1:
+            raise S3Error("InvalidPartNumber", "The requested partnumber is not satisfiable",
+                          status=416)
+        return (f"bytes=0-{size - 1}" if size else "bytes=0-"), 1
+    if number > len(manifest_items):
+        raise S3Error("InvalidPartNumber", "The requested partnumber is not satisfiable",
+                      status=416)
+    start = sum(int(i["bytes"]) for i in manifest_items[:number - 1])
+    end = start + int(manifest_items[number - 1]["bytes"]) - 1
+    return f"bytes={start}-{end}", len(manifest_items)
+
+
+async def open_for_read(s3, bucket, key: str, method: str):
+    """(Result, parts_count or None) for a GET/HEAD, after the access check; S3Error otherwise."""
+    core = s3.core
+    part_number = s3.query.get("partNumber")
+    if part_number is not None and (not part_number.isdigit() or not 1 <= int(part_number) <= 10000):
+        raise S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, "
+                      "inclusive", ArgumentName="partNumber", ArgumentValue=part_number)
+    head = await core.object_read("HEAD", bucket.account, bucket.name, key)
+    head.close()
+    if head.status == 404:
+        raise S3Error("NoSuchKey", Key=key)
+    if head.status // 100 != 2:
+        raise S3Error("ServiceUnavailable")
+    bh = head.backend_headers or CIMultiDict()
+    access.check(s3, bucket, "s3:GetObject", "READ", key, access.object_acl(bh, bucket))
+    from proxy.s3 import sse
+    sse.check_read(s3, bh)
+    slo = large.is_slo(bh)
+    items = None
+    if slo and (part_number is not None):
+        manifest = await core.object_read("GET", bucket.account, bucket.name, key)
+        items = large.parse_stored_manifest(await manifest.read())
+    parts = None
+    part_range = None
+    if part_number is not None:
+        size = int(head.headers.get("Content-Length", "0") or 0)
+        part_range, parts = _part_range(items, size, int(part_number))
+    req_headers = CIMultiDict(_read_headers(s3, part_range))
+    if sse.is_encrypted(bh):
+        return await sse.read(s3, bucket, key, method, head, req_headers), parts
+    try:
+        if slo:
+            result = await large.read_slo(core, bucket.account, bucket.name, key, head,
+                                          req_headers, method)
+        else:
+            result = await core.object_read(method, bucket.account, bucket.name, key,
+                                            headers=dict(req_headers))
+    except SwiftError as exc:
+        raise common.swift_error(exc, s3) from None
+    if result.backend_headers is None:
+        result.backend_headers = bh
+    return result, parts
+
+
+def answer_headers(s3, result, parts: int | None) -> CIMultiDict:
+    bh = result.backend_headers or CIMultiDict()
+    out = CIMultiDict()
+    for name, value in result.headers.items():
+        if name.lower() in ANSWER_HEADERS:
+            out[name] = value
+    out.update(common.swift_meta_to_s3(result.headers))
+    etag = (result.headers.get("ETag") or "").strip('"')
+    if etag:
+        out["ETag"] = f'"{etag}"'
+    if "Last-Modified" not in out and bh.get("X-Timestamp"):
+        out["Last-Modified"] = common.http_date(common.timestamp_of(bh))
+    out.setdefault("Accept-Ranges", "bytes")
+    tags = bh.get(TAGGING)
+    if tags:
+        try:
+            out["x-amz-tagging-count"] = str(len(json.loads(tags)))
+        except ValueError:
+            pass
+    if parts is not None:
+        out["x-amz-mp-parts-count"] = str(parts)
+    checksum = bh.get(CHECKSUM)
+    if checksum and s3.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED" and \
+            (parts is None or parts == 1) and result.status == 200:
+        algorithm, _, value = checksum.partition(":")
+        out[f"x-amz-checksum-{algorithm}"] = value
+        if "-" in value:
+            out["x-amz-checksum-type"] = "COMPOSITE"
+    if s3.principal is not None:
+        for param, header in RESPONSE_OVERRIDES.items():
+            if param in s3.query:
+                out[header] = s3.query[param]
+    from proxy.s3 import sse
+    out.update(sse.response_headers(bh))
+    return out
+
+
+async def get(s3):
+    bucket = await common.find_bucket(s3)
+    method = s3.method
+    result, parts = await open_for_read(s3, bucket, s3.key, method)
+    status = result.status
+    if status == 304:
+        result.close()
+        headers = answer_headers(s3, result, parts)
+        headers.popall("Content-Length", None)
+        return web.Response(status=304, headers=headers)
+    if status == 412:
+        result.close()
+        raise S3Error("PreconditionFailed", Condition="If-Match")
+    if status == 416:
+        result.close()
+        raise S3Error("InvalidRange")
+    if status == 404:
+        result.close()
+        raise S3Error("NoSuchKey", Key=s3.key)
+    if status // 100 != 2:
+        result.close()
+        raise S3Error("ServiceUnavailable")
+    headers = answer_headers(s3, result, parts)
+    length = headers.popall("Content-Length", [None])[0]
+    if method == "HEAD":
+        result.close()
+        headers["Content-Length"] = length or "0"
+        return web.Response(status=status, headers=headers)
+    response = web.StreamResponse(status=status, headers=headers)
+    if length is not None and length.isdigit():
+        response.content_length = int(length)
+    try:
+        await response.prepare(s3.request)
+        async for chunk in result.iter_body():
+            await response.write(chunk)
+        await response.write_eof()
+    finally:
+        result.close()
+    return response
+
+
+async def delete(s3):
+    bucket = await common.find_bucket(s3)
+    access.check(s3, bucket, "s3:DeleteObject", "WRITE", s3.key)
+    await delete_key(s3, bucket, s3.key)
+    return common.empty(204)
+
+
+async def delete_key(s3, bucket, key: str) -> None:
+    """Delete one key (absent keys are fine, as in S3); a multipart object's parts go too."""
+    head = await s3.core.object_read("HEAD", bucket.account, bucket.name, key)
+    head.close()
+    if head.status == 404:
+        return
+    bh = head.backend_headers or {}
+    im = s3.headers.get("if-match")
+    if im is not None and im.strip().strip('"') not in ("*", (head.headers.get("ETag") or "")
+                                                         .strip('"')):
+        raise S3Error("PreconditionFailed", Condition="If-Match")
+    result = await s3.core.object_write("DELETE", bucket.account, bucket.name, key, {})
+    if result.status // 100 != 2 and result.status != 404:
+        raise S3Error("ServiceUnavailable")
+    if large.is_slo(bh) and bh.get(common.OBJ_SYSMETA + "Upload-Id"):
+        from proxy.s3 import multipart
+        await multipart.drop_parts(s3, bucket, key, bh[common.OBJ_SYSMETA + "Upload-Id"])

@@ -1,0 +1,112 @@
+"""boto3 (default configuration: CRC32 trailing checksums, aws-chunked bodies) against S3 on the proxy:
+buckets, objects, listings, and that both APIs see the same data."""
+import uuid
+
+import botocore.exceptions
+import pytest
+import requests
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def code_of(exc_info) -> str:
+    return exc_info.value.response["Error"]["Code"]
+
+
+def test_bucket_lifecycle(s3):
+    name = f"life-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    assert name in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    s3.head_bucket(Bucket=name)
+    assert s3.get_bucket_location(Bucket=name).get("LocationConstraint") in (None, "")
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.create_bucket(Bucket=name)
+    assert code_of(exc) == "BucketAlreadyOwnedByYou"
+    s3.put_object(Bucket=name, Key="k", Body=b"x")
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.delete_bucket(Bucket=name)
+    assert code_of(exc) == "BucketNotEmpty"
+    s3.delete_object(Bucket=name, Key="k")
+    s3.delete_bucket(Bucket=name)
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.head_bucket(Bucket=name)
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_bucket_names_and_location(s3, aio):
+    for bad in ("UPPER", "a", "bad..dots", "192.168.1.1"):
+        with pytest.raises((botocore.exceptions.ClientError,
+                            botocore.exceptions.ParamValidationError)) as exc:
+            s3.create_bucket(Bucket=bad)
+        if isinstance(exc.value, botocore.exceptions.ClientError):
+            assert code_of(exc) == "InvalidBucketName"
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.create_bucket(Bucket=f"loc-{uuid.uuid4().hex[:8]}",
+                         CreateBucketConfiguration={"LocationConstraint": "eu-west-9"})
+    assert code_of(exc) == "InvalidLocationConstraint"
+
+
+def test_object_roundtrip_metadata_and_checksum(s3, bucket):
+    body = b"hello s3 " * 1000
+    put = s3.put_object(Bucket=bucket, Key="dir/a b+c.txt", Body=body, ContentType="text/x-t",
+                        Metadata={"color": "blue"})
+    got = s3.get_object(Bucket=bucket, Key="dir/a b+c.txt", ChecksumMode="ENABLED")
+    assert got["Body"].read() == body
+    assert got["ContentType"] == "text/x-t" and got["Metadata"] == {"color": "blue"}
+    assert got["ETag"] == put["ETag"]
+    assert got.get("ChecksumCRC32") == put.get("ChecksumCRC32") and put.get("ChecksumCRC32")
+    head = s3.head_object(Bucket=bucket, Key="dir/a b+c.txt")
+    assert head["ContentLength"] == len(body)
+    rng = s3.get_object(Bucket=bucket, Key="dir/a b+c.txt", Range="bytes=6-7")
+    assert rng["Body"].read() == b"s3" and rng["ContentRange"] == f"bytes 6-7/{len(body)}"
+    s3.delete_object(Bucket=bucket, Key="dir/a b+c.txt")
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="dir/a b+c.txt")
+    assert code_of(exc) == "NoSuchKey"
+    s3.delete_object(Bucket=bucket, Key="never-existed")  # idempotent
+
+
+def test_list_objects_v2_and_v1(s3, bucket):
+    keys = ["a/1", "a/2", "b/1", "c", "d e", "é/x"]
+    for key in keys:
+        s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
+    got = s3.list_objects_v2(Bucket=bucket)
+    assert [o["Key"] for o in got["Contents"]] == sorted(keys, key=lambda k: k.encode())
+    assert got["KeyCount"] == len(keys) and "Owner" not in got["Contents"][0]
+    got = s3.list_objects_v2(Bucket=bucket, Delimiter="/", FetchOwner=True)
+    assert [p["Prefix"] for p in got["CommonPrefixes"]] == ["a/", "b/", "é/"]
+    assert [o["Key"] for o in got["Contents"]] == ["c", "d e"]
+    assert got["Contents"][0]["Owner"]["ID"]
+    pages = list(s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Delimiter="/", PaginationConfig={"PageSize": 2}))
+    seen = [p.get("Prefix") or p.get("Key") for page in pages
+            for p in page.get("CommonPrefixes", []) + page.get("Contents", [])]
+    assert sorted(seen) == sorted(["a/", "b/", "é/", "c", "d e"]) and len(pages) == 3
+    got = s3.list_objects_v2(Bucket=bucket, Prefix="a/", StartAfter="a/1")
+    assert [o["Key"] for o in got["Contents"]] == ["a/2"]
+    v1 = s3.list_objects(Bucket=bucket, Marker="b/1", MaxKeys=1)
+    assert [o["Key"] for o in v1["Contents"]] == ["c"] and v1["IsTruncated"]
+    pages = list(s3.get_paginator("list_objects").paginate(
+        Bucket=bucket, Delimiter="/", PaginationConfig={"PageSize": 1}))
+    assert sum(len(p.get("Contents", [])) + len(p.get("CommonPrefixes", [])) for p in pages) == 5
+
+
+def test_swift_sees_s3_data(s3, bucket, aio):
+    s3.put_object(Bucket=bucket, Key="shared", Body=b"both apis")
+    auth = requests.get(aio["swift"]["auth_url"], headers={
+        "X-Auth-User": aio["swift"]["user"], "X-Auth-Key": aio["swift"]["key"]})
+    url = auth.headers["X-Storage-Url"]
+    token = auth.headers["X-Auth-Token"]
+    got = requests.get(f"{url}/{bucket}/shared", headers={"X-Auth-Token": token})
+    assert got.status_code == 200 and got.content == b"both apis"
+
+
+def test_errors_are_s3_xml(aio, s3, bucket):
+    endpoint = aio["s3"]["endpoint"]
+    anon = requests.get(f"{endpoint}/{bucket}")
+    assert anon.status_code == 403 and b"<Code>AccessDenied</Code>" in anon.content
+    bad = requests.get(f"{endpoint}/{bucket}", headers={
+        "Authorization": "AWS4-HMAC-SHA256 Credential=nobody/20250101/us-east-1/s3/aws4_request,"
+                         " SignedHeaders=host;x-amz-date, Signature=" + "0" * 64,
+        "x-amz-date": "20250101T000000Z", "x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
+    assert bad.status_code == 403 and b"<Code>InvalidAccessKeyId</Code>" in bad.content
