@@ -26,6 +26,7 @@ from proxy.errors import SwiftError
 from proxy.handlers import account as account_h
 from proxy.handlers import container as container_h
 from proxy.handlers import misc
+from proxy.handlers.common import no_content
 from proxy.handlers import obj as obj_h
 from proxy.nodes import ErrorLimiter
 
@@ -62,7 +63,10 @@ def _xml_escape(text: str) -> str:
 @web.middleware
 async def error_middleware(request: web.Request, handler):
     try:
-        return await handler(request)
+        response = await handler(request)
+        if response.status == 204 and type(response) is web.Response and not response.prepared:
+            response = no_content(response)
+        return response
     except SwiftError as exc:
         headers = dict(exc.headers)
         headers.setdefault("Content-Type", "text/html; charset=UTF-8")
@@ -208,7 +212,8 @@ def create_app(config, *, rings=None, run_expirer: bool = True) -> web.Applicati
     """The proxy app. `rings` (an object with .account/.container/.object rings) defaults to
     watching <data_dir>/rings; run_expirer=False leaves the expiring-objects task off."""
     app = web.Application(middlewares=[error_middleware, s3_middleware],
-                          handler_args={"max_field_size": 16384, "max_line_size": 16384})
+                          handler_args={"max_field_size": 16384, "max_line_size": 16384,
+                                        "auto_decompress": False})
     app[CONFIG] = config
     from proxy.s3.handler import make_handler  # the S3 API shares the port (proxy/s3/)
     app[S3_HANDLER] = make_handler(config)

@@ -135,7 +135,7 @@ class SwiftCore:
                                        headers=headers, query=query)
         if resp.status == 404 and self.autocreate:
             return self._fake_account(method, account, (query or {}).get("format", "plain"))
-        return Result(resp.status, hdrs.to_client(resp.headers), resp.body)
+        return Result(resp.status, _with_last_modified(hdrs.to_client(resp.headers)), resp.body)
 
     def _fake_account(self, method: str, account: str, fmt: str) -> Result:
         """An account nobody wrote to yet reads as empty (Swift's account_autocreate)."""
@@ -187,7 +187,7 @@ class SwiftCore:
                              query: dict | None = None, headers: dict | None = None) -> Result:
         resp = await self.backend.read(method, self.rings.container, "container", account,
                                        container, headers=headers, query=query)
-        return Result(resp.status, hdrs.to_client(resp.headers), resp.body)
+        return Result(resp.status, _with_last_modified(hdrs.to_client(resp.headers)), resp.body)
 
     async def container_write(self, method: str, account: str, container: str,
                               headers: dict) -> Result:
@@ -372,6 +372,17 @@ def _expired(headers, now: float) -> bool:
         return int(value) <= now
     except ValueError:
         return False
+
+
+def _with_last_modified(headers: CIMultiDict) -> CIMultiDict:
+    """Account and container answers carry Last-Modified (their PUT time), as Swift's do."""
+    put = headers.get("X-PUT-Timestamp") or headers.get("X-Put-Timestamp")
+    if put and "Last-Modified" not in headers:
+        try:
+            headers["Last-Modified"] = _http_date(Timestamp(put).seconds)
+        except ValueError:
+            pass
+    return headers
 
 
 def _http_date(seconds: float) -> str:

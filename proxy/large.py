@@ -3,11 +3,13 @@
 A large object is a manifest plus segments. Reads compute the whole object's length and ETag,
 apply conditionals and a single Range here (proxy/conditional.py), then stream the covered
 segments one after another, each from one healthy replica, checking each segment's ETag against
-the manifest (SLO) so a replaced segment is noticed. Nested SLOs are not supported (400 on PUT).
+the manifest (SLO) so a replaced segment is noticed. Nested SLOs are expanded up to MAX_DEPTH.
 """
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import dataclasses
 import hashlib
 import json
@@ -24,6 +26,7 @@ MAX_MANIFEST_SEGMENTS = 1000
 MAX_MANIFEST_SIZE = 8 * 1024 * 1024
 MIN_SEGMENT_SIZE = 1
 SEGMENT_HEAD_CONCURRENCY = 10
+MAX_DEPTH = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +37,8 @@ class Segment:
     etag: str | None = None
     first: int = 0            # byte range of the segment that belongs to the large object
     last: int | None = None   # inclusive; None = to the end
+    sub_slo: bool = False     # the segment is itself an SLO manifest (expanded when read)
+    data: bytes | None = None  # an inline data segment ({"data": base64} in the manifest)
 
 
 def is_slo(headers) -> bool:
@@ -72,6 +77,9 @@ def total_length(segments: list[Segment]) -> int:
 async def stream_segments(core: SwiftCore, account: str, segments: list[Segment]
                           ) -> AsyncIterator[bytes]:
     for seg in segments:
+        if seg.data is not None:
+            yield seg.data[seg.first:(None if seg.last is None else seg.last + 1)]
+            continue
         headers = {}
         whole = seg.first == 0 and (seg.last is None or seg.last == seg.size - 1)
         if not whole:
@@ -114,6 +122,7 @@ async def answer(core: SwiftCore, account: str, manifest: Result, segments: list
     headers["Accept-Ranges"] = "bytes"
     if method == "HEAD":
         return Result(code, headers)
+    segments = await expand(core, account, segments)
     return Result(code, headers, body_iter=stream_segments(core, account, segments))
 
 
@@ -162,13 +171,39 @@ def parse_stored_manifest(body: bytes) -> list[dict]:
 def slo_segments(items: list[dict]) -> list[Segment]:
     out = []
     for item in items:
+        if "data" in item:
+            data = base64.b64decode(item["data"])
+            out.append(Segment("", "", len(data), None, 0, None, False, data))
+            continue
         container, _, obj = item["name"].lstrip("/").partition("/")
         size = int(item["bytes"])
         first, last = 0, None
         if item.get("range"):
             first, last = conditional.parse_range("bytes=" + item["range"], size) or (0, None)
-        out.append(Segment(unquote(container) if "%" in container else container, obj, size,
-                           item.get("hash"), first, last))
+        out.append(Segment(container, obj, size, item.get("hash"), first, last,
+                           bool(item.get("sub_slo"))))
+    return out
+
+
+async def expand(core: SwiftCore, account: str, segments: list[Segment], depth: int = 0
+                 ) -> list[Segment]:
+    """Replace sub-SLO segments by the (clipped) segments of their own manifests."""
+    if not any(s.sub_slo for s in segments):
+        return segments
+    if depth >= MAX_DEPTH:
+        raise SwiftError(409, "Max recursion depth exceeded on SLO manifest")
+    out: list[Segment] = []
+    for seg in segments:
+        if not seg.sub_slo:
+            out.append(seg)
+            continue
+        sub = await core.object_read("GET", account, seg.container, seg.obj)
+        if sub.status != 200:
+            sub.close()
+            raise SwiftError(409, f"Unable to load SLO manifest {seg.container}/{seg.obj}")
+        inner = slo_segments(parse_stored_manifest(await sub.read()))
+        last = seg.last if seg.last is not None else seg.size - 1
+        out.extend(await expand(core, account, clip(inner, seg.first, last), depth + 1))
     return out
 
 
@@ -190,7 +225,17 @@ async def read_slo(core: SwiftCore, account: str, container: str, obj: str, mani
     return await answer(core, account, manifest, segments, etag, request_headers, method)
 
 
+def slo_size_and_etag(headers) -> tuple[int, str] | None:
+    """A sub-SLO's total size and ETag from its manifest's sysmeta."""
+    try:
+        return int(headers["X-Object-Sysmeta-Slo-Size"]), headers["X-Object-Sysmeta-Slo-Etag"]
+    except (KeyError, ValueError):
+        return None
+
+
 def _item_etag(item: dict) -> str:
+    if "data" in item:
+        return hashlib.md5(base64.b64decode(item["data"])).hexdigest()
     etag = (item.get("hash") or "").strip('"')
     if item.get("range"):
         return f"{etag}:{item['range']};"
@@ -212,6 +257,19 @@ async def build_slo(core: SwiftCore, account: str, body: bytes) -> tuple[list[di
     sem = asyncio.Semaphore(SEGMENT_HEAD_CONCURRENCY)
 
     async def check(index: int, item) -> dict | None:
+        if isinstance(item, dict) and "data" in item:
+            if set(item) != {"data"}:
+                errors.append(f"Index {index}: data segments take no other keys")
+                return None
+            try:
+                raw = base64.b64decode(item["data"], validate=True)
+            except (binascii.Error, TypeError, ValueError):
+                errors.append(f"Index {index}: invalid base64 data")
+                return None
+            if not raw:
+                errors.append(f"Index {index}: too small; each segment must be at least 1 byte.")
+                return None
+            return {"data": base64.b64encode(raw).decode()}
         if not isinstance(item, dict) or not isinstance(item.get("path"), str):
             errors.append(f"Index {index}: invalid segment (needs a path)")
             return None
@@ -233,11 +291,16 @@ async def build_slo(core: SwiftCore, account: str, body: bytes) -> tuple[list[di
             errors.append(f"{path}, {head.status}")
             return None
         bh = head.backend_headers
-        if is_slo(bh):
-            errors.append(f"{path}, Nested SLO manifests are not supported")
-            return None
-        size = int(head.headers.get("Content-Length", "0"))
-        etag = (head.headers.get("ETag") or "").strip('"')
+        sub_slo = is_slo(bh)
+        if sub_slo:
+            found = slo_size_and_etag(bh)
+            if found is None:
+                errors.append(f"{path}, Unreadable SLO manifest")
+                return None
+            size, etag = found
+        else:
+            size = int(head.headers.get("Content-Length", "0"))
+            etag = (head.headers.get("ETag") or "").strip('"')
         if item.get("etag") not in (None, "") and str(item["etag"]).strip('"') != etag:
             errors.append(f"{path}, Etag Mismatch")
         if item.get("size_bytes") not in (None, ""):
@@ -251,6 +314,8 @@ async def build_slo(core: SwiftCore, account: str, body: bytes) -> tuple[list[di
         stored = {"name": f"/{container}/{obj}", "bytes": size, "hash": etag,
                   "content_type": head.headers.get("Content-Type", "application/octet-stream"),
                   "last_modified": head.headers.get("Last-Modified", "")}
+        if sub_slo:
+            stored["sub_slo"] = True
         if item.get("range"):
             rng = conditional.parse_range("bytes=" + str(item["range"]), size) if size else None
             if rng is None:
@@ -271,6 +336,9 @@ def raw_manifest(items: list[dict]) -> list[dict]:
     """The stored manifest in the format a multipart-manifest=put accepts (format=raw)."""
     out = []
     for item in items:
+        if "data" in item:
+            out.append({"data": item["data"]})
+            continue
         entry = {"path": item["name"], "etag": item.get("hash"), "size_bytes": item.get("bytes")}
         if item.get("range"):
             entry["range"] = item["range"]

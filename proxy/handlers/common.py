@@ -12,6 +12,20 @@ OWNER_ONLY_HEADERS = ("x-container-read", "x-container-write", "x-container-sync
                       "x-account-meta-temp-url-key", "x-account-meta-temp-url-key-2")
 
 
+class NoContent(web.Response):
+    """A 204 that still says Content-Length: 0, as Swift's answers do (aiohttp drops it)."""
+
+    async def _write_headers(self) -> None:
+        self._headers["Content-Length"] = "0"
+        await super()._write_headers()
+
+
+def no_content(response: web.Response) -> web.Response:
+    headers = CIMultiDict(response.headers)
+    headers.popall("Content-Length", None)
+    return NoContent(status=204, headers=headers)
+
+
 def respond(result: Result, *, owner: bool = True, head: bool = False) -> web.Response:
     """A buffered response from a Result (errors keep the node's short body)."""
     headers = CIMultiDict(result.headers)

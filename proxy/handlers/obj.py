@@ -366,6 +366,8 @@ async def _delete_slo(ctx: Ctx) -> web.StreamResponse:
     items = large.parse_stored_manifest(await manifest.read())
     paths = []
     for item in items:
+        if "name" not in item:
+            continue  # inline data segment: nothing to delete
         container, _, obj = item["name"].lstrip("/").partition("/")
         paths.append((container, obj))
     deleted, not_found, errors = await bulk.delete_paths(ctx.core, ctx.account, paths)

@@ -8,6 +8,7 @@ the body, so it is added with a metadata POST that re-sends the object's POST-ab
 from __future__ import annotations
 
 import json
+import time
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -34,6 +35,7 @@ ANSWER_HEADERS = ("content-type", "content-length", "content-range", "last-modif
                   "accept-ranges", "content-disposition", "content-encoding", "content-language",
                   "cache-control", "expires")
 MAX_TAGS = 10
+_POST_KEYS = tuple(k.lower() for k in common.POST_KEYS)
 
 
 def parse_tagging_header(value: str) -> list[list[str]]:
@@ -82,6 +84,10 @@ def new_object_headers(s3, bucket: common.Bucket) -> dict[str, str]:
                  "x-amz-object-lock-mode"):
         if name in s3.headers and s3.headers[name] not in ("AES256",):
             raise common_not_implemented(name)
+    from proxy.s3 import bucket_config
+    expires = bucket_config.expiry_for(bucket, s3.key, time.time())
+    if expires is not None:  # lifecycle Expiration: the expirer deletes it (X-Delete-At)
+        out["X-Delete-At"] = str(expires)
     return out
 
 
@@ -139,6 +145,9 @@ async def put(s3):
         headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.checksum_value}"
         await repost(s3, bucket, s3.key, headers)
     out = {"ETag": f'"{(result.headers.get("ETag") or "").strip(chr(34))}"'}
+    if "X-Delete-At" in headers:
+        out["x-amz-expiration"] = (f'expiry-date="{common.http_date(int(headers["X-Delete-At"]))}"'
+                                   ', rule-id="lifecycle"')
     if encryption is not None:
         out.update(encryption.response_headers())
     if verifier.checksum_value:
@@ -149,7 +158,7 @@ async def put(s3):
 async def repost(s3, bucket, key: str, headers: dict) -> None:
     """POST an object's complete POST-able metadata (a POST replaces what an earlier POST set)."""
     post = {k: v for k, v in headers.items()
-            if k in common.POST_KEYS or k.lower().startswith(("x-object-meta-",
+            if k.lower() in _POST_KEYS or k.lower().startswith(("x-object-meta-",
                                                               "x-object-sysmeta-"))}
     result = await s3.core.object_write("POST", bucket.account, bucket.name, key, post)
     if result.status // 100 != 2:
@@ -160,7 +169,7 @@ def stored_post_headers(backend_headers) -> dict[str, str]:
     """What repost() must send again to keep an object's metadata, from its backend headers."""
     out = {}
     for name, value in (backend_headers or {}).items():
-        if name in common.POST_KEYS or name.lower().startswith(("x-object-meta-",
+        if name.lower() in _POST_KEYS or name.lower().startswith(("x-object-meta-",
                                                                 "x-object-sysmeta-s3-")):
             out[name] = value
     return out
