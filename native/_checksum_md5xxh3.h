@@ -21,8 +21,10 @@
 #include <stdint.h>
 #define XXH_STATIC_LINKING_ONLY 1 /* the state's size, to keep it inside the object (no malloc) */
 #include <xxhash.h>
-#if defined(__x86_64__) || defined(__i386__)
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__has_include)
+#if __has_include(<xxh_x86dispatch.h>) /* libxxhash >= 0.8.0: pick SSE2/AVX2/AVX-512 at run time */
 #include <xxh_x86dispatch.h>
+#endif
 #endif
 
 #define STRATO_MD5XXH3_BLOCK 16384
