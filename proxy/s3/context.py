@@ -12,7 +12,7 @@ import uuid
 from aiohttp import web
 
 from proxy.core import SwiftCore
-from proxy.s3 import addressing, sigv4
+from proxy.s3 import addressing, sigv2, sigv4
 from proxy.s3.credentials import Credentials, Principal
 from proxy.s3.errors import S3Error
 
@@ -49,6 +49,17 @@ def authenticate(request: web.Request, headers: dict, credentials: Credentials, 
                  now: dt.datetime | None = None):
     """(principal, signed, signing_key), or (None, None, None) for an anonymous request."""
     pairs = list(request.query.items())
+    v2 = sigv2.parse(headers, dict(pairs))
+    if v2 is not None:
+        principal = credentials.lookup(v2.access_key)
+        raw_path = request.raw_path.split("?", 1)[0]
+        prefix = ""
+        target = addressing.target(raw_path, headers.get("host"), settings.domain)
+        if target.bucket is not None and not raw_path.lstrip("/").startswith(target.bucket):
+            prefix = "/" + target.bucket  # virtual-host style: the bucket is signed in the path
+        sigv2.verify(v2, principal.secret, request.method, headers, raw_path, dict(pairs),
+                     now or dt.datetime.now(dt.timezone.utc), settings.max_clock_skew, prefix)
+        return principal, None, None
     signed = sigv4.parse(request.method, headers, pairs)
     if signed is None:
         return None, None, None

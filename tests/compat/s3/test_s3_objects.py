@@ -1,0 +1,134 @@
+"""boto3 object features: copy (directives, conditions), DeleteObjects, conditionals, response-*
+overrides, presigned URLs, tagging, attributes, and bad input getting S3's own errors."""
+import datetime as dt
+import hashlib
+
+import botocore.exceptions
+import pytest
+import requests
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def code_of(exc_info) -> str:
+    return exc_info.value.response["Error"]["Code"]
+
+
+def test_copy_object(s3, bucket):
+    put = s3.put_object(Bucket=bucket, Key="src", Body=b"copy me", Metadata={"a": "1"},
+                        ContentType="text/x-src", Tagging="t=1")
+    s3.copy_object(Bucket=bucket, Key="same-meta", CopySource={"Bucket": bucket, "Key": "src"})
+    got = s3.get_object(Bucket=bucket, Key="same-meta")
+    assert got["Body"].read() == b"copy me" and got["Metadata"] == {"a": "1"}
+    assert got["ContentType"] == "text/x-src" and got["ETag"] == put["ETag"]
+    assert got["TagCount"] == 1
+    s3.copy_object(Bucket=bucket, Key="new-meta", CopySource={"Bucket": bucket, "Key": "src"},
+                   MetadataDirective="REPLACE", Metadata={"b": "2"}, ContentType="text/plain")
+    got = s3.head_object(Bucket=bucket, Key="new-meta")
+    assert got["Metadata"] == {"b": "2"} and got["ContentType"] == "text/plain"
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.copy_object(Bucket=bucket, Key="x", CopySource={"Bucket": bucket, "Key": "src"},
+                       CopySourceIfMatch='"nope"')
+    assert code_of(exc) == "PreconditionFailed"
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.copy_object(Bucket=bucket, Key="x", CopySource={"Bucket": bucket, "Key": "src"},
+                       CopySourceIfNoneMatch=put["ETag"])
+    assert code_of(exc) == "PreconditionFailed"
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.copy_object(Bucket=bucket, Key="src", CopySource={"Bucket": bucket, "Key": "src"})
+    assert code_of(exc) == "InvalidRequest"
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.copy_object(Bucket=bucket, Key="x", CopySource={"Bucket": bucket, "Key": "missing"})
+    assert code_of(exc) == "NoSuchKey"
+
+
+def test_delete_objects(s3, bucket):
+    for i in range(5):
+        s3.put_object(Bucket=bucket, Key=f"k{i}", Body=b"x")
+    out = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": f"k{i}"} for i in range(3)]
+                                                   + [{"Key": "absent"}]})
+    assert sorted(d["Key"] for d in out["Deleted"]) == ["absent", "k0", "k1", "k2"]
+    out = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k3"}, {"Key": "k4"}],
+                                                   "Quiet": True})
+    assert "Deleted" not in out and "Errors" not in out
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_conditionals(s3, bucket):
+    put = s3.put_object(Bucket=bucket, Key="c", Body=b"cond")
+    etag = put["ETag"]
+    assert s3.get_object(Bucket=bucket, Key="c", IfMatch=etag)["Body"].read() == b"cond"
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="c", IfMatch='"other"')
+    assert code_of(exc) == "PreconditionFailed"
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="c", IfNoneMatch=etag)
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 304
+    future = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.head_object(Bucket=bucket, Key="c", IfModifiedSince=future)
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 304
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="c", Body=b"again", IfNoneMatch="*")
+    assert code_of(exc) == "PreconditionFailed"
+    s3.put_object(Bucket=bucket, Key="c", Body=b"again", IfMatch=etag)
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="c", Range="bytes=100-200")
+    assert code_of(exc) == "InvalidRange"
+
+
+def test_response_overrides_and_presigned(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="p", Body=b"presigned")
+    got = s3.get_object(Bucket=bucket, Key="p", ResponseContentType="x/y",
+                        ResponseContentDisposition="attachment")
+    assert got["ContentType"] == "x/y" and got["ContentDisposition"] == "attachment"
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "p"},
+                                    ExpiresIn=60)
+    assert requests.get(url).content == b"presigned"
+    tampered = url.replace("Key", "Kez") if "Key" in url else url + "&x=1"
+    assert requests.get(tampered).status_code == 403
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "up"},
+                                    ExpiresIn=60)
+    assert requests.put(url, data=b"via url").status_code == 200
+    assert s3.get_object(Bucket=bucket, Key="up")["Body"].read() == b"via url"
+    expired = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "p"},
+                                        ExpiresIn=0)
+    resp = requests.get(expired)
+    assert resp.status_code == 403 and b"AccessDenied" in resp.content
+
+
+def test_tagging_and_attributes(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="t", Body=b"tags", Tagging="a=1&b=2",
+                  Metadata={"keep": "me"})
+    tags = s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"]
+    assert sorted((t["Key"], t["Value"]) for t in tags) == [("a", "1"), ("b", "2")]
+    s3.put_object_tagging(Bucket=bucket, Key="t", Tagging={"TagSet": [{"Key": "c", "Value": "3"}]})
+    assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == [{"Key": "c", "Value": "3"}]
+    head = s3.head_object(Bucket=bucket, Key="t", ChecksumMode="ENABLED")
+    assert head["Metadata"] == {"keep": "me"} and head.get("ChecksumCRC32")
+    s3.delete_object_tagging(Bucket=bucket, Key="t")
+    assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == []
+    attrs = s3.get_object_attributes(Bucket=bucket, Key="t",
+                                     ObjectAttributes=["ETag", "ObjectSize", "Checksum"])
+    assert attrs["ObjectSize"] == 4 and attrs["ETag"] == hashlib.md5(b"tags").hexdigest()
+    assert attrs["Checksum"]["ChecksumCRC32"] == head["ChecksumCRC32"]
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.put_object_tagging(Bucket=bucket, Key="t", Tagging={"TagSet": [
+            {"Key": f"k{i}", "Value": "v"} for i in range(11)]})
+    assert code_of(exc) == "InvalidTag"
+
+
+def test_checksums_checked_and_nothing_committed(s3, bucket):
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="bad", Body=b"data", ChecksumCRC32="AAAAAA==")
+    assert code_of(exc) == "BadDigest"
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="bad", Body=b"data", ContentMD5="1B2M2Y8AsgTpgAmY7PhCfg==")
+    assert code_of(exc) == "BadDigest"
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.head_object(Bucket=bucket, Key="bad")
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    put = s3.put_object(Bucket=bucket, Key="sha", Body=b"data", ChecksumAlgorithm="SHA256")
+    assert put["ChecksumSHA256"]
+    got = s3.get_object(Bucket=bucket, Key="sha", ChecksumMode="ENABLED")
+    assert got["ChecksumSHA256"] == put["ChecksumSHA256"]
