@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Object store end to end: OpenStack Swift's all-in-one and a Strato all-in-one on this machine,
+# both 3 replicas, driven one after the other by the SAME client (the peer's bench.sh: wrk +
+# swift_obj.lua, GET/PUT of 4 KiB and 1 MiB at concurrency 16 and 64). Both clusters are stopped
+# at the end (also on error). Sequential, not simultaneous: the two would otherwise share 2 cores.
+# Usage: benchmarks/e2e/run.sh            env: OUT=dir  ONLY="swift strato"  PORT_OFFSET=1000
+#        PROXY_WORKERS=2 DISK_THREADS=8  plus bench.sh's DURATION/CONCS/REPS/TESTS/N4K/N1M
+# Prints both tables and writes them with the machine/load facts to $OUT/summary.md.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+PEER=${SWIFT_PEER:-/work/shared/peers/swift}
+ONLY=${ONLY:-swift strato}
+# +1000 keeps Strato clear of Swift (8080, 6200-6232, memcached 11212) and of the 10000-28999 test
+# range: identity 6000, proxy 9080, storage 7200..; services the benchmark does not use stay off.
+PORT_OFFSET=${PORT_OFFSET:-1000}
+PROXY_WORKERS=${PROXY_WORKERS:-2}
+DISK_THREADS=${DISK_THREADS:-8}
+STAMP=$(date -u +%Y%m%d-%H%M%S)
+OUT=${OUT:-/tmp/strato-e2e/$STAMP}
+mkdir -p "$OUT"
+DATA=$OUT/strato-data
+AIO_PID=
+
+machine() {
+  echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/{print $2}') GiB RAM, kernel $(uname -r)"
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+}
+load() { echo "- load $1: $(uptime | sed 's/.*load average/load average/')"; }
+
+strato_pids() {  # the aio supervisor and every descendant
+  local todo=("$1") all=() p
+  while [ ${#todo[@]} -gt 0 ]; do
+    p=${todo[0]}; todo=("${todo[@]:1}"); all+=("$p")
+    for c in $(pgrep -P "$p" || true); do todo+=("$c"); done
+  done
+  echo "${all[@]}"
+}
+
+cleanup() {
+  if [ -n "$AIO_PID" ] && kill -0 "$AIO_PID" 2>/dev/null; then
+    kill -TERM "$AIO_PID"; for _ in $(seq 1 100); do kill -0 "$AIO_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$AIO_PID" 2>/dev/null && kill -KILL "$AIO_PID" || true
+  fi
+  [ -n "${SWIFT_STARTED:-}" ] && "$PEER/stop.sh" >/dev/null || true
+}
+trap cleanup EXIT
+
+{ echo "# Object store end to end, $STAMP"; machine; load before; } | tee "$OUT/summary.md"
+
+if [[ " $ONLY " == *" swift "* ]]; then
+  [ -x /tmp/peers/swift/venv/bin/swift-proxy-server ] || "$PEER/setup.sh"
+  SWIFT_STARTED=1; "$PEER/start.sh" > "$OUT/swift-start.log" 2>&1
+  read -r url tok < <("$PEER/token.sh")
+  echo "## OpenStack Swift 2.38.3 (1 worker per server, tempauth, XFS loop image)" | tee -a "$OUT/summary.md"
+  "$PEER/bench.sh" "$url" "$tok" 2>&1 | tee "$OUT/swift.tsv"
+  "$PEER/stop.sh" >/dev/null; SWIFT_STARTED=
+fi
+
+if [[ " $ONLY " == *" strato "* ]]; then
+  cat > "$OUT/strato.toml" <<TOML
+[cluster]
+disable = ["blockserver", "compute", "network"]
+log_level = "warning"
+[proxy]
+workers = $PROXY_WORKERS
+[storage]
+disk_threads = $DISK_THREADS
+TOML
+  rm -rf "$DATA"
+  "$REPO/.venv/bin/strato" aio --data "$DATA" --port-offset "$PORT_OFFSET" --config "$OUT/strato.toml" \
+      > "$OUT/strato-aio.log" 2>&1 &
+  AIO_PID=$!
+  for _ in $(seq 1 900); do [ -f "$DATA/aio.json" ] && break; kill -0 "$AIO_PID" || break; sleep 0.1; done
+  [ -f "$DATA/aio.json" ] || { echo "strato aio did not come up; see $OUT/strato-aio.log" >&2; exit 1; }
+  read -r auth user key < <("$REPO/.venv/bin/python" -c 'import json,sys; s=json.load(open(sys.argv[1]))["swift"]; print(s["auth_url"], s["user"], s["key"])' "$DATA/aio.json")
+  read -r url tok < <("$PEER/token.sh" "$auth" "$user" "$key")
+  echo "## Strato (proxy.workers=$PROXY_WORKERS, storage.disk_threads=$DISK_THREADS, 3 nodes x 2 devices, data on $(df --output=fstype "$OUT" | tail -1))" | tee -a "$OUT/summary.md"
+  SERVER_PIDS="$(strato_pids "$AIO_PID")" "$PEER/bench.sh" "$url" "$tok" 2>&1 | tee "$OUT/strato.tsv"
+fi
+
+load after | tee -a "$OUT/summary.md"
+"$REPO/.venv/bin/python" "$HERE/compare.py" "$OUT" | tee -a "$OUT/summary.md"
