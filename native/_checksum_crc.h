@@ -11,6 +11,7 @@
  *     256 bytes a step) before handing the rest to the 128-bit loop;
  *   - everywhere else, and for short inputs: slicing-by-8 tables.
  * Multi-byte loads go through memcpy (explicit little-endian on the only targets that use them).
+ * -DSTRATO_NO_SIMD builds the portable tables only, as on a non-x86 CPU (to check that path compiles).
  */
 #ifndef STRATO_CHECKSUM_CRC_H
 #define STRATO_CHECKSUM_CRC_H
@@ -19,7 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(STRATO_NO_SIMD)
 #define STRATO_X86 1
 #include <immintrin.h>
 #else
