@@ -129,6 +129,7 @@ def make_handler(config, credentials: Credentials | None = None):
         try:
             s3 = context.build(request, request.app[CORE], request.app[CONFIG], credentials)
             request_id = s3.request_id
+            cors = await _cors_for(s3)
             response = await _route(s3)
         except S3Error as exc:
             await _drain(request)
@@ -143,9 +144,27 @@ def make_handler(config, credentials: Credentials | None = None):
             return _error_response(request, S3Error("InternalError"), request_id)
         if not response.prepared:
             response.headers["x-amz-request-id"] = request_id
+            response.headers.update(cors)
         return response
 
     return handle
+
+
+async def _cors_for(s3) -> dict:
+    """An actual CORS request (Origin, not a preflight): the matching rule's headers, which
+    streamed answers pick up from request["s3_cors"] before they are prepared."""
+    origin = s3.headers.get("origin")
+    if not origin or s3.bucket is None or s3.method == "OPTIONS":
+        return {}
+    from proxy.s3 import bucket_config
+    try:
+        bucket = await common.find_bucket(s3)
+    except S3Error:
+        return {}
+    rule = bucket_config.match_cors(bucket.json("Cors"), origin, s3.method, [])
+    headers = bucket_config.cors_headers(rule, origin, [], False) if rule else {}
+    s3.request["s3_cors"] = headers
+    return headers
 
 
 def _from_swift(exc: SwiftError) -> S3Error:

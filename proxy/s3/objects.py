@@ -311,6 +311,7 @@ async def get(s3):
         result.close()
         headers["Content-Length"] = length or "0"
         return web.Response(status=status, headers=headers)
+    headers.update(s3.request.get("s3_cors") or {})
     response = web.StreamResponse(status=status, headers=headers)
     if length is not None and length.isdigit():
         response.content_length = int(length)
@@ -335,9 +336,7 @@ async def delete_key(s3, bucket, key: str) -> None:
     """Delete one key (absent keys are fine, as in S3); a multipart object's parts go too."""
     head = await s3.core.object_read("HEAD", bucket.account, bucket.name, key)
     head.close()
-    if head.status == 404:
-        return
-    bh = head.backend_headers or {}
+    bh = (head.backend_headers or {}) if head.status // 100 == 2 else {}
     im = s3.headers.get("if-match")
     if im is not None and im.strip().strip('"') not in ("*", (head.headers.get("ETag") or "")
                                                          .strip('"')):
