@@ -7,6 +7,7 @@ is decided under a per-hash-directory lock at rename time (two racing PUTs canno
 """
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import errno
 import os
@@ -60,15 +61,27 @@ def fsync_dir(path: str) -> None:
 
 def makedirs_durable(path: str) -> None:
     """os.makedirs, fsyncing the parent of every directory it creates (a crash keeps the path)."""
-    if os.path.isdir(path):
-        return
-    parent = os.path.dirname(path)
-    makedirs_durable(parent)
-    try:
-        os.mkdir(path)
-    except FileExistsError:
-        return
-    fsync_dir(parent)
+    for parent in makedirs_deferred(path):
+        fsync_dir(parent)
+
+
+def makedirs_deferred(path: str) -> list[str]:
+    """os.makedirs without fsyncs: returns the parents of the directories it created, deepest
+    first. The caller must fsync every one of them before it acknowledges anything under `path`
+    (Writer.commit overlaps those fsyncs with the data file's own)."""
+    created = []
+    while not os.path.isdir(path):
+        created.append(path)
+        path = os.path.dirname(path)
+    parents = []
+    for new in reversed(created):
+        try:
+            os.mkdir(new)
+        except FileExistsError:
+            continue
+        parents.append(os.path.dirname(new))
+    parents.reverse()
+    return parents
 
 
 def ensure_device_dirs(device_path: str) -> None:
@@ -92,6 +105,25 @@ def sweep_tmp(device_path: str) -> int:
 
 def current(device_path: str, part: int, name_hash: str) -> layout.FileSet:
     return layout.choose(listdir(layout.hash_dir(device_path, part, name_hash)))
+
+
+# Directory fsyncs that can overlap the data file's fsync (a new object's suffix and partition
+# directories). Serially a new 4 KiB object paid four fsyncs in a row (~10 ms here); overlapped,
+# the kernel folds them into the data file's journal commit (~4 ms). Bounded and shared by the
+# whole process: its jobs only fsync, they never wait on anything, so it cannot deadlock.
+_DIR_SYNC_THREADS = 8
+_dir_sync_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_dir_sync_lock = threading.Lock()
+
+
+def _dir_sync_executor() -> concurrent.futures.ThreadPoolExecutor:
+    global _dir_sync_pool
+    if _dir_sync_pool is None:
+        with _dir_sync_lock:
+            if _dir_sync_pool is None:
+                _dir_sync_pool = concurrent.futures.ThreadPoolExecutor(
+                    _DIR_SYNC_THREADS, thread_name_prefix="dir-fsync")
+    return _dir_sync_pool
 
 
 class Writer:
@@ -120,10 +152,16 @@ class Writer:
         view = memoryview(trailer)
         while view:
             view = view[os.write(self._fd, view):]
-        os.fsync(self._fd)
+        hash_dir = layout.hash_dir(self.device_path, self.part, self.name_hash)
+        parents = makedirs_deferred(hash_dir)
+        synced = [_dir_sync_executor().submit(fsync_dir, p) for p in parents]
+        try:
+            os.fsync(self._fd)
+        finally:
+            for job in synced:  # never return (or raise) with a parent fsync still running
+                job.result()
         os.close(self._fd)
         self._fd = -1
-        hash_dir = layout.hash_dir(self.device_path, self.part, self.name_hash)
         with _lock_for(hash_dir):
             files = listdir(hash_dir)
             found = layout.choose(files)
@@ -139,14 +177,16 @@ class Writer:
             final = os.path.join(hash_dir, final_name)
             for attempt in range(10):  # the replicator may remove empty directories meanwhile
                 try:
-                    makedirs_durable(hash_dir)
                     os.rename(self._tmp, final)
                     break
                 except FileNotFoundError:
                     if attempt == 9:
                         raise
+                    parents += makedirs_deferred(hash_dir)
             self._tmp = None
             fsync_dir(hash_dir)
+            for parent in dict.fromkeys(parents[len(synced):]):  # made after a racing rmdir
+                fsync_dir(parent)
             for name in layout.choose(files + [final_name]).obsolete:
                 try:
                     os.unlink(os.path.join(hash_dir, name))
