@@ -202,8 +202,10 @@ class RingBuilder:
         held_back = 0
 
         def movable(p: int) -> bool:
-            return not moving[p] and (window == 0 or not last_moved[p]
-                                      or now - last_moved[p] >= window)
+            # min_part_hours 0 lets any replica move at any time; otherwise one replica of a
+            # partition per rebalance and per window, so the others keep serving it meanwhile
+            return window == 0 or (not moving[p] and (not last_moved[p]
+                                                      or now - last_moved[p] >= window))
 
         # 1. replicas never placed, or on removed devices, must be placed now
         for r, row in enumerate(table):
@@ -219,13 +221,41 @@ class RingBuilder:
                 if not movable(p):
                     held_back += 1
                     continue
-                d = table[r][p]
-                moving[p] = 1
-                wanted[d] += 1
-                table[r][p] = NONE
-                free.append((p, r, d))
+                while r is not None:
+                    d = table[r][p]
+                    moving[p] = 1
+                    wanted[d] += 1
+                    table[r][p] = NONE
+                    free.append((p, r, d))
+                    # three replicas in a one-replica zone need two moves, when allowed
+                    rest = [x for x in range(reps) if table[x][p] != NONE]
+                    worst = probe.crowded([table[x][p] for x in rest], floors=False) \
+                        if movable(p) else None
+                    r = None if worst is None else rest[worst]
         moved = assigned = 0
         fresh: set[int] = set()  # slots placed for the first time: re-placing them moves nothing
+
+        def place(slots: list[tuple[int, int, int]]) -> None:
+            nonlocal moved, assigned
+            tree = self._tree(wanted, rng, target)
+            choose, occupancy = tree.choose, tree.occupancy
+            slots.sort()
+            i, n = 0, len(slots)
+            while i < n:
+                p = slots[i][0]
+                occ = occupancy([row[p] for row in table if kind[row[p]] == 1])
+                while i < n and slots[i][0] == p:
+                    _, r, old = slots[i]
+                    i += 1
+                    new = choose(occ)
+                    table[r][p] = new
+                    wanted[new] -= 1
+                    if old == NONE:
+                        fresh.add(p * reps + r)
+                        assigned += 1
+                    elif new != old and p * reps + r not in fresh:
+                        moved += 1
+                        last_moved[p] = now or 1
         for attempt in range(_MAX_PASSES):
             first_pass = attempt == 0
             # 3. devices above their target give up replicas of partitions that may move
@@ -252,28 +282,21 @@ class RingBuilder:
             if not free:
                 break
             # 4. place every free replica, partition by partition
-            tree = self._tree(wanted, rng, target)
-            choose, occupancy = tree.choose, tree.occupancy
-            free.sort()
-            i, n = 0, len(free)
-            while i < n:
-                p = free[i][0]
-                occ = occupancy([row[p] for row in table if kind[row[p]] == 1])
-                while i < n and free[i][0] == p:
-                    _, r, old = free[i]
-                    i += 1
-                    new = choose(occ)
-                    table[r][p] = new
-                    wanted[new] -= 1
-                    if old == NONE:
-                        fresh.add(p * reps + r)
-                        assigned += 1
-                    elif new != old and p * reps + r not in fresh:
-                        moved += 1
-                        last_moved[p] = now or 1
+            place(free)
             free = []
             if all(v >= 0 for v in wanted.values()):
                 break
+        # 5. a partition that lost a replica to a removed device kept its other replicas even
+        # if they crowd; placing one replica cannot always repair that, so look once more
+        late = []
+        for p, r in probe.crowded_slots(table, kind):
+            if movable(p):
+                late.append((p, r, table[r][p]))
+                moving[p] = 1
+                wanted[table[r][p]] += 1
+                table[r][p] = NONE
+        if late:
+            place(late)
         moved += self._repair(wanted, kind, probe, movable, moving, now, fresh)
         self._pending_removal.clear()
         self.generation += 1

@@ -232,7 +232,7 @@ class TierTree:
         heapq.heappush(heap, (-(self.wanted[c] - 1 + self.rand()) * self.scale[c], 0.0, c))
         return chosen[2]
 
-    def crowded(self, dev_ids) -> int | None:
+    def crowded(self, dev_ids, floors: bool = True) -> int | None:
         """Index (into dev_ids) of a replica to move, or None if the partition is well spread:
         a replica in a domain over its ceiling, else (when a domain is under its floor) the
         last replica that no floor needs where it is."""
@@ -244,7 +244,7 @@ class TierTree:
                 if occ[t] > ceil[t]:
                     worst = i  # the last such replica: earlier replicas stay where they are
                     break
-        if worst is None and any(occ.get(t, 0) < floor[t] for t in self.floored):
+        if worst is None and floors and any(occ.get(t, 0) < floor[t] for t in self.floored):
             for i in range(len(dev_ids) - 1, -1, -1):
                 if all(occ[t] > floor[t] for t in anc[dev_ids[i]]):
                     return i
