@@ -12,7 +12,7 @@ BUILD_PACKAGES := libssl-dev libxxhash-dev
 # drives and a TCG VM), busybox for that VM's initramfs, wrk for the HTTP benchmarks.
 APT_PACKAGES := libiscsi-bin qemu-utils qemu-block-extra qemu-system-x86 busybox-static wrk curl
 PYTEST := $(BIN)/python -m pytest
-NATIVE_SOURCES := $(wildcard native/*.pyx native/*.pxd)
+NATIVE_SOURCES := $(wildcard native/*.pyx native/*.pxd native/*.h)
 
 .PHONY: run test test-all test-unit install system-deps apt-install bench clean
 

@@ -36,12 +36,19 @@ def native_extensions():
         print(PURE_MESSAGE.format("Cython is not installed"), file=sys.stderr)
         return []
     flags = ["-O3", "-Wall", "-Werror", "-Wno-unreachable-code", "-Wno-unused-function"]
-    exts = [Extension(name, [src], extra_compile_args=flags + extra,
-                      libraries=list(libs[0]) if libs else [])
-            for name, src, extra, *libs in EXTENSIONS if os.path.exists(src)]
-    return cythonize(exts, language_level=3, quiet=True,
-                     compiler_directives={"boundscheck": False, "wraparound": False,
-                                          "cdivision": True, "initializedcheck": False})
+    directives = {"boundscheck": False, "wraparound": False, "cdivision": True,
+                  "initializedcheck": False}
+    built = []
+    for name, src, extra, *libs in EXTENSIONS:
+        if not os.path.exists(src):
+            continue
+        ext = Extension(name, [src], extra_compile_args=flags + extra,
+                        libraries=list(libs[0]) if libs else [])
+        try:  # one module's Cython error drops only that module to its pure twin
+            built += cythonize([ext], language_level=3, quiet=True, compiler_directives=directives)
+        except Exception as exc:
+            print(PURE_MESSAGE.format(f"{name} failed to cythonize: {exc}"), file=sys.stderr)
+    return built
 
 
 class OptionalBuildExt(build_ext):
@@ -95,7 +102,7 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["strato*", "ring*", "objectserver*", "proxy*", "blockserver*",
                                     "native*", "identity*", "compute*", "network*"]),
-    package_data={"native": ["*.pyx", "*.pxd"]},
+    package_data={"native": ["*.pyx", "*.pxd", "*.h"]},
     install_requires=RUNTIME,
     extras_require={"test": TEST},
     ext_modules=native_extensions(),
