@@ -86,14 +86,25 @@ class Connection:
     # -- input ------------------------------------------------------------------------------
     def receive(self, data) -> None:
         """Consume bytes from the initiator; results land in outbox and events."""
+        self._consume(self.reader.feed, data)
+
+    def get_buffer(self, sizehint: int = -1) -> memoryview:
+        """Buffered-protocol input: where the next bytes should be received..."""
+        return self.reader.get_buffer(sizehint)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """...and how many landed there (results in outbox and events, as receive())."""
+        self._consume(self.reader.buffer_updated, nbytes)
+
+    def _consume(self, parse, arg) -> None:
         while self.state is not ConnState.CLOSED:
             try:
-                pdus = self.reader.feed(data)
+                pdus = parse(arg)
             except ProtocolError as exc:
                 for pdu in self.reader.take_pending():
                     self._dispatch(pdu)
                 self._protocol_error(exc)
-                data = b""
+                parse, arg = self.reader.feed, b""      # what follows the bad PDU
                 continue
             for pdu in pdus:
                 if self.state is ConnState.CLOSED:

@@ -21,6 +21,8 @@ Bhs = namedtuple("Bhs", ("opcode", "immediate", "flags", "byte2", "byte3", "ahs_
                          "data_length", "lun", "itt", "w20", "w24", "w28", "w32", "w36", "w40",
                          "w44"))
 _PADS = (b"", b"\0\0\0", b"\0\0", b"\0")   # indexed by length % 4
+SEGMENT_MIN = 16384      # data segments at least this long are received into their own buffer
+SCRATCH_LEN = 65536      # receive buffer for everything else
 _new_bhs = tuple.__new__
 
 
@@ -50,8 +52,12 @@ class PduReader:
     """Incremental PDU parser for one connection. feed() returns the complete PDUs received.
 
     A header digest error is fatal (the framing can no longer be trusted); a data digest error or
-    bad padding raises after the PDU has been consumed (a data digest error is
-    fatal at ErrorRecoveryLevel 0: nothing can ask for the data again), so the stream stays in sync.
+    bad padding raises after the PDU has been consumed (a data digest error is fatal at
+    ErrorRecoveryLevel 0: nothing can ask for the data again), so the stream stays in sync.
+
+    Large data segments (write data) skip the reassembly buffer: once a PDU's header is in, its
+    segment gets a buffer of its own that get_buffer()/buffer_updated() let the socket fill
+    directly, and that becomes the PDU's data without another copy.
     """
 
     def __init__(self, max_data_segment: int = MAX_RECV_DATA_SEGMENT):
@@ -60,17 +66,57 @@ class PduReader:
         self.data_digest = False
         self._buf = bytearray()
         self._pending: list[Pdu] = []
+        self._seg: bytearray | None = None    # data + padding + digest of the PDU in progress
+        self._seg_filled = 0
+        self._seg_meta: tuple = ()            # (fields, header, ahs) of that PDU
+        self._scratch = memoryview(bytearray(SCRATCH_LEN))
+        self._gave_segment = False
 
     @property
     def buffered(self) -> int:
-        return len(self._buf)
+        return len(self._buf) + self._seg_filled
 
+    # -- buffered-protocol entry points ----------------------------------------------------------
+    def get_buffer(self, sizehint: int = -1) -> memoryview:
+        """Where the next received bytes should go (then call buffer_updated(n))."""
+        if self._seg is not None:
+            self._gave_segment = True
+            return memoryview(self._seg)[self._seg_filled:]
+        self._gave_segment = False
+        return self._scratch
+
+    def buffer_updated(self, nbytes: int) -> list[Pdu]:
+        """nbytes landed in the buffer get_buffer() returned: parse them like feed()."""
+        if self._gave_segment:
+            self._gave_segment = False
+            out = self._pending = []
+            self._seg_filled += nbytes
+            if self._seg_filled == len(self._seg):
+                out.append(self._complete_segment())
+            self._pending = []
+            return out
+        return self.feed(self._scratch[:nbytes])
+
+    # -- parsing -------------------------------------------------------------------------------
     def feed(self, data) -> list[Pdu]:
         """Append bytes; return the PDUs completed. Raises ProtocolError for a bad PDU (the PDUs
         completed before it are then available from take_pending())."""
+        out = self._pending = []
+        if self._seg is not None:
+            data = memoryview(data)
+            room = len(self._seg) - self._seg_filled
+            take = data[:room]
+            self._seg[self._seg_filled:self._seg_filled + len(take)] = take
+            self._seg_filled += len(take)
+            data = data[room:]
+            if self._seg_filled < len(self._seg):
+                self._pending = []
+                return out
+            self._buf += data                # what follows is safe even if the segment is bad
+            data = b""
+            out.append(self._complete_segment())
         buf = self._buf
         buf += data
-        out = self._pending = []
         pos = 0
         end = len(buf)
         hd = 4 if self.header_digest else 0
@@ -90,30 +136,32 @@ class PduReader:
                 data_start = hdr_end + hd
                 padded = dlen + (-dlen & 3)
                 total = data_start - pos + (padded + dd if dlen else 0)
-                if end - pos < total:
+                complete = end - pos >= total
+                if not complete and (dlen < SEGMENT_MIN or end < data_start):
                     break
                 header = bytes(view[pos:pos + BHS_LEN])
                 if hd and digest(view[pos:hdr_end]) != view[hdr_end:data_start]:
                     raise DigestError(RejectReason.PROTOCOL_ERROR, "header digest mismatch",
                                       fatal=True, header=header)
                 ahs = bytes(view[pos + BHS_LEN:hdr_end]) if ahs_len else b""
+                if not complete:
+                    # a large segment still on its way: give it its own buffer
+                    seg = bytearray(padded + dd)
+                    have = end - data_start
+                    seg[:have] = view[data_start:end]
+                    self._seg, self._seg_filled = seg, have
+                    self._seg_meta = (fields, header, ahs)
+                    pos = end
+                    break
                 data = b""
                 bad = None
                 if dlen:
                     data = bytes(view[data_start:data_start + dlen])
-                    pad_end = data_start + padded
-                    if padded != dlen and any(buf[data_start + dlen:pad_end]):
-                        bad = ProtocolError(RejectReason.PROTOCOL_ERROR,
-                                            "non-zero padding", header=header)
-                    elif dd and digest(view[data_start:pad_end]) != view[pad_end:pad_end + 4]:
-                        # ERL 0: the data cannot be asked for again, so the connection ends
-                        bad = DigestError(RejectReason.DATA_DIGEST_ERROR, "data digest mismatch",
-                                          fatal=True, header=header)
+                    bad = _check_segment(view[data_start:data_start + padded + dd], dlen, dd,
+                                         header)
                 pos += total
-                if fields[0] not in INITIATOR_OPCODES:
-                    bad = bad or ProtocolError(RejectReason.COMMAND_NOT_SUPPORTED,
-                                               f"opcode {fields[0]:#x} is not an initiator "
-                                               "opcode", header=header)
+                if bad is None and fields[0] not in INITIATOR_OPCODES:
+                    bad = _not_initiator(fields[0], header)
                 if bad is not None:
                     raise bad
                 out.append(Pdu(_new_bhs(Bhs, fields), header, ahs, data))
@@ -124,10 +172,41 @@ class PduReader:
         self._pending = []
         return out
 
+    def _complete_segment(self) -> Pdu:
+        seg = self._seg
+        fields, header, ahs = self._seg_meta
+        self._seg, self._seg_filled, self._seg_meta = None, 0, ()
+        dlen = fields[6]
+        dd = 4 if self.data_digest else 0
+        bad = _check_segment(memoryview(seg), dlen, dd, header)
+        if bad is None and fields[0] not in INITIATOR_OPCODES:
+            bad = _not_initiator(fields[0], header)
+        if bad is not None:
+            raise bad
+        data = seg if len(seg) == dlen else memoryview(seg)[:dlen]
+        return Pdu(_new_bhs(Bhs, fields), header, ahs, data)
+
     def take_pending(self) -> list[Pdu]:
         """After feed() raised: the PDUs that were complete before the bad one."""
         out, self._pending = self._pending, []
         return out
+
+
+def _check_segment(seg, dlen: int, dd: int, header: bytes):
+    """The error for a data segment (data + padding [+ digest]) with bad padding or digest."""
+    padded = len(seg) - dd
+    if padded != dlen and any(seg[dlen:padded]):
+        return ProtocolError(RejectReason.PROTOCOL_ERROR, "non-zero padding", header=header)
+    if dd and digest(seg[:padded]) != seg[padded:padded + 4]:
+        # ERL 0: the data cannot be asked for again, so the connection ends
+        return DigestError(RejectReason.DATA_DIGEST_ERROR, "data digest mismatch", fatal=True,
+                           header=header)
+    return None
+
+
+def _not_initiator(opcode: int, header: bytes) -> ProtocolError:
+    return ProtocolError(RejectReason.COMMAND_NOT_SUPPORTED,
+                         f"opcode {opcode:#x} is not an initiator opcode", header=header)
 
 
 class Framer:

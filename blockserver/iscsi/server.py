@@ -1,7 +1,8 @@
 """The asyncio iSCSI target portal: a thin adapter that moves bytes between sockets and the core.
 
-One asyncio.Protocol per TCP connection feeds blockserver.iscsi.connection.Connection and writes
-its outbox with writelines() (payloads are not joined). Back-pressure: while the socket's write
+One asyncio.BufferedProtocol per TCP connection feeds blockserver.iscsi.connection.Connection
+(large write data lands straight in its final buffer) and writes its outbox with writelines()
+(payloads are not joined). Back-pressure: while the socket's write
 buffer is above the high-water mark the protocol stops reading, so no new commands start. SCSI
 commands run as tasks calling LogicalUnit.execute(); task management waits for the commands it
 aborts to finish before answering, so no write lands after its abort was acknowledged.
@@ -46,7 +47,7 @@ class _Result:
         self.sense = sense
 
 
-class IscsiProtocol(asyncio.Protocol):
+class IscsiProtocol(asyncio.BufferedProtocol):
     def __init__(self, server: "TargetServer"):
         self.server = server
         self.transport: asyncio.Transport | None = None
@@ -76,9 +77,13 @@ class IscsiProtocol(asyncio.Protocol):
             log.info("login not finished in %.0f s: closing", self.server.login_timeout)
             self.close()
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        # large write data is received straight into the buffer that becomes the PDU's data
+        return self.core.get_buffer(sizehint)
+
+    def buffer_updated(self, nbytes: int) -> None:
         core = self.core
-        core.receive(data)
+        core.buffer_updated(nbytes)
         if core.outbox or core.events:
             self.flush()
 

@@ -94,3 +94,65 @@ def test_lun_field():
         assert field_to_lun(lun_to_field(lun)) == lun
     assert field_to_lun(0x0001_0000_0000_0001) == -1     # second level used
     assert field_to_lun(0xC000 << 48) == -1              # extended addressing
+
+
+def _feed_buffered(reader, wire, step):
+    """What asyncio.BufferedProtocol does: fill get_buffer(), then buffer_updated(n)."""
+    out, pos = [], 0
+    while pos < len(wire):
+        target = reader.get_buffer(-1)
+        n = min(len(target), step, len(wire) - pos)
+        target[:n] = wire[pos:pos + n]
+        out += reader.buffer_updated(n)
+        pos += n
+    return out
+
+
+def _mixed_wire(tools, digests=False):
+    pdus = [_nop(tools, b"small", 1), _nop(tools, bytes(range(256)) * 160 + b"xyz", 2),
+            _nop(tools, b"", 3), _nop(tools, b"L" * 65536, 4), _nop(tools, b"t", 5)]
+    if digests:
+        pdus = [_with_digests(tools, p[48:48 + int.from_bytes(p[5:8], "big")], i + 1)
+                for i, p in enumerate(pdus)]
+    return b"".join(pdus)
+
+
+@pytest.mark.parametrize("digests", [False, True])
+@pytest.mark.parametrize("step", [1, 7, 48, 1000, 16384, 70000, 1 << 20])
+def test_large_segments_same_through_feed_and_buffered(tools, step, digests):
+    wire = _mixed_wire(tools, digests)
+    results = []
+    for how in (_feed_all, _feed_buffered):
+        reader = PduReader()
+        reader.header_digest = reader.data_digest = digests
+        results.append([(p.bhs.itt, bytes(p.data)) for p in how(reader, wire, step)])
+        assert reader.buffered == 0
+    assert results[0] == results[1]
+    assert [itt for itt, _ in results[0]] == [1, 2, 3, 4, 5]
+    assert results[0][1][1] == bytes(range(256)) * 160 + b"xyz"
+
+
+@pytest.mark.parametrize("buffered", [False, True])
+def test_bad_padding_of_a_large_segment_keeps_the_stream(tools, buffered):
+    bad = bytearray(_nop(tools, b"p" * 20001, 1))
+    bad[-1] = 7
+    wire = bytes(bad) + _nop(tools, b"next", 2)
+    reader = PduReader()
+    errors, got, pos = [], [], 0
+    while pos < len(wire):                       # keep delivering after an error, as a socket
+        n = min(4096, len(wire) - pos)
+        try:
+            if buffered:
+                target = reader.get_buffer(-1)
+                n = min(n, len(target))
+                target[:n] = wire[pos:pos + n]
+                got += reader.buffer_updated(n)
+            else:
+                got += reader.feed(wire[pos:pos + n])
+        except ProtocolError as exc:
+            errors.append(exc)
+            got += reader.take_pending()
+        pos += n
+    got += reader.feed(b"")
+    assert len(errors) == 1 and not errors[0].fatal
+    assert [p.bhs.itt for p in got] == [2]
