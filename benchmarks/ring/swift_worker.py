@@ -2,9 +2,9 @@
 
 Never imported by Strato (Swift stays out of .venv). argv[1] is a JSON config (part_power,
 replicas, devices, prefix, suffix, count). It builds and rebalances a Swift ring of that shape,
-saves and loads it, prints {"ready": ..., "rebalance_s": ...}, then answers each "burst" line on
-stdin with {"ops": lookups per second} for one pass of Ring.get_nodes over `count` object paths
-named exactly as benchmarks/ring/test_bench_ring.py's names().
+saves and loads it, prints {"ready": ..., "rebalance_s": ..., "rebalance_cpu_s": ...}, then
+answers each "burst" line on stdin with {"ops": lookups per second} for one pass of
+Ring.get_nodes over `count` object paths named exactly as test_bench_ring.py's names().
 """
 import json
 import os
@@ -23,14 +23,15 @@ def main() -> None:
     builder = RingBuilder(cfg["part_power"], cfg["replicas"], 1)
     for dev in cfg["devices"]:
         builder.add_dev(dict(dev))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     builder.rebalance(seed=0)
     rebalance_s = time.perf_counter() - start
+    rebalance_cpu_s = time.process_time() - cpu
     path = os.path.join(tempfile.mkdtemp(prefix="swiftbench-"), "object.ring.gz")
     builder.get_ring().save(path)
     ring = Ring(path)
     names = [("AUTH_test", f"c{i % 100}", f"o{i}") for i in range(cfg["count"])]
-    print(json.dumps({"ready": True, "rebalance_s": rebalance_s,
+    print(json.dumps({"ready": True, "rebalance_s": rebalance_s, "rebalance_cpu_s": rebalance_cpu_s,
                       "sample": [ring.get_nodes(*names[0])[0]]}), flush=True)
     for line in sys.stdin:
         if line.strip() != "burst":
