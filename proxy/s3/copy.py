@@ -13,7 +13,7 @@ from multidict import CIMultiDict
 from proxy import large
 from proxy.errors import SwiftError
 from proxy.s3 import access, addressing, common, objects, xmlio
-from proxy.s3.errors import S3Error
+from proxy.s3.errors import S3Error, not_implemented
 
 COPY_CONDITIONS = {"x-amz-copy-source-if-match": "If-Match",
                    "x-amz-copy-source-if-none-match": "If-None-Match",
@@ -50,6 +50,10 @@ async def open_source(s3, range_header: str | None = None):
         raise S3Error("ServiceUnavailable")
     bh = head.backend_headers or CIMultiDict()
     access.check(s3, bucket, "s3:GetObject", "READ", key, access.object_acl(bh, bucket))
+    from proxy.s3 import sse
+    if sse.is_encrypted(bh) or sse.customer_key(s3.headers) is not None or \
+            sse.customer_key(s3.headers, "x-amz-copy-source-server-side-encryption-customer-"):
+        raise not_implemented("Copying to or from SSE-C objects")
     read_headers = CIMultiDict({h: s3.headers[n] for n, h in COPY_CONDITIONS.items()
                                 if n in s3.headers})
     if range_header:

@@ -19,7 +19,7 @@ from proxy import large
 from proxy.errors import SwiftError
 from proxy.s3 import access, common, objects, xmlio
 from proxy.s3.body import object_length, read_small, verified_body
-from proxy.s3.errors import S3Error
+from proxy.s3.errors import S3Error, not_implemented
 from proxy.s3.payload import PayloadVerifier
 
 SEGMENTS_SUFFIX = "+segments"
@@ -63,6 +63,9 @@ async def _marker(s3, bucket, upload_id: str):
 async def create(s3):
     bucket = await common.find_bucket(s3)
     access.check(s3, bucket, "s3:PutObject", "WRITE", s3.key)
+    from proxy.s3 import sse
+    if sse.customer_key(s3.headers) is not None:
+        raise not_implemented("SSE-C multipart uploads")
     headers = objects.new_object_headers(s3, bucket)
     algorithm = s3.headers.get("x-amz-checksum-algorithm")
     if algorithm:

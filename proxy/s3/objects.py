@@ -280,6 +280,8 @@ def answer_headers(s3, result, parts: int | None) -> CIMultiDict:
                 out[header] = s3.query[param]
     from proxy.s3 import sse
     out.update(sse.response_headers(bh))
+    if sse.is_encrypted(bh) and sse.PREFIX + "key-md5" in s3.headers:
+        out[sse.PREFIX + "key-MD5"] = s3.headers[sse.PREFIX + "key-md5"]
     return out
 
 

@@ -132,3 +132,36 @@ def test_checksums_checked_and_nothing_committed(s3, bucket):
     assert put["ChecksumSHA256"]
     got = s3.get_object(Bucket=bucket, Key="sha", ChecksumMode="ENABLED")
     assert got["ChecksumSHA256"] == put["ChecksumSHA256"]
+
+
+def test_sse_c(s3, bucket, aio):
+    import os
+    key = os.urandom(32)
+    body = bytes(range(256)) * 40
+    s3.put_object(Bucket=bucket, Key="enc", Body=body, SSECustomerAlgorithm="AES256",
+                  SSECustomerKey=key)
+    got = s3.get_object(Bucket=bucket, Key="enc", SSECustomerAlgorithm="AES256",
+                        SSECustomerKey=key)
+    assert got["Body"].read() == body and got["SSECustomerAlgorithm"] == "AES256"
+    part = s3.get_object(Bucket=bucket, Key="enc", SSECustomerAlgorithm="AES256",
+                         SSECustomerKey=key, Range="bytes=1000-1033")
+    assert part["Body"].read() == body[1000:1034]
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="enc")
+    assert code_of(exc) == "InvalidRequest"
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="enc", SSECustomerAlgorithm="AES256",
+                      SSECustomerKey=os.urandom(32))
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    # Stored encrypted: the Swift API (no key) reads ciphertext, never the plaintext.
+    auth = requests.get(aio["swift"]["auth_url"], headers={
+        "X-Auth-User": aio["swift"]["user"], "X-Auth-Key": aio["swift"]["key"]})
+    raw = requests.get(f"{auth.headers['X-Storage-Url']}/{bucket}/enc",
+                       headers={"X-Auth-Token": auth.headers["X-Auth-Token"]})
+    assert len(raw.content) == len(body) and raw.content != body
+    assert key.hex() not in str(raw.headers) and base64_of(key) not in str(raw.headers)
+
+
+def base64_of(data: bytes) -> str:
+    import base64
+    return base64.b64encode(data).decode()
