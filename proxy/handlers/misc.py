@@ -51,6 +51,11 @@ def capabilities(config) -> dict:
             "policies": [{"name": "Policy-0", "aliases": "Policy-0", "default": True}],
         },
         "tempauth": {"account_acls": False},
+        # The S3 API (proxy/s3/) on this port, described as Swift's s3api middleware would be.
+        "s3api": {"max_bucket_listing": 1000, "max_parts_listing": 1000,
+                  "max_upload_part_num": 10000, "max_multi_delete_objects": 1000,
+                  "allow_multipart_uploads": True, "min_segment_size": config.s3.min_part_size,
+                  "s3_acl": True},
         "container_quotas": {},
         "account_quotas": {},
         "bulk_delete": {"max_deletes_per_request": 10000, "max_failed_deletes": 1000},
