@@ -67,7 +67,10 @@ async def _bucket(s3, method: str, q) -> web.StreamResponse:
         if "delete" in q:
             from proxy.s3 import multidelete
             return await multidelete.delete_objects(s3)
-        raise not_implemented("POST object (browser form upload)")
+        if s3.headers.get("content-type", "").startswith("multipart/form-data"):
+            from proxy.s3 import post_object
+            return await post_object.post_object(s3, s3.request["s3_credentials"])
+        raise S3Error("MethodNotAllowed", Method=method, ResourceType="BUCKET")
     if method == "OPTIONS":
         return await bucket_config.preflight(s3)
     raise S3Error("MethodNotAllowed", Method=method, ResourceType="BUCKET")
@@ -126,6 +129,7 @@ def make_handler(config, credentials: Credentials | None = None):
 
     async def handle(request: web.Request) -> web.StreamResponse:
         request_id = context.new_request_id()
+        request["s3_credentials"] = credentials
         try:
             s3 = context.build(request, request.app[CORE], request.app[CONFIG], credentials)
             request_id = s3.request_id

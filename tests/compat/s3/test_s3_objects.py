@@ -165,3 +165,27 @@ def test_sse_c(s3, bucket, aio):
 def base64_of(data: bytes) -> str:
     import base64
     return base64.b64encode(data).decode()
+
+
+def test_post_object_form_upload(s3, bucket, aio):
+    post = s3.generate_presigned_post(
+        bucket, "uploads/${filename}", Fields={"x-amz-meta-src": "form"},
+        Conditions=[["starts-with", "$key", "uploads/"], {"x-amz-meta-src": "form"},
+                    ["content-length-range", 1, 100]], ExpiresIn=60)
+    resp = requests.post(post["url"], data=post["fields"],
+                         files={"file": ("hello.txt", b"from a browser")})
+    assert resp.status_code == 204, resp.text
+    got = s3.get_object(Bucket=bucket, Key="uploads/hello.txt")
+    assert got["Body"].read() == b"from a browser" and got["Metadata"] == {"src": "form"}
+    too_big = requests.post(post["url"], data=post["fields"],
+                            files={"file": ("big.txt", b"x" * 101)})
+    assert too_big.status_code == 400 and b"EntityTooLarge" in too_big.content
+    fields = dict(post["fields"], **{"x-amz-meta-src": "forged"})
+    forged = requests.post(post["url"], data=fields, files={"file": ("f.txt", b"x")})
+    assert forged.status_code == 403
+    fields = dict(post["fields"], key="elsewhere/x")
+    assert requests.post(post["url"], data=fields, files={"file": ("f", b"x")}).status_code == 403
+    anon = requests.post(post["url"], data={"key": "anon"}, files={"file": ("f", b"x")})
+    assert anon.status_code == 403
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["uploads/hello.txt"]
