@@ -82,7 +82,8 @@ def check_ip(ip) -> str:
 def validated(*, id, region, zone, ip, port, device, weight, meta="") -> Device:
     """A Device whose every field was checked; raises RingError naming the bad field."""
     if not isinstance(device, str) or not _DEVICE_NAME.match(device) or device in (".", ".."):
-        raise RingError(f"device must be a directory name (letters, digits, _ . : -), got {device!r}")
+        raise RingError("device must be a directory name (letters, digits, _ . : -), "
+                        f"got {device!r}")
     if not isinstance(meta, str):
         raise RingError(f"meta must be a string, got {meta!r}")
     return Device(id=_int("id", id, 0, MAX_DEVICE_ID), region=_int("region", region, 0, 2**31 - 1),
