@@ -4,9 +4,11 @@ The state is Swift's shape: one uint16 array per replica mapping partition -> de
 time each partition last moved. rebalance() first frees what must move (replicas on removed
 devices, replicas crowding a failure domain, replicas on devices above their weight's share),
 then places every free replica by walking the tier tree (placement.py). Moving only what is over
-target keeps movement near the minimum; min_part_hours stops a partition from moving again (any
-replica) until that many hours have passed, except off a removed device. A first placement is
-not a move (no data sits anywhere yet). Same state + same seed => same ring, byte for byte.
+target keeps movement near the minimum; min_part_hours (when > 0) moves at most one replica of a
+partition per rebalance and none again until that many hours have passed, except off a removed
+device (like Swift's, it is per partition: the other replicas keep serving while one moves). A
+first placement is not a move (no data sits anywhere yet). Same state + same seed => same ring,
+byte for byte.
 """
 from __future__ import annotations
 
