@@ -45,13 +45,13 @@ def lower_headers(request: web.Request) -> dict[str, str]:
     return out
 
 
-def authenticate(request: web.Request, headers: dict, credentials: Credentials, settings,
+async def authenticate(request: web.Request, headers: dict, credentials: Credentials, settings,
                  now: dt.datetime | None = None):
     """(principal, signed, signing_key), or (None, None, None) for an anonymous request."""
     pairs = list(request.query.items())
     v2 = sigv2.parse(headers, dict(pairs))
     if v2 is not None:
-        principal = credentials.lookup(v2.access_key)
+        principal = await credentials.lookup(v2.access_key)
         raw_path = request.raw_path.split("?", 1)[0]
         prefix = ""
         target = addressing.target(raw_path, headers.get("host"), settings.domain)
@@ -63,16 +63,16 @@ def authenticate(request: web.Request, headers: dict, credentials: Credentials, 
     signed = sigv4.parse(request.method, headers, pairs)
     if signed is None:
         return None, None, None
-    principal = credentials.lookup(signed.credential.access_key)
+    principal = await credentials.lookup(signed.credential.access_key)
     sigv4.check_time(signed, now or dt.datetime.now(dt.timezone.utc), settings.max_clock_skew)
     raw_path = request.raw_path.split("?", 1)[0]
     key = sigv4.verify(signed, principal.secret, request.method, raw_path, pairs, headers)
     return principal, signed, key
 
 
-def build(request: web.Request, core: SwiftCore, config, credentials: Credentials) -> S3Request:
+async def build(request: web.Request, core: SwiftCore, config, credentials: Credentials) -> S3Request:
     headers = lower_headers(request)
-    principal, signed, key = authenticate(request, headers, credentials, config.s3)
+    principal, signed, key = await authenticate(request, headers, credentials, config.s3)
     target = addressing.target(request.raw_path, headers.get("host"), config.s3.domain)
     query = {k: v for k, v in reversed(list(request.query.items()))}
     return S3Request(request, core, config.s3, config.proxy.max_file_size, principal, signed, key,

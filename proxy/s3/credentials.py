@@ -37,13 +37,16 @@ class Credentials:
             self._config[access] = Principal(access, secret, account, user)
         self._ec2 = ec2_lookup  # callable(access_key) -> (secret, user_id, project_id)
 
-    def lookup(self, access_key: str) -> Principal:
+    async def lookup(self, access_key: str) -> Principal:
         found = self._config.get(access_key)
         if found is not None:
             return found
         if self._ec2 is not None:
+            import asyncio
             try:
-                secret, user_id, project_id = self._ec2(access_key)
+                # The identity store is LMDB on disk: never read it on the event loop.
+                secret, user_id, project_id = await asyncio.get_running_loop().run_in_executor(
+                    None, self._ec2, access_key)
             except Exception:  # noqa: BLE001 - unknown key or identity unavailable: same answer
                 log.debug("EC2 lookup of %s failed", access_key, exc_info=True)
             else:
@@ -52,13 +55,15 @@ class Credentials:
 
 
 def from_config(config) -> Credentials:
-    """Config credentials, plus identity's EC2 keys when identity is configured in this process."""
+    """Config credentials, then identity's EC2 credentials (its store in this data dir), when the
+    identity package is installed; the project id is the account ("AUTH_<project id>")."""
     ec2 = None
-    try:
-        from identity import validate  # optional: the identity package may be absent
-        factory = getattr(validate, "ec2_lookup_from_config", None)
-        if factory is not None:
-            ec2 = factory(config)
-    except Exception:  # noqa: BLE001 - no identity: config credentials only
-        ec2 = None
+    if getattr(config, "identity", None) is not None:
+        try:
+            from identity.validate import TokenValidator
+            validator = TokenValidator.from_config(config)
+            ec2 = validator.ec2_secret_for
+        except Exception:  # noqa: BLE001 - no identity here: config credentials only
+            log.info("S3: identity EC2 credentials unavailable; config credentials only")
+            ec2 = None
     return Credentials(list(config.s3.credentials), ec2)

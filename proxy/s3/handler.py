@@ -131,7 +131,7 @@ def make_handler(config, credentials: Credentials | None = None):
         request_id = context.new_request_id()
         request["s3_credentials"] = credentials
         try:
-            s3 = context.build(request, request.app[CORE], request.app[CONFIG], credentials)
+            s3 = await context.build(request, request.app[CORE], request.app[CONFIG], credentials)
             request_id = s3.request_id
             cors = await _cors_for(s3)
             response = await _route(s3)

@@ -50,20 +50,20 @@ async def _fields(request: web.Request):
         fields[name] = value.decode("utf-8", "replace")
 
 
-def _credential_principal(s3, fields):
+async def _credential_principal(s3, fields):
     """(principal, policy) after checking the form's signature, or (None, None) if anonymous."""
     policy_b64 = fields.get("policy")
     if policy_b64 is None:
         return None, None
     if "x-amz-signature" in fields:
         cred = sigv4._parse_credential(fields.get("x-amz-credential", ""), presigned=True)
-        principal = s3_credentials(s3).lookup(cred.access_key)
+        principal = await s3_credentials(s3).lookup(cred.access_key)
         key = sigv4.signing_key(principal.secret, cred.date, cred.region, cred.service)
         expected = hmac.new(key, policy_b64.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, fields["x-amz-signature"]):
             raise S3Error("SignatureDoesNotMatch")
     elif "signature" in fields and "awsaccesskeyid" in fields:
-        principal = s3_credentials(s3).lookup(fields["awsaccesskeyid"])
+        principal = await s3_credentials(s3).lookup(fields["awsaccesskeyid"])
         expected = base64.b64encode(hmac.new(principal.secret.encode(), policy_b64.encode(),
                                              hashlib.sha1).digest()).decode()
         if not hmac.compare_digest(expected, fields["signature"]):
@@ -137,7 +137,7 @@ async def post_object(s3, credentials):
     bucket = await common.find_bucket(s3)
     fields, file_part = await _fields(s3.request)
     fields["bucket"] = bucket.name
-    principal, policy = _credential_principal(s3, fields)
+    principal, policy = await _credential_principal(s3, fields)
     length_range = _check_policy(policy, fields) if policy is not None else None
     key = fields.get("key")
     if not key:

@@ -110,3 +110,37 @@ def test_errors_are_s3_xml(aio, s3, bucket):
                          " SignedHeaders=host;x-amz-date, Signature=" + "0" * 64,
         "x-amz-date": "20250101T000000Z", "x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
     assert bad.status_code == 403 and b"<Code>InvalidAccessKeyId</Code>" in bad.content
+
+
+def test_identity_ec2_credentials(aio):
+    """An EC2 credential made through the identity API (OS-EC2) signs S3 requests; its project is
+    the storage account."""
+    import boto3
+    ident = aio["identity"]
+    auth = requests.post(ident["auth_url"] + "/auth/tokens", json={"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": ident["username"], "domain": {"id": "default"},
+            "password": ident["password"]}}},
+        "scope": {"project": {"name": ident["project"], "domain": {"id": "default"}}}}})
+    assert auth.status_code == 201, auth.text
+    token = auth.headers["X-Subject-Token"]
+    body = auth.json()["token"]
+    user_id, project_id = body["user"]["id"], body["project"]["id"]
+    made = requests.post(f"{ident['auth_url']}/users/{user_id}/credentials/OS-EC2",
+                         headers={"X-Auth-Token": token}, json={"tenant_id": project_id})
+    assert made.status_code == 201, made.text
+    cred = made.json()["credential"]
+    client = boto3.client("s3", endpoint_url=aio["s3"]["endpoint"], region_name=aio["s3"]["region"],
+                          aws_access_key_id=cred["access"], aws_secret_access_key=cred["secret"])
+    name = f"ec2-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=name)
+    client.put_object(Bucket=name, Key="k", Body=b"via ec2")
+    assert client.get_object(Bucket=name, Key="k")["Body"].read() == b"via ec2"
+    assert client.list_buckets()["Owner"]["ID"] == project_id
+    client.delete_object(Bucket=name, Key="k")
+    client.delete_bucket(Bucket=name)
+    wrong = boto3.client("s3", endpoint_url=aio["s3"]["endpoint"], region_name=aio["s3"]["region"],
+                         aws_access_key_id=cred["access"], aws_secret_access_key="not-it")
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        wrong.list_buckets()
+    assert code_of(exc) == "SignatureDoesNotMatch"
