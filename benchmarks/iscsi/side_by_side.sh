@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# side_by_side.sh STRATO_URL STRATO_PID TGT_URL TGT_PID [ROUNDS]
+#
+# Interleaved runs of the same workloads against two targets on a shared box: for each workload
+# every round runs Strato then tgt, and the best round of each is reported with the ratio, plus
+# the target process's CPU time per command (user+sys from /proc/PID/stat), which other
+# processes' load disturbs far less than throughput. Workloads: iscsi-perf QD 32 (128 KiB
+# sequential read, 4 KiB random read), qemu-img bench -t none -d 32 (128 KiB sequential write,
+# 4 KiB writes at perf.sh's stride). Start the targets first (standalone exporter, tgt-up.sh).
+set -uo pipefail
+[[ $# -ge 4 ]] || { sed -n 2,10p "$0"; exit 2; }
+A=$1 AP=$2 T=$3 TP=$4 ROUNDS=${5:-3}
+cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
+ip() {  # url blocks [-r] -> ops/s
+    iscsi-perf -m 32 -b "$2" -t 4 ${3:-} "$1" 2>&1 | tr '\r' '\n' | grep iops | tail -1 |
+        sed 's/.*average \([0-9]*\).*/\1/'
+}
+qb() {  # url size count [args] -> ops/s
+    local s0 s1; s0=$(date +%s.%N)
+    qemu-img bench -f raw -t none -d 32 -c "$3" -s "$2" ${4:-} "$1" >/dev/null 2>&1
+    s1=$(date +%s.%N); python3 -c "print(round($3/($s1-$s0)))"
+}
+run() {  # pid cmd... -> "ops/s us_per_op"
+    local pid=$1; shift; local c0 c1 ops n
+    c0=$(cpu "$pid"); ops=$("$@"); c1=$(cpu "$pid")
+    case $1 in ip) n=$((ops * 4));; *) n=$4;; esac
+    echo "$ops $(python3 -c "print(round(($c1-$c0)*10000/max($n,1),1))")"
+}
+printf '%-10s %12s %10s %12s %10s %7s %6s\n' workload strato_ops strato_us tgt_ops tgt_us ratio load1
+for w in "seqrd128k|ip|256|" "rndrd4k|ip|8|-r" "seqwr128k|qb|131072|3000|-w" \
+         "wr4k|qb|4096|15000|-w -S 663605248"; do
+    IFS='|' read -r name tool a b c <<< "$w"
+    best_a=0 best_t=0 us_a=- us_t=-
+    for _ in $(seq "$ROUNDS"); do
+        if [[ $tool == ip ]]; then
+            read -r oa ua < <(run "$AP" ip "$A" "$a" "$b"); read -r ot ut < <(run "$TP" ip "$T" "$a" "$b")
+        else
+            read -r oa ua < <(run "$AP" qb "$A" "$a" "$b" "$c"); read -r ot ut < <(run "$TP" qb "$T" "$a" "$b" "$c")
+        fi
+        (( oa > best_a )) && best_a=$oa us_a=$ua
+        (( ot > best_t )) && best_t=$ot us_t=$ut
+    done
+    printf '%-10s %12s %10s %12s %10s %7s %6s\n' "$name" "$best_a" "$us_a" "$best_t" "$us_t" \
+        "$(python3 -c "print(round($best_a/max($best_t,1),2))")" "$(cut -d' ' -f1 /proc/loadavg)"
+done
