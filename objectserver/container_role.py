@@ -153,6 +153,24 @@ async def get(node: Node, request: web.Request, target: Target) -> web.StreamRes
     return web.Response(status=status, body=body if status == 200 else None, headers=headers)
 
 
+def valid_row(row) -> bool:
+    """[name, timestamp, size, content_type, etag, deleted] with the types the database keeps
+    (checked before a row joins a shared transaction, which one bad row would abort)."""
+    if not isinstance(row, list) or len(row) != 6:
+        return False
+    name, timestamp, size, content_type, etag, deleted = row
+    if not (isinstance(name, str) and name and isinstance(content_type, str)
+            and isinstance(etag, str) and isinstance(timestamp, str)):
+        return False
+    if type(size) is not int or size < 0 or type(deleted) not in (int, bool):
+        return False
+    try:
+        Timestamp(timestamp)
+    except ValueError:
+        return False
+    return True
+
+
 async def replicate(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
     """POST /replicate/container/d/p/a/c with JSON {"record": {...} | null, "rows": [[name, timestamp,
     size, content_type, etag, deleted], ...]}: merge them (newest-wins), answer our record."""
@@ -167,8 +185,12 @@ async def replicate(node: Node, request: web.Request, target: Target) -> web.Str
     if record is not None:
         await node.io(target.device, db.merge_container_record, target.account, target.container,
                       record)
+    if not isinstance(rows, list) or not all(valid_row(r) for r in rows):
+        raise HTTPError(400, "Invalid replication rows")
     if rows:
-        await node.io(target.device, db.merge_object_rows, target.account, target.container, rows)
+        # the group committer: batched container updates from object servers share one
+        # transaction with the single-row updates that arrive meanwhile
+        await node.rows(target.device).merge_rows(target.account, target.container, rows)
         node.reporter.mark(target.device, target.account, target.container)
     mine = await node.io(target.device, db.container_info, target.account, target.container)
     return web.json_response({"record": mine})

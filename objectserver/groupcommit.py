@@ -15,8 +15,13 @@ class RowCommitter:
 
     async def merge(self, account: str, container: str, row: list):
         """The container record after the row merged, or None when there is no container."""
+        return await self.merge_rows(account, container, [row])
+
+    async def merge_rows(self, account: str, container: str, rows: list):
+        """merge() for several rows of one container (a batch of container updates). The rows
+        must be well formed (see container_role.valid_row): they share a transaction with others."""
         future = asyncio.get_running_loop().create_future()
-        self.queue.append(((account, container, [row]), future))
+        self.queue.append(((account, container, rows), future))
         if not self.running:
             self.running = True
             asyncio.ensure_future(self._drain())
