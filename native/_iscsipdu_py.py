@@ -38,7 +38,7 @@ def _check(opcode, immediate, ahs_length, data_length):
 
 def build_bhs(opcode, immediate, flags, byte2, byte3, ahs_length, data_length, lun, itt,
               w20, w24, w28, w32, w36, w40, w44) -> bytes:
-    """48 bytes of BHS from the fields parse_bhs() returns (struct.error on an out-of-range word)."""
+    """48 bytes of BHS from the fields parse_bhs() returns (OverflowError: a word out of range)."""
     _check(opcode, immediate, ahs_length, data_length)
     try:
         return _BHS.pack((immediate << 6) | opcode, flags, byte2, byte3,

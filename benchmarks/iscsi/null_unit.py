@@ -4,7 +4,8 @@
 
 Wraps the real LogicalUnit (so login, INQUIRY, READ CAPACITY... are the real thing) but serves
 READ(10/16) from one preallocated buffer and acknowledges WRITE(10/16) without storing, with no
-executor hop or page-cache copy: what the iSCSI layer alone costs per command. Only for measurements; never used by the service.
+executor hop or page-cache copy: what the iSCSI layer alone costs per command. Only for
+measurements; never used by the service.
 """
 import sys
 

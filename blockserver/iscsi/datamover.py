@@ -4,9 +4,10 @@ Write data arrives as immediate data, unsolicited Data-Out (up to FirstBurstLeng
 answering our R2Ts (MaxBurstLength each, MaxOutstandingR2T at a time); it is gathered into one
 buffer before the command runs: received segments are kept as they arrived and joined once
 (a write that came in one PDU is passed on without any copy), so memory follows the data actually
-received, never a hostile Expected Data Transfer Length. Read data leaves as Data-In PDUs of at most the initiator's
-MaxRecvDataSegmentLength, the last one carrying the status when there is no sense (phase
-collapse). Residuals compare the Expected Data Transfer Length with what the command moved.
+received, never a hostile Expected Data Transfer Length. Read data leaves as Data-In PDUs of
+at most the initiator's MaxRecvDataSegmentLength, the last one carrying the status when there
+is no sense (phase collapse). Residuals compare the Expected Data Transfer Length with what the
+command moved.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CRC32C header/data digests (RFC 7143 12.1): the 32-bit value travels least significant byte first.
+"""CRC32C header/data digests (RFC 7143 12.1); the 32-bit value goes least significant byte first.
 
 crc32c comes from native.checksum (compiled or its twin). Until that module ships its public
 selector, the twin is imported directly; it already uses the `crc32c` package when installed.

@@ -1,5 +1,7 @@
 """Hostile input: malformed PDUs never crash the core, every answer is a well-formed target PDU,
 and nothing ever reaches a target other than the one the session logged in to."""
+import os
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -46,9 +48,10 @@ def _check(ini, registry, tools, answers):
 
 # The registry fixture is read-only here (each example builds its own sessions and connection).
 _OK = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+EXAMPLES = int(os.environ.get("ISCSI_FUZZ_EXAMPLES", 150))   # more for a long local fuzz run
 
 
-@settings(max_examples=int(__import__("os").environ.get("ISCSI_FUZZ_EXAMPLES", 150)), deadline=None, suppress_health_check=_OK)
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=_OK)
 @given(st.lists(pdu, max_size=12), st.integers(1, 97))
 def test_full_feature_fuzz(registry, tools, pdus, chunk):
     ini = tools.Initiator(registry)
@@ -63,7 +66,7 @@ def test_full_feature_fuzz(registry, tools, pdus, chunk):
     ini.conn.connection_lost()
 
 
-@settings(max_examples=int(__import__("os").environ.get("ISCSI_FUZZ_EXAMPLES", 150)), deadline=None, suppress_health_check=_OK)
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=_OK)
 @given(st.lists(pdu, max_size=6))
 def test_login_phase_fuzz(registry, tools, pdus):
     ini = tools.Initiator(registry)
