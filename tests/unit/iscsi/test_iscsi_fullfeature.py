@@ -303,3 +303,27 @@ def test_unsolicited_data_of_an_early_command_waits_with_it(registry, tools):
     a.command(bytes(6), cmdsn=first)
     (ev,) = b.events()
     assert bytes(ev.task.data_out) == b"1" * 4096 + b"2" * 4096
+
+
+def test_solicited_only_write_with_two_outstanding_r2ts(initiator):
+    r = initiator.login(op_keys=[("InitialR2T", "Yes"), ("ImmediateData", "No"),
+                                 ("MaxBurstLength", "16384"), ("MaxOutstandingR2T", "2"),
+                                 ("MaxRecvDataSegmentLength", "8192")])
+    assert r.h.w36 == 0 and r.text["MaxOutstandingR2T"] == "2"
+    initiator.events()
+    payload = bytes(i % 253 for i in range(40960))
+    itt, r2ts = initiator.command(bytes([0x2A, 0, 0, 0, 0, 0, 0, 0, 80, 0]), write=True,
+                                  edtl=len(payload))
+    assert [(p.h.w36, p.h.w40, p.h.w44) for p in r2ts] == [(0, 0, 16384), (1, 16384, 16384)]
+    more = []
+    for r2t in r2ts:
+        base = r2t.h.w40
+        for i, off in enumerate(range(base, base + 16384, 8192)):
+            more += initiator.data_out(itt, payload[off:off + 8192], offset=off, datasn=i,
+                                       ttt=r2t.h.w20, final=off + 8192 == base + 16384)
+    (third,) = more
+    assert (third.h.w36, third.h.w40, third.h.w44) == (2, 32768, 8192)
+    assert initiator.data_out(itt, payload[32768:], offset=32768, datasn=0,
+                              ttt=third.h.w20) == []
+    (ev,) = initiator.events()
+    assert bytes(ev.task.data_out) == payload
