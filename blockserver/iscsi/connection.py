@@ -64,6 +64,7 @@ class Connection:
         self.mover: DataMover | None = None
         self._text_pending: tuple | None = None   # (ttt, remaining bytes) of a long Text reply
         self._text_partial = bytearray()
+        self._text_ttt = 0                          # TTT of the text exchange in progress
         self._logout: tuple | None = None          # (itt, response, closes_session)
         self.owner = None                          # the server's object for this connection
         self.early_data: dict[int, list] = {}     # ITT -> Data-Out of a command not yet in order
@@ -252,11 +253,17 @@ class Connection:
     # -- Text -----------------------------------------------------------------------------
     def _text(self, pdu: Pdu) -> None:
         bhs = pdu.bhs
-        if self._text_pending is not None and bhs.w20 == self._text_pending[0]:
-            self._send_text(bhs, self._text_pending[1])
-            return
         if bhs.w20 != RESERVED_TAG:
-            raise ProtocolError(RejectReason.INVALID_PDU_FIELD, "unknown Text TTT")
+            # the TTT we gave: the initiator asks for more of our answer, or sends more of
+            # its request
+            if bhs.w20 != self._text_ttt:
+                raise ProtocolError(RejectReason.INVALID_PDU_FIELD, "unknown Text TTT")
+            if self._text_pending is not None:
+                self._send_text(bhs, self._text_pending[1])
+                return
+        elif self._text_pending is not None or self._text_partial:
+            self._text_pending = None            # a new exchange ends an unfinished one
+            self._text_partial.clear()
         self._text_partial += pdu.data
         if len(self._text_partial) > 65536:
             self._text_partial.clear()
@@ -297,14 +304,15 @@ class Connection:
     def _send_text(self, bhs, text: bytes, more: bool = False) -> None:
         limit = self.params.max_send_data_segment
         chunk, rest = text[:limit], text[limit:]
-        if rest:
-            ttt = (bhs.itt ^ 0x5A5A0000) & 0x7FFFFFFF   # any value but 0xffffffff
-            self._text_pending = (ttt, rest)
-            flags = CONTINUE
+        if rest or more:
+            # more to come (from us, or from the initiator): a TTT to continue with
+            self._text_ttt = ttt = (self._text_ttt + 1) & 0x7FFFFFFF
+            self._text_pending = (ttt, rest) if rest else None
+            flags = CONTINUE if rest else 0
         else:
-            ttt = RESERVED_TAG if not more else (bhs.itt & 0x7FFFFFFF)
+            ttt = RESERVED_TAG
             self._text_pending = None
-            flags = 0 if more else FINAL
+            flags = FINAL
         exp, high = self.session.window()
         hdr = build(Opcode.TEXT_RESPONSE, flags, 0, 0, len(chunk), bhs.lun, bhs.itt, ttt,
                     self.next_stat_sn(), exp, high)

@@ -327,3 +327,29 @@ def test_solicited_only_write_with_two_outstanding_r2ts(initiator):
                               ttt=third.h.w20) == []
     (ev,) = initiator.events()
     assert bytes(ev.task.data_out) == payload
+
+
+def test_text_request_and_answer_spanning_pdus(registry, tools):
+    for i in range(40):                                   # a long SendTargets answer
+        registry.add(f"iqn.2026-11.org.strato:volume-with-a-long-name-{i:04d}", object())
+    ini = tools.Initiator(registry)
+    assert ini.login(discovery=True, op_keys=[("MaxRecvDataSegmentLength", "512")]).h.w36 == 0
+    text = b"SendTargets=All\0"
+    (r,) = ini.send(tools.bhs(Opcode.TEXT_REQUEST, 0x40, itt=7, w20=0xFFFFFFFF,
+                              w24=ini.cmdsn, data=text[:6]))           # C: more request
+    assert r.op is Opcode.TEXT_RESPONSE and r.data == b"" and r.h.w20 != 0xFFFFFFFF
+    answer = b""
+    (r,) = ini.send(tools.bhs(Opcode.TEXT_REQUEST, 0x80, itt=7, w20=r.h.w20,
+                              w24=ini.cmdsn + 1, data=text[6:]))
+    answer += r.data
+    n = 2
+    while not r.h.flags & 0x80:                           # C set: ask for the rest
+        assert r.h.flags & 0x40 and len(r.data) == 512
+        (r,) = ini.send(tools.bhs(Opcode.TEXT_REQUEST, 0x80, itt=7, w20=r.h.w20,
+                                  w24=ini.cmdsn + n))
+        n += 1
+        answer += r.data
+    names = [p for p in answer.split(b"\0") if p.startswith(b"TargetName=")]
+    assert len(names) == 42 and n > 3
+    (r,) = ini.send(tools.bhs(Opcode.TEXT_REQUEST, 0x80, itt=8, w20=12345, w24=ini.cmdsn + n))
+    assert r.op is Opcode.REJECT
