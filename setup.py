@@ -47,7 +47,8 @@ def native_extensions():
         try:  # one module's Cython error drops only that module to its pure twin
             built += cythonize([ext], language_level=3, quiet=True, compiler_directives=directives)
         except Exception as exc:
-            print(PURE_MESSAGE.format(f"{name} failed to cythonize: {exc}"), file=sys.stderr)
+            print(f"strato: {name} failed to cythonize ({exc}); that hot path uses its "
+                  "pure-Python twin.", file=sys.stderr)
     return built
 
 
@@ -57,14 +58,17 @@ class OptionalBuildExt(build_ext):
     def run(self):
         try:
             super().run()
-        except Exception as exc:  # no compiler at all: distutils raises before compiling
-            print(PURE_MESSAGE.format(f"no working C compiler: {exc}"), file=sys.stderr)
+        except Exception as exc:  # no compiler at all: the build fails before compiling anything
+            print(PURE_MESSAGE.format(f"the native build failed: {exc}"), file=sys.stderr)
 
     def build_extension(self, ext):
         try:
             super().build_extension(ext)
         except Exception as exc:
-            print(PURE_MESSAGE.format(f"{ext.name} failed to compile: {exc}"), file=sys.stderr)
+            print(f"strato: {ext.name} failed to compile ({exc}); that hot path uses its "
+                  "pure-Python twin, the other modules are built.", file=sys.stderr)
+            # Forget it, so the editable install does not try to copy an output that is not there.
+            self.extensions = [e for e in self.extensions if e is not ext]
 
 
 RUNTIME = [
