@@ -13,7 +13,7 @@ from typing import AsyncIterator
 import aiohttp
 
 from proxy.s3.errors import S3Error
-from proxy.s3.payload import PayloadVerifier
+from proxy.s3.payload import TERMINATED, PayloadVerifier
 
 READ_CHUNK = 65536
 
@@ -47,7 +47,7 @@ async def verified_body(s3, verifier: PayloadVerifier) -> AsyncIterator[bytes]:
                     yield bytes(held)
                 held = piece
     except (aiohttp.ClientPayloadError, ConnectionError) as exc:
-        raise S3Error("IncompleteBody") from exc
+        raise S3Error("IncompleteBody", TERMINATED if verifier.streaming else None) from exc
     verifier.finish(None if verifier.streaming else length)
     if held is not None:
         yield bytes(held)

@@ -31,7 +31,7 @@ MAX_PRESIGNED_EXPIRES = 7 * 24 * 3600
 AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 
 _CREDENTIAL = re.compile(r"^([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request$")
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 _SPACES = re.compile(r"\s+")
 
 
