@@ -222,6 +222,8 @@ def create_app(config, *, rings=None, run_expirer: bool = True) -> web.Applicati
                                config.proxy.auth_secret)
     app[AUTH] = auth_mod.TempAuth(auth_mod.parse_users(config.proxy.users), key,
                                   config.proxy.token_ttl)
+    from proxy.keystone import with_keystone  # identity (Keystone) tokens beside config users
+    app[AUTH] = with_keystone(config, app[AUTH])
 
     async def resources(app: web.Application):
         connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=None,

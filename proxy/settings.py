@@ -30,6 +30,14 @@ SECTION = Section("proxy", "The proxy: Swift API v1 and S3 on one port.", {
                                 "(and read a missing account as empty), as the Swift SAIO does."),
     "info_cache_ttl": Field("float", 5.0, "Seconds a proxy worker caches account/container "
                             "info (ACLs, quotas, existence); its own writes invalidate it.", min=0),
+    "auth": Field("list", ["tempauth", "keystone"], "Token kinds the Swift API accepts: "
+                  "'tempauth' (the users above, /auth/v1.0 tokens) and 'keystone' (tokens of "
+                  "Strato identity, checked locally from <data_dir>/identity; proxy/keystone.py).",
+                  check=lambda v: None if set(v) <= {"tempauth", "keystone"} and v
+                  else f"auth {v!r}: list 'tempauth' and/or 'keystone'"),
+    "keystone_admin_project": Field("str", "admin", "Project whose 'admin' role makes a Keystone "
+                                    "user reseller admin (every account); the 'ResellerAdmin' "
+                                    "role on any project does too."),
     "auth_secret": Field("str", "", "Extra secret mixed into the /auth/v1.0 token signing key "
                          "(derived from cluster.hash_path_prefix/suffix); changing it revokes "
                          "every token."),
