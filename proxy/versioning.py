@@ -37,8 +37,11 @@ def location(info: Info) -> tuple[str | None, str]:
 
 
 async def archive_current(core: SwiftCore, account: str, container: str, obj: str,
-                          versions: str, max_file_size: int) -> None:
-    """Copy the current object (if any, and not a DLO manifest) into the versions container."""
+                          versions: str, max_file_size: int, required: bool = True) -> None:
+    """Copy the current object (if any, and not a DLO manifest) into the versions container.
+
+    A missing versions container fails a PUT (412) but lets a DELETE go ahead (required=False).
+    """
     head = await core.object_read("HEAD", account, container, obj)
     if head.status == 404:
         return
@@ -48,6 +51,8 @@ async def archive_current(core: SwiftCore, account: str, container: str, obj: st
         return
     vinfo = await core.container_info(account, versions)
     if not vinfo.exists:
+        if not required:
+            return
         raise SwiftError(412, "Versions container does not exist")
     stamp = (head.backend_headers or {}).get("X-Timestamp") or Timestamp.now().internal
     await copy_mod.copy_object(core, (account, container, obj),

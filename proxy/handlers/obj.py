@@ -228,7 +228,7 @@ async def delete(ctx: Ctx) -> web.StreamResponse:
             return web.Response(status=204)
     elif versions:
         await versioning.archive_current(ctx.core, ctx.account, ctx.container, ctx.obj,
-                                         versions, ctx.max_file_size)
+                                         versions, ctx.max_file_size, required=False)
     result = await ctx.core.object_write("DELETE", ctx.account, ctx.container, ctx.obj, {})
     return respond(result)
 
