@@ -5,8 +5,9 @@ Public API (used by the volume service):
     registry.add(iqn, lun_unit, *, chap_user=None, chap_secret=None, mutual_user=None,
                  mutual_secret=None)
     registry.remove(iqn)                     # also ends that target's sessions
-    server = await start_target_server(registry, host, port)
-    await server.close()
+    server = await start_target_server(registry, host, port)   # port 0: see server.port
+    await server.wait_idle(iqn)              # after remove(): no command of iqn still running
+    await server.close()                     # ends every connection, waits for running commands
 """
 from .registry import Target, TargetRegistry
 
