@@ -1,11 +1,17 @@
 """Shared bits of the Swift handlers: turning core Results into aiohttp responses."""
 from __future__ import annotations
 
+import asyncio
+import logging
+
+import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
 from proxy.core import Result
 from proxy.errors import SwiftError
+
+log = logging.getLogger("strato.proxy")
 
 OWNER_ONLY_HEADERS = ("x-container-read", "x-container-write", "x-container-sync-key",
                       "x-container-meta-temp-url-key", "x-container-meta-temp-url-key-2",
@@ -62,6 +68,14 @@ async def stream(request: web.Request, result: Result, extra: dict | None = None
         async for chunk in result.iter_body():
             await resp.write(chunk)
         await resp.write_eof()
+    except (SwiftError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        if not resp.prepared:
+            raise
+        # Headers are gone: the only honest signal left is a short body. Drop the connection so
+        # the client sees an incomplete response instead of waiting for bytes that never come.
+        log.warning("%s %s: body aborted: %s", request.method, request.path, exc)
+        if request.transport is not None:
+            request.transport.close()
     finally:
         result.close()
     return resp

@@ -276,3 +276,15 @@ def test_expiring_objects(swift, container):
             break
         time.sleep(0.3)
     assert "gone" not in swift("GET", f"/{container}").text.split()
+
+
+def test_slo_with_a_replaced_segment_is_cut_short_not_hung(swift, container):
+    swift("PUT", f"/{container}/seg1", data=b"a" * 2000)
+    swift("PUT", f"/{container}/seg2", data=b"b" * 2000)
+    manifest = [{"path": f"/{container}/seg1"}, {"path": f"/{container}/seg2"}]
+    assert swift("PUT", f"/{container}/m", params={"multipart-manifest": "put"},
+                 data=json.dumps(manifest)).status_code == 201
+    swift("PUT", f"/{container}/seg2", data=b"c" * 2000)          # ETag no longer matches
+    with pytest.raises(requests.exceptions.RequestException):
+        resp = swift("GET", f"/{container}/m")
+        assert len(resp.content) == 4000, "a body with changed bytes must never be complete"
