@@ -277,6 +277,12 @@ async def drop_parts(s3, bucket, key: str, upload_id: str) -> None:
     await _delete_many(s3, bucket, [r["name"] for r in rows])
 
 
+async def drop_all(s3, bucket) -> None:
+    """Every upload marker and part of the bucket (when the bucket itself is deleted)."""
+    rows = await _list(s3, bucket, "")
+    await _delete_many(s3, bucket, [r["name"] for r in rows])
+
+
 async def abort(s3):
     bucket = await common.find_bucket(s3)
     access.check(s3, bucket, "s3:AbortMultipartUpload", "WRITE", s3.key)
