@@ -35,6 +35,11 @@ from proxy.auth import TOKEN_PREFIX, Identity, TempAuth
 from proxy.errors import SwiftError
 from proxy.limits import RESELLER_PREFIX
 
+try:  # imported once here: an import statement per request costs microseconds
+    from identity.validate import InvalidToken, TokenValidator
+except ImportError:  # a proxy installed without identity: TempAuth only (with_keystone)
+    InvalidToken = TokenValidator = None
+
 log = logging.getLogger("strato.proxy.keystone")
 
 RESELLER_ADMIN_ROLE = "ResellerAdmin"
@@ -102,7 +107,6 @@ class KeystoneAuth:
             if not self.tempauth_tokens:
                 raise _unauthorized()
             return self.tempauth.authenticate(headers)
-        from identity.validate import InvalidToken
         try:
             ctx = self.validator.validate(token)
         except InvalidToken:
@@ -139,9 +143,7 @@ def with_keystone(config, tempauth: TempAuth):
     methods = list(getattr(config.proxy, "auth", ["tempauth", "keystone"]))
     if "keystone" not in methods:
         return tempauth
-    try:
-        from identity.validate import TokenValidator
-    except ImportError:
+    if TokenValidator is None:
         log.warning("proxy: auth lists keystone but the identity package is missing")
         return tempauth
     validator = TokenValidator.from_config(config)
