@@ -42,8 +42,8 @@ def is_s3_request(path: str, headers, query) -> bool:
         return True
     if "X-Amz-Algorithm" in query or "X-Amz-Credential" in query or "AWSAccessKeyId" in query:
         return True
-    if path in ("/info", "/healthcheck", "/v1", "/auth"):
-        return False
+    if path in ("/info", "/healthcheck", "/v1", "/v1/", "/auth") or path.startswith("//"):
+        return False  # Swift's own answers (a bare version is 412, '//...' a 404)
     return not path.startswith(SWIFT_PREFIXES)
 
 
@@ -101,6 +101,8 @@ async def swift_dispatch(request: web.Request) -> web.StreamResponse:
         return await misc.healthcheck(request)
     if path in ("/auth/v1.0", "/auth/v1.0/", "/v1.0"):
         return await misc.auth_v1(request)
+    if path in ("/v1", "/v1/", "/v1.0/"):
+        raise SwiftError(412, "Bad URL")
     version, account, container, obj = limits.split_path(request.raw_path)
     if version not in limits.VALID_API_VERSIONS:
         raise SwiftError(412, "Invalid API version")
@@ -165,8 +167,10 @@ async def _options(core, request: web.Request, account: str, container: str | No
     """OPTIONS: a CORS preflight checked against the container's settings, else the Allow list."""
     origin = request.headers.get("Origin")
     method = request.headers.get("Access-Control-Request-Method")
-    if not origin or not method:
+    if not origin:
         return web.Response(status=200, headers={"Allow": cors.ALLOWED_METHODS})
+    if method not in cors.ALLOWED_METHODS.split(", "):
+        raise SwiftError(401, "Unauthorized")
     meta = {}
     if container is not None:
         info = await core.container_info(account, container)
@@ -184,15 +188,20 @@ async def _tempurl_identity(core, request, account, container, obj):
     from proxy import tempurl
     from proxy.auth import Identity
 
-    keys = []
     ainfo = await core.account_info(account)
     meta = ainfo.meta("account") if ainfo.exists else {}
-    keys += [meta[k] for k in ("temp-url-key", "temp-url-key-2") if meta.get(k)]
+    account_keys = [meta[k] for k in ("temp-url-key", "temp-url-key-2") if meta.get(k)]
     cinfo = await core.container_info(account, container)
     meta = cinfo.meta("container") if cinfo.exists else {}
-    keys += [meta[k] for k in ("temp-url-key", "temp-url-key-2") if meta.get(k)]
-    tempurl.check(request.query, request.method, account, container, obj, keys)
-    return Identity(".tempurl", account, frozenset({account}), time.time() + 60)
+    container_keys = [meta[k] for k in ("temp-url-key", "temp-url-key-2") if meta.get(k)]
+    key = tempurl.check(request.query, request.method, account, container, obj,
+                        account_keys + container_keys)
+    if request.method in ("PUT", "POST") and ("X-Object-Manifest" in request.headers
+                                              or "X-Symlink-Target" in request.headers):
+        raise SwiftError(400, "TempURL may not create manifests or symlinks")
+    # A container key reaches that container only (large-object segments included).
+    user = ".tempurl" if key in account_keys else ".tempurl-container"
+    return Identity(user, account, frozenset({account}), time.time() + 60)
 
 
 async def _trans_id(request: web.Request, response: web.StreamResponse) -> None:
@@ -255,5 +264,6 @@ def create_app(config, *, rings=None, run_expirer: bool = True) -> web.Applicati
 
     app.on_response_prepare.append(_trans_id)
     app.cleanup_ctx.append(resources)
-    app.router.add_route("*", "/{tail:.*}", swift_dispatch)
+    # [\s\S]: names may contain newlines (percent-encoded); ".*" would leave them to a bare 404.
+    app.router.add_route("*", r"/{tail:[\s\S]*}", swift_dispatch)
     return app

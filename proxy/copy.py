@@ -13,7 +13,8 @@ from proxy.errors import SwiftError
 
 # Headers of the source that a copy carries over unless X-Fresh-Metadata: true.
 CARRIED = ("content-type", "content-encoding", "content-disposition", "content-language",
-           "cache-control", "expires", "x-object-manifest")
+           "cache-control", "expires", "x-object-manifest", "x-symlink-target",
+           "x-symlink-target-account", "x-symlink-target-etag", "x-symlink-target-bytes")
 
 
 def parse_source(value: str) -> tuple[str, str]:
@@ -31,9 +32,15 @@ def parse_source(value: str) -> tuple[str, str]:
 
 async def copy_object(core: SwiftCore, src: tuple[str, str, str], dst: tuple[str, str, str],
                       request_headers, max_file_size: int, fresh: bool = False,
-                      read_headers: dict | None = None) -> Result:
-    """Copy src (account, container, obj) to dst, overlaying the request's metadata."""
-    source = await core.object_read("GET", *src, headers=read_headers or {})
+                      read_headers: dict | None = None, source: Result | None = None,
+                      extra: dict | None = None) -> Result:
+    """Copy src (account, container, obj) to dst, overlaying the request's metadata.
+
+    `source` is an already opened read of src (a large object assembled, a symlink followed);
+    without it src is read as stored. `extra` headers are set on the copy as they are.
+    """
+    if source is None:
+        source = await core.object_read("GET", *src, headers=read_headers or {})
     if source.status // 100 != 2:
         source.close()
         raise SwiftError(source.status if source.status != 304 else 412)
@@ -53,6 +60,8 @@ async def copy_object(core: SwiftCore, src: tuple[str, str, str], dst: tuple[str
     overlay.pop("etag", None)
     lower = {k.lower() for k in overlay}
     headers = {k: v for k, v in headers.items() if k.lower() not in lower}
+    if extra:
+        headers.update(extra)
     headers.update({k: v for k, v in overlay.items() if v != "" or not k.lower().startswith("x-object-meta-")})
     if source.status == 206:
         source.close()

@@ -25,6 +25,7 @@ ACCOUNT_LISTING_LIMIT = 10000
 EXTRA_HEADER_COUNT = 0
 VALID_API_VERSIONS = ("v1", "v1.0")
 RESELLER_PREFIX = "AUTH_"
+MAX_DELETE_AT = 9999999999  # Swift normalises later times to this
 
 
 def split_path(raw_path: str) -> tuple[str, str, str | None, str | None]:
@@ -127,7 +128,7 @@ def delete_at_header(headers, now: float | None = None) -> str | None:
             raise SwiftError(400, "Non-integer X-Delete-After") from None
         if seconds <= 0:
             raise SwiftError(400, "X-Delete-After in past")
-        return str(math.ceil(now + seconds))  # lives at least the asked seconds
+        return str(min(math.ceil(now + seconds), MAX_DELETE_AT))  # lives at least that long
     if at is not None:
         try:
             when = int(at)
@@ -135,7 +136,7 @@ def delete_at_header(headers, now: float | None = None) -> str | None:
             raise SwiftError(400, "Non-integer X-Delete-At") from None
         if when <= now:
             raise SwiftError(400, "X-Delete-At in past")
-        return str(when)
+        return str(min(when, MAX_DELETE_AT))
     return None
 
 
@@ -181,3 +182,30 @@ def listing_format(query, accept: str | None) -> str:
         if media == "text/plain":
             return "plain"
     return "plain"
+
+
+def check_if_delete_at(headers) -> str | None:
+    value = headers.get("X-If-Delete-At")
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise SwiftError(400, "Bad X-If-Delete-At header value")
+    return value
+
+
+def check_combined_metadata(existing: dict[str, str], headers, target: str) -> None:
+    """Count and size limits over the metadata already stored plus this POST's changes."""
+    prefix = f"x-{target}-meta-"
+    merged = {k.lower(): v for k, v in existing.items()}
+    for name, value in headers.items():
+        lname = name.lower()
+        if lname.startswith(prefix):
+            merged[lname[len(prefix):]] = value
+        elif lname.startswith(f"x-remove-{target}-meta-"):
+            merged[lname[len(f"x-remove-{target}-meta-"):]] = ""
+    live = {k: v for k, v in merged.items() if v != ""}
+    if len(live) > MAX_META_COUNT:
+        raise SwiftError(400, f"Too many metadata items; max {MAX_META_COUNT}")
+    size = sum(len(k.encode()) + len(v.encode("utf-8", "surrogateescape")) for k, v in live.items())
+    if size > MAX_META_OVERALL_SIZE:
+        raise SwiftError(400, f"Total metadata too large; max {MAX_META_OVERALL_SIZE}")

@@ -62,8 +62,8 @@ def sign(key: str, method: str, expires: int, path: str, digest: str = "sha256")
 
 
 def check(query, method: str, account: str, container: str, obj: str, keys: list[str],
-          now: float | None = None, allowed_digests=("sha1", "sha256", "sha512")) -> None:
-    """Raise 401 unless query's temp_url_sig is a valid, unexpired signature for this request."""
+          now: float | None = None, allowed_digests=("sha1", "sha256", "sha512")) -> str:
+    """The key that signed this request; 401 unless temp_url_sig is valid and unexpired."""
     sig = query.get("temp_url_sig")
     if not sig or method not in METHODS:
         raise invalid()
@@ -86,7 +86,7 @@ def check(query, method: str, account: str, container: str, obj: str, keys: list
             wanted = hmac.new(key.encode(), f"{signed_method}\n{expires}\n{path}".encode(),
                               DIGESTS[digest]).digest()
             if hmac.compare_digest(wanted, given):
-                return
+                return key
     raise invalid()
 
 

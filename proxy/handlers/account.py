@@ -25,6 +25,10 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
         ctx.authorize()
         limits.check_metadata(ctx.headers, "account")
         check_account_quota_headers(ctx)
+        check_account_acl(ctx)
+        info = await ctx.core.account_info(ctx.account)
+        if info.exists:
+            limits.check_combined_metadata(info.meta("account"), ctx.headers, "account")
         result = await ctx.core.account_write("POST", ctx.account, hdrs.for_account_write(ctx.headers))
         return respond(result)
     if method in ("PUT", "DELETE"):
@@ -72,3 +76,25 @@ async def bulk_delete(ctx: Ctx) -> web.StreamResponse:
     deleted, not_found, errors = await bulk.delete_paths(ctx.core, ctx.account, paths, can_delete)
     body, ctype = bulk.render(ctx.headers.get("Accept"), deleted, not_found, errors)
     return web.Response(status=200, body=body, content_type=ctype)
+
+
+ACCOUNT_ACL_KEYS = ("admin", "read-write", "read-only")
+
+
+def check_account_acl(ctx: Ctx) -> None:
+    """X-Account-Access-Control must be Swift's JSON form (account ACLs are otherwise not
+    enforced by this proxy; /info says tempauth.account_acls is false)."""
+    import json
+    value = ctx.headers.get("X-Account-Access-Control")
+    if value is None:
+        return
+    if not ctx.owner:
+        raise SwiftError(403, "Forbidden")
+    try:
+        doc = json.loads(value) if value else {}
+    except ValueError:
+        raise SwiftError(400, "Invalid JSON in X-Account-Access-Control") from None
+    if not isinstance(doc, dict) or any(k not in ACCOUNT_ACL_KEYS for k in doc) or \
+            any(not isinstance(v, list) or not all(isinstance(i, str) for i in v)
+                for v in doc.values()):
+        raise SwiftError(400, "Invalid X-Account-Access-Control")

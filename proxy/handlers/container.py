@@ -10,6 +10,7 @@ from proxy.context import Ctx
 from proxy.errors import SwiftError
 from proxy.handlers.common import respond
 
+DEFAULT_POLICY = "Policy-0"  # the one storage policy (3 replicas); /info publishes it
 QUOTA_HEADERS = ("x-container-meta-quota-bytes", "x-container-meta-quota-count")
 
 
@@ -24,6 +25,8 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
         params = limits.listing_params(ctx.query, limits.CONTAINER_LISTING_LIMIT)
         params["format"] = limits.listing_format(ctx.query, ctx.headers.get("Accept"))
         result = await core.container_read(method, ctx.account, ctx.container, params)
+        if result.status // 100 == 2:
+            result.headers["X-Storage-Policy"] = DEFAULT_POLICY
         return respond(result, owner=ctx.owner, head=(method == "HEAD"))
     if method in ("PUT", "POST"):
         ctx.authorize()
@@ -34,6 +37,15 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
                 headers[name] = acl_mod.clean_acl(name, headers[name])
         check_quota_values(headers)
         check_versioning(ctx, headers)
+        policy = ctx.headers.get("X-Storage-Policy")
+        if method == "PUT" and policy is not None and policy.lower() != DEFAULT_POLICY.lower():
+            raise SwiftError(400, f"Invalid X-Storage-Policy {policy!r}")
+        if method == "POST":
+            if policy is not None:
+                raise SwiftError(400, "The X-Storage-Policy of a container cannot be changed")
+            info = await core.container_info(ctx.account, ctx.container)
+            if info.exists:
+                limits.check_combined_metadata(info.meta("container"), ctx.headers, "container")
         result = await core.container_write(method, ctx.account, ctx.container, headers)
         return respond(result)
     if method == "DELETE":

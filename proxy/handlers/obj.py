@@ -70,10 +70,14 @@ async def get(ctx: Ctx) -> web.StreamResponse:
     if static_etag and result.status // 100 == 2 and \
             (result.headers.get("ETag") or "").strip('"') != static_etag.strip('"'):
         result.close()
-        raise SwiftError(409, f"Object Etag {result.headers.get('ETag')!r} does not match "
-                              f"X-Symlink-Target-Etag header {static_etag!r}")
+        found = (result.headers.get("ETag") or "").strip('"')
+        raise SwiftError(409, f"Object Etag {found!r} does not match X-Symlink-Target-Etag "
+                              f"header {static_etag!r}",
+                         {"Content-Type": "text/plain", "Content-Location": location or ""})
     if location:
         result.headers["Content-Location"] = location
+    if result.status // 100 == 2 or result.status in (304, 412, 416):
+        result.headers["Accept-Ranges"] = "bytes"
     if manifest_get and result.status == 200 and large.is_slo(result.backend_headers or {}):
         return await _manifest(ctx, result)
     if ctx.tempurl and result.status // 100 == 2:
@@ -87,8 +91,10 @@ async def get(ctx: Ctx) -> web.StreamResponse:
 
 async def _authorize_target(ctx: Ctx, account: str, container: str, obj: str) -> None:
     """Following a link needs read access to its target, as a direct GET would."""
-    if ctx.identity is not None and ctx.identity.owns(account):
+    if ctx.identity is not None and ctx.identity.owns(account) and not ctx.tempurl:
         return
+    if ctx.tempurl:
+        return  # the signature covered the object; segment containers were checked above
     info = await ctx.core.container_info(account, container)
     ctx.auth.authorize(ctx.identity, account, container, obj, "GET",
                        info.get("X-Container-Read"), ctx.headers.get("Referer"))
@@ -125,13 +131,24 @@ def _tempurl_disposition(ctx: Ctx, headers) -> None:
         headers["Content-Disposition"] = tempurl.disposition(ctx.query, ctx.obj)
 
 
-async def _large(ctx: Ctx, account: str, container: str, obj: str, manifest):
+async def _large(ctx: Ctx, account: str, container: str, obj: str, manifest,
+                 method: str | None = None, headers=None):
     bh = manifest.backend_headers
+    method = method or ctx.method
+    headers = ctx.headers if headers is None else headers
+
+    async def authorize(segment_container: str) -> None:
+        # Segments are read with the requester's rights, as Swift's DLO/SLO middlewares do.
+        if ctx.tempurl and ctx.identity.user == ".tempurl-container" \
+                and segment_container != container:
+            raise SwiftError(401, "Unauthorized")
+        await _authorize_target(ctx, account, segment_container, "segment")
+
     if large.is_slo(bh):
-        return await large.read_slo(ctx.core, account, container, obj, manifest, ctx.headers,
-                                    ctx.method)
+        return await large.read_slo(ctx.core, account, container, obj, manifest, headers,
+                                    method, authorize)
     manifest.close()
-    return await large.read_dlo(ctx.core, account, manifest, ctx.headers, ctx.method)
+    return await large.read_dlo(ctx.core, account, manifest, headers, method, authorize)
 
 
 async def _manifest(ctx: Ctx, result) -> web.StreamResponse:
@@ -195,18 +212,23 @@ async def _symlink_headers(ctx: Ctx, node_headers: dict, length: int | None) -> 
             node_headers[name] = headers[name]
     if not headers.get("Content-Type"):
         node_headers["Content-Type"] = symlink.CONTENT_TYPE
+    account, container, obj = symlink.target_of(headers, ctx.account)
+    if (account, container, obj) == (ctx.account, ctx.container, ctx.obj):
+        raise SwiftError(400, "Symlink cannot target itself")
     wanted = headers.get(symlink.TARGET_ETAG)
     if wanted:  # a static link: the target must exist with that ETag now
-        account, container, obj = symlink.target_of(headers, ctx.account)
         await _authorize_target(ctx, account, container, obj)
+        where = {"Content-Type": "text/plain",
+                 "Content-Location": symlink.location(account, container, obj)}
         head = await ctx.core.object_read("HEAD", account, container, obj)
+        if head.status == 404:
+            raise SwiftError(409, "X-Symlink-Target does not exist", where)
         if head.status // 100 != 2:
-            raise SwiftError(409, f"X-Symlink-Target-Etag headers do not match: target "
-                                  f"{container}/{obj} is {head.status}")
+            raise SwiftError(head.status)
         etag = (head.headers.get("ETag") or "").strip('"')
         if etag != wanted.strip('"'):
             raise SwiftError(409, f"Object Etag {etag!r} does not match X-Symlink-Target-Etag "
-                                  f"header {wanted!r}")
+                                  f"header {wanted!r}", where)
         node_headers[symlink.TARGET_BYTES] = head.headers.get("Content-Length", "0")
 
 
@@ -229,7 +251,12 @@ async def delete(ctx: Ctx) -> web.StreamResponse:
     elif versions:
         await versioning.archive_current(ctx.core, ctx.account, ctx.container, ctx.obj,
                                          versions, ctx.max_file_size, required=False)
-    result = await ctx.core.object_write("DELETE", ctx.account, ctx.container, ctx.obj, {})
+    node_headers = {}
+    if_delete_at = limits.check_if_delete_at(ctx.headers)
+    if if_delete_at is not None:
+        node_headers["X-If-Delete-At"] = if_delete_at
+    result = await ctx.core.object_write("DELETE", ctx.account, ctx.container, ctx.obj,
+                                         node_headers)
     return respond(result)
 
 
@@ -260,10 +287,43 @@ async def _copy(ctx: Ctx, src: tuple[str, str, str], dst: tuple[str, str, str]) 
                     if k.lower() in ("if-match", "if-none-match", "if-modified-since",
                                      "if-unmodified-since")}
     await check_quotas(ctx, 0, account=dst[0], container=dst[1])
-    await archive_before_overwrite(ctx, *dst)
+    source, extra = await _read_source(ctx, src, read_headers)
+    if source.status // 100 == 2:
+        await archive_before_overwrite(ctx, *dst)
     result = await copy_mod.copy_object(ctx.core, src, dst, ctx.headers, ctx.max_file_size,
-                                        fresh=fresh, read_headers=read_headers)
+                                        fresh=fresh, source=source, extra=extra)
     return created(result)
+
+
+async def _read_source(ctx: Ctx, src: tuple[str, str, str], read_headers: dict):
+    """A copy's source as a GET would see it: links followed (unless ?symlink=get), large
+    objects assembled (unless ?multipart-manifest=get, which copies the manifest itself)."""
+    account, container, obj = src
+    follow = ctx.query.get("symlink") != "get"
+    manifest_get = ctx.query.get("multipart-manifest") == "get"
+    for _hop in range(symlink.MAX_HOPS + 1):
+        result = await ctx.core.object_read("GET", account, container, obj, headers=read_headers)
+        bh = result.backend_headers or {}
+        if not (follow and result.status // 100 == 2 and symlink.is_link(bh)):
+            break
+        result.close()
+        account, container, obj = symlink.target_of(bh, account)
+        await _authorize_target(ctx, account, container, obj)
+    else:
+        raise SwiftError(409, "Too many levels of symbolic links, maximum allowed is "
+                              f"{symlink.MAX_HOPS}")
+    bh = result.backend_headers or {}
+    extra = {}
+    if result.status // 100 == 2 and large.is_slo(bh):
+        if manifest_get:
+            extra = {k: v for k, v in bh.items() if k.lower() in (
+                "x-static-large-object", "x-object-sysmeta-slo-etag", "x-object-sysmeta-slo-size")}
+        else:
+            result = await _large(ctx, account, container, obj, result, "GET", read_headers)
+    elif result.status // 100 == 2 and "X-Object-Manifest" in bh and not manifest_get:
+        result = await _large(ctx, account, container, obj, result, "GET", read_headers)
+        result.headers.popall("X-Object-Manifest", None)
+    return result, extra
 
 
 async def copy_verb(ctx: Ctx) -> web.StreamResponse:
@@ -287,7 +347,12 @@ async def copy_verb(ctx: Ctx) -> web.StreamResponse:
 
 async def post(ctx: Ctx) -> web.StreamResponse:
     headers = ctx.headers
+    if symlink.TARGET in headers:
+        raise SwiftError(400, "A PUT request is required to set a symlink target")
     limits.check_metadata(headers, "object")
+    head = await ctx.core.object_read("HEAD", ctx.account, ctx.container, ctx.obj)
+    link = head.backend_headers if head.status // 100 == 2 and \
+        symlink.is_link(head.backend_headers or {}) else None
     node_headers = hdrs.for_object_write(headers)
     for name in list(node_headers):
         if name.lower() in ("etag", "x-delete-at"):
@@ -296,6 +361,12 @@ async def post(ctx: Ctx) -> web.StreamResponse:
     if delete_at:
         node_headers["X-Delete-At"] = delete_at
     result = await ctx.core.object_write("POST", ctx.account, ctx.container, ctx.obj, node_headers)
+    if result.status == 202 and link is not None:
+        # The link's own metadata changed; the client is pointed at the target (Swift's 307).
+        target = symlink.location(*symlink.target_of(link, ctx.account))
+        return web.Response(status=307, headers={"Location": target},
+                            text="The requested POST was applied to a symlink. POST directly "
+                                 "to the target to apply requested metadata.")
     if result.status == 202:
         return web.Response(status=202, content_type="text/html", charset="UTF-8",
                             body=b"<html><h1>Accepted</h1><p>The request is accepted for "
