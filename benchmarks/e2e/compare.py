@@ -1,7 +1,8 @@
 """Side-by-side table of two bench.sh outputs (swift.tsv, strato.tsv in one run directory).
 
 Each (test, concurrency) row is the mean over bench.sh's repetitions; ratios are Strato / Swift for
-ops/s and MB/s and Swift / Strato for p99 (above 1 means Strato is better on every column).
+ops/s and MB/s and Swift / Strato for p99 (above 1 means Strato is better on every column);
+errors are summed over the repetitions.
 """
 from __future__ import annotations
 
@@ -21,7 +22,11 @@ def parse(path: Path) -> dict[tuple[str, int], dict[str, float]]:
         if len(f) != 11 or f[0] not in ("get4k", "put4k", "get1m", "put1m"):
             continue
         sums[(f[0], int(f[1]))].append([float(x) for x in (f[3], f[4], f[5], f[6], f[7], f[9], f[10])])
-    return {k: dict(zip(COLUMNS, (sum(c) / len(rows) for c in zip(*rows)))) for k, rows in sums.items()}
+    out = {}
+    for key, rows in sums.items():
+        out[key] = dict(zip(COLUMNS, (sum(c) / len(rows) for c in zip(*rows))))
+        out[key]["errors"] = sum(row[COLUMNS.index("errors")] for row in rows)  # a total, not a mean
+    return out
 
 
 def table(run: Path) -> str:
@@ -36,8 +41,9 @@ def table(run: Path) -> str:
         ratio = f"{b['ops'] / a['ops']:.1f}x" if a and b and a["ops"] else "-"
         p99 = f"{a['p99'] / b['p99']:.1f}x" if a and b and b["p99"] else "-"
         errs = f"{cell(a, 'errors', '.0f')}/{cell(b, 'errors', '.0f')}"
-        out.append(f"| {key[0]} | {key[1]} | {cell(a, 'ops', '.0f')} | {cell(a, 'mbs', '.1f')} | {lat(a)} "
-                   f"| {cell(b, 'ops', '.0f')} | {cell(b, 'mbs', '.1f')} | {lat(b)} | {ratio} | {p99} | {errs} |")
+        out.append(f"| {key[0]} | {key[1]} | {cell(a, 'ops', '.0f')} | {cell(a, 'mbs', '.1f')} "
+                   f"| {lat(a)} | {cell(b, 'ops', '.0f')} | {cell(b, 'mbs', '.1f')} | {lat(b)} "
+                   f"| {ratio} | {p99} | {errs} |")
     return "\n".join(out)
 
 
