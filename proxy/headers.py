@@ -81,6 +81,9 @@ def to_client(headers) -> CIMultiDict:
     out = CIMultiDict()
     for name, value in headers.items():
         lname = name.lower()
+        if lname.startswith("x-account-sysmeta-quota-"):
+            out["X-Account-Quota-" + name[len("x-account-sysmeta-quota-"):].title()] = value
+            continue
         if lname.startswith(HIDDEN_RESPONSE_PREFIXES) or lname in HOP_BY_HOP:
             continue
         out.add(name, value)

@@ -24,12 +24,14 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
     if method == "POST":
         ctx.authorize()
         limits.check_metadata(ctx.headers, "account")
-        check_account_quota_headers(ctx)
+        quota_sysmeta = check_account_quota_headers(ctx)
         check_account_acl(ctx)
         info = await ctx.core.account_info(ctx.account)
         if info.exists:
             limits.check_combined_metadata(info.meta("account"), ctx.headers, "account")
-        result = await ctx.core.account_write("POST", ctx.account, hdrs.for_account_write(ctx.headers))
+        headers = hdrs.for_account_write(ctx.headers)
+        headers.update(quota_sysmeta)
+        result = await ctx.core.account_write("POST", ctx.account, headers)
         return respond(result)
     if method in ("PUT", "DELETE"):
         if ctx.identity is None or not ctx.identity.reseller_admin:
@@ -42,19 +44,34 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
     raise SwiftError(405, "Method Not Allowed")
 
 
-def check_account_quota_headers(ctx: Ctx) -> None:
-    """Only a reseller admin may set an account's quota (Swift's account_quotas middleware)."""
+QUOTA_PREFIXES = ("x-account-quota-", "x-remove-account-quota-")
+
+
+def check_account_quota_headers(ctx: Ctx) -> dict[str, str]:
+    """Only a reseller admin may set an account's quotas (Swift's account_quotas middleware).
+
+    Legacy X-Account-Meta-Quota-Bytes is user metadata; X-Account-Quota-{Bytes,Count}[-Policy-P]
+    are kept as sysmeta (returned translated, see headers.to_client). Returns the sysmeta to send.
+    """
+    sysmeta = {}
     for name, value in ctx.headers.items():
         lname = name.lower()
-        if lname in ("x-account-meta-quota-bytes", "x-remove-account-meta-quota-bytes"):
-            if ctx.identity is None or not ctx.identity.reseller_admin:
-                raise SwiftError(403, "Forbidden")
-            if lname == "x-account-meta-quota-bytes" and value:
-                try:
-                    if int(value) < 0:
-                        raise ValueError
-                except ValueError:
-                    raise SwiftError(400, "Invalid bytes quota.") from None
+        legacy = lname in ("x-account-meta-quota-bytes", "x-remove-account-meta-quota-bytes")
+        if not legacy and not lname.startswith(QUOTA_PREFIXES):
+            continue
+        if ctx.identity is None or not ctx.identity.reseller_admin:
+            raise SwiftError(403, "Forbidden")
+        removing = lname.startswith("x-remove-")
+        if value and not removing:
+            try:
+                if int(value) < 0:
+                    raise ValueError
+            except ValueError:
+                raise SwiftError(400, "Invalid quota value.") from None
+        if not legacy:
+            suffix = lname.split("account-quota-", 1)[1]
+            sysmeta[f"X-Account-Sysmeta-Quota-{suffix}"] = "" if removing else value
+    return sysmeta
 
 
 async def bulk_delete(ctx: Ctx) -> web.StreamResponse:

@@ -390,9 +390,12 @@ async def check_quotas(ctx: Ctx, length: int, account: str | None = None,
         if info.int("X-Container-Object-Count") + 1 > int(meta["quota-count"]):
             raise SwiftError(413, "Upload exceeds quota.")
     ainfo = await ctx.core.account_info(account)
-    quota = ainfo.meta("account").get("quota-bytes")
-    if quota and quota.isdigit():
-        if ainfo.int("X-Account-Bytes-Used") + length > int(quota):
+    legacy = ainfo.meta("account").get("quota-bytes")
+    for quota, used, extra in (
+            (legacy, "X-Account-Bytes-Used", length),
+            (ainfo.get("X-Account-Sysmeta-Quota-Bytes"), "X-Account-Bytes-Used", length),
+            (ainfo.get("X-Account-Sysmeta-Quota-Count"), "X-Account-Object-Count", 1)):
+        if quota and quota.isdigit() and ainfo.int(used) + extra > int(quota):
             raise SwiftError(413, "Upload exceeds quota.")
 
 

@@ -250,6 +250,24 @@ def test_bulk_delete(swift, container):
     assert swift("HEAD", f"/{container}").status_code == 404
 
 
+def test_account_quota_set_by_reseller_admin(client_for, swift, container):
+    admin = client_for("admin:admin", "admin")
+    url = swift.url
+    used = int(swift("HEAD", "").headers["X-Account-Bytes-Used"])
+    assert swift("POST", "", headers={"X-Account-Quota-Bytes": "1"}).status_code == 403
+    resp = admin.session.post(url, headers={"X-Auth-Token": admin.token,
+                                            "X-Account-Quota-Bytes": str(used + 10)})
+    assert resp.status_code == 204
+    try:
+        assert swift("HEAD", "").headers["X-Account-Quota-Bytes"] == str(used + 10)
+        assert swift("PUT", f"/{container}/big", data=b"x" * 20).status_code == 413
+    finally:
+        admin.session.post(url, headers={"X-Auth-Token": admin.token,
+                                         "X-Remove-Account-Quota-Bytes": "t"})
+    assert "X-Account-Quota-Bytes" not in swift("HEAD", "").headers
+    assert swift("PUT", f"/{container}/big", data=b"x" * 20).status_code == 201
+
+
 def test_quotas(swift, container):
     swift("POST", f"/{container}", headers={"X-Container-Meta-Quota-Bytes": "10"})
     assert swift("PUT", f"/{container}/a", data=b"12345678").status_code == 201
