@@ -249,7 +249,7 @@ class SwiftCore:
         if not info.exists:
             raise SwiftError(404 if info.status == 404 else 503)
         timestamp = timestamp or Timestamp.now()
-        node_headers = dict(headers)
+        node_headers = hdrs.encoding_to_node(dict(headers))
         node_headers["X-Timestamp"] = timestamp.internal
         node_headers.setdefault("Content-Type", hdrs.guess_content_type(obj))
         if content_length is not None:
@@ -292,7 +292,7 @@ class SwiftCore:
         if not info.exists:
             raise SwiftError(404 if info.status == 404 else 503)
         timestamp = timestamp or Timestamp.now()
-        node_headers = dict(headers)
+        node_headers = hdrs.encoding_to_node(dict(headers))
         node_headers["X-Timestamp"] = timestamp.internal
         replicas = len(self.rings.object.get_nodes(account, container, obj)[1])
         targets = self._container_targets(account, container, replicas)

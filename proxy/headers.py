@@ -76,11 +76,27 @@ def for_read(headers) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() in OBJECT_READ_PASSTHROUGH}
 
 
+# Content-Encoding describes the stored object, not the proxy->node transfer; an HTTP server
+# on the node could otherwise try to decode the body (aiohttp does by default). It travels to
+# the nodes as this sysmeta and comes back as Content-Encoding.
+STORED_ENCODING = "X-Object-Sysmeta-Content-Encoding"
+
+
+def encoding_to_node(headers: dict) -> dict:
+    for name in [k for k in headers if k.lower() == "content-encoding"]:
+        headers[STORED_ENCODING] = headers.pop(name)
+    return headers
+
+
 def to_client(headers) -> CIMultiDict:
     """A node's response headers minus the internal ones (and hop-by-hop ones)."""
     out = CIMultiDict()
     for name, value in headers.items():
         lname = name.lower()
+        if lname == "x-object-sysmeta-content-encoding":
+            if value:
+                out["Content-Encoding"] = value
+            continue
         if lname.startswith("x-account-sysmeta-quota-"):
             out["X-Account-Quota-" + name[len("x-account-sysmeta-quota-"):].title()] = value
             continue

@@ -306,3 +306,18 @@ def test_slo_with_a_replaced_segment_is_cut_short_not_hung(swift, container):
     with pytest.raises(requests.exceptions.RequestException):
         resp = swift("GET", f"/{container}/m")
         assert len(resp.content) == 4000, "a body with changed bytes must never be complete"
+
+
+def test_content_encoding_and_disposition_are_stored_not_applied(swift, container):
+    import gzip
+    import os
+    raw = os.urandom(2000)                  # not gzip at all: must still be stored as sent
+    packed = gzip.compress(b"hello " * 100)
+    for name, body in (("raw", raw), ("packed", packed)):
+        resp = swift("PUT", f"/{container}/{name}", data=body, headers={
+            "Content-Encoding": "gzip", "Content-Disposition": "attachment; filename=x"})
+        assert resp.status_code == 201, resp.text
+        got = swift("GET", f"/{container}/{name}", stream=True)
+        assert got.headers["Content-Encoding"] == "gzip"
+        assert got.headers["Content-Disposition"] == "attachment; filename=x"
+        assert got.raw.read(decode_content=False) == body
