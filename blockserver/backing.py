@@ -64,17 +64,18 @@ def _pwrite_all(fd: int, data, offset: int) -> None:
         offset += done
 
 
-def _pread_all(fd: int, offset: int, length: int) -> bytes:
-    parts = []
-    while length > 0:
-        chunk = os.pread(fd, length, offset)
-        if not chunk:  # past end of file: a volume reads as zeroes there
-            parts.append(bytes(length))
+def _preadv_into(fd: int, view: memoryview, offset: int) -> None:
+    """Fill view from offset; what lies past end of file stays as the zeroes view holds.
+
+    The buffer is allocated by the caller on the event-loop thread: a fresh 128 KiB allocation
+    in a disk thread's malloc arena costs ~30 page faults per read, the loop's arena reuses pages.
+    """
+    while view:
+        got = os.preadv(fd, [view], offset)
+        if got <= 0:
             break
-        parts.append(chunk)
-        offset += len(chunk)
-        length -= len(chunk)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+        view = view[got:]
+        offset += got
 
 
 class FileBacking:
@@ -147,12 +148,17 @@ class FileBacking:
         self.size = (await self._run(os.fstat, self._fd)).st_size
         return self.size
 
-    async def read(self, offset: int, length: int) -> bytes:
+    async def read(self, offset: int, length: int) -> bytearray:
+        """The bytes at [offset, offset+length) in a fresh bytearray (zeroes past end of file).
+
+        A bytearray, not bytes: the transports accept any buffer, and converting would copy
+        every read once more (~10 us for 128 KiB)."""
         if length <= 0:
-            return b""
+            return bytearray()
         self._check_open()
+        buf = bytearray(length)
+        got = 0
         if self._nowait and length <= NOWAIT_READ_MAX:
-            buf = bytearray(length)
             try:
                 got = os.preadv(self._fd, [buf], offset, _RWF_NOWAIT)
             except BlockingIOError:
@@ -163,11 +169,10 @@ class FileBacking:
                 self._nowait = False  # this file system cannot: always use the executor
                 got = 0
             if got == length:
-                return bytes(buf)
-            if got > 0:  # part was cached: fetch the rest on the executor
-                rest = await self._run(_pread_all, self._fd, offset + got, length - got)
-                return bytes(buf[:got]) + rest
-        return await self._run(_pread_all, self._fd, offset, length)
+                return buf
+        if got < length:  # the rest (or all) was not cached: read into the same buffer
+            await self._run(_preadv_into, self._fd, memoryview(buf)[got:], offset + got)
+        return buf
 
     def _write_sync(self, offset: int, data, fua: bool) -> None:
         _pwrite_all(self._fd, data, offset)

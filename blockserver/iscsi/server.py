@@ -16,7 +16,7 @@ import socket
 
 from blockserver.scsi import ItNexus, ScsiCommand
 
-from . import nolun
+from . import heap, nolun
 from .connection import Connection, ConnState
 from .constants import TmfFunction
 from .events import (Close, DropConnection, Execute, SessionEnded, SessionStarted,
@@ -231,6 +231,7 @@ class TargetServer:
         return self._server.sockets
 
     async def start(self, host: str, port: int) -> "TargetServer":
+        heap.apply()  # per-command I/O buffers from the heap, not mmap + page faults
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(lambda: IscsiProtocol(self), host, port,
                                                 reuse_address=True, backlog=256)
