@@ -148,17 +148,11 @@ def listing_params(query, limit_max: int) -> dict[str, str]:
         if key in query:
             params[key] = query[key]
     if "limit" in params:
-        try:
-            limit = int(params["limit"])
-        except ValueError:
-            raise SwiftError(412, "Value of limit must be a positive integer") from None
-        if limit < 0:
-            raise SwiftError(412, "Value of limit must be a positive integer")
-        if limit > limit_max:
+        # Swift ignores a limit that is not a plain non-negative integer ("5000.0", "-1").
+        if not params["limit"].isdigit():
+            params.pop("limit")
+        elif int(params["limit"]) > limit_max:
             raise SwiftError(412, f"Maximum limit is {limit_max}")
-    for key in ("prefix", "delimiter", "marker", "end_marker"):
-        if key in params and "\x00" in params[key]:
-            raise SwiftError(412, "Invalid UTF8 or contains NULL")
     fmt = params.get("format")
     if fmt is not None and fmt.lower() not in ("json", "xml", "plain", "text"):
         params.pop("format")

@@ -73,7 +73,8 @@ def test_listing_params_and_format():
     assert limits.listing_params({"limit": "10", "prefix": "p", "x": "y"}, 10000) == {
         "limit": "10", "prefix": "p"}
     assert err(limits.listing_params, {"limit": "10001"}, 10000) == (412, "Maximum limit is 10000")
-    assert err(limits.listing_params, {"limit": "-1"}, 10000)[0] == 412
+    assert limits.listing_params({"limit": "-1"}, 10000) == {}         # ignored, as Swift does
+    assert limits.listing_params({"limit": "5000.0"}, 10000) == {}
     assert limits.listing_format({"format": "json"}, None) == "json"
     assert limits.listing_format({}, "application/xml;q=1") == "xml"
     assert limits.listing_format({"format": "bogus"}, "application/json") == "json"
