@@ -1,11 +1,15 @@
-"""4 KiB GETs through the real proxy: a Keystone (Fernet) token against a config-user token.
+"""4 KiB GETs through the real proxy: Keystone (Fernet) tokens against a config-user token.
 
 Starts `strato aio --test-users` in a temporary data dir (or uses a running one with
---aio-json), puts one 4 KiB object in the account of each token (AUTH_test for the config user
-test:tester and its TempAuth token, AUTH_<project_id> of identity's tester for the Keystone
-token), then alternates wrk runs (-t1 -c16, same URL shape, same client) between the two tokens so
-load changes on the shared box hit both alike. Reports medians of requests/s and of the proxy
-process's CPU time per request (steadier than throughput on a busy machine).
+--aio-json) and reads one 4 KiB object with three tokens, rotating wrk runs (-t1 -c16, same
+client) among them so load changes on the shared box hit all alike:
+  tempauth        config user test:tester's /auth/v1.0 token, its object in AUTH_test;
+  keystone-admin  identity's cloud admin (reseller admin) reading THE SAME object: only the
+                  token check differs;
+  keystone-member identity's tester (member of "test") reading its own AUTH_<project_id>.
+Reports, per mode, the median over rounds of requests/s and of the proxy's CPU time per
+request, and the median of per-round ratios against tempauth (runs of one round are seconds
+apart, so the ratio cancels most of the load drift).
 
     .venv/bin/python benchmarks/identity/proxy_keystone_overhead.py [--seconds 5] [--rounds 6]
         [--port-offset 19500] [--aio-json /path/to/aio.json]
@@ -57,7 +61,7 @@ def wrk(url: str, token: str, seconds: int, pids: list[int]) -> tuple[float, flo
 
 
 def _setup(info: dict) -> dict[str, tuple[str, str]]:
-    """{"tempauth": (url, token), "keystone": (url, token)}, each URL a 4 KiB object."""
+    """{mode: (url, token)}, each URL a 4 KiB object (see the module docstring)."""
     import requests
 
     from identity.bootstrap import read_bootstrap
@@ -75,10 +79,18 @@ def _setup(info: dict) -> dict[str, tuple[str, str]]:
                       timeout=60)
     r.raise_for_status()
     proxy = swift["auth_url"].rsplit("/auth/", 1)[0]
-    keystone = (f"{proxy}/v1/AUTH_{state['accounts']['tester']['project_id']}",
-                r.headers["X-Subject-Token"])
+    member = (f"{proxy}/v1/AUTH_{state['accounts']['tester']['project_id']}",
+              r.headers["X-Subject-Token"])
+    user = body["auth"]["identity"]["password"]["user"]
+    user.update(name="admin", password=state["admin_password"])
+    body["auth"]["scope"]["project"]["name"] = "admin"
+    r = requests.post(info["identity"]["auth_url"].rstrip("/") + "/auth/tokens", json=body,
+                      timeout=60)
+    r.raise_for_status()
+    admin = (temp[0], r.headers["X-Subject-Token"])
     out = {}
-    for name, (account_url, token) in (("tempauth", temp), ("keystone", keystone)):
+    for name, (account_url, token) in (("tempauth", temp), ("keystone-member", member),
+                                       ("keystone-admin", admin)):
         headers = {"X-Auth-Token": token}
         requests.put(f"{account_url}/bench", headers=headers, timeout=30).raise_for_status()
         url = f"{account_url}/bench/obj4k"
@@ -113,21 +125,22 @@ def main() -> int:
         pids = _proxy_pids(port)
         if not pids:
             raise RuntimeError(f"no process listens on the proxy port {port}")
-        results = {"tempauth": [], "keystone": []}
+        modes = list(targets)
+        results = {mode: [] for mode in modes}
         for i in range(args.rounds):
-            # Alternate which goes first too, so a trend in the load favours neither.
-            order = ("tempauth", "keystone") if i % 2 == 0 else ("keystone", "tempauth")
-            for mode in order:
+            # Rotate which goes first too, so a trend in the load favours none.
+            for mode in modes[i % 3:] + modes[:i % 3]:
                 url, token = targets[mode]
                 results[mode].append(wrk(url, token, args.seconds, pids))
         print(f"proxy pids {pids}; loadavg {os.getloadavg()}")
         for i, what in ((0, "req/s"), (1, "proxy CPU us/request")):
-            temp, ks = (statistics.median(r[i] for r in results[m])
-                        for m in ("tempauth", "keystone"))
-            print(f"{what}: tempauth {temp:9.1f}  keystone {ks:9.1f}  "
-                  f"change {100 * (ks - temp) / temp:+.1f}% (medians)")
-            print(f"   runs: tempauth {[round(r[i], 1) for r in results['tempauth']]}")
-            print(f"         keystone {[round(r[i], 1) for r in results['keystone']]}")
+            base = results["tempauth"]
+            for mode in modes:
+                runs = results[mode]
+                ratio = statistics.median(r[i] / b[i] for r, b in zip(runs, base))
+                print(f"{what:>20} {mode:>15}: median {statistics.median(r[i] for r in runs):8.1f}"
+                      f"  paired vs tempauth {100 * (ratio - 1):+5.1f}%"
+                      f"  runs {[round(r[i]) for r in runs]}")
     finally:
         if process is not None:
             stop_aio(process)
