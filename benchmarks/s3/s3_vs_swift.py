@@ -67,7 +67,7 @@ async def drive(requests_list, body: bytes, seconds: float, concurrency: int) ->
             i = start
             while time.monotonic() < deadline:
                 method, url, headers = requests_list[i % len(requests_list)]
-                i += 1
+                i += concurrency  # workers stride over the whole object set
                 data = body if method == "PUT" else None
                 async with session.request(method, url, headers=headers, data=data) as resp:
                     got = await resp.read()
@@ -97,6 +97,8 @@ def main() -> None:
     for size in (4096, 1024 * 1024):
         body = os.urandom(size)
         plans = {api: targets(aio, api, bucket, size) for api in ("s3", "swift")}
+        for method, url, headers in plans["swift"][0]:  # every object exists before GETs run
+            requests.put(url, data=body, headers=headers).raise_for_status()
         for _ in range(args.rounds):
             for api in ("s3", "swift"):
                 put, get = plans[api]

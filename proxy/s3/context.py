@@ -63,6 +63,8 @@ async def authenticate(request: web.Request, headers: dict, credentials: Credent
     signed = sigv4.parse(request.method, headers, pairs)
     if signed is None:
         return None, None, None
+    if request.method in ("GET", "HEAD", "DELETE") and not signed.presigned:
+        sigv4.check_payload_hash(signed.payload_hash)  # bodies (PUT/POST) report a mismatch
     principal = await credentials.lookup(signed.credential.access_key)
     sigv4.check_time(signed, now or dt.datetime.now(dt.timezone.utc), settings.max_clock_skew)
     raw_path = request.raw_path.split("?", 1)[0]

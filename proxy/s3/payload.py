@@ -22,6 +22,7 @@ from proxy.s3 import sigv4
 from proxy.s3.errors import S3Error
 
 CHECKSUM_ALGORITHMS = ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
+MULTIPLE = "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
 TERMINATED = "The request body terminated unexpectedly"
 TOO_LONG = "You did not provide the number of bytes specified by the Content-Length HTTP header"
 _DIGEST_SIZES = {"crc32": 4, "crc32c": 4, "crc64nvme": 8, "sha1": 20, "sha256": 32}
@@ -56,12 +57,21 @@ def requested_checksum(headers: dict[str, str]) -> tuple[str, str | None] | None
     """(algorithm, expected b64 or None when it comes in the trailer) the client asked us to check."""
     trailer = headers.get("x-amz-trailer")
     found = [a for a in CHECKSUM_ALGORITHMS if f"x-amz-checksum-{a}" in headers]
+    declared = headers.get("x-amz-sdk-checksum-algorithm", "").strip().lower()
     if trailer:
-        name = trailer.strip().lower()
+        names = [n.strip().lower() for n in trailer.split(",") if n.strip()]
+        if len(names) > 1 and all(n.startswith("x-amz-checksum-") for n in names):
+            raise S3Error("InvalidRequest", MULTIPLE)
+        name = names[0] if len(names) == 1 else trailer.strip().lower()
         if not name.startswith("x-amz-checksum-") or name[15:] not in CHECKSUM_ALGORITHMS:
             raise S3Error("InvalidRequest", f"The value specified in the x-amz-trailer header is "
                           "not supported")
+        if found and found != [name[15:]]:
+            raise S3Error("InvalidRequest", "Expecting a single x-amz-checksum- header")
         return name[15:], None
+    if found and declared and declared != found[0] and len(found) == 1:
+        raise S3Error("InvalidRequest", "Value for x-amz-sdk-checksum-algorithm header is "
+                      "invalid.")
     if len(found) > 1:
         raise S3Error("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple "
                       "checksum Types are not allowed.")
@@ -77,7 +87,12 @@ class PayloadVerifier:
     def __init__(self, headers: dict[str, str], signed: sigv4.SignedRequest | None,
                  signing_key: bytes | None):
         self.mode = headers.get("x-amz-content-sha256", sigv4.UNSIGNED_PAYLOAD)
-        sigv4.check_payload_hash(self.mode)
+        try:
+            sigv4.check_payload_hash(self.mode)
+        except S3Error:
+            # Not a hash at all: S3 hashes the body and reports the mismatch (the claim as sent).
+            if self.mode.startswith("STREAMING-"):
+                raise
         self.streaming = self.mode.startswith("STREAMING-")
         if self.streaming and signed is None and self.mode != sigv4.STREAMING_UNSIGNED_TRAILER:
             raise S3Error("AccessDenied", "Streaming signed payloads need a signed request.")
@@ -87,7 +102,10 @@ class PayloadVerifier:
         self._sha256 = hashlib.sha256() if not self.streaming and self.mode != sigv4.UNSIGNED_PAYLOAD \
             else None
         md5 = headers.get("content-md5")
-        self._md5_expected = _decode_b64(md5, 16, "Content-MD5") if md5 is not None else None
+        try:
+            self._md5_expected = _decode_b64(md5, 16, "Content-MD5") if md5 is not None else None
+        except S3Error:
+            raise S3Error("InvalidDigest", ContentMD5=md5) from None
         self._md5 = hashlib.md5() if md5 is not None else None
         wanted = requested_checksum(headers)
         self.checksum_algorithm = wanted[0] if wanted else None

@@ -129,7 +129,7 @@ def test_content_md5_and_header_checksum():
     assert info.value.code == "BadDigest"
     with pytest.raises(S3Error) as info:
         PayloadVerifier({"content-md5": "not base64!"}, None, None)
-    assert info.value.code == "InvalidRequest"
+    assert info.value.code == "InvalidDigest"  # S3's code for a malformed Content-MD5
 
 
 def test_short_plain_body_is_incomplete():
