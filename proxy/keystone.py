@@ -18,8 +18,9 @@ How a token's AuthContext maps to Swift, following Swift's keystoneauth middlewa
     (keystoneauth's project_reader_roles);
   - reseller admin (every account, like keystoneauth's reseller_admin_role): the "ResellerAdmin"
     role on any project, or the "admin" role on the project named [proxy] keystone_admin_project
-    ("admin", the cloud admin's project). Decision: an "admin" role on an ordinary project only
-    owns that project's account, so a project admin never reaches another project's data.
+    ("admin" in the Default domain, the cloud admin's project). Decision: an "admin" role on
+    an ordinary project only owns that project's account, so a project admin never reaches
+    another project's data (identity's own API treats "admin" anywhere as an identity admin).
   - container ACL names: "<project_id>:<user_id>", "<project_name>:<user_name>",
     "*:<user_id>", "*:<user_name>", "<project_id>:*", "<project_name>:*" and "*:*" match as in
     keystoneauth (the ACL matcher in proxy/acl.py treats "*:x" as "any group ending in :x", so the
@@ -67,7 +68,9 @@ def identity_for(ctx, admin_project: str = "admin") -> KeystoneIdentity:
             groups.add(account)
         elif ctx.can_read:
             read_only = frozenset({account})
-        if RESELLER_ADMIN_ROLE in ctx.roles or (ctx.is_admin and ctx.project_name == admin_project):
+        cloud_admin = (ctx.is_admin and ctx.project_name == admin_project
+                       and ctx.domain_id == "default")
+        if cloud_admin or RESELLER_ADMIN_ROLE in ctx.roles:
             groups.add(".reseller_admin")
     else:
         # Unscoped or domain-scoped: no account of its own; only "*:<user>" ACLs apply.
@@ -91,8 +94,10 @@ class KeystoneAuth:
         # for a token it already opened, so the mapping is done once per token, not per request.
         self._identities: dict[int, tuple[object, KeystoneIdentity]] = {}
 
-    # TempAuth's token issuing (/auth/v1.0) stays with TempAuth.
+    # TempAuth's token issuing (/auth/v1.0) stays with TempAuth, when its tokens are accepted.
     def login(self, user_name, key):
+        if not self.tempauth_tokens:
+            raise _unauthorized()
         return self.tempauth.login(user_name, key)
 
     @property

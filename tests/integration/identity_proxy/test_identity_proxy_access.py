@@ -89,6 +89,16 @@ def test_cloud_admin_is_reseller_admin(ks, container):
     assert r.status_code == 200 and r.content == b"hello"
 
 
+def test_project_admin_owns_only_its_project(ks, container):
+    """"admin" on an ordinary project is that project's owner, not a reseller admin."""
+    name, password = ks.new_user("alt", "admin")
+    token = ks.token(name, password, "alt")
+    assert requests.get(ks.url("tester", container, "o"), headers=_h(token),
+                        timeout=30).status_code == 403
+    assert requests.put(ks.url("alt", f"pa-{uuid.uuid4().hex[:8]}"), headers=_h(token),
+                        timeout=30).status_code == 201
+
+
 def test_tampered_garbage_and_expired_tokens_get_401(ks, tester, container):
     from identity import keys as keyrepo
     from identity.tokens import TokenCodec
