@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import time
+from urllib.parse import quote
 
 from proxy import acl as acl_mod
 from proxy.errors import SwiftError
@@ -163,7 +164,7 @@ class TempAuth:
         passes None for account-level requests and container-level writes (owner only).
         """
         if not account.startswith(RESELLER_PREFIX):
-            raise self._denied(identity)
+            raise self._denied(identity, account)
         if identity is not None:
             if identity.reseller_admin and not account[len(RESELLER_PREFIX):].startswith("."):
                 return
@@ -175,15 +176,17 @@ class TempAuth:
         if container and acl_mod.referrer_allowed(referrer, parsed.referrers):
             if obj or parsed.rlistings:
                 return
-            raise self._denied(identity)
+            raise self._denied(identity, account)
         if identity is None:
-            raise self._denied(None)
+            raise self._denied(None, account)
         if container and acl_mod.groups_match(parsed.groups, identity.groups):
             return
-        raise self._denied(identity)
+        raise self._denied(identity, account)
 
     @staticmethod
-    def _denied(identity: Identity | None) -> SwiftError:
+    def _denied(identity: Identity | None, account: str = "unknown") -> SwiftError:
         if identity is None:
-            return SwiftError(401, "Unauthorized", {"Www-Authenticate": 'Swift realm="unknown"'})
+            # The realm is the account, percent-quoted so it can never break the header.
+            realm = quote(account, safe="")
+            return SwiftError(401, "Unauthorized", {"Www-Authenticate": f'Swift realm="{realm}"'})
         return SwiftError(403, "Forbidden")

@@ -252,8 +252,19 @@ def _item_etag(item: dict) -> str:
 
 
 # -- SLO PUT ------------------------------------------------------------------------------------
-async def build_slo(core: SwiftCore, account: str, body: bytes) -> tuple[list[dict], str, int]:
-    """Validate a multipart-manifest=put body: (stored manifest, etag of etags, total size)."""
+class ManifestErrors(SwiftError):
+    """A manifest whose segments do not check out: 400 with one (path, reason) per problem."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        self.errors = errors
+        super().__init__(400, "Errors:\n" + "\n".join(f"{p}, {r}" for p, r in errors))
+
+
+async def build_slo(core: SwiftCore, account: str, body: bytes,
+                    itself: tuple[str, str] | None = None) -> tuple[list[dict], str, int]:
+    """Validate a multipart-manifest=put body: (stored manifest, etag of etags, total size).
+
+    `itself` is the manifest's own (container, object): a manifest may not list itself."""
     try:
         items = json.loads(body)
     except ValueError:
@@ -262,64 +273,68 @@ async def build_slo(core: SwiftCore, account: str, body: bytes) -> tuple[list[di
         raise SwiftError(400, "Manifest must be a list of segments.\n")
     if len(items) > MAX_MANIFEST_SEGMENTS:
         raise SwiftError(413, f"Too many segments: max {MAX_MANIFEST_SEGMENTS}.\n")
-    errors: list[str] = []
+    errors: list[tuple[str, str]] = []
     sem = asyncio.Semaphore(SEGMENT_HEAD_CONCURRENCY)
 
     async def check(index: int, item) -> dict | None:
         if isinstance(item, dict) and "data" in item:
             if set(item) != {"data"}:
-                errors.append(f"Index {index}: data segments take no other keys")
+                errors.append((f"Index {index}", "data segments take no other keys"))
                 return None
             try:
                 raw = base64.b64decode(item["data"], validate=True)
             except (binascii.Error, TypeError, ValueError):
-                errors.append(f"Index {index}: invalid base64 data")
+                errors.append((f"Index {index}", "invalid base64 data"))
                 return None
             if not raw:
-                errors.append(f"Index {index}: too small; each segment must be at least 1 byte.")
+                errors.append((f"Index {index}",
+                               "too small; each segment must be at least 1 byte."))
                 return None
             return {"data": base64.b64encode(raw).decode()}
         if not isinstance(item, dict) or not isinstance(item.get("path"), str):
-            errors.append(f"Index {index}: invalid segment (needs a path)")
+            errors.append((f"Index {index}", "invalid segment (needs a path)"))
             return None
         unknown = set(item) - {"path", "etag", "size_bytes", "range"}
         if unknown:
-            errors.append(f"Index {index}: extraneous keys {', '.join(sorted(unknown))}")
+            errors.append((f"Index {index}", f"extraneous keys {', '.join(sorted(unknown))}"))
             return None
         path = item["path"]
         container, _, obj = unquote(path).lstrip("/").partition("/")
         if not container or not obj:
-            errors.append(f"{path}, Invalid path")
+            errors.append((path, "Invalid path"))
+            return None
+        if itself is not None and (container, obj) == itself:
+            errors.append((path, "Manifest may not reference itself"))
             return None
         async with sem:
             head = await core.object_read("HEAD", account, container, obj)
         if head.status == 404:
-            errors.append(f"{path}, 404 Not Found")
+            errors.append((path, "404 Not Found"))
             return None
         if head.status // 100 != 2:
-            errors.append(f"{path}, {head.status}")
+            errors.append((path, f"{head.status}"))
             return None
         bh = head.backend_headers
         sub_slo = is_slo(bh)
         if sub_slo:
             found = slo_size_and_etag(bh)
             if found is None:
-                errors.append(f"{path}, Unreadable SLO manifest")
+                errors.append((path, "Unreadable SLO manifest"))
                 return None
             size, etag = found
         else:
             size = int(head.headers.get("Content-Length", "0"))
             etag = (head.headers.get("ETag") or "").strip('"')
         if item.get("etag") not in (None, "") and str(item["etag"]).strip('"') != etag:
-            errors.append(f"{path}, Etag Mismatch")
+            errors.append((path, "Etag Mismatch"))
         if item.get("size_bytes") not in (None, ""):
             try:
                 if int(item["size_bytes"]) != size:
-                    errors.append(f"{path}, Size Mismatch")
+                    errors.append((path, "Size Mismatch"))
             except (TypeError, ValueError):
-                errors.append(f"{path}, Invalid size_bytes")
+                errors.append((path, "Invalid size_bytes"))
         if size < MIN_SEGMENT_SIZE:
-            errors.append(f"{path}, Too small; each segment must be at least 1 byte.")
+            errors.append((path, "Too small; each segment must be at least 1 byte."))
         stored = {"name": f"/{container}/{obj}", "bytes": size, "hash": etag,
                   "content_type": head.headers.get("Content-Type", "application/octet-stream"),
                   "last_modified": head.headers.get("Last-Modified", "")}
@@ -328,14 +343,14 @@ async def build_slo(core: SwiftCore, account: str, body: bytes) -> tuple[list[di
         if item.get("range"):
             rng = conditional.parse_range("bytes=" + str(item["range"]), size) if size else None
             if rng is None:
-                errors.append(f"{path}, Invalid range")
+                errors.append((path, "Invalid range"))
                 return None
             stored["range"] = f"{rng[0]}-{rng[1]}"
         return stored
 
     stored = await asyncio.gather(*(check(i, item) for i, item in enumerate(items)))
     if errors:
-        raise SwiftError(400, "Errors:\n" + "\n".join(errors))
+        raise ManifestErrors(errors)
     segments = slo_segments(stored)
     etag = slo_etag([_item_etag(s) for s in stored])
     return list(stored), etag, total_length(segments)

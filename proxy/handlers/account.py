@@ -18,6 +18,8 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
         params = limits.listing_params(ctx.query, limits.ACCOUNT_LISTING_LIMIT)
         params["format"] = limits.listing_format(ctx.query, ctx.headers.get("Accept"))
         result = await ctx.core.account_read(method, ctx.account, params)
+        if method == "GET" and result.status == 200:
+            result.body = with_policy(result.body, params["format"])
         return respond(result, owner=ctx.owner, head=(method == "HEAD"))
     if method == "POST" and "bulk-delete" in ctx.query:
         return await bulk_delete(ctx)
@@ -115,3 +117,25 @@ def check_account_acl(ctx: Ctx) -> None:
             any(not isinstance(v, list) or not all(isinstance(i, str) for i in v)
                 for v in doc.values()):
         raise SwiftError(400, "Invalid X-Account-Access-Control")
+
+
+POLICY = "Policy-0"
+
+
+def with_policy(body: bytes, fmt: str) -> bytes:
+    """Container rows name their storage policy, as Swift's account listings do (one policy)."""
+    if fmt == "json":
+        import json
+        try:
+            rows = json.loads(body)
+        except ValueError:
+            return body
+        for row in rows:
+            if isinstance(row, dict) and "name" in row:
+                row.setdefault("storage_policy", POLICY)
+        return json.dumps(rows).encode()
+    if fmt == "xml" and b"<storage_policy>" not in body:
+        return body.replace(b"</last_modified></container>",
+                            b"</last_modified><storage_policy>" + POLICY.encode()
+                            + b"</storage_policy></container>")
+    return body

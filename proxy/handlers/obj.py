@@ -1,6 +1,7 @@
 """Object requests: GET/HEAD (ranges, conditionals), PUT (streamed, copy), COPY, POST, DELETE."""
 from __future__ import annotations
 
+import asyncio
 import json
 
 from aiohttp import web
@@ -11,7 +12,7 @@ from proxy import large
 from proxy import headers as hdrs
 from proxy import limits, symlink, tempurl, versioning
 from proxy.context import Ctx
-from proxy.errors import SwiftError
+from proxy.errors import SwiftError, reason
 from proxy.handlers.common import created, respond, stream
 
 
@@ -45,6 +46,7 @@ async def handle(ctx: Ctx, before_send=None) -> web.StreamResponse:
     raise SwiftError(405, "Method Not Allowed")
 
 
+HEARTBEAT_SECONDS = 10.0
 CONDITIONAL = ("range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
 
 
@@ -400,13 +402,63 @@ async def check_quotas(ctx: Ctx, length: int, account: str | None = None,
 
 
 async def _put_slo(ctx: Ctx, node_headers: dict, length: int | None) -> web.StreamResponse:
-    """multipart-manifest=put: validate the segments, store the manifest with its SLO sysmeta."""
+    """multipart-manifest=put: validate the segments, store the manifest with its SLO sysmeta.
+
+    With ?heartbeat=on the answer is a 202 at once, whitespace while segments are checked, then
+    the outcome in Swift's bulk format (so long validations do not time the client out)."""
     if length is not None and length > large.MAX_MANIFEST_SIZE:
         raise SwiftError(413, "Manifest File > 8388608 bytes")
     body = await ctx.request.content.read(large.MAX_MANIFEST_SIZE + 1)
     if len(body) > large.MAX_MANIFEST_SIZE:
         raise SwiftError(413, "Manifest File > 8388608 bytes")
-    stored, etag, size = await large.build_slo(ctx.core, ctx.account, body)
+    if ctx.query.get("heartbeat", "").lower() in ("on", "true", "1", "yes"):
+        return await _put_slo_heartbeat(ctx, node_headers, body)
+    return created(await _store_slo(ctx, node_headers, body))
+
+
+async def _put_slo_heartbeat(ctx: Ctx, node_headers: dict, body: bytes) -> web.StreamResponse:
+    accept = ctx.headers.get("Accept", "")
+    json_out = "json" in accept.lower()
+    resp = web.StreamResponse(status=202, headers={
+        "Content-Type": "application/json" if json_out else "text/plain"})
+    resp.enable_chunked_encoding()
+    await resp.prepare(ctx.request)
+    await resp.write(b" ")
+    task = asyncio.ensure_future(_store_slo(ctx, node_headers, body))
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_SECONDS)
+        if done:
+            break
+        await resp.write(b" ")
+    doc = {"Response Status": "201 Created", "Response Body": "", "Errors": []}
+    try:
+        result = task.result()
+        doc["Etag"] = result.headers.get("ETag", "")
+        doc["Last Modified"] = result.headers.get("Last-Modified", "")
+    except SwiftError as exc:
+        doc["Response Status"] = f"{exc.status} {reason(exc.status)}"
+        doc["Response Body"] = ("Bad Request\nThe server could not comply with the request since it "
+                                "is either malformed or otherwise incorrect."
+                                if exc.status == 400 else reason(exc.status))
+        doc["Errors"] = [list(e) for e in getattr(exc, "errors", [])]
+    if json_out:
+        text = json.dumps(doc)
+    else:
+        lines = [f"Response Status: {doc['Response Status']}",
+                 f"Response Body: {doc['Response Body'].splitlines()[0] if doc['Response Body'] else ''}"]
+        if "Etag" in doc:
+            lines += [f"Etag: {doc['Etag']}", f"Last Modified: {doc['Last Modified']}"]
+        lines.append("Errors:")
+        lines += [f"{p}, {r}" for p, r in doc["Errors"]]
+        text = "\n".join(lines) + "\n"
+    await resp.write(b"\r\n\r\n" + text.encode())
+    await resp.write_eof()
+    return resp
+
+
+async def _store_slo(ctx: Ctx, node_headers: dict, body: bytes):
+    stored, etag, size = await large.build_slo(ctx.core, ctx.account, body,
+                                               itself=(ctx.container, ctx.obj))
     given = next((v for k, v in node_headers.items() if k.lower() == "etag"), None)
     node_headers = {k: v for k, v in node_headers.items() if k.lower() != "etag"}
     if given and given.strip('"') != etag:
@@ -414,7 +466,9 @@ async def _put_slo(ctx: Ctx, node_headers: dict, length: int | None) -> web.Stre
     await check_quotas(ctx, size)
     data = json.dumps(stored).encode()
     node_headers.update({"X-Static-Large-Object": "True", "X-Object-Sysmeta-Slo-Etag": etag,
-                         "X-Object-Sysmeta-Slo-Size": str(size)})
+                         "X-Object-Sysmeta-Slo-Size": str(size),
+                         # the container listing shows the whole object's size, as Swift's does
+                         "X-Object-Sysmeta-Container-Update-Override-Size": str(size)})
     if not any(k.lower() == "content-type" for k in node_headers):
         node_headers["Content-Type"] = hdrs.guess_content_type(ctx.obj)
 
@@ -424,7 +478,7 @@ async def _put_slo(ctx: Ctx, node_headers: dict, length: int | None) -> web.Stre
     result = await ctx.core.object_put(ctx.account, ctx.container, ctx.obj, node_headers,
                                        one_chunk(), len(data))
     result.headers["ETag"] = f'"{etag}"'
-    return created(result)
+    return result
 
 
 async def _delete_slo(ctx: Ctx) -> web.StreamResponse:

@@ -209,6 +209,24 @@ async def open_for_read(s3, bucket, key: str, method: str):
     if part_number is not None and (not part_number.isdigit() or not 1 <= int(part_number) <= 10000):
         raise S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, "
                       "inclusive", ArgumentName="partNumber", ArgumentValue=part_number)
+    from proxy.s3 import sse
+    if part_number is None and access.is_owner(s3, bucket) and \
+            not any(h in s3.headers for h in CONDITIONAL + ("range",)):
+        # The common case (owner, whole object): one node request, not HEAD then GET.
+        access.check(s3, bucket, "s3:GetObject", "READ", key)  # a policy Deny still binds
+        result = await core.object_read(method, bucket.account, bucket.name, key)
+        bh = result.backend_headers or CIMultiDict()
+        if result.status == 404:
+            result.close()
+            raise S3Error("NoSuchKey", Key=key)
+        if result.status // 100 == 2 and not sse.is_encrypted(bh):
+            sse.check_read(s3, bh)
+            if not large.is_slo(bh):
+                return result, None
+            if method == "GET":
+                return await large.read_slo(core, bucket.account, bucket.name, key, result, {},
+                                            method), None
+        result.close()
     head = await core.object_read("HEAD", bucket.account, bucket.name, key)
     head.close()
     if head.status == 404:
@@ -217,7 +235,6 @@ async def open_for_read(s3, bucket, key: str, method: str):
         raise S3Error("ServiceUnavailable")
     bh = head.backend_headers or CIMultiDict()
     access.check(s3, bucket, "s3:GetObject", "READ", key, access.object_acl(bh, bucket))
-    from proxy.s3 import sse
     sse.check_read(s3, bh)
     slo = large.is_slo(bh)
     items = None

@@ -321,3 +321,19 @@ def test_content_encoding_and_disposition_are_stored_not_applied(swift, containe
         assert got.headers["Content-Encoding"] == "gzip"
         assert got.headers["Content-Disposition"] == "attachment; filename=x"
         assert got.raw.read(decode_content=False) == body
+
+
+def test_slo_heartbeat_and_self_reference(swift, container):
+    etag = swift("PUT", f"/{container}/s1", data=b"x" * 10).headers["ETag"]
+    manifest = json.dumps([{"path": f"/{container}/s1", "etag": etag}])
+    resp = swift("PUT", f"/{container}/hb", params={"multipart-manifest": "put", "heartbeat": "on"},
+                 data=manifest, headers={"Accept": "application/json"})
+    assert resp.status_code == 202
+    doc = json.loads(resp.content.strip())
+    assert doc["Response Status"] == "201 Created" and doc["Errors"] == []
+    assert swift("GET", f"/{container}/hb").content == b"x" * 10
+    listing = swift("GET", f"/{container}", params={"format": "json", "prefix": "hb"}).json()
+    assert listing[0]["bytes"] == 10          # the whole object's size, not the manifest's
+    itself = json.dumps([{"path": f"/{container}/s1"}])
+    resp = swift("PUT", f"/{container}/s1", params={"multipart-manifest": "put"}, data=itself)
+    assert resp.status_code == 400 and "reference itself" in resp.text
