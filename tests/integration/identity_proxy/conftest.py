@@ -27,9 +27,6 @@ class Keystone:
     def user_id(self, user: str) -> str:
         return self.state["accounts"][user]["user_id"]
 
-    def password(self, user: str) -> str:
-        return self.state[f"{user}_password"] if user != "tester" else self.state["tester_password"]
-
     def token(self, user: str, password: str | None = None, project: str | None = None) -> str:
         if password is None:
             password = self.state[{"admin": "admin_password", "tester": "tester_password",
