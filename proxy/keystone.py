@@ -29,6 +29,7 @@ A token that does not open, has expired or was revoked is a 401, as any bad toke
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 
@@ -37,9 +38,10 @@ from proxy.errors import SwiftError
 from proxy.limits import RESELLER_PREFIX
 
 try:  # imported once here: an import statement per request costs microseconds
+    from identity import swift_auth
     from identity.validate import InvalidToken, TokenValidator
 except ImportError:  # a proxy installed without identity: TempAuth only (with_keystone)
-    InvalidToken = TokenValidator = None
+    InvalidToken = TokenValidator = swift_auth = None
 
 log = logging.getLogger("strato.proxy.keystone")
 
@@ -85,8 +87,9 @@ class KeystoneAuth:
     """TempAuth for config users and /auth/v1.0, plus Keystone tokens; same interface."""
 
     def __init__(self, tempauth: TempAuth, validator, admin_project: str = "admin",
-                 tempauth_tokens: bool = True):
+                 tempauth_tokens: bool = True, data_dir: str | None = None):
         self.tempauth = tempauth
+        self.data_dir = data_dir
         self.validator = validator
         self.admin_project = admin_project
         self.tempauth_tokens = tempauth_tokens
@@ -99,6 +102,27 @@ class KeystoneAuth:
         if not self.tempauth_tokens:
             raise _unauthorized()
         return self.tempauth.login(user_name, key)
+
+    async def login_v1(self, user_name, key):
+        """/auth/v1.0: config users first (TempAuth token), then identity's users with the same
+        "project:user" / password (a Keystone token for AUTH_<project_id>), so Swift's v1 auth
+        is backed by the users identity keeps. Password hashing is slow: off the event loop."""
+        if self.tempauth_tokens:
+            try:
+                return self.tempauth.login(user_name, key)
+            except SwiftError:
+                pass
+        if swift_auth is None or not self.data_dir or not user_name or key is None:
+            raise _unauthorized()
+        loop = asyncio.get_running_loop()
+        try:
+            ctx = await loop.run_in_executor(
+                None, lambda: swift_auth.check_v1_credentials(user_name, key, self.data_dir))
+            token = await loop.run_in_executor(
+                None, lambda: swift_auth.issue_token(ctx, self.data_dir))
+        except swift_auth.InvalidCredentials:
+            raise _unauthorized() from None
+        return token, identity_for(ctx, self.admin_project)
 
     @property
     def users(self):
@@ -154,4 +178,4 @@ def with_keystone(config, tempauth: TempAuth):
     validator = TokenValidator.from_config(config)
     admin_project = getattr(config.proxy, "keystone_admin_project", "admin")
     return KeystoneAuth(tempauth, validator, admin_project,
-                        tempauth_tokens="tempauth" in methods)
+                        tempauth_tokens="tempauth" in methods, data_dir=config.cluster.data_dir)
