@@ -74,6 +74,21 @@ def total_length(segments: list[Segment]) -> int:
     return sum((s.size if s.last is None else s.last + 1) - s.first for s in segments)
 
 
+async def read_following(core: SwiftCore, method: str, account: str, container: str, obj: str,
+                         headers: dict | None = None) -> Result:
+    """An object read that follows symlinks (segments may be links, as in Swift)."""
+    from proxy import symlink
+
+    for _hop in range(symlink.MAX_HOPS + 1):
+        result = await core.object_read(method, account, container, obj, headers=headers)
+        bh = result.backend_headers or {}
+        if not (result.status // 100 == 2 and symlink.is_link(bh)):
+            return result
+        result.close()
+        account, container, obj = symlink.target_of(bh, account)
+    raise SwiftError(409, "Too many levels of symbolic links")
+
+
 async def stream_segments(core: SwiftCore, account: str, segments: list[Segment]
                           ) -> AsyncIterator[bytes]:
     for seg in segments:
@@ -85,7 +100,7 @@ async def stream_segments(core: SwiftCore, account: str, segments: list[Segment]
         if not whole:
             last = "" if seg.last is None else str(seg.last)
             headers["Range"] = f"bytes={seg.first}-{last}"
-        result = await core.object_read("GET", account, seg.container, seg.obj, headers=headers)
+        result = await read_following(core, "GET", account, seg.container, seg.obj, headers)
         try:
             if result.status // 100 != 2:
                 raise SwiftError(409, f"Segment {seg.container}/{seg.obj}: {result.status}")
@@ -307,7 +322,7 @@ async def build_slo(core: SwiftCore, account: str, body: bytes,
             errors.append((path, "Manifest may not reference itself"))
             return None
         async with sem:
-            head = await core.object_read("HEAD", account, container, obj)
+            head = await read_following(core, "HEAD", account, container, obj)
         if head.status == 404:
             errors.append((path, "404 Not Found"))
             return None

@@ -10,6 +10,7 @@ so one object's versions list together in time order.
 from __future__ import annotations
 
 import json
+from urllib.parse import unquote
 
 from proxy import copy as copy_mod
 from proxy.core import Info, SwiftCore
@@ -27,12 +28,13 @@ def version_name(obj: str, timestamp: str) -> str:
 
 def location(info: Info) -> tuple[str | None, str]:
     """(versions container or None, mode 'stack'|'history')."""
+    # Clients send the container name percent-encoded (swiftclient does); Swift unquotes it.
     history = info.get("X-History-Location")
     if history:
-        return history, "history"
+        return unquote(history), "history"
     versions = info.get("X-Versions-Location")
     if versions:
-        return versions, "stack"
+        return unquote(versions), "stack"
     return None, "stack"
 
 

@@ -29,7 +29,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "InvalidDigest": (400, "The Content-MD5 you specified is not valid."),
     "InvalidLocationConstraint": (400, "The specified location constraint is not valid."),
     "InvalidObjectState": (403, "The operation is not valid for the current state of the object."),
-    "InvalidPart": (400, "One or more of the specified parts could not be found. The part may not "
+    "InvalidPart": (400, "One or more of the specified parts could not be found.  The part may not "
                          "have been uploaded, or the specified entity tag may not match the part's "
                          "entity tag."),
     "InvalidPartOrder": (400, "The list of parts was not in ascending order. Parts must be ordered "

@@ -199,7 +199,13 @@ async def complete(s3):
     bucket = await common.find_bucket(s3)
     access.check(s3, bucket, "s3:PutObject", "WRITE", s3.key)
     upload_id = _upload_id(s3)
-    marker = await _marker(s3, bucket, upload_id)
+    try:
+        marker = await _marker(s3, bucket, upload_id)
+    except S3Error as exc:
+        done = await _already_completed(s3, bucket, upload_id)
+        if done is None:
+            raise exc from None
+        return done
     body = await read_small(s3, 4 * 1024 * 1024)
     root = xmlio.parse(body, "CompleteMultipartUpload")
     wanted = []
@@ -255,6 +261,22 @@ async def complete(s3):
     xmlio.add(out, "Bucket", bucket.name)
     xmlio.add(out, "Key", s3.key)
     xmlio.add(out, "ETag", f'"{s3_etag}"')
+    return common.xml_response(out)
+
+
+async def _already_completed(s3, bucket, upload_id: str):
+    """A repeated Complete of the upload that made the current object succeeds again (as S3)."""
+    head = await s3.core.object_read("HEAD", bucket.account, bucket.name, s3.key)
+    head.close()
+    bh = head.backend_headers or {}
+    if head.status // 100 != 2 or bh.get(UPLOAD_ID) != upload_id:
+        return None
+    await read_small(s3, 4 * 1024 * 1024)
+    out = xmlio.document("CompleteMultipartUploadResult")
+    xmlio.add(out, "Location", f"/{bucket.name}/{s3.key}")
+    xmlio.add(out, "Bucket", bucket.name)
+    xmlio.add(out, "Key", s3.key)
+    xmlio.add(out, "ETag", f'"{bh.get("X-Object-Sysmeta-Slo-Etag", "")}"')
     return common.xml_response(out)
 
 

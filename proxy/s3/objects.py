@@ -193,7 +193,7 @@ def _part_range(manifest_items: list[dict] | None, size: int, number: int) -> tu
         if number != 1:
             raise S3Error("InvalidPartNumber", "The requested partnumber is not satisfiable",
                           status=416)
-        return (f"bytes=0-{size - 1}" if size else "bytes=0-"), 1
+        return None, None  # a simple object is its own part 1: a plain 200
     if number > len(manifest_items):
         raise S3Error("InvalidPartNumber", "The requested partnumber is not satisfiable",
                       status=416)
@@ -206,6 +206,9 @@ async def open_for_read(s3, bucket, key: str, method: str):
     """(Result, parts_count or None) for a GET/HEAD, after the access check; S3Error otherwise."""
     core = s3.core
     part_number = s3.query.get("partNumber")
+    if part_number is not None and "range" in s3.headers:
+        raise S3Error("InvalidRequest", "Cannot specify both Range header and partNumber query "
+                      "parameter")
     if part_number is not None and (not part_number.isdigit() or not 1 <= int(part_number) <= 10000):
         raise S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, "
                       "inclusive", ArgumentName="partNumber", ArgumentValue=part_number)

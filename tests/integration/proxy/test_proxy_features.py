@@ -98,3 +98,21 @@ def test_cors(cluster, swift, container):
     assert "etag" in got.headers["Access-Control-Expose-Headers"].lower()
     assert "Access-Control-Allow-Origin" not in swift(
         "GET", f"/{container}/o", headers={"Origin": "http://evil.example"}).headers
+
+
+def test_versions_location_is_unquoted_and_slo_segments_may_be_links(swift, container):
+    from urllib.parse import quote
+    archive = f"{container}-\u2603-v"
+    assert swift("PUT", f"/{quote(archive)}").status_code == 201
+    swift("POST", f"/{container}", headers={"X-Versions-Location": quote(archive)})
+    swift("PUT", f"/{container}/o", data=b"one")
+    assert swift("PUT", f"/{container}/o", data=b"two").status_code == 201
+    assert len(swift("GET", f"/{quote(archive)}").text.split()) == 1
+    swift("PUT", f"/{container}/seg", data=b"s" * 5)
+    swift("PUT", f"/{container}/seglink", data=b"",
+          headers={"X-Symlink-Target": f"{container}/seg"})
+    import json
+    resp = swift("PUT", f"/{container}/m", params={"multipart-manifest": "put"},
+                 data=json.dumps([{"path": f"/{container}/seglink", "size_bytes": 5}]))
+    assert resp.status_code == 201, resp.text
+    assert swift("GET", f"/{container}/m").content == b"s" * 5
