@@ -8,13 +8,14 @@
 # records `strato version` in that environment and which native .so files the servers mapped.
 # Usage: benchmarks/native/e2e_native_vs_pure.sh
 #   env: ROUNDS=3 DURATION=10s CONC=16 N4K=1000 TESTS="get4k put4k" PORT_OFFSET=2000 OUT=dir
+#        ORDER="native pure" (mode order within a round; "pure native" checks for an order bias)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 PEER=${SWIFT_PEER:-/work/shared/peers/swift}
 PY=$REPO/.venv/bin/python
 ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-10s}; CONC=${CONC:-16}; N4K=${N4K:-1000}
-TESTS=${TESTS:-get4k put4k}; PORT_OFFSET=${PORT_OFFSET:-2000}
+TESTS=${TESTS:-get4k put4k}; PORT_OFFSET=${PORT_OFFSET:-2000}; ORDER=${ORDER:-native pure}
 OUT=${OUT:-/tmp/strato-native-e2e/$(date -u +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"; TSV=$OUT/runs.tsv; LOG=$OUT/log.md
 AIO_PID=
@@ -42,7 +43,7 @@ TOML
 
 { echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), kernel $(uname -r)"
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- ROUNDS=$ROUNDS DURATION=$DURATION CONC=$CONC N4K=$N4K TESTS=\"$TESTS\""; } | tee "$LOG"
+  echo "- ROUNDS=$ROUNDS DURATION=$DURATION CONC=$CONC N4K=$N4K TESTS=\"$TESTS\" ORDER=\"$ORDER\""; } | tee "$LOG"
 printf 'round\tmode\ttest\tops\tcpu_proxy\tcpu_storage\trequests\n' > "$TSV"
 
 run_mode() {  # round mode
@@ -86,8 +87,7 @@ PY
 }
 
 for rnd in $(seq 1 "$ROUNDS"); do
-  run_mode "$rnd" native
-  run_mode "$rnd" pure
+  for mode in $ORDER; do run_mode "$rnd" "$mode"; done
 done
 echo "- load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$LOG"
 "$PY" "$HERE/e2e_cpu.py" report "$TSV" | tee -a "$LOG"
