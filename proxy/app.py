@@ -220,7 +220,8 @@ def _rings_factory(config):
 def create_app(config, *, rings=None, run_expirer: bool = True) -> web.Application:
     """The proxy app. `rings` (an object with .account/.container/.object rings) defaults to
     watching <data_dir>/rings; run_expirer=False leaves the expiring-objects task off."""
-    app = web.Application(middlewares=[error_middleware, s3_middleware],
+    from proxy.domain_remap import domain_remap_middleware  # Host names the account/container
+    app = web.Application(middlewares=[error_middleware, domain_remap_middleware, s3_middleware],
                           handler_args={"max_field_size": 16384, "max_line_size": 16384,
                                         "auto_decompress": False})
     app[CONFIG] = config

@@ -38,6 +38,12 @@ SECTION = Section("proxy", "The proxy: Swift API v1 and S3 on one port.", {
     "keystone_admin_project": Field("str", "admin", "Project whose 'admin' role makes a Keystone "
                                     "user reseller admin (every account); the 'ResellerAdmin' "
                                     "role on any project does too."),
+    "storage_domain": Field("list", ["example.com"], "Swift's domain_remap: a request whose Host "
+                            "is <account>.<domain> or <container>.<account>.<domain> (AUTH- may "
+                            "stand for AUTH_) names that account/container; [] turns it off "
+                            "(proxy/domain_remap.py).",
+                            check=lambda v: None if all(isinstance(d, str) and d.strip(".")
+                                                        for d in v) else "empty storage_domain"),
     "auth_secret": Field("str", "", "Extra secret mixed into the /auth/v1.0 token signing key "
                          "(derived from cluster.hash_path_prefix/suffix); changing it revokes "
                          "every token."),

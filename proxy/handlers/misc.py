@@ -64,6 +64,7 @@ def capabilities(config) -> dict:
                 "min_segment_size": 1, "yield_frequency": 10},
         "dlo": {"max_segments": 10000},
         "symlink": {"symloop_max": 2, "static_links": True},
+        **({"domain_remap": {}} if config.proxy.storage_domain else {}),
         "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
         "tempurl": {"methods": ["GET", "HEAD", "PUT", "POST", "DELETE"],
                     "incoming_remove_headers": ["x-timestamp"],
