@@ -114,9 +114,26 @@ async def stream_segments(core: SwiftCore, account: str, segments: list[Segment]
 
 
 # -- reading ------------------------------------------------------------------------------------
+def part_range(segments: list[Segment], part: int) -> tuple[int, int]:
+    """Byte range of 1-based manifest entry `part` (pure; the caller checks the bounds)."""
+    seg_lengths = [total_length([s]) for s in segments]
+    start = sum(seg_lengths[:part - 1])
+    return start, start + seg_lengths[part - 1] - 1
+
+
+def parse_part_number(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise SwiftError(400, "Part number must be an integer greater than 0")
+    return int(value)
+
+
 async def answer(core: SwiftCore, account: str, manifest: Result, segments: list[Segment],
-                 etag: str, request_headers, method: str) -> Result:
-    """Headers, status and body stream for a large object read (conditionals and Range applied)."""
+                 etag: str, request_headers, method: str, part_number: int | None = None
+                 ) -> Result:
+    """Headers, status and body stream for a large object read (conditionals, Range or an SLO
+    ?part-number applied)."""
     headers = CIMultiDict(manifest.headers)
     length = total_length(segments)
     last_modified = _timestamp(manifest.backend_headers)
@@ -129,6 +146,14 @@ async def answer(core: SwiftCore, account: str, manifest: Result, segments: list
     rng = request_headers.get("Range")
     # Several ranges of a large object: Swift answers with the whole object (200).
     wanted = None if rng and "," in rng else conditional.parse_range(rng, length)
+    if part_number is not None:
+        headers["X-Parts-Count"] = str(len(segments))
+        if part_number > len(segments):
+            raise SwiftError(416, "The requested part number is not satisfiable", {
+                "Content-Range": f"bytes */{length}", "X-Static-Large-Object": "True",
+                "ETag": f'"{etag}"', "X-Parts-Count": str(len(segments)),
+                "X-Manifest-Etag": headers.get("X-Manifest-Etag", "")})
+        wanted = part_range(segments, part_number)
     code = 200
     if wanted is not None:
         segments = clip(segments, *wanted)
@@ -229,7 +254,8 @@ async def expand(core: SwiftCore, account: str, segments: list[Segment], depth: 
 
 
 async def read_slo(core: SwiftCore, account: str, container: str, obj: str, manifest: Result,
-                   request_headers, method: str, authorize=None) -> Result:
+                   request_headers, method: str, authorize=None,
+                   part_number: int | None = None) -> Result:
     bh = manifest.backend_headers
     if manifest.stream is not None and manifest.status == 200:
         body = await manifest.read()
@@ -246,7 +272,10 @@ async def read_slo(core: SwiftCore, account: str, container: str, obj: str, mani
         for name in sorted({seg.container for seg in segments if seg.data is None}):
             await authorize(name)
     etag = (bh.get("X-Object-Sysmeta-Slo-Etag") or slo_etag([_item_etag(i) for i in items]))
-    return await answer(core, account, manifest, segments, etag, request_headers, method)
+    if bh.get("ETag"):
+        manifest.headers["X-Manifest-Etag"] = bh["ETag"].strip('"')
+    return await answer(core, account, manifest, segments, etag, request_headers, method,
+                        part_number)
 
 
 def slo_size_and_etag(headers) -> tuple[int, str] | None:

@@ -114,14 +114,23 @@ async def _read(ctx: Ctx, account: str, container: str, obj: str, manifest_get: 
             if follow and symlink.is_link(bh):
                 return head
             if large.is_slo(bh) or "X-Object-Manifest" in bh:
-                return await _large(ctx, account, container, obj, head)
+                return await _large(ctx, account, container, obj, head,
+                                    part_number=_part_number(ctx, bh))
     result = await core.object_read(ctx.method, account, container, obj,
                                     headers=hdrs.for_read(ctx.headers))
     bh = result.backend_headers or {}
     if result.status == 200 and not manifest_get and not (follow and symlink.is_link(bh)) \
             and (large.is_slo(bh) or "X-Object-Manifest" in bh):
-        return await _large(ctx, account, container, obj, result)
+        return await _large(ctx, account, container, obj, result,
+                            part_number=_part_number(ctx, bh))
     return result
+
+
+def _part_number(ctx: Ctx, backend_headers) -> int | None:
+    """?part-number=N selects one entry of an SLO (GET/HEAD only; copies ignore it)."""
+    if not large.is_slo(backend_headers):
+        return None
+    return large.parse_part_number(ctx.query.get("part-number"))
 
 
 def _tempurl_disposition(ctx: Ctx, headers) -> None:
@@ -134,7 +143,7 @@ def _tempurl_disposition(ctx: Ctx, headers) -> None:
 
 
 async def _large(ctx: Ctx, account: str, container: str, obj: str, manifest,
-                 method: str | None = None, headers=None):
+                 method: str | None = None, headers=None, part_number: int | None = None):
     bh = manifest.backend_headers
     method = method or ctx.method
     headers = ctx.headers if headers is None else headers
@@ -148,7 +157,7 @@ async def _large(ctx: Ctx, account: str, container: str, obj: str, manifest,
 
     if large.is_slo(bh):
         return await large.read_slo(ctx.core, account, container, obj, manifest, headers,
-                                    method, authorize)
+                                    method, authorize, part_number)
     manifest.close()
     return await large.read_dlo(ctx.core, account, manifest, headers, method, authorize)
 

@@ -337,3 +337,25 @@ def test_slo_heartbeat_and_self_reference(swift, container):
     itself = json.dumps([{"path": f"/{container}/s1"}])
     resp = swift("PUT", f"/{container}/s1", params={"multipart-manifest": "put"}, data=itself)
     assert resp.status_code == 400 and "reference itself" in resp.text
+
+
+def test_slo_part_number(swift, container):
+    parts = [b"a" * 7, b"b" * 5, b"c" * 3]
+    for i, p in enumerate(parts):
+        swift("PUT", f"/{container}/p{i}", data=p)
+    manifest = json.dumps([{"path": f"/{container}/p{i}"} for i in range(3)])
+    assert swift("PUT", f"/{container}/m", params={"multipart-manifest": "put"},
+                 data=manifest).status_code == 201
+    got = swift("GET", f"/{container}/m", params={"part-number": "2"})
+    assert got.status_code == 206 and got.content == b"b" * 5
+    assert got.headers["Content-Range"] == "bytes 7-11/15" and got.headers["X-Parts-Count"] == "3"
+    assert swift("HEAD", f"/{container}/m", params={"part-number": "3"}).headers[
+        "Content-Length"] == "3"
+    bad = swift("GET", f"/{container}/m", params={"part-number": "0"})
+    assert bad.status_code == 400 and bad.text == "Part number must be an integer greater than 0"
+    far = swift("GET", f"/{container}/m", params={"part-number": "9"})
+    assert far.status_code == 416 and far.headers["Content-Range"] == "bytes */15"
+    copied = swift("PUT", f"/{container}/c", params={"part-number": "2"},
+                   headers={"X-Copy-From": f"{container}/m", "Content-Length": "0"})
+    assert copied.status_code == 201
+    assert swift("GET", f"/{container}/c").content == b"".join(parts)   # copies take it all
