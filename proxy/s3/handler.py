@@ -119,6 +119,7 @@ async def _object(s3, method: str, q) -> web.StreamResponse:
 def _error_response(request: web.Request, exc: S3Error, request_id: str) -> web.Response:
     headers = dict(exc.headers)
     headers["x-amz-request-id"] = request_id
+    headers["x-amz-id-2"] = _host_id(request_id)
     headers["Content-Type"] = "application/xml"
     resource = request.path
     if request.method == "HEAD":
@@ -136,7 +137,9 @@ def make_handler(config, credentials: Credentials | None = None):
         try:
             s3 = await context.build(request, request.app[CORE], request.app[CONFIG], credentials)
             request_id = s3.request_id
-            cors = await _cors_for(s3)
+            extra = {"x-amz-request-id": request_id, "x-amz-id-2": _host_id(request_id)}
+            extra.update(await _cors_for(s3))
+            request["s3_extra"] = extra  # streamed answers add these before they are prepared
             response = await _route(s3)
         except S3Error as exc:
             await _drain(request)
@@ -150,8 +153,7 @@ def make_handler(config, credentials: Credentials | None = None):
             log.exception("S3 %s %s failed", request.method, request.path)
             return _error_response(request, S3Error("InternalError"), request_id)
         if not response.prepared:
-            response.headers["x-amz-request-id"] = request_id
-            response.headers.update(cors)
+            response.headers.update(extra)
         return response
 
     return handle
@@ -159,7 +161,7 @@ def make_handler(config, credentials: Credentials | None = None):
 
 async def _cors_for(s3) -> dict:
     """An actual CORS request (Origin, not a preflight): the matching rule's headers, which
-    streamed answers pick up from request["s3_cors"] before they are prepared."""
+    streamed answers pick up from request["s3_extra"] before they are prepared."""
     origin = s3.headers.get("origin")
     if not origin or s3.bucket is None or s3.method == "OPTIONS":
         return {}
@@ -170,8 +172,14 @@ async def _cors_for(s3) -> dict:
         return {}
     rule = bucket_config.match_cors(bucket.json("Cors"), origin, s3.method, [])
     headers = bucket_config.cors_headers(rule, origin, [], False) if rule else {}
-    s3.request["s3_cors"] = headers
     return headers
+
+
+def _host_id(request_id: str) -> str:
+    """x-amz-id-2, the "extended request id" clients log (and some require) with every answer."""
+    import base64
+    import hashlib
+    return base64.b64encode(hashlib.sha256(request_id.encode()).digest()).decode()
 
 
 def _from_swift(exc: SwiftError) -> S3Error:

@@ -333,7 +333,7 @@ async def get(s3):
         result.close()
         headers["Content-Length"] = length or "0"
         return web.Response(status=status, headers=headers)
-    headers.update(s3.request.get("s3_cors") or {})
+    headers.update(s3.request.get("s3_extra") or {})
     response = web.StreamResponse(status=status, headers=headers)
     if length is not None and length.isdigit():
         response.content_length = int(length)
