@@ -1,14 +1,10 @@
 """CRC32C header/data digests (RFC 7143 12.1); the 32-bit value goes least significant byte first.
 
-crc32c comes from native.checksum (compiled or its twin). Until that module ships its public
-selector, the twin is imported directly; it already uses the `crc32c` package when installed.
+crc32c comes from native.checksum (compiled, with SSE4.2/VPCLMULQDQ, or its twin).
 """
 from __future__ import annotations
 
-try:
-    from native.checksum import crc32c  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - until native/checksum.py lands
-    from native._checksum_py import crc32c
+from native.checksum import crc32c
 
 
 def digest(data) -> bytes:

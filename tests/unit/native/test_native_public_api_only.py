@@ -59,11 +59,7 @@ ALLOWED = {
 }
 
 # Private-module uses that exist today: (path, imported name) -> why.
-ALLOWED_PRIVATE = {
-    ("blockserver/iscsi/digest.py", "native._checksum_py"):
-        "dead fallback in `except ImportError` for before native.checksum exported crc32c (it does "
-        "now); owner: blockserver, asked to delete it",
-}
+ALLOWED_PRIVATE: dict = {}
 
 HASH_MODULES = {"hashlib", "xxhash", "zlib", "binascii", "crc32c"}
 FLAGGED = {
