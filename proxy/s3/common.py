@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import math
 from email.utils import formatdate
 
 from aiohttp import web
@@ -28,9 +29,9 @@ OBJ_SYSMETA = "X-Object-Sysmeta-S3-"
 BUCKET_SYSMETA = "X-Container-Sysmeta-S3-"
 # Object headers S3 stores and returns as they were given.
 STORED_HEADERS = ("content-type", "content-disposition", "content-encoding", "content-language",
-                  "cache-control", "expires")
+                  "cache-control", "expires", "x-robots-tag")
 POST_KEYS = ("Content-Disposition", "Content-Encoding", "Cache-Control", "Content-Language",
-             "Expires", "Content-Type", "X-Delete-At")
+             "Expires", "Content-Type", "X-Delete-At", "X-Robots-Tag")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,8 +125,10 @@ def http_date(seconds: float) -> str:
 
 
 def iso8601(seconds: float) -> str:
-    when = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    # Whole seconds, as Swift's s3api writes them (clients parse ".000Z" literally), rounded up
+    # so that a listing never looks older than the write (`aws s3 sync` compares mtimes).
+    when = dt.datetime.fromtimestamp(math.ceil(seconds), dt.timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def timestamp_of(headers) -> float:

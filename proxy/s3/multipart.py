@@ -257,7 +257,7 @@ async def complete(s3):
     await _delete_many(s3, bucket, [r["name"] for n, r in stored.items() if n not in used]
                        + [f"{s3.key}/{upload_id}"])
     out = xmlio.document("CompleteMultipartUploadResult")
-    xmlio.add(out, "Location", f"/{bucket.name}/{s3.key}")
+    xmlio.add(out, "Location", _location(s3, bucket))
     xmlio.add(out, "Bucket", bucket.name)
     xmlio.add(out, "Key", s3.key)
     xmlio.add(out, "ETag", f'"{s3_etag}"')
@@ -273,11 +273,16 @@ async def _already_completed(s3, bucket, upload_id: str):
         return None
     await read_small(s3, 4 * 1024 * 1024)
     out = xmlio.document("CompleteMultipartUploadResult")
-    xmlio.add(out, "Location", f"/{bucket.name}/{s3.key}")
+    xmlio.add(out, "Location", _location(s3, bucket))
     xmlio.add(out, "Bucket", bucket.name)
     xmlio.add(out, "Key", s3.key)
     xmlio.add(out, "ETag", f'"{bh.get("X-Object-Sysmeta-Slo-Etag", "")}"')
     return common.xml_response(out)
+
+
+def _location(s3, bucket) -> str:
+    from urllib.parse import quote
+    return f"{s3.request.scheme}://{s3.request.host}/{bucket.name}/{quote(s3.key)}"
 
 
 async def _delete_many(s3, bucket, names: list[str]) -> None:

@@ -33,7 +33,7 @@ RESPONSE_OVERRIDES = {"response-content-type": "Content-Type",
                       "response-content-encoding": "Content-Encoding"}
 ANSWER_HEADERS = ("content-type", "content-length", "content-range", "last-modified",
                   "accept-ranges", "content-disposition", "content-encoding", "content-language",
-                  "cache-control", "expires")
+                  "cache-control", "expires", "x-robots-tag")
 MAX_TAGS = 10
 _POST_KEYS = tuple(k.lower() for k in common.POST_KEYS)
 
