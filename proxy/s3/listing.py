@@ -46,7 +46,7 @@ async def fetch(s3, bucket, prefix: str, delimiter: str, marker: str, limit: int
         return rows, False
     query = {"format": "json", "prefix": prefix, "marker": swift_marker(marker, delimiter),
              "limit": str(min(limit + 1, 10000))}
-    if delimiter:
+    if len(delimiter) == 1:  # Swift's listing splits on one character; longer ones: below
         query["delimiter"] = delimiter
     result = await s3.core.container_read("GET", bucket.account, bucket.name, query)
     if result.status == 404:

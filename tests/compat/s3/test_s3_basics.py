@@ -144,3 +144,11 @@ def test_identity_ec2_credentials(aio):
     with pytest.raises(botocore.exceptions.ClientError) as exc:
         wrong.list_buckets()
     assert code_of(exc) == "SignatureDoesNotMatch"
+
+
+def test_multi_character_delimiter(s3, bucket):
+    for key in ("a--b/1", "a--c", "x"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"")
+    got = s3.list_objects_v2(Bucket=bucket, Delimiter="--")
+    assert [p["Prefix"] for p in got["CommonPrefixes"]] == ["a--"]
+    assert [o["Key"] for o in got["Contents"]] == ["x"]
