@@ -19,6 +19,7 @@ from aiohttp import web
 from proxy import auth as auth_mod
 from proxy import cors
 from proxy import limits
+from proxy import staticweb
 from proxy.backend import Backend
 from proxy.context import AUTH, BACKGROUND, CONFIG, CORE, S3_HANDLER, Ctx
 from proxy.core import SwiftCore
@@ -138,6 +139,14 @@ async def swift_dispatch(request: web.Request) -> web.StreamResponse:
 
 
 async def _route(ctx: Ctx) -> web.StreamResponse:
+    if staticweb.applies(ctx):  # anonymous (or X-Web-Mode) reads of a web-enabled container
+        response = await staticweb.serve(ctx, _route_api)
+        if response is not None:
+            return response
+    return await _route_api(ctx)
+
+
+async def _route_api(ctx: Ctx) -> web.StreamResponse:
     if ctx.obj is not None:
         return await obj_h.handle(ctx, before_send=_cors_hook(ctx))
     if ctx.container is not None:

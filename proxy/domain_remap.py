@@ -11,6 +11,7 @@ from aiohttp import web
 from yarl import URL
 
 from proxy.context import CONFIG
+from proxy.staticweb import ORIGINAL_PATH
 
 RESELLER_PREFIXES = ("AUTH",)
 
@@ -54,5 +55,7 @@ async def domain_remap_middleware(request: web.Request, handler):
     if domains and not _is_s3(request):
         path = remap(request.headers.get("Host", ""), request.raw_path, domains)
         if path is not None:
+            original = request.raw_path.split("?", 1)[0]
             request = request.clone(rel_url=URL(path, encoded=True))
+            request[ORIGINAL_PATH] = original  # staticweb redirects name the client's own path
     return await handler(request)

@@ -65,6 +65,7 @@ def capabilities(config) -> dict:
         "dlo": {"max_segments": 10000},
         "symlink": {"symloop_max": 2, "static_links": True},
         **({"domain_remap": {}} if config.proxy.storage_domain else {}),
+        "staticweb": {},
         "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
         "tempurl": {"methods": ["GET", "HEAD", "PUT", "POST", "DELETE"],
                     "incoming_remove_headers": ["x-timestamp"],
