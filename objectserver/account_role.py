@@ -91,8 +91,9 @@ async def delete(node: Node, request: web.Request, target: Target) -> web.Stream
 async def get(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
     if target.container is not None:
         raise HTTPError(400, "Invalid path")
-    params = listings.parse_params(request.query)
-    media = listings.negotiate(request.query.get("format"), request.headers.get("Accept"))
+    query = listings.query_of(request.query_string)
+    params = listings.parse_params(query)
+    media = listings.negotiate(query.get("format"), request.headers.get("Accept"))
     await node.check_device(target.device)
     db = await node.db(target.device)
     record = await node.io(target.device, db.account_info, target.account)

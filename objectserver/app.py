@@ -247,7 +247,10 @@ def create_app(config, devices_root: str, devices, *, node_index: int = 0,
     node.rings_loader = rings_loader
     node.updates = ContainerUpdates(node)
     node.reporter = AccountReporter(node)
-    app = web.Application(middlewares=[errors_middleware], client_max_size=1 << 20)
+    # auto_decompress=False: bodies are stored as sent (a `Content-Encoding: gzip` object keeps its
+    # compressed bytes and their ETag, as Swift's); set on the app so every runner honours it
+    app = web.Application(middlewares=[errors_middleware], client_max_size=1 << 20,
+                          handler_args={"auto_decompress": False})
     app[NODE] = node
 
     async def lifetime(app):

@@ -126,16 +126,22 @@ async def post(node: Node, request: web.Request, target: Target) -> web.StreamRe
         raise HTTPError(400, "Invalid path")
     timestamp = require_timestamp(request)
     db = await _db(node, target, writing=True)
+    # as Swift's: a POST moves the put timestamp (the container's Last-Modified, and the account
+    # row's) unless X-Backend-No-Timestamp-Update says not to
+    bump = request.headers.get("X-Backend-No-Timestamp-Update", "").lower() not in listings.TRUE_VALUES
     await node.io(target.device, db.container_post, target.account, target.container,
-                  timestamp.internal, request_meta(request))
+                  timestamp.internal, request_meta(request), bump)
+    if bump:
+        node.reporter.mark(target.device, target.account, target.container)
     return web.Response(status=204)
 
 
 async def get(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
     if target.obj is not None:
         raise HTTPError(400, "Invalid path")
-    params = listings.parse_params(request.query)
-    media = listings.negotiate(request.query.get("format"), request.headers.get("Accept"))
+    query = listings.query_of(request.query_string)
+    params = listings.parse_params(query)
+    media = listings.negotiate(query.get("format"), request.headers.get("Accept"))
     db = await _db(node, target)
     record = await node.io(target.device, db.container_info, target.account, target.container)
     if record is None:
@@ -148,6 +154,7 @@ async def get(node: Node, request: web.Request, target: Target) -> web.StreamRes
         return web.Response(status=204, headers=headers)
     rows = await node.io(target.device, db.list_objects, target.account, target.container,
                          **params.as_kwargs())
+    rows = [listings.object_row(row, target.account) for row in rows]
     status, body, content_type = listings.render(media, "container", target.container, rows)
     headers["Content-Type"] = content_type
     return web.Response(status=status, body=body if status == 200 else None, headers=headers)

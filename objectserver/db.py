@@ -131,13 +131,17 @@ class DeviceDB:
             txn.put(key, _dumps(record))
         return created, record
 
-    def container_post(self, account: str, container: str, timestamp: str, meta: dict) -> dict:
+    def container_post(self, account: str, container: str, timestamp: str, meta: dict,
+                       bump: bool = True) -> dict:
+        """Metadata update; with `bump` the put timestamp moves too (Swift's POST)."""
         key = key_of(account, container)
         with self.env.begin(write=True, db=self.containers) as txn:
             raw = txn.get(key)
             record = _loads(raw) if raw else None
             if record is None or is_deleted(record):
                 raise DBError(404)
+            if bump and _ts(timestamp) > _ts(record["put_ts"]):
+                record["put_ts"] = timestamp
             record["meta"] = merge_meta(record["meta"], meta, timestamp)
             txn.put(key, _dumps(record))
         return record

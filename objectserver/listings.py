@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+from urllib.parse import parse_qsl
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from .errors import HTTPError
@@ -28,14 +30,32 @@ class ListingParams:
         return dataclasses.asdict(self)
 
 
-def parse_params(query) -> ListingParams:
-    """From the request's decoded query (a mapping); raises HTTPError 412/400 like Swift."""
+PARAM_NAMES = ("prefix", "delimiter", "marker", "end_marker", "path", "limit", "reverse", "format")
+
+
+def query_of(raw_query: str) -> dict[str, str]:
+    """The listing parameters of a raw (percent-encoded) query string, decoded as Swift's
+    get_param does: the last value of a name wins; a value that is not UTF-8 is a 400. A NUL is
+    accepted (Swift's container server only keeps reserved names out of the listing)."""
     values = {}
-    for name in ("prefix", "delimiter", "marker", "end_marker", "path", "limit", "reverse"):
-        value = query.get(name)
-        if value is not None and ("\x00" in value or "\ufffd" in value):
-            raise HTTPError(400, "Invalid UTF8 or contains NULL")
+    for name, value in parse_qsl(raw_query, keep_blank_values=True, encoding="latin-1"):
         values[name] = value
+    out = {}
+    for name in PARAM_NAMES:
+        value = values.get(name)
+        if value is None:
+            continue
+        try:
+            out[name] = value.encode("latin-1").decode("utf-8")
+        except UnicodeDecodeError:
+            raise HTTPError(400, f'"{name}" parameter not valid UTF-8') from None
+    return out
+
+
+def parse_params(query) -> ListingParams:
+    """From the decoded query (a mapping, see query_of); raises HTTPError 412 like Swift. Any
+    delimiter string is accepted: names roll up at its first occurrence after the prefix."""
+    values = {name: query.get(name) for name in PARAM_NAMES}
     limit = LISTING_LIMIT
     given = values["limit"]
     if given and given.isdigit():
@@ -43,8 +63,6 @@ def parse_params(query) -> ListingParams:
         if limit > LISTING_LIMIT:
             raise HTTPError(412, f"Maximum limit is {LISTING_LIMIT}")
     delimiter = values["delimiter"] or ""
-    if delimiter and (len(delimiter) > 1 or ord(delimiter) > 254):
-        raise HTTPError(412, "Bad delimiter")
     prefix = values["prefix"] or ""
     path = values["path"]
     if path is not None:  # Swift's legacy `path`: the names directly "inside" path
@@ -131,3 +149,91 @@ def _xml(kind: str, name: str, listing: list[dict]) -> bytes:
             SubElement(sub, field).text = str(row[field])
     return tostring(doc, encoding="UTF-8", xml_declaration=True).replace(
         b"<?xml version='1.0' encoding='UTF-8'?>", b'<?xml version="1.0" encoding="UTF-8"?>', 1)
+
+
+# Swift's parse_content_type patterns: RFC tokens for content types, loose ones (which allow "/")
+# for the parameters carried in a row's ETag
+_TOKEN = r'[^()<>@,;:\"/\[\]?={}\x00-\x20\x7f]+'
+_LOOSE_TOKEN = r'[^()<>@,;:\"\[\]?={}\x00-\x20\x7f]+'
+
+
+def _param_pattern(token: str) -> re.Pattern:
+    return re.compile(r'(?:\s*;\s*(' + token + r")\s*(?:=\s*(" + token + r'|"(?:[^"\\]|\\.)*"))?)')
+
+
+_STRICT_PARAMS, _LOOSE_PARAMS = _param_pattern(_TOKEN), _param_pattern(_LOOSE_TOKEN)
+
+
+def split_params(value: str, loose: bool = False) -> tuple[str, list[tuple[str, str]]]:
+    """'text/plain; a=1' -> ('text/plain', [('a', '1')]), as Swift's parse_content_type."""
+    if ";" not in value:
+        return value, []
+    head, rest = value.split(";", 1)
+    pattern = _LOOSE_PARAMS if loose else _STRICT_PARAMS
+    return head, [(k.strip(), v.strip()) for k, v in pattern.findall(";" + rest)]
+
+
+def object_row(row: dict, account: str) -> dict:
+    """A container-listing row as Swift's proxy answers it. Rows keep Swift's encodings: a
+    `swift_bytes` content-type parameter overrides `bytes` (container server), and parameters of
+    the ETag become fields: `slo_etag` (slo middleware), `symlink_path`, `symlink_etag`,
+    `symlink_bytes` (symlink middleware); any other parameter stays in `hash`."""
+    if "subdir" in row:
+        return row
+    out = dict(row)
+    content_type, params = split_params(row["content_type"])
+    for key, value in params:
+        if key == "swift_bytes":
+            try:
+                out["bytes"] = int(value)
+            except ValueError:
+                pass
+        else:
+            content_type += f";{key}={value}"
+    out["content_type"] = content_type
+    etag, params = split_params(row["hash"], loose=True)
+    if not params:
+        return out
+    target = None
+    extras = {}
+    for key, value in dict(params).items():
+        if key == "symlink_target":
+            target = value
+        elif key == "symlink_target_account":
+            account = value
+        elif key == "symlink_target_etag":
+            extras["symlink_etag"] = value
+        elif key == "symlink_target_bytes":
+            extras["symlink_bytes"] = int(value) if value.isdigit() else value
+        elif key == "slo_etag":
+            extras["slo_etag"] = f'"{value}"'
+        else:
+            etag += f"; {key}={value}"
+    out["hash"] = etag
+    if target:
+        out["symlink_path"] = f"/v1/{account}/{target}"
+    out.update(extras)
+    return out
+
+
+def row_etag(etag: str, metadata) -> str:
+    """The ETag an object's container update carries: `etag` (after any override) plus, as Swift's
+    slo and symlink middlewares add them, `; slo_etag=` for an SLO manifest and `; symlink_target=`
+    (with _account, and _etag/_bytes for a static link) for a symlink. `metadata` is the object's
+    stored headers (title case). Parameters the override already carries are kept, not repeated."""
+    _, present = split_params(etag, loose=True)
+    have = {key for key, _ in present}
+    extra = []
+    slo = metadata.get("X-Object-Sysmeta-Slo-Etag")
+    if slo and "slo_etag" not in have:
+        extra.append(("slo_etag", slo))
+    target = metadata.get("X-Symlink-Target")
+    if target and "symlink_target" not in have:
+        extra.append(("symlink_target", target))
+        for header, key in (("X-Symlink-Target-Account", "symlink_target_account"),
+                            ("X-Symlink-Target-Etag", "symlink_target_etag"),
+                            ("X-Symlink-Target-Bytes", "symlink_target_bytes")):
+            if metadata.get(header):
+                extra.append((key, metadata[header].strip('"') if key.endswith("etag")
+                              else metadata[header]))
+    return etag + "".join(f"; {key}={value}" for key, value in extra)

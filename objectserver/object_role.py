@@ -26,7 +26,7 @@ from aiohttp import web
 
 from strato.timestamps import Timestamp
 
-from . import diskfile, layout, ranges
+from . import diskfile, layout, listings, ranges
 from .app import Node, Target, require_timestamp
 from .errors import HTTPError
 
@@ -212,6 +212,7 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
     row = {"X-Size": metadata["Content-Length"], "X-Content-Type": metadata["Content-Type"],
            "X-Etag": metadata["ETag"]}
     row.update(container_overrides(request.headers))
+    row["X-Etag"] = listings.row_etag(row["X-Etag"], metadata)
     await node.updates.after_write(request, target, name_hash, "PUT", timestamp, row)
     return web.Response(status=201, headers={"ETag": metadata["ETag"],
                                              "X-Backend-Timestamp": timestamp.internal})
@@ -496,6 +497,7 @@ async def post(node: Node, request: web.Request, target: Target) -> web.StreamRe
         overrides = container_overrides(opened.metadata)
         overrides.pop("X-Content-Type", None)
         row.update(overrides)
+        row["X-Etag"] = listings.row_etag(row["X-Etag"], opened.metadata)
         await node.updates.after_write(request, target, name_hash, "PUT", timestamp, row)
     return web.Response(status=202, headers={"X-Backend-Timestamp": timestamp.internal})
 

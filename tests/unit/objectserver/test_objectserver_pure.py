@@ -113,12 +113,33 @@ def test_listing_params():
     with pytest.raises(HTTPError) as err:
         listings.parse_params({"limit": "10001"})
     assert err.value.status == 412
+    # Swift accepts any delimiter string, and a NUL in a marker (only reserved names are hidden)
+    assert listings.parse_params({"delimiter": "-&"}).delimiter == "-&"
+    assert listings.query_of("marker=b1%00&end_marker=a&x=%FF") == {"marker": "b1\x00",
+                                                                    "end_marker": "a"}
+    assert listings.query_of("prefix=%EF%BF%BD&prefix=caf%C3%A9")["prefix"] == "caf\u00e9"
     with pytest.raises(HTTPError) as err:
-        listings.parse_params({"delimiter": "//"})
-    assert err.value.status == 412
-    with pytest.raises(HTTPError) as err:
-        listings.parse_params({"prefix": "a\x00"})
-    assert err.value.status == 400
+        listings.query_of("prefix=a%FF")
+    assert (err.value.status, err.value.body) == (400, '"prefix" parameter not valid UTF-8')
+
+
+def test_listing_rows_as_swift_renders_them():
+    row = {"name": "o", "hash": "d41d8cd98f00b204e9800998ecf8427e", "bytes": 0,
+           "content_type": "text/plain;swift_bytes=42;charset=utf-8", "last_modified": "x"}
+    plain = listings.object_row(row, "AUTH_a")
+    assert (plain["bytes"], plain["content_type"]) == (42, "text/plain;charset=utf-8")
+    stored = listings.row_etag(row["hash"], {"X-Symlink-Target": "c/t%20o",
+                                             "X-Symlink-Target-Etag": '"abc"',
+                                             "X-Symlink-Target-Bytes": "7",
+                                             "X-Object-Sysmeta-Slo-Etag": "5lo"})
+    link = listings.object_row(dict(row, hash=stored + "; s3_etag=x-2"), "AUTH_a")
+    assert link["hash"] == "d41d8cd98f00b204e9800998ecf8427e; s3_etag=x-2"
+    assert (link["symlink_path"], link["symlink_etag"], link["symlink_bytes"],
+            link["slo_etag"]) == ("/v1/AUTH_a/c/t%20o", "abc", 7, '"5lo"')
+    other = listings.row_etag("e; symlink_target=c/o; symlink_target_account=AUTH_b",
+                              {"X-Symlink-Target": "c/o"})  # the override's params are kept
+    assert listings.object_row(dict(row, hash=other), "AUTH_a")["symlink_path"] == "/v1/AUTH_b/c/o"
+    assert listings.row_etag("e", {}) == "e"
 
 
 @pytest.mark.parametrize("fmt,accept,expected", [
