@@ -66,7 +66,8 @@ def parse_params(query) -> ListingParams:
     prefix = values["prefix"] or ""
     path = values["path"]
     if path is not None:  # Swift's legacy `path`: the names directly "inside" path
-        prefix = path.rstrip("/") + "/" if path else ""
+        # normalised as Swift's (path=/dir1 lists inside "/dir1/" and never "/dir1/" itself)
+        prefix = path = path.rstrip("/") + "/" if path else ""
         delimiter = "/"
     return ListingParams(prefix=prefix, delimiter=delimiter, marker=values["marker"] or "",
                          end_marker=values["end_marker"] or "", limit=limit,

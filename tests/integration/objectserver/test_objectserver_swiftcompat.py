@@ -173,3 +173,12 @@ async def test_container_post_moves_put_timestamp(node):
     async with node.request("HEAD", CONT) as resp:
         assert resp.headers["X-Backend-Put-Timestamp"] == later
         assert resp.headers["X-Container-Meta-A"] == "2"
+
+
+async def test_legacy_path_lists_inside_the_normalised_directory(node):
+    await make_container(node)
+    for name in ("/dir1/", "/dir1/file2", "/dir1/sub/", "/dir1/sub/f", "/file1", "dir1/"):
+        await put_row(node, name)
+    for path in ("/dir1", "/dir1/"):  # Swift's testStructure
+        assert await names(node, f"path={quote(path, safe='')}") == ["/dir1/file2", "/dir1/sub/"]
+    assert await names(node, "path=") == ["dir1/"]
