@@ -219,6 +219,11 @@ async def _trans_id(request: web.Request, response: web.StreamResponse) -> None:
         trans = f"tx{uuid.uuid4().hex[:21]}-{int(__import__('time').time()):010x}"
         response.headers["X-Trans-Id"] = trans
         response.headers["X-Openstack-Request-Id"] = trans
+    # An explicit "Connection: keep-alive" is answered in kind, as Swift's server does (aiohttp
+    # only names the connection's fate for HTTP/1.0 or when closing).
+    if (request.headers.get("Connection", "").lower() == "keep-alive" and request.keep_alive
+            and "Connection" not in response.headers):
+        response.headers["Connection"] = "keep-alive"
 
 
 def _rings_factory(config):
