@@ -182,3 +182,18 @@ async def test_legacy_path_lists_inside_the_normalised_directory(node):
     for path in ("/dir1", "/dir1/"):  # Swift's testStructure
         assert await names(node, f"path={quote(path, safe='')}") == ["/dir1/file2", "/dir1/sub/"]
     assert await names(node, "path=") == ["dir1/"]
+
+
+async def test_416_304_and_412_keep_the_object_headers(node):
+    body = b"0123456789"
+    headers = {"X-Timestamp": ts(), "Content-Type": "text/x", "X-Object-Meta-Fruit": "kiwi"}
+    async with node.request("PUT", "/object/d0/9/acc/cont/r", data=body, headers=headers) as resp:
+        etag = resp.headers["ETag"]
+    for status, extra in ((416, {"Range": "bytes=20-30"}), (304, {"If-None-Match": etag}),
+                          (412, {"If-Match": "nope"})):
+        async with node.request("GET", "/object/d0/9/acc/cont/r", headers=extra) as resp:
+            assert resp.status == status
+            assert resp.headers["ETag"] == etag and resp.headers["Accept-Ranges"] == "bytes"
+            assert resp.headers["X-Object-Meta-Fruit"] == "kiwi" and "Last-Modified" in resp.headers
+            if status == 416:
+                assert resp.headers["Content-Range"] == "bytes */10"
