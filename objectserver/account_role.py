@@ -91,7 +91,7 @@ async def delete(node: Node, request: web.Request, target: Target) -> web.Stream
 async def get(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
     if target.container is not None:
         raise HTTPError(400, "Invalid path")
-    query = listings.query_of(request.query_string)
+    query = listings.query_of(request.rel_url.raw_query_string)
     params = listings.parse_params(query)
     media = listings.negotiate(query.get("format"), request.headers.get("Accept"))
     await node.check_device(target.device)

@@ -139,7 +139,7 @@ async def post(node: Node, request: web.Request, target: Target) -> web.StreamRe
 async def get(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
     if target.obj is not None:
         raise HTTPError(400, "Invalid path")
-    query = listings.query_of(request.query_string)
+    query = listings.query_of(request.rel_url.raw_query_string)
     params = listings.parse_params(query)
     media = listings.negotiate(query.get("format"), request.headers.get("Accept"))
     db = await _db(node, target)

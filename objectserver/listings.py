@@ -37,9 +37,10 @@ def query_of(raw_query: str) -> dict[str, str]:
     """The listing parameters of a raw (percent-encoded) query string, decoded as Swift's
     get_param does: the last value of a name wins; a value that is not UTF-8 is a 400. A NUL is
     accepted (Swift's container server only keeps reserved names out of the listing)."""
-    values = {}
-    for name, value in parse_qsl(raw_query, keep_blank_values=True, encoding="latin-1"):
-        values[name] = value
+    # one latin-1 character per byte, as WSGI strings: a client may also send raw (unquoted)
+    # UTF-8, which arrives here already decoded
+    wsgi = raw_query.encode("utf-8", "surrogateescape").decode("latin-1")
+    values = dict(parse_qsl(wsgi, keep_blank_values=True, encoding="latin-1"))
     out = {}
     for name in PARAM_NAMES:
         value = values.get(name)

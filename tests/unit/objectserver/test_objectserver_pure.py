@@ -118,6 +118,8 @@ def test_listing_params():
     assert listings.query_of("marker=b1%00&end_marker=a&x=%FF") == {"marker": "b1\x00",
                                                                     "end_marker": "a"}
     assert listings.query_of("prefix=%EF%BF%BD&prefix=caf%C3%A9")["prefix"] == "caf\u00e9"
+    assert listings.query_of("marker=\u2603+x&format=json") == {"marker": "\u2603 x",
+                                                               "format": "json"}
     with pytest.raises(HTTPError) as err:
         listings.query_of("prefix=a%FF")
     assert (err.value.status, err.value.body) == (400, '"prefix" parameter not valid UTF-8')
