@@ -481,6 +481,11 @@ async def post(node: Node, request: web.Request, target: Target) -> web.StreamRe
     if newest >= timestamp:
         raise HTTPError(409, headers={"X-Backend-Timestamp": newest.internal})
     metadata = stored_headers(request, POST_HEADERS, POST_PREFIXES)
+    new_type = "Content-Type" in metadata
+    if not new_type and "Content-Type" in opened.metadata:
+        # as Swift's: a POST without Content-Type keeps the type an earlier POST set (the new
+        # .meta replaces the old one, so the current type travels with it)
+        metadata["Content-Type"] = opened.metadata["Content-Type"]
     metadata.update({"name": _object_name(target), "X-Timestamp": timestamp.internal})
     try:
         await node.io(target.device, diskfile.write_empty, path, target.partition, name_hash,
@@ -490,7 +495,7 @@ async def post(node: Node, request: web.Request, target: Target) -> web.StreamRe
     except diskfile.NoObjectError:
         raise HTTPError(404) from None
     node.suffixes.invalidate(target.device, target.partition, name_hash)
-    if "Content-Type" in metadata:  # the listing shows the new type (row at the POST's time)
+    if new_type:  # the listing shows the new type (row at the POST's time)
         row = {"X-Size": str(opened.data_length), "X-Content-Type": metadata["Content-Type"],
                "X-Etag": opened.metadata.get("ETag", "")}
         overrides = container_overrides(opened.metadata)

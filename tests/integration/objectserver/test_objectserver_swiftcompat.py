@@ -202,3 +202,19 @@ async def test_416_304_and_412_keep_the_object_headers(node):
             assert resp.headers["X-Object-Meta-Fruit"] == "kiwi" and "Last-Modified" in resp.headers
             if status == 416:
                 assert resp.headers["Content-Range"] == "bytes */10"
+
+
+async def test_post_without_content_type_keeps_the_one_an_earlier_post_set(node):
+    async with node.request("PUT", "/object/d0/9/acc/cont/p", data=b"x",
+                            headers={"X-Timestamp": ts(), "Content-Type": "text/x"}) as resp:
+        assert resp.status == 201
+    for offset, headers in ((1, {"Content-Type": "image/jpeg", "X-Object-Meta-T": "a"}),
+                            (2, {"X-Object-Meta-T": "b"})):
+        # (aiohttp's client adds "Content-Type: application/octet-stream" to a POST unless told)
+        async with node.request("POST", "/object/d0/9/acc/cont/p",
+                                headers={"X-Timestamp": ts(offset), **headers},
+                                skip_auto_headers=("Content-Type",)) as resp:
+            assert resp.status == 202
+    async with node.request("HEAD", "/object/d0/9/acc/cont/p") as resp:
+        assert resp.headers["Content-Type"] == "image/jpeg"
+        assert resp.headers["X-Object-Meta-T"] == "b"
