@@ -19,9 +19,12 @@ NATIVE_SOURCES := $(wildcard native/*.pyx native/*.pxd native/*.h)
 run: $(STAMP)
 	$(BIN)/strato aio $(ARGS)
 
+# Every tier twice: with the native build, then with the pure-Python twins (STRATO_NO_EXTENSIONS=1).
+TIERS := tests/unit tests/integration tests/compat tests/cluster
+
 test: $(STAMP) system-deps
-	$(PYTEST) -q -m "not slow" tests/unit tests/integration tests/compat tests/cluster
-	STRATO_NO_EXTENSIONS=1 $(PYTEST) -q -m "not slow" tests/unit
+	$(PYTEST) -q -m "not slow" $(TIERS)
+	STRATO_NO_EXTENSIONS=1 $(PYTEST) -q -m "not slow" $(TIERS)
 
 # Everything, including the minutes-long suites (1 GiB uploads, peer suites, the VM boot).
 test-all: $(STAMP) system-deps
