@@ -12,6 +12,7 @@ table (markdown) from a run's junit xml files; docs/swift-compat.md is made from
 import collections
 import glob
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +26,11 @@ SDIST = os.path.join(PEER_BASE, "src", "swift-2.38.3")
 # Issue 3: OpenStack Swift passes 1060 of 1080 here; Strato must pass at least 1000.
 MIN_PASSED = int(os.environ.get("STRATO_SWIFT_FUNCTESTS_MIN", "1000"))
 TOTAL = 1080
+# A request the server never answers hangs the suite (its client has no timeout): bound the run.
+# A subset for a quick look (space-separated, relative to the sdist); the count checks then only
+# hold it to STRATO_SWIFT_FUNCTESTS_MIN.
+TARGETS = os.environ.get("STRATO_SWIFT_FUNCTESTS_TARGETS", "test/functional").split()
+RUN_TIMEOUT = int(os.environ.get("STRATO_SWIFT_FUNCTESTS_TIMEOUT", "2400"))
 # Proxy port = 8080 + offset; the first offset whose proxy port is free is used.
 OFFSETS = [int(os.environ.get("STRATO_SWIFT_FUNCTESTS_OFFSET", "4000")) + 100 * i for i in range(10)]
 
@@ -84,6 +90,8 @@ def free_offset():
 
 @pytest.fixture
 def private_aio(tmp_path):
+    if not os.path.isdir(os.path.join(SDIST, "test", "functional")):
+        pytest.skip(f"peer set-up absent: run {PEERS}/setup.sh (needs {SDIST})")
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
     from aiohelper import start_aio, stop_aio
     data_dir = tmp_path / "aio"
@@ -95,25 +103,35 @@ def private_aio(tmp_path):
         stop_aio(process)
 
 
-@pytest.mark.timeout(3600)
+@pytest.mark.timeout(RUN_TIMEOUT + 300)
 def test_swift_functional_suite(private_aio, tmp_path):
-    if not os.path.isdir(os.path.join(SDIST, "test", "functional")):
-        pytest.skip(f"peer set-up absent: run {PEERS}/setup.sh (needs {SDIST})")
     endpoint = private_aio["swift"]["auth_url"].split("/auth/")[0].split("://")[1]
     with open(os.path.join(PEERS, "saio-test.conf")) as f:
         conf = f.read().replace("127.0.0.1:8080", endpoint)
     conf_path = tmp_path / "strato-functests.conf"
     conf_path.write_text(conf)
     out_dir = tmp_path / "out"
-    proc = subprocess.run(["bash", os.path.join(PEERS, "functests.sh"), str(conf_path), "test/functional"],
-                          env={**os.environ, "OUT": str(out_dir)}, capture_output=True, text=True,
-                          timeout=3500)
+    log_path = tmp_path / "functests.log"
+    with open(log_path, "w") as log:
+        # Own process group: on a hang the whole tree (bash, pytest) is stopped, not just bash.
+        proc = subprocess.Popen(["bash", os.path.join(PEERS, "functests.sh"), str(conf_path),
+                                 *TARGETS], env={**os.environ, "OUT": str(out_dir)},
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            proc.wait(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            pytest.fail(f"the suite did not finish in {RUN_TIMEOUT}s (a request left unanswered?); "
+                        f"see {log_path} and {out_dir}")
     res = results(str(out_dir))
     report = markdown(res)
     (tmp_path / "swift-compat-results.md").write_text(report)
-    print(proc.stdout[-3000:], proc.stderr[-3000:], report, sep="\n")
+    print(log_path.read_text()[-3000:], report, sep="\n")
     passed = sum(1 for state, _ in res.values() if state == "passed")
-    assert len(res) >= TOTAL, f"only {len(res)} of {TOTAL} tests reported (suite crashed or hung?)"
+    if TARGETS == ["test/functional"]:
+        assert len(res) >= TOTAL, (
+            f"only {len(res)} of {TOTAL} tests reported (suite crashed or hung?)")
     assert passed >= MIN_PASSED, f"{passed} of {len(res)} passed, need {MIN_PASSED}:\n{report[:20000]}"
 
 
