@@ -89,8 +89,12 @@ class Backend:
                    stream: bool = False) -> NodeResponse:
         """One request; FAILED (503) on a connection error or timeout. stream=True keeps it open."""
         try:
+            # aiohttp adds Content-Type: application/octet-stream to a bodied request by
+            # itself; on a POST the node would then reset the object's stored type.
+            skip = ("Content-Type",) if method == "POST" else ()
             resp = await self.session.request(method, url, headers=headers, data=body,
-                                              timeout=self.timeout, allow_redirects=False)
+                                              timeout=self.timeout, allow_redirects=False,
+                                              skip_auto_headers=skip)
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             log.warning("%s %s: %s", method, url, exc or type(exc).__name__)
             self.limiter.error(node)
