@@ -329,6 +329,12 @@ async def _read_source(ctx: Ctx, src: tuple[str, str, str], read_headers: dict):
         if manifest_get:
             extra = {k: v for k, v in bh.items() if k.lower() in (
                 "x-static-large-object", "x-object-sysmeta-slo-etag", "x-object-sysmeta-slo-size")}
+            # The copy is a manifest too: its listing row shows the whole object's size, as
+            # the original's does (Swift's SLO copy sends the same override).
+            size = bh.get("X-Object-Sysmeta-Container-Update-Override-Size") or \
+                bh.get("X-Object-Sysmeta-Slo-Size")
+            if size:
+                extra["X-Object-Sysmeta-Container-Update-Override-Size"] = size
         else:
             result = await _large(ctx, account, container, obj, result, "GET", read_headers)
     elif result.status // 100 == 2 and "X-Object-Manifest" in bh and not manifest_get:

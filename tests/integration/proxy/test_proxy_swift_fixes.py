@@ -20,3 +20,29 @@ def test_post_without_content_type_keeps_stored_type(swift, container):
     head = swift("HEAD", f"/{container}/o")
     assert head.headers["Content-Type"] == "text/x-foo"
     assert head.headers["X-Object-Meta-Color"] == "blue"
+
+
+def _listing_row(swift, container, name):
+    rows = swift("GET", f"/{container}", params={"format": "json"}).json()
+    return next(r for r in rows if r["name"] == name)
+
+
+def test_copy_of_slo_manifest_lists_total_size(swift, container):
+    import json
+    swift("PUT", f"/{container}/s1", data=b"a" * 7)
+    swift("PUT", f"/{container}/s2", data=b"b" * 5)
+    manifest = json.dumps([{"path": f"/{container}/s1"}, {"path": f"/{container}/s2"}])
+    assert swift("PUT", f"/{container}/m", params={"multipart-manifest": "put"},
+                 data=manifest).status_code == 201
+    assert _listing_row(swift, container, "m")["bytes"] == 12
+    resp = swift("COPY", f"/{container}/m", params={"multipart-manifest": "get"},
+                 headers={"Destination": f"{container}/copied"})
+    assert resp.status_code == 201, resp.text
+    resp = swift("PUT", f"/{container}/copied2", params={"multipart-manifest": "get"}, data=b"",
+                 headers={"X-Copy-From": f"{container}/m"})
+    assert resp.status_code == 201, resp.text
+    for name in ("copied", "copied2"):
+        assert _listing_row(swift, container, name)["bytes"] == 12
+        assert swift("GET", f"/{container}/{name}").content == b"a" * 7 + b"b" * 5
+        raw = swift("GET", f"/{container}/{name}", params={"multipart-manifest": "get"})
+        assert len(json.loads(raw.content)) == 2
