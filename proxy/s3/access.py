@@ -22,6 +22,15 @@ def principal_id(s3) -> str | None:
     return p.user if ":" in p.user else f"{p.account}:{p.user}"
 
 
+def shown_id(s3, account: str) -> str:
+    """The canonical id to render for a stored owner/grantee account. Swift's s3api shows the
+    requester's "account:user" (e.g. "test:tester"); owners are stored by account, so a requester
+    acting for that account sees their own "account:user", anyone else the bare account."""
+    if s3.principal is not None and s3.principal.account == account:
+        return principal_id(s3)
+    return account
+
+
 def bucket_acl(bucket: Bucket) -> acl_mod.Acl:
     stored = bucket.sysmeta("Acl")
     if stored:

@@ -121,11 +121,12 @@ def _grantee(kind: str, value: str) -> Grantee:
     raise S3Error("NotImplemented", "Grants by e-mail address are not implemented.")
 
 
-def from_xml(body: bytes, owner: str) -> Acl:
-    """Parse an AccessControlPolicy document (PutBucketAcl / PutObjectAcl body)."""
+def from_xml(body: bytes, owner: str, shown_owner: str | None = None) -> Acl:
+    """Parse an AccessControlPolicy document (PutBucketAcl / PutObjectAcl body); the Owner ID may be
+    the stored owner or the id GetAcl showed for it (shown_owner, "account:user")."""
     root = xmlio.parse(body, "AccessControlPolicy", error="MalformedACLError")
     owner_el = xmlio.child(root, "Owner")
-    if owner_el is not None and xmlio.text(owner_el, "ID") not in (None, owner):
+    if owner_el is not None and xmlio.text(owner_el, "ID") not in (None, owner, shown_owner):
         raise S3Error("AccessDenied")
     acl_el = xmlio.child(root, "AccessControlList")
     if acl_el is None:
@@ -153,11 +154,13 @@ def from_xml(body: bytes, owner: str) -> Acl:
     return Acl(owner, tuple(grants))
 
 
-def to_xml(acl: Acl) -> bytes:
+def to_xml(acl: Acl, show=None) -> bytes:
+    """show(id) -> the id to render for a stored account id (access.shown_id), identity by default."""
+    show = show or (lambda value: value)
     root = xmlio.document("AccessControlPolicy")
     owner = xmlio.add(root, "Owner")
-    xmlio.add(owner, "ID", acl.owner)
-    xmlio.add(owner, "DisplayName", acl.owner)
+    xmlio.add(owner, "ID", show(acl.owner))
+    xmlio.add(owner, "DisplayName", show(acl.owner))
     listing = xmlio.add(root, "AccessControlList")
     for grant in acl.grants:
         grant_el = xmlio.add(listing, "Grant")
@@ -165,8 +168,8 @@ def to_xml(acl: Acl) -> bytes:
         grantee.set("xmlns:xsi", xmlio.XSI)
         grantee.set("xsi:type", grant.grantee.kind)
         if grant.grantee.kind == "CanonicalUser":
-            xmlio.add(grantee, "ID", grant.grantee.value)
-            xmlio.add(grantee, "DisplayName", grant.grantee.value)
+            xmlio.add(grantee, "ID", show(grant.grantee.value))
+            xmlio.add(grantee, "DisplayName", show(grant.grantee.value))
         else:
             xmlio.add(grantee, "URI", grant.grantee.value)
         xmlio.add(grant_el, "Permission", grant.permission)

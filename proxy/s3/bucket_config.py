@@ -46,7 +46,7 @@ async def get(s3, name: str):
     permission = "READ_ACP" if name == "acl" else "FULL_CONTROL"
     access.check(s3, bucket, "s3:Get" + ACTIONS[name], permission)
     if name == "acl":
-        return web.Response(body=acl_mod.to_xml(access.bucket_acl(bucket)),
+        return web.Response(body=acl_mod.to_xml(access.bucket_acl(bucket), lambda v: access.shown_id(s3, v)),
                             content_type="application/xml")
     if name == "policyStatus":
         root = xmlio.document("PolicyStatus")
@@ -94,7 +94,7 @@ async def put(s3, name: str):
     if name == "acl":
         acl = acl_mod.from_headers(s3.headers, bucket.owner)
         if acl is None:
-            acl = acl_mod.from_xml(body, bucket.owner)
+            acl = acl_mod.from_xml(body, bucket.owner, access.shown_id(s3, bucket.owner))
         elif body.strip():
             raise S3Error("UnexpectedContent", "This request does not support content",
                           status=400)
@@ -419,8 +419,8 @@ async def list_versions(s3):
         xmlio.add(item, "ETag", f'"{row.get("hash", "")}"')
         xmlio.add(item, "Size", row.get("bytes", 0))
         owner = xmlio.add(item, "Owner")
-        xmlio.add(owner, "ID", bucket.owner)
-        xmlio.add(owner, "DisplayName", bucket.owner)
+        xmlio.add(owner, "ID", access.shown_id(s3, bucket.owner))
+        xmlio.add(owner, "DisplayName", access.shown_id(s3, bucket.owner))
         xmlio.add(item, "StorageClass", "STANDARD")
     for row in rows:
         if "subdir" in row:

@@ -31,8 +31,8 @@ async def list_buckets(s3):
         marker = rows[-1].get("name", "")
     root = xmlio.document("ListAllMyBucketsResult")
     owner = xmlio.add(root, "Owner")
-    xmlio.add(owner, "ID", s3.principal.account)
-    xmlio.add(owner, "DisplayName", s3.principal.account)
+    xmlio.add(owner, "ID", access.principal_id(s3))
+    xmlio.add(owner, "DisplayName", access.principal_id(s3))
     buckets = xmlio.add(root, "Buckets")
     prefix = s3.query.get("prefix", "")
     for row in names:

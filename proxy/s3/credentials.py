@@ -2,7 +2,8 @@
 
 A Principal is what the rest of the S3 layer needs: the secret (to check the signature), the
 storage account the key acts as ("AUTH_test", where its buckets live) and a user name for logs and
-ACL grants. Canonical user ids are the account names ("test"), so grants name accounts.
+ACL grants. Ownership is by account ("test"); responses show the owner as "account:user"
+("test:tester") the way Swift's s3api does (access.shown_id).
 """
 from __future__ import annotations
 

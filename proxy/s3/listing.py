@@ -156,7 +156,7 @@ async def list_objects(s3):
                       base64.urlsafe_b64encode(last.encode("utf-8")).decode())
         elif delimiter:
             xmlio.add(root, "NextMarker", encode(last))
-    owner = bucket.owner if (not v2 or common.truthy(s3.query.get("fetch-owner"))) else None
+    owner = access.shown_id(s3, bucket.owner) if (not v2 or common.truthy(s3.query.get("fetch-owner"))) else None
     for row in rows:
         if "name" in row:
             add_contents(root, row, encode, owner)

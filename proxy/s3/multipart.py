@@ -353,8 +353,8 @@ async def list_parts(s3):
     xmlio.add(root, "Key", s3.key)
     xmlio.add(root, "UploadId", upload_id)
     initiator = (marker.backend_headers or {}).get(common.OBJ_SYSMETA + "Initiator") or bucket.owner
-    _owner(root, "Initiator", initiator)
-    _owner(root, "Owner", bucket.owner)
+    _owner(root, "Initiator", access.shown_id(s3, initiator))
+    _owner(root, "Owner", access.shown_id(s3, bucket.owner))
     xmlio.add(root, "StorageClass", "STANDARD")
     xmlio.add(root, "PartNumberMarker", after)
     xmlio.add(root, "NextPartNumberMarker", page[-1] if page else after)
@@ -414,8 +414,8 @@ async def list_uploads(s3):
         el = xmlio.add(root, "Upload")
         xmlio.add(el, "Key", key)
         xmlio.add(el, "UploadId", upload_id)
-        _owner(el, "Initiator", bucket.owner)
-        _owner(el, "Owner", bucket.owner)
+        _owner(el, "Initiator", access.shown_id(s3, bucket.owner))
+        _owner(el, "Owner", access.shown_id(s3, bucket.owner))
         xmlio.add(el, "StorageClass", "STANDARD")
         xmlio.add(el, "Initiated", common.iso8601(listing.row_seconds(row)))
     for p in prefixes:

@@ -39,7 +39,7 @@ async def get(s3, name: str):
     obj_acl = access.object_acl(bh, bucket)
     if name == "acl":
         access.check(s3, bucket, "s3:GetObjectAcl", "READ_ACP", s3.key, obj_acl)
-        return web.Response(body=acl_mod.to_xml(obj_acl), content_type="application/xml")
+        return web.Response(body=acl_mod.to_xml(obj_acl, lambda v: access.shown_id(s3, v)), content_type="application/xml")
     access.check(s3, bucket, "s3:GetObject" + ("Tagging" if name == "tagging" else "Attributes"),
                  "READ", s3.key, obj_acl)
     if name == "tagging":
@@ -98,7 +98,7 @@ async def put(s3, name: str):
         access.check(s3, bucket, "s3:PutObjectAcl", "WRITE_ACP", s3.key, obj_acl)
         acl = acl_mod.from_headers(s3.headers, obj_acl.owner, bucket.owner)
         if acl is None:
-            acl = acl_mod.from_xml(body, obj_acl.owner)
+            acl = acl_mod.from_xml(body, obj_acl.owner, access.shown_id(s3, obj_acl.owner))
         stored[objects.ACL] = acl.to_json()
     else:
         access.check(s3, bucket, "s3:PutObjectTagging", "WRITE", s3.key)

@@ -136,7 +136,8 @@ def test_identity_ec2_credentials(aio):
     client.create_bucket(Bucket=name)
     client.put_object(Bucket=name, Key="k", Body=b"via ec2")
     assert client.get_object(Bucket=name, Key="k")["Body"].read() == b"via ec2"
-    assert client.list_buckets()["Owner"]["ID"] == project_id
+    # "account:user" as Swift's s3api shows it: the project is the account
+    assert client.list_buckets()["Owner"]["ID"] == f"{project_id}:{user_id}"
     client.delete_object(Bucket=name, Key="k")
     client.delete_bucket(Bucket=name)
     wrong = boto3.client("s3", endpoint_url=aio["s3"]["endpoint"], region_name=aio["s3"]["region"],
@@ -152,3 +153,23 @@ def test_multi_character_delimiter(s3, bucket):
     got = s3.list_objects_v2(Bucket=bucket, Delimiter="--")
     assert [p["Prefix"] for p in got["CommonPrefixes"]] == ["a--"]
     assert [o["Key"] for o in got["Contents"]] == ["x"]
+
+
+@pytest.mark.timeout(60)
+def test_owner_is_account_user(s3, bucket):
+    # Swift's s3api shows owners as the credential's "account:user" ("test:tester"), not "test"
+    s3.put_object(Bucket=bucket, Key="o", Body=b"x")
+    me = s3.list_buckets()["Owner"]
+    assert me["ID"].count(":") == 1 and me["DisplayName"] == me["ID"]
+    assert s3.list_objects(Bucket=bucket)["Contents"][0]["Owner"]["ID"] == me["ID"]
+    assert s3.list_objects_v2(Bucket=bucket, FetchOwner=True)["Contents"][0]["Owner"] == me
+    acl = s3.get_bucket_acl(Bucket=bucket)
+    assert acl["Owner"]["ID"] == me["ID"]
+    assert s3.get_object_acl(Bucket=bucket, Key="o")["Owner"]["ID"] == me["ID"]
+    # the rendered ACL round-trips through PutBucketAcl
+    s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy={"Owner": acl["Owner"], "Grants": acl["Grants"]})
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    parts = s3.list_parts(Bucket=bucket, Key="mp", UploadId=uid)
+    assert parts["Initiator"]["ID"] == parts["Owner"]["ID"] == me["ID"]
+    assert s3.list_multipart_uploads(Bucket=bucket)["Uploads"][0]["Owner"]["ID"] == me["ID"]
+    s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=uid)
