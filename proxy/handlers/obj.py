@@ -241,6 +241,9 @@ async def _symlink_headers(ctx: Ctx, node_headers: dict, length: int | None) -> 
             raise SwiftError(409, f"Object Etag {etag!r} does not match X-Symlink-Target-Etag "
                                   f"header {wanted!r}", where)
         node_headers[symlink.TARGET_BYTES] = head.headers.get("Content-Length", "0")
+        if not headers.get("Content-Type") and head.headers.get("Content-Type"):
+            # Swift's symlink middleware: a static link without its own type takes the target's.
+            node_headers["Content-Type"] = head.headers["Content-Type"]
 
 
 async def archive_before_overwrite(ctx: Ctx, account: str, container: str, obj: str) -> None:

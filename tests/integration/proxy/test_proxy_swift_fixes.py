@@ -46,3 +46,22 @@ def test_copy_of_slo_manifest_lists_total_size(swift, container):
         assert swift("GET", f"/{container}/{name}").content == b"a" * 7 + b"b" * 5
         raw = swift("GET", f"/{container}/{name}", params={"multipart-manifest": "get"})
         assert len(json.loads(raw.content)) == 2
+
+
+def test_static_symlink_without_content_type_takes_target_type(swift, container):
+    swift("PUT", f"/{container}/t", data=b"target", headers={"Content-Type": "text/x-target"})
+    etag = swift("HEAD", f"/{container}/t").headers["ETag"]
+    assert swift("PUT", f"/{container}/static", data=b"", headers={
+        "X-Symlink-Target": f"{container}/t", "X-Symlink-Target-Etag": etag}).status_code == 201
+    itself = swift("HEAD", f"/{container}/static", params={"symlink": "get"})
+    assert itself.headers["Content-Type"] == "text/x-target"
+    assert _listing_row(swift, container, "static")["content_type"] == "text/x-target"
+    # an explicit type wins; a dynamic link keeps application/symlink
+    swift("PUT", f"/{container}/typed", data=b"", headers={
+        "X-Symlink-Target": f"{container}/t", "X-Symlink-Target-Etag": etag,
+        "Content-Type": "text/x-mine"})
+    assert swift("HEAD", f"/{container}/typed",
+                 params={"symlink": "get"}).headers["Content-Type"] == "text/x-mine"
+    swift("PUT", f"/{container}/dyn", data=b"", headers={"X-Symlink-Target": f"{container}/t"})
+    assert swift("HEAD", f"/{container}/dyn",
+                 params={"symlink": "get"}).headers["Content-Type"] == "application/symlink"
