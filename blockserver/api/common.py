@@ -53,6 +53,23 @@ async def read_object(request: web.Request, key: str) -> dict:
     return body[key]
 
 
+async def read_action(request: web.Request) -> tuple[str, Any]:
+    """(name, arguments) of an action body ({"os-extend": {...}}); 400 unless exactly one key."""
+    body = await read_json(request)
+    if not isinstance(body, dict) or len(body) != 1:
+        raise bad_request("Malformed request body: an action is an object with exactly one key.")
+    (name, args), = body.items()
+    return name, args
+
+
+async def read_metadata(request: web.Request) -> dict:
+    """The {"metadata": {...}} body of a metadata create/replace; 400 if malformed."""
+    body = await read_json(request)
+    if not isinstance(body, dict) or not isinstance(body.get("metadata"), dict):
+        raise bad_request("Malformed request body: expected {\"metadata\": {...}}.")
+    return body["metadata"]
+
+
 def query(request: web.Request) -> dict[str, str]:
     return {k: v for k, v in request.query.items()}
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from blockserver.api import listing, views
-from blockserver.api.common import ctx, flag, manager, query, read_json, read_object, reply
+from blockserver.api.common import (ctx, flag, manager, query, read_action, read_metadata,
+                                    read_object, reply)
 from blockserver.errors import bad_request
 
 
@@ -76,10 +77,7 @@ ROUTES = [
 
 # -- actions and metadata ----------------------------------------------------------------------
 async def action(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    if not isinstance(body, dict) or len(body) != 1:
-        raise bad_request("Malformed request body: an action is an object with exactly one key.")
-    (name, args), = body.items()
+    name, args = await read_action(request)
     snapshot_id = request.match_info["snapshot_id"]
     m = manager(request)
     if name == "os-reset_status":
@@ -97,11 +95,9 @@ async def metadata_show(request: web.Request) -> web.Response:
 
 
 async def _metadata_write(request: web.Request, *, replace: bool) -> web.Response:
-    body = await read_json(request)
-    if not isinstance(body, dict) or not isinstance(body.get("metadata"), dict):
-        raise bad_request("Malformed request body: expected {\"metadata\": {...}}.")
+    metadata = await read_metadata(request)
     merged = await manager(request).set_snapshot_metadata(
-        ctx(request), request.match_info["snapshot_id"], body["metadata"], replace=replace)
+        ctx(request), request.match_info["snapshot_id"], metadata, replace=replace)
     return reply({"metadata": merged})
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from blockserver.api import listing, microversion, views
-from blockserver.api.common import (HOST, base_url, ctx, flag, manager, query, read_json,
-                                    read_object, reply)
+from blockserver.api.common import (HOST, base_url, ctx, flag, manager, query, read_action,
+                                    read_json, read_metadata, read_object, reply)
 from blockserver.errors import bad_request, not_found
 
 UNSUPPORTED_SOURCES = {"imageRef": "images", "backup_id": "backups"}
@@ -115,11 +115,9 @@ async def metadata_show(request: web.Request) -> web.Response:
 
 
 async def _metadata_write(request: web.Request, *, replace: bool) -> web.Response:
-    body = await read_json(request)
-    if not isinstance(body, dict) or not isinstance(body.get("metadata"), dict):
-        raise bad_request("Malformed request body: expected {\"metadata\": {...}}.")
+    metadata = await read_metadata(request)
     merged = await manager(request).set_volume_metadata(
-        ctx(request), request.match_info["volume_id"], body["metadata"], replace=replace)
+        ctx(request), request.match_info["volume_id"], metadata, replace=replace)
     return reply({"metadata": merged})
 
 
@@ -159,10 +157,7 @@ async def metadata_item_delete(request: web.Request) -> web.Response:
 
 # -- actions -----------------------------------------------------------------------------------
 async def action(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    if not isinstance(body, dict) or len(body) != 1:
-        raise bad_request("Malformed request body: an action is an object with exactly one key.")
-    (name, args), = body.items()
+    name, args = await read_action(request)
     handler = ACTIONS.get(name)
     if handler is None:
         raise bad_request(f"There is no such action: {name}")
