@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 
 import tomli_w
 
@@ -28,6 +29,7 @@ from strato import services
 READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 10.0
 MAX_BACKOFF = 30.0
+STABLE_SECONDS = 60.0  # a child up this long has recovered: its back-off starts again at 1 s
 
 # The accounts, users and keys OpenStack Swift's functional suite expects (its saio-test.conf):
 # account:user:key:groups, and S3 "access secret account user".
@@ -91,8 +93,6 @@ def resolve_config(data_dir: str, user_config: str | None, port_offset: int, tes
     if not os.path.exists(generated_path):
         _write_toml(generated_path, generated_settings(test_users))
     with open(generated_path, "rb") as f:
-        import tomllib
-
         generated = tomllib.load(f)
     if test_users and "test:tester:testing:.admin" not in generated.get("proxy", {}).get("users", []):
         # An existing data dir started without --test-users: add the suite's users once.
@@ -124,18 +124,27 @@ class Child:
         self.process: subprocess.Popen | None = None
         self.restarts = 0
         self.next_start = 0.0
+        self.started_at = 0.0
 
     @property
     def label(self) -> str:
         return f"{self.name}-{self.instance}"
 
     def start(self) -> None:
+        self.started_at = time.monotonic()
         log = open(self.log_path, "ab")
         try:
             self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         finally:
             log.close()
+
+    def backoff(self, now: float) -> float:
+        """Seconds to wait before restarting after an exit: doubling per quick death, capped; a
+        child that had been up for STABLE_SECONDS starts again at 1 s."""
+        if now - self.started_at > STABLE_SECONDS:
+            self.restarts = 0
+        return min(MAX_BACKOFF, 2.0 ** min(self.restarts, 5))
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -258,7 +267,7 @@ class Supervisor:
                 if child.running() or self.stopping:
                     continue
                 if child.next_start == 0.0:
-                    backoff = min(MAX_BACKOFF, 2.0 ** min(child.restarts, 5))
+                    backoff = child.backoff(now)
                     child.next_start = now + backoff
                     print(f"strato aio: {child.label} exited ({child.process.returncode}); "
                           f"restarting in {backoff:.0f} s", file=sys.stderr, flush=True)

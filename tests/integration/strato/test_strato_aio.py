@@ -87,3 +87,17 @@ def test_user_config_errors_stop_start_up(tmp_path):
                              "--config", str(bad)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "proxy.port" in result.stderr and "below the minimum" in result.stderr
+
+
+def test_restart_backoff_doubles_and_resets_after_a_stable_run():
+    from strato.aio import MAX_BACKOFF, STABLE_SECONDS, Child
+
+    child = Child("svc", 0, ["true"], "/dev/null")
+    child.started_at = 100.0
+    waits = []
+    for _ in range(7):
+        waits.append(child.backoff(now=101.0))
+        child.restarts += 1
+    assert waits == [1, 2, 4, 8, 16, MAX_BACKOFF, MAX_BACKOFF]
+    child.started_at = 200.0
+    assert child.backoff(now=200.0 + STABLE_SECONDS + 1) == 1
