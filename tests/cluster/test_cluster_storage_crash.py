@@ -16,20 +16,14 @@ import pytest
 import requests
 
 from strato.timestamps import Timestamp
+from ports import free_block  # tests/ports.py
 
 pytestmark = pytest.mark.timeout(90)
 PORTS = range(26200, 26300)
 
 
 def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip("no free port in 26200-26299")
+    return free_block(PORTS.start, PORTS.stop)
 
 
 class StorageProcess:

@@ -12,25 +12,13 @@ import requests
 
 from strato import config as config_mod
 from strato.timestamps import Timestamp
+from ports import free_block  # tests/ports.py
 
 pytestmark = pytest.mark.timeout(120)
 
 
 def free_base(count):
-    for base in range(26220, 26250 - count):
-        socks = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                sock.bind(("127.0.0.1", port))
-                socks.append(sock)
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    pytest.skip("no free ports in 26220-26249")
+    return free_block(26220, 26250, count)
 
 
 def wait_port(port, deadline):

@@ -6,29 +6,20 @@ given directly (`--os-auth-type none --os-endpoint http://127.0.0.1:PORT/v3/<pro
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 import requests
+from ports import free_block  # tests/ports.py
 
 PORT_RANGE = range(24000, 24100)
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), "openstack")
 
 
 def _free_port(taken=()):
-    for port in PORT_RANGE:
-        if port in taken:
-            continue
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 24000-24099")
+    return free_block(PORT_RANGE.start, PORT_RANGE.stop, 1, taken)
 
 
 @pytest.fixture(scope="module")

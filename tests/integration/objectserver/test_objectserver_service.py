@@ -11,26 +11,14 @@ import requests
 from objectserver import service
 from strato import config as config_mod
 from strato.timestamps import Timestamp
+from ports import free_block  # tests/ports.py
 
 pytestmark = pytest.mark.timeout(90)
 
 
 def free_ports(count):
-    """`count` consecutive free ports in 26200-26299 (this area's range for subprocess tests)."""
-    for base in range(26250, 26300 - count):
-        socks = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                sock.bind(("127.0.0.1", port))
-                socks.append(sock)
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    pytest.skip("no free ports")
+    """`count` consecutive free ports in this area's range for subprocess tests."""
+    return free_block(26250, 26300, count)
 
 
 def make_config(tmp_path, base_port=6200):

@@ -1,28 +1,19 @@
 """A real blockserver process (`strato serve blockserver`) on loopback, restartable."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 import requests
+from ports import free_block  # tests/ports.py
 
 PORT_RANGE = range(24000, 24100)  # this area's test ports
 
 
 def free_port(taken=()) -> int:
-    for port in PORT_RANGE:
-        if port in taken:
-            continue
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 24000-24099")
+    return free_block(PORT_RANGE.start, PORT_RANGE.stop, 1, taken)
 
 
 class BlockServer:
