@@ -244,17 +244,7 @@ class DeviceDB:
     def object_rows_since(self, account: str, container: str, after: str = "",
                           limit: int = 1000) -> list[list]:
         """Raw rows (deleted ones too) after the name `after`, for replication."""
-        base = key_of(account, container) + SEP
-        rows = []
-        with self.env.begin(db=self.objects) as txn:
-            cursor = txn.cursor()
-            if not cursor.set_range(base + after.encode() + (SEP if after else b"")):
-                return rows
-            for key, value in cursor:
-                if not key.startswith(base) or len(rows) >= limit:
-                    break
-                rows.append([key[len(base):].decode()] + _loads(value))
-        return rows
+        return self._rows_after(self.objects, key_of(account, container) + SEP, after, limit)
 
     def all_containers(self) -> list[tuple[str, str, dict]]:
         """(account, container, record) of every container on the device (replicator, updater)."""
@@ -395,16 +385,20 @@ class DeviceDB:
         return out
 
     def container_rows_since(self, account: str, after: str = "", limit: int = 1000) -> list[list]:
-        base = key_of(account) + SEP
+        return self._rows_after(self.acct_rows, key_of(account) + SEP, after, limit, fields=5)
+
+    def _rows_after(self, db, base: bytes, after: str, limit: int,
+                    fields: int | None = None) -> list[list]:
+        """[name, *record[:fields]] of the rows under `base` whose name sorts after `after`."""
         rows = []
-        with self.env.begin(db=self.acct_rows) as txn:
+        with self.env.begin(db=db) as txn:
             cursor = txn.cursor()
             if not cursor.set_range(base + after.encode() + (SEP if after else b"")):
                 return rows
             for key, value in cursor:
                 if not key.startswith(base) or len(rows) >= limit:
                     break
-                rows.append([key[len(base):].decode()] + _loads(value)[:5])
+                rows.append([key[len(base):].decode()] + _loads(value)[:fields])
         return rows
 
     def reclaim(self, before: str) -> int:
