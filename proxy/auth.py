@@ -104,6 +104,10 @@ class TempAuth:
                             self.groups_for(user), expires)
         return self.issue(identity), identity
 
+    async def login_v1(self, user_name: str | None, key: str | None) -> tuple[str, Identity]:
+        """/auth/v1.0's check (the same async interface as KeystoneAuth.login_v1)."""
+        return self.login(user_name, key)
+
     def issue(self, identity: Identity) -> str:
         payload = json.dumps({"u": identity.user, "a": identity.account,
                               "g": sorted(identity.groups), "e": int(identity.expires)},

@@ -17,8 +17,7 @@ async def auth_v1(request: web.Request) -> web.Response:
     if not user or key is None:
         raise SwiftError(401, "Unauthorized")
     auth = request.app[AUTH]
-    login_v1 = getattr(auth, "login_v1", None)  # KeystoneAuth: identity's users too
-    token, identity = await login_v1(user, key) if login_v1 else auth.login(user, key)
+    token, identity = await auth.login_v1(user, key)  # KeystoneAuth: identity's users too
     storage_url = f"{request.scheme}://{request.host}/v1/{limits.RESELLER_PREFIX}{identity.account}"
     ttl = max(0, int(identity.expires - __import__("time").time()))
     headers = {"X-Auth-Token": token, "X-Storage-Token": token, "X-Storage-Url": storage_url,
