@@ -60,7 +60,9 @@ def parse_path(raw_path: str, method: str = "GET") -> Target:
     if not part.isdigit():
         raise HTTPError(400, "Invalid partition")
     names = segments[3:]
-    if any(not n for n in names) or any("\x00" in n for n in names):
+    # A NUL is allowed: Swift's reserved namespace ("\x00versions\x00<container>", object
+    # versions) is named with it; the proxy refuses it in every client's path.
+    if any(not n for n in names):
         raise HTTPError(400, "Invalid path")
     if not device or "/" in device or device in (".", ".."):
         raise HTTPError(400, "Invalid device")

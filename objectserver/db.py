@@ -372,8 +372,11 @@ class DeviceDB:
 
     def list_containers(self, account: str, **params) -> list[dict]:
         base = key_of(account) + SEP
+        # Reserved names ("\x00versions\x00<c>") are listed only to a prefix in that namespace,
+        # as Swift's account server lists them only to X-Backend-Allow-Reserved-Names.
+        hide = not params.get("prefix", "").startswith("\x00")
         with self.env.begin(db=self.acct_rows) as txn:
-            found = scan(txn.cursor(), base, deleted_index=5, **params)
+            found = scan(txn.cursor(), base, deleted_index=5, hide_reserved=hide, **params)
         out = []
         for name, value in found:
             if value is None:
@@ -496,7 +499,8 @@ def _iso_seconds(seconds: int) -> str:
 
 def scan(cursor, base: bytes, prefix: str = "", marker: str = "", end_marker: str = "",
          delimiter: str = "", limit: int = 10000, reverse: bool = False,
-         deleted_index: int = 4, path: str | None = None) -> list[tuple[str, list | None]]:
+         deleted_index: int = 4, path: str | None = None,
+         hide_reserved: bool = False) -> list[tuple[str, list | None]]:
     """One listing page as (name, decoded row) pairs and (subdir, None) roll-ups, skipping deleted
     rows, exactly as Swift's list_objects_iter: marker/end_marker exclusive (swapped meaning
     under reverse), prefix filter, delimiter roll-up, at most `limit` entries. Range scans only."""
@@ -510,6 +514,8 @@ def scan(cursor, base: bytes, prefix: str = "", marker: str = "", end_marker: st
     low, low_excl = pfx, False           # keys >= low (or > low)
     if marker and base + marker.encode() >= low:
         low, low_excl = base + marker.encode(), True
+    if hide_reserved and low < base + b"\x01":  # reserved names (NUL first) sort lowest
+        low, low_excl = base + b"\x01", False
     high = pfx + _END                    # keys < high
     if end_marker and base + end_marker.encode() < high:
         high = base + end_marker.encode()
