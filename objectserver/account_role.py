@@ -10,12 +10,14 @@ from . import listings
 from .app import Node, Target, require_timestamp
 from .container_role import _normal, request_meta
 from .errors import HTTPError
+from .policy import HEADER as POLICY_HEADER
+from .policy import account_policy_headers
 
 META_PREFIXES = ("X-Account-Meta-", "X-Account-Sysmeta-")
 META_HEADERS = ("X-Account-Access-Control",)
 
 
-def info_headers(record: dict) -> dict:
+def info_headers(record: dict, node: Node | None = None) -> dict:
     headers = {
         "X-Account-Container-Count": str(record["containers"]),
         "X-Account-Object-Count": str(record["count"]),
@@ -27,6 +29,8 @@ def info_headers(record: dict) -> dict:
         "X-Backend-Delete-Timestamp": record["delete_ts"],
         "X-Backend-Status-Changed-At": record["status_changed_at"],
     }
+    if node is not None:
+        headers.update(account_policy_headers(node, record))
     headers.update(dbmod.live_meta(record["meta"]))
     return headers
 
@@ -55,9 +59,12 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
             nbytes = int(request.headers.get("X-Bytes-Used", "0"))
         except ValueError:
             raise HTTPError(400, "Invalid X-Object-Count or X-Bytes-Used") from None
+        policy = request.headers.get(POLICY_HEADER, "0").strip()
+        if not policy.isdigit():
+            raise HTTPError(400, f"Invalid {POLICY_HEADER}")
         row = [target.container, _ts_header(request, "X-Put-Timestamp", dbmod.ZERO),
                _ts_header(request, "X-Delete-Timestamp", dbmod.ZERO), count, nbytes,
-               timestamp.internal]
+               timestamp.internal, int(policy)]
         await node.io(target.device, db.merge_container_rows, target.account, [row], True,
                       target.partition)
         return web.Response(status=201)
@@ -99,7 +106,7 @@ async def get(node: Node, request: web.Request, target: Target) -> web.StreamRes
     record = await node.io(target.device, db.account_info, target.account)
     if record is None:
         raise HTTPError(404)
-    headers = info_headers(record)
+    headers = info_headers(record, node)
     if dbmod.is_deleted(record):
         raise HTTPError(404, headers={"X-Account-Status": "Deleted",
                                       **{k: v for k, v in headers.items()

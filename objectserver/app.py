@@ -110,6 +110,9 @@ class Node:
 
         self.suffixes = SuffixHashes(self)
         self.port: int | None = None  # the port this node listens on, when not base_port + index
+        from .policy import known_policies
+
+        self.policies = known_policies(config)  # {storage policy index: name} of this cluster
 
     def object_hash(self, account: str, container: str | None = None, obj: str | None = None) -> str:
         return hash_path(account, container, obj, prefix=self.prefix, suffix=self.suffix)

@@ -19,15 +19,22 @@ log = logging.getLogger("objectserver.auditor")
 CHUNK = 1 << 20
 
 
-def _partitions(device_path: str) -> list[str]:
-    return diskfile.listdir(layout.objects_dir(device_path))
+def _policies(device_path: str) -> list[int]:
+    """Storage policy indexes with an objects[-N] directory on the device (every policy's
+    objects are audited, whether or not this node's configuration still names the policy)."""
+    found = (layout.policy_of_dir(name) for name in diskfile.listdir(device_path))
+    return sorted(index for index in found if index is not None)
 
 
-def _data_files(device_path: str, part: str) -> list[tuple[str, str]]:
+def _partitions(device_path: str, policy: int = 0) -> list[str]:
+    return diskfile.listdir(layout.objects_dir(device_path, policy))
+
+
+def _data_files(device_path: str, part: str, policy: int = 0) -> list[tuple[str, str]]:
     """(hash, path) of every current .data file in one partition (one partition at a time keeps
     the listing small however many objects the device holds)."""
     out = []
-    part_dir = os.path.join(layout.objects_dir(device_path), part)
+    part_dir = os.path.join(layout.objects_dir(device_path, policy), part)
     for suffix in diskfile.listdir(part_dir):
         suffix_dir = os.path.join(part_dir, suffix)
         for name_hash in diskfile.listdir(suffix_dir):
@@ -55,7 +62,7 @@ def _hash_chunk(fd: int, hasher, offset: int, size: int) -> int:
 
 
 async def audit_file(node, device: str, name_hash: str, path: str, rate: float,
-                     part: int | None = None) -> bool:
+                     part: int | None = None, policy: int = 0) -> bool:
     """True when the file is good (or gone); False when it was quarantined."""
     device_path = node.device_path(device)
     try:
@@ -65,7 +72,7 @@ async def audit_file(node, device: str, name_hash: str, path: str, rate: float,
     except metafile.MetadataError:
         await node.io(device, diskfile.quarantine, device_path, name_hash, path)
         if part is not None:
-            node.suffixes.invalidate(device, part, name_hash)
+            node.suffixes.invalidate(device, part, name_hash, policy)
         log.error("quarantined %s: unreadable metadata", path)
         return False
     hasher = xxhash.xxh3_64()
@@ -86,22 +93,23 @@ async def audit_file(node, device: str, name_hash: str, path: str, rate: float,
         return True
     await node.io(device, diskfile.quarantine, device_path, name_hash, path)
     if part is not None:
-        node.suffixes.invalidate(device, part, name_hash)
+        node.suffixes.invalidate(device, part, name_hash, policy)
     log.error("quarantined %s: body does not match its xxh3", path)
     return False
 
 
 async def audit_device(node, device: str) -> tuple[int, int]:
-    """One pass over a device: (files checked, files quarantined)."""
+    """One pass over a device, every storage policy: (files checked, files quarantined)."""
     rate = float(node.storage.auditor_bytes_per_second)
     device_path = node.device_path(device)
     checked = bad = 0
-    for part in await node.io(device, _partitions, device_path):
-        for name_hash, path in await node.io(device, _data_files, device_path, part):
-            checked += 1
-            if not await audit_file(node, device, name_hash, path, rate,
-                                    int(part) if part.isdigit() else None):
-                bad += 1
+    for policy in await node.io(device, _policies, device_path):
+        for part in await node.io(device, _partitions, device_path, policy):
+            for name_hash, path in await node.io(device, _data_files, device_path, part, policy):
+                checked += 1
+                if not await audit_file(node, device, name_hash, path, rate,
+                                        int(part) if part.isdigit() else None, policy):
+                    bad += 1
     return checked, bad
 
 

@@ -15,6 +15,7 @@ from . import db as dbmod
 from . import listings
 from .app import Node, Target, require_timestamp
 from .errors import HTTPError
+from .policy import requested_policy
 from .updates import split_targets
 
 META_HEADERS = ("X-Container-Read", "X-Container-Write", "X-Container-Sync-Key",
@@ -49,7 +50,7 @@ def info_headers(record: dict) -> dict:
         "X-Backend-Put-Timestamp": record["put_ts"],
         "X-Backend-Delete-Timestamp": record["delete_ts"],
         "X-Backend-Status-Changed-At": record["status_changed_at"],
-        "X-Backend-Storage-Policy-Index": "0",
+        "X-Backend-Storage-Policy-Index": str(record.get("policy", 0)),
     }
     headers.update(dbmod.live_meta(record["meta"]))
     return headers
@@ -79,9 +80,10 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
         return await _put_row(node, request, target, db, timestamp)
     account_targets = split_targets(request.headers, "X-Account-Host", "X-Account-Device",
                                     "X-Account-Partition")
+    policy, default_policy = requested_policy(node, request)
     created, record = await node.io(target.device, db.container_put, target.account,
                                     target.container, timestamp.internal, request_meta(request),
-                                    target.partition, account_targets)
+                                    target.partition, account_targets, policy, default_policy)
     await _report(node, target, record)
     return web.Response(status=201 if created else 202,
                         headers={"X-Backend-Timestamp": timestamp.internal})

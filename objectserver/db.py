@@ -4,7 +4,8 @@ Named sub-databases, keys in UTF-8 so byte order is Swift's name order:
     containers  a\\0c        -> container record (timestamps, metadata, object count and bytes)
     objects     a\\0c\\0o     -> object row [timestamp, size, content_type, etag, deleted]
     accounts    a           -> account record (timestamps, metadata, totals)
-    acct_rows   a\\0c        -> container row [put_ts, delete_ts, count, bytes, stats_ts, deleted]
+    acct_rows   a\\0c        -> container row [put_ts, delete_ts, count, bytes, stats_ts, deleted,
+                               storage policy index (absent in rows written before policies: 0)]
 Every merge is newest-wins and runs in one write transaction with the counters it changes.
 All methods block (LMDB transactions): call them on the device's executor, never the event loop.
 """
@@ -102,15 +103,20 @@ class DeviceDB:
         return _loads(raw) if raw else None
 
     def container_put(self, account: str, container: str, timestamp: str, meta: dict,
-                      part: int, account_targets: list) -> tuple[bool, dict]:
-        """(created, record). Creates, recreates a deleted one, or updates the put timestamp."""
+                      part: int, account_targets: list, policy: int | None = None,
+                      default_policy: int = 0) -> tuple[bool, dict]:
+        """(created, record). Creates, recreates a deleted one, or updates the put timestamp.
+
+        A new (or recreated) container takes `policy`, or `default_policy` when none was asked
+        for; asking an existing one for another policy is a 409 (Swift's rule)."""
         key = key_of(account, container)
         with self.env.begin(write=True, db=self.containers) as txn:
             raw = txn.get(key)
             if raw is None:
                 record = {"put_ts": timestamp, "delete_ts": ZERO, "created_at": timestamp,
                           "status_changed_at": timestamp, "meta": {}, "count": 0, "bytes": 0,
-                          "stats_ts": timestamp, "part": part, "account_targets": account_targets}
+                          "stats_ts": timestamp, "part": part, "account_targets": account_targets,
+                          "policy": default_policy if policy is None else policy}
                 created = True
             else:
                 record = _loads(raw)
@@ -121,8 +127,13 @@ class DeviceDB:
                     raise DBError(409, "container was deleted later",
                                   {"X-Backend-Delete-Timestamp": record["delete_ts"]})
                 created = was_deleted
+                current = record.get("policy", 0)
                 if created:
                     record["created_at"] = record["status_changed_at"] = timestamp
+                    record["policy"] = default_policy if policy is None else policy
+                elif policy is not None and policy != current:
+                    raise DBError(409, "Container already exists with a different storage policy",
+                                  {"X-Backend-Storage-Policy-Index": str(current)})
                 record["part"] = part
                 if account_targets:
                     record["account_targets"] = account_targets
@@ -264,6 +275,9 @@ class DeviceDB:
                 record = dict(remote, count=0, bytes=0)
             else:
                 record = _loads(raw)
+                if _ts(remote["status_changed_at"]) > _ts(record["status_changed_at"]):
+                    # the newer (re)creation decides the storage policy
+                    record["policy"] = remote.get("policy", 0)
                 for field in ("put_ts", "delete_ts", "status_changed_at", "stats_ts"):
                     record[field] = max(record[field], remote[field], key=_ts)
                 record["created_at"] = min(record["created_at"], remote["created_at"], key=_ts)
@@ -329,9 +343,9 @@ class DeviceDB:
 
     def merge_container_rows(self, account: str, rows: list, create: bool = True,
                              part: int = 0) -> dict | None:
-        """Merge container rows [name, put_ts, delete_ts, count, bytes, stats_ts] into the account
-        listing and its totals. Creates the account record when absent (the proxy's autocreate
-        may race with the first container update)."""
+        """Merge container rows [name, put_ts, delete_ts, count, bytes, stats_ts(, policy)] into
+        the account listing, its totals and its per-policy totals. Creates the account record
+        when absent (the proxy's autocreate may race with the first container update)."""
         akey = key_of(account)
         base = akey + SEP
         with self.env.begin(write=True) as txn:
@@ -342,7 +356,12 @@ class DeviceDB:
                 record = _new_account(min((r[1] for r in rows), key=_ts) if rows else ZERO, part)
             else:
                 record = _loads(raw)
-            for name, put_ts, delete_ts, count, nbytes, stats_ts in rows:
+            if "policies" not in record:  # an account from before policies: all of it is policy 0
+                record["policies"] = {"0": [record["containers"], record["count"],
+                                            record["bytes"]]} if record["containers"] else {}
+            per_policy = record["policies"]
+            for name, put_ts, delete_ts, count, nbytes, stats_ts, *more in rows:
+                policy = int(more[0]) if more else 0
                 ckey = base + name.encode()
                 if len(ckey) > MAX_KEY:
                     raise DBError(400, "container name too long")
@@ -353,10 +372,13 @@ class DeviceDB:
                         record["containers"] -= 1
                         record["count"] -= old[2]
                         record["bytes"] -= old[3]
+                        _policy_add(per_policy, old[6] if len(old) > 6 else 0, -1, -old[2],
+                                    -old[3])
                     new_put = max(old[0], put_ts, key=_ts)
                     new_delete = max(old[1], delete_ts, key=_ts)
                     if _ts(stats_ts) < _ts(old[4]):  # older statistics: keep ours
                         count, nbytes, stats_ts = old[2], old[3], old[4]
+                        policy = old[6] if len(old) > 6 else 0
                     put_ts, delete_ts = new_put, new_delete
                 deleted = 1 if _ts(delete_ts) > _ts(put_ts) else 0
                 if deleted:
@@ -365,8 +387,9 @@ class DeviceDB:
                     record["containers"] += 1
                     record["count"] += count
                     record["bytes"] += nbytes
-                txn.put(ckey, _dumps([put_ts, delete_ts, count, nbytes, stats_ts, deleted]),
-                        db=self.acct_rows)
+                    _policy_add(per_policy, policy, 1, count, nbytes)
+                txn.put(ckey, _dumps([put_ts, delete_ts, count, nbytes, stats_ts, deleted,
+                                      policy]), db=self.acct_rows)
             txn.put(akey, _dumps(record), db=self.accounts)
         return record
 
@@ -382,13 +405,15 @@ class DeviceDB:
             if value is None:
                 out.append({"subdir": name})
                 continue
-            put_ts, _delete_ts, count, nbytes, _stats, _deleted = value
+            put_ts, _delete_ts, count, nbytes = value[:4]  # then stats_ts, deleted, policy
             out.append({"name": name, "count": count, "bytes": nbytes,
                         "last_modified": isoformat(put_ts)})
         return out
 
     def container_rows_since(self, account: str, after: str = "", limit: int = 1000) -> list[list]:
-        return self._rows_after(self.acct_rows, key_of(account) + SEP, after, limit, fields=5)
+        """[name, put_ts, delete_ts, count, bytes, stats_ts, policy] rows, for replication."""
+        rows = self._rows_after(self.acct_rows, key_of(account) + SEP, after, limit)
+        return [row[:6] + [row[7] if len(row) > 7 else 0] for row in rows]
 
     def _rows_after(self, db, base: bytes, after: str, limit: int,
                     fields: int | None = None) -> list[list]:
@@ -467,7 +492,7 @@ class DeviceDB:
         with self.env.begin(write=True, db=self.accounts) as txn:
             raw = txn.get(key)
             if raw is None:
-                record = dict(remote, containers=0, count=0, bytes=0)
+                record = dict(remote, containers=0, count=0, bytes=0, policies={})
                 record.setdefault("part", 0)
             else:
                 record = _loads(raw)
@@ -477,6 +502,15 @@ class DeviceDB:
                 for k, (value, ts) in remote["meta"].items():
                     record["meta"] = merge_meta(record["meta"], {k: value}, ts)
             txn.put(key, _dumps(record))
+
+
+def _policy_add(per_policy: dict, policy: int, containers: int, count: int, nbytes: int) -> None:
+    """Adjust an account's totals of one storage policy: {"<index>": [containers, count, bytes]}
+    (the entry stays once made, as Swift's policy_stat rows do)."""
+    stats = per_policy.setdefault(str(policy), [0, 0, 0])
+    stats[0] += containers
+    stats[1] += count
+    stats[2] += nbytes
 
 
 def _new_account(timestamp: str, part: int = 0) -> dict:

@@ -103,8 +103,8 @@ def sweep_tmp(device_path: str) -> int:
     return removed
 
 
-def current(device_path: str, part: int, name_hash: str) -> layout.FileSet:
-    return layout.choose(listdir(layout.hash_dir(device_path, part, name_hash)))
+def current(device_path: str, part: int, name_hash: str, policy: int = 0) -> layout.FileSet:
+    return layout.choose(listdir(layout.hash_dir(device_path, part, name_hash, policy)))
 
 
 # Directory fsyncs that can overlap the data file's fsync (a new object's suffix and partition
@@ -129,10 +129,11 @@ def _dir_sync_executor() -> concurrent.futures.ThreadPoolExecutor:
 class Writer:
     """One new file for a hash directory: body via write(), then commit() or abort()."""
 
-    def __init__(self, device_path: str, part: int, name_hash: str):
+    def __init__(self, device_path: str, part: int, name_hash: str, policy: int = 0):
         self.device_path = device_path
         self.part = part
         self.name_hash = name_hash
+        self.policy = policy
         self.hasher = Md5Xxh3()
         self.size = 0
         self._fd, self._tmp = tempfile.mkstemp(dir=layout.tmp_dir(device_path),
@@ -152,7 +153,7 @@ class Writer:
         view = memoryview(trailer)
         while view:
             view = view[os.write(self._fd, view):]
-        hash_dir = layout.hash_dir(self.device_path, self.part, self.name_hash)
+        hash_dir = layout.hash_dir(self.device_path, self.part, self.name_hash, self.policy)
         parents = makedirs_deferred(hash_dir)
         synced = [_dir_sync_executor().submit(fsync_dir, p) for p in parents]
         try:
@@ -207,9 +208,9 @@ class Writer:
 
 
 def write_empty(device_path: str, part: int, name_hash: str, metadata: dict,
-                timestamp: Timestamp, ext: str) -> str:
+                timestamp: Timestamp, ext: str, policy: int = 0) -> str:
     """A tombstone (.ts) or metadata (.meta) file: the trailer alone."""
-    writer = Writer(device_path, part, name_hash)
+    writer = Writer(device_path, part, name_hash, policy)
     try:
         return writer.commit(metadata, timestamp, ext)
     finally:
@@ -279,12 +280,12 @@ def overlay(data_meta: dict, meta_meta: dict) -> dict:
     return merged
 
 
-def open_object(device_path: str, part: int, name_hash: str) -> tuple[OpenObject | None,
-                                                                         layout.FileSet]:
+def open_object(device_path: str, part: int, name_hash: str,
+                policy: int = 0) -> tuple[OpenObject | None, layout.FileSet]:
     """The current version, opened; (None, files) when there is none (deleted, absent or bad).
 
     A file whose trailer is unreadable is quarantined and reported as absent."""
-    hash_dir = layout.hash_dir(device_path, part, name_hash)
+    hash_dir = layout.hash_dir(device_path, part, name_hash, policy)
     for _attempt in range(3):  # a newer write may remove the file between listdir and open
         found = layout.choose(listdir(hash_dir))
         if found.data is None:
@@ -332,10 +333,11 @@ def quarantine(device_path: str, name_hash: str, path: str) -> str | None:
     return target
 
 
-def hash_suffix(device_path: str, part: int, suffix: str, reclaim_before: float = 0.0) -> str | None:
+def hash_suffix(device_path: str, part: int, suffix: str, reclaim_before: float = 0.0,
+                policy: int = 0) -> str | None:
     """Digest of the suffix's current files; cleans obsolete files and tombstones older than
     reclaim_before (epoch seconds) on the way. None when the suffix is empty (and removed)."""
-    suffix_dir = os.path.join(layout.partition_dir(device_path, part), suffix)
+    suffix_dir = os.path.join(layout.partition_dir(device_path, part, policy), suffix)
     entries = []
     for name_hash in listdir(suffix_dir):
         hash_dir = os.path.join(suffix_dir, name_hash)
@@ -359,19 +361,21 @@ def hash_suffix(device_path: str, part: int, suffix: str, reclaim_before: float 
     return layout.suffix_hash(entries)
 
 
-def partition_hashes(device_path: str, part: int, reclaim_before: float = 0.0) -> dict[str, str]:
+def partition_hashes(device_path: str, part: int, reclaim_before: float = 0.0,
+                     policy: int = 0) -> dict[str, str]:
     hashes = {}
-    for suffix in listdir(layout.partition_dir(device_path, part)):
-        digest = hash_suffix(device_path, part, suffix, reclaim_before)
+    for suffix in listdir(layout.partition_dir(device_path, part, policy)):
+        digest = hash_suffix(device_path, part, suffix, reclaim_before, policy)
         if digest is not None:
             hashes[suffix] = digest
     return hashes
 
 
-def remove_if_current(device_path: str, part: int, name_hash: str, files: list[str]) -> bool:
+def remove_if_current(device_path: str, part: int, name_hash: str, files: list[str],
+                      policy: int = 0) -> bool:
     """Delete an object's files if they are still exactly its current ones (a handoff's copy
     after the primaries took it); a newer write in between keeps everything."""
-    hash_dir = layout.hash_dir(device_path, part, name_hash)
+    hash_dir = layout.hash_dir(device_path, part, name_hash, policy)
     with _lock_for(hash_dir):
         names = listdir(hash_dir)
         found = layout.choose(names)
@@ -387,9 +391,9 @@ def remove_if_current(device_path: str, part: int, name_hash: str, files: list[s
     return True
 
 
-def prune_partition(device_path: str, part: int) -> None:
+def prune_partition(device_path: str, part: int, policy: int = 0) -> None:
     """Remove the partition's empty suffix directories, then the partition if it is empty."""
-    part_dir = layout.partition_dir(device_path, part)
+    part_dir = layout.partition_dir(device_path, part, policy)
     for suffix in listdir(part_dir):
         _rmdir_quiet(os.path.join(part_dir, suffix))
     _rmdir_quiet(part_dir)

@@ -1,6 +1,7 @@
 """Where things live on a device, and which files of an object's hash directory are current.
 
-    <device>/objects/<partition>/<suffix>/<hash>/<timestamp>.data|.ts|.meta
+    <device>/objects/<partition>/<suffix>/<hash>/<timestamp>.data|.ts|.meta   (storage policy 0)
+    <device>/objects-N/...                                                  (storage policy N)
     <device>/tmp/            in-flight writes (swept when the node starts)
     <device>/async_pending/  container updates that failed, retried by the updater
     <device>/quarantined/objects/<hash>-<file>   files that failed their checksum
@@ -22,20 +23,35 @@ EXTENSIONS = (DATA, TOMBSTONE, META)
 SUFFIX_LEN = 3
 
 
-def objects_dir(device_path: str) -> str:
-    return posixpath.join(device_path, "objects")
+def policy_dir_name(policy: int = 0) -> str:
+    """objects (policy 0, where objects always lived) or objects-N, as Swift names them."""
+    return "objects" if not policy else f"objects-{policy}"
 
 
-def partition_dir(device_path: str, part: int) -> str:
-    return posixpath.join(device_path, "objects", str(part))
+def policy_of_dir(name: str) -> int | None:
+    """The policy index of a device's objects[-N] directory name, None for anything else."""
+    if name == "objects":
+        return 0
+    if name.startswith("objects-") and name[8:].isdigit() and name[8:] == str(int(name[8:])):
+        return int(name[8:])
+    return None
+
+
+def objects_dir(device_path: str, policy: int = 0) -> str:
+    return posixpath.join(device_path, policy_dir_name(policy))
+
+
+def partition_dir(device_path: str, part: int, policy: int = 0) -> str:
+    return posixpath.join(device_path, policy_dir_name(policy), str(part))
 
 
 def suffix_of(name_hash: str) -> str:
     return name_hash[-SUFFIX_LEN:]
 
 
-def hash_dir(device_path: str, part: int, name_hash: str) -> str:
-    return posixpath.join(device_path, "objects", str(part), suffix_of(name_hash), name_hash)
+def hash_dir(device_path: str, part: int, name_hash: str, policy: int = 0) -> str:
+    return posixpath.join(device_path, policy_dir_name(policy), str(part), suffix_of(name_hash),
+                          name_hash)
 
 
 def tmp_dir(device_path: str) -> str:

@@ -29,6 +29,7 @@ from strato.timestamps import Timestamp
 from . import diskfile, layout, listings, ranges
 from .app import Node, Target, require_timestamp
 from .errors import HTTPError
+from .policy import policy_index
 
 log = logging.getLogger("objectserver.object")
 CHUNK = 1 << 20
@@ -90,8 +91,8 @@ def _not_found(found: layout.FileSet) -> HTTPError:
 class _LazyWriter:
     """diskfile.Writer created on first use, so a small PUT costs one executor hop."""
 
-    def __init__(self, path: str, part: int, name_hash: str):
-        self.args = (path, part, name_hash)
+    def __init__(self, path: str, part: int, name_hash: str, policy: int = 0):
+        self.args = (path, part, name_hash, policy)
         self.writer: diskfile.Writer | None = None
 
     def write(self, data) -> None:
@@ -152,11 +153,13 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
         raise HTTPError(411)
     if length is not None and length > node.storage.max_object_size:
         raise HTTPError(413)
+    policy = policy_index(node, request)
     path = await node.check_device(target.device, writing=True)
     name_hash = node.object_hash(target.account, target.container, target.obj)
     if_none_match = request.headers.get("If-None-Match")
     if length is None or length > SMALL_BODY or if_none_match:
-        found = await node.io(target.device, diskfile.current, path, target.partition, name_hash)
+        found = await node.io(target.device, diskfile.current, path, target.partition, name_hash,
+                              policy)
         if found.timestamp is not None and found.timestamp >= timestamp:
             raise HTTPError(409, headers={"X-Backend-Timestamp": found.timestamp.internal})
         if if_none_match == "*" and found.data:
@@ -166,7 +169,7 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
     metadata.update({"name": _object_name(target), "X-Timestamp": timestamp.internal,
                      "Content-Type": request.headers.get("Content-Type",
                                                          "application/octet-stream")})
-    writer = _LazyWriter(path, target.partition, name_hash)
+    writer = _LazyWriter(path, target.partition, name_hash, policy)
     committed = False
     try:
         received = 0
@@ -208,7 +211,7 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
     finally:
         if not committed:
             await node.io(target.device, writer.abort)
-    node.suffixes.invalidate(target.device, target.partition, name_hash)
+    node.suffixes.invalidate(target.device, target.partition, name_hash, policy)
     row = {"X-Size": metadata["Content-Length"], "X-Content-Type": metadata["Content-Type"],
            "X-Etag": metadata["ETag"]}
     row.update(container_overrides(request.headers))
@@ -221,12 +224,14 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
 # ---- GET / HEAD ---------------------------------------------------------------------------
 
 async def _open(node: Node, request: web.Request, target: Target):
+    policy = policy_index(node, request)
     path = await node.check_device(target.device)
     name_hash = node.object_hash(target.account, target.container, target.obj)
     opened, found = await node.io(target.device, diskfile.open_object, path, target.partition,
-                                  name_hash)
+                                  name_hash, policy)
     if opened is None:
-        node.suffixes.invalidate(target.device, target.partition, name_hash)  # may be quarantined
+        node.suffixes.invalidate(target.device, target.partition, name_hash,  # may be quarantined
+                                 policy)
         raise _not_found(found)
     if _expired(opened.metadata) and "X-Backend-Replication" not in request.headers:
         await _close(node, target.device, opened)
@@ -413,7 +418,8 @@ async def _send_verified(node, request, target, path, name_hash, opened, headers
         await _close(node, target.device, opened)
     if offset != length or (expected and hasher.hexdigest() != expected):
         await node.io(target.device, diskfile.quarantine, path, name_hash, opened.path)
-        node.suffixes.invalidate(target.device, target.partition, name_hash)
+        node.suffixes.invalidate(target.device, target.partition, name_hash,
+                                 policy_index(node, request))
         log.error("quarantined %s: body does not match its xxh3", opened.path)
         if not response.prepared:
             raise HTTPError(503, "object failed its checksum")
@@ -433,10 +439,11 @@ async def _send_verified(node, request, target, path, name_hash, opened, headers
 
 async def delete(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
     timestamp = require_timestamp(request)
+    policy = policy_index(node, request)
     path = await node.check_device(target.device, writing=True)
     name_hash = node.object_hash(target.account, target.container, target.obj)
     opened, found = await node.io(target.device, diskfile.open_object, path, target.partition,
-                                  name_hash)
+                                  name_hash, policy)
     existed = opened is not None
     newest = found.timestamp
     if opened is not None:
@@ -460,10 +467,10 @@ async def delete(node: Node, request: web.Request, target: Target) -> web.Stream
     try:
         await node.io(target.device, diskfile.write_empty, path, target.partition, name_hash,
                       {"name": _object_name(target), "X-Timestamp": timestamp.internal},
-                      timestamp, layout.TOMBSTONE)
+                      timestamp, layout.TOMBSTONE, policy)
     except diskfile.ConflictError as exc:
         raise HTTPError(409, headers={"X-Backend-Timestamp": exc.existing.internal}) from None
-    node.suffixes.invalidate(target.device, target.partition, name_hash)
+    node.suffixes.invalidate(target.device, target.partition, name_hash, policy)
     await node.updates.after_write(request, target, name_hash, "DELETE", timestamp, {})
     status = 204 if existed else 404
     return web.Response(status=status, headers={"X-Backend-Timestamp": timestamp.internal})
@@ -487,14 +494,15 @@ async def post(node: Node, request: web.Request, target: Target) -> web.StreamRe
         # .meta replaces the old one, so the current type travels with it)
         metadata["Content-Type"] = opened.metadata["Content-Type"]
     metadata.update({"name": _object_name(target), "X-Timestamp": timestamp.internal})
+    policy = policy_index(node, request)
     try:
         await node.io(target.device, diskfile.write_empty, path, target.partition, name_hash,
-                      metadata, timestamp, layout.META)
+                      metadata, timestamp, layout.META, policy)
     except diskfile.ConflictError as exc:
         raise HTTPError(409, headers={"X-Backend-Timestamp": exc.existing.internal}) from None
     except diskfile.NoObjectError:
         raise HTTPError(404) from None
-    node.suffixes.invalidate(target.device, target.partition, name_hash)
+    node.suffixes.invalidate(target.device, target.partition, name_hash, policy)
     if new_type:  # the listing shows the new type (row at the POST's time)
         row = {"X-Size": str(opened.data_length), "X-Content-Type": metadata["Content-Type"],
                "X-Etag": opened.metadata.get("ETag", "")}
@@ -511,8 +519,9 @@ async def replicate(node: Node, request: web.Request, target: Target) -> web.Str
     (obsolete files and tombstones older than storage.reclaim_age are cleaned on the way)."""
     if target.account:
         raise HTTPError(400, "Invalid path")
+    policy = policy_index(node, request)
     await node.check_device(target.device)
-    return web.json_response(await node.suffixes.get(target.device, target.partition))
+    return web.json_response(await node.suffixes.get(target.device, target.partition, policy))
 
 
 HANDLERS = {"PUT": put, "GET": get, "HEAD": get, "DELETE": delete, "POST": post,

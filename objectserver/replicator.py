@@ -1,6 +1,6 @@
 """The replicator: keeps every partition's replicas equal, and moves handoff data home.
 
-Objects: for each partition on a local device, ask each other primary for its suffix digests
+Objects (each storage policy's directory with its own object ring): for each partition on a local device, ask each other primary for its suffix digests
 (`POST /replicate/object/{dev}/{part}`), and push the current files of every suffix that differs by
 replaying them as backend requests marked `X-Backend-Replication: true` (PUT of the .data with its
 stored metadata and timestamp, DELETE at a tombstone's timestamp, POST of a .meta). Newest-wins on
@@ -20,6 +20,7 @@ import time
 from urllib.parse import quote
 
 from . import diskfile, layout
+from .policy import HEADER as POLICY_HEADER
 
 log = logging.getLogger("objectserver.replicator")
 ROW_BATCH = 1000
@@ -51,8 +52,9 @@ async def _request(node, method: str, dev, path: str, headers=None, data=None):
 
 # ---- objects ---------------------------------------------------------------------------------
 
-def _suffix_files(device_path: str, part: int, suffix: str) -> list[tuple[str, list[str]]]:
-    suffix_dir = os.path.join(layout.partition_dir(device_path, part), suffix)
+def _suffix_files(device_path: str, part: int, suffix: str,
+                  policy: int = 0) -> list[tuple[str, list[str]]]:
+    suffix_dir = os.path.join(layout.partition_dir(device_path, part, policy), suffix)
     out = []
     for name_hash in diskfile.listdir(suffix_dir):
         found = layout.choose(diskfile.listdir(os.path.join(suffix_dir, name_hash)))
@@ -67,10 +69,10 @@ def _meta_headers(metadata: dict) -> dict:
 
 
 async def push_hash_dir(node, device: str, part: int, name_hash: str, files: list[str],
-                        peer) -> bool:
+                        peer, policy: int = 0) -> bool:
     """Replay one object's current files to a peer; True when the peer has them (or newer)."""
     path = node.device_path(device)
-    hash_dir = layout.hash_dir(path, part, name_hash)
+    hash_dir = layout.hash_dir(path, part, name_hash, policy)
     for name in files:  # .data (or .ts) sorts before a newer .meta of the same object
         file_path = os.path.join(hash_dir, name)
         timestamp, ext = layout.parse_filename(name)
@@ -80,12 +82,13 @@ async def push_hash_dir(node, device: str, part: int, name_hash: str, files: lis
             return False  # replaced meanwhile; the next pass sees the new state
         except Exception:
             await node.io(device, diskfile.quarantine, path, name_hash, file_path)
-            node.suffixes.invalidate(device, part, name_hash)
+            node.suffixes.invalidate(device, part, name_hash, policy)
             return False
         account, container, obj = metadata["name"].lstrip("/").split("/", 2)
         remote = (f"object/{_q(peer.device)}/{part}/{_q(account)}/{_q(container)}/{_q(obj)}")
         headers = _meta_headers(metadata)
-        headers.update({"X-Timestamp": timestamp.internal, "X-Backend-Replication": "true"})
+        headers.update({"X-Timestamp": timestamp.internal, "X-Backend-Replication": "true",
+                        POLICY_HEADER: str(policy)})
         if ext == layout.TOMBSTONE:
             status, _ = await _request(node, "DELETE", peer, remote, headers)
             ok = status in (204, 404, 409)
@@ -116,20 +119,23 @@ async def _file_body(node, device: str, file_path: str, length: int):
         await node.io(device, os.close, fd)
 
 
-async def replicate_partition(node, ring, device: str, part: int) -> bool:
-    """Sync one local partition with its primaries; True when they all answered in sync."""
+async def replicate_partition(node, ring, device: str, part: int, policy: int = 0) -> bool:
+    """Sync one local partition (of one storage policy, placed by that policy's object ring)
+    with its primaries; True when they all answered in sync."""
     path = node.device_path(device)
-    local = await node.suffixes.get(device, part)
+    local = await node.suffixes.get(device, part, policy)
     primaries = ring.get_part_nodes(part)
     am_primary = any(_is_local(dev, node) and dev.device == device for dev in primaries)
     peers = [dev for dev in primaries if not (_is_local(dev, node) and dev.device == device)]
     # a handoff remembers exactly which files it handed over, so it deletes only those
     snapshot = {} if am_primary else {
-        suffix: await node.io(device, _suffix_files, path, part, suffix) for suffix in local}
+        suffix: await node.io(device, _suffix_files, path, part, suffix, policy)
+        for suffix in local}
     all_synced = True
     for peer in peers:
         status, body = await _request(node, "POST", peer,
-                                      f"replicate/object/{_q(peer.device)}/{part}")
+                                      f"replicate/object/{_q(peer.device)}/{part}",
+                                      {POLICY_HEADER: str(policy)})
         if status != 200:
             all_synced = False
             continue
@@ -137,28 +143,30 @@ async def replicate_partition(node, ring, device: str, part: int) -> bool:
         for suffix in (s for s, digest in local.items() if remote.get(s) != digest):
             entries = snapshot.get(suffix)
             if entries is None:
-                entries = await node.io(device, _suffix_files, path, part, suffix)
+                entries = await node.io(device, _suffix_files, path, part, suffix, policy)
             for name_hash, files in entries:
-                if not await push_hash_dir(node, device, part, name_hash, files, peer):
+                if not await push_hash_dir(node, device, part, name_hash, files, peer, policy):
                     all_synced = False
     if not am_primary and all_synced and peers:
         # file by file, under the hash-directory lock: a write that landed on this handoff
         # while we were pushing is newer than the snapshot and stays for the next pass
         for entries in snapshot.values():
             for name_hash, files in entries:
-                await node.io(device, diskfile.remove_if_current, path, part, name_hash, files)
-        await node.io(device, diskfile.prune_partition, path, part)
-        node.suffixes.forget(device, part)
+                await node.io(device, diskfile.remove_if_current, path, part, name_hash, files,
+                              policy)
+        await node.io(device, diskfile.prune_partition, path, part, policy)
+        node.suffixes.forget(device, part, policy)
         log.info("%s: handoff partition %d handed back to its primaries", device, part)
     return all_synced
 
 
-async def replicate_objects(node, ring) -> None:
+async def replicate_objects(node, ring, policy: int = 0) -> None:
     for device in sorted(node.devices):
-        parts = await node.io(device, diskfile.listdir, layout.objects_dir(node.device_path(device)))
+        parts = await node.io(device, diskfile.listdir,
+                              layout.objects_dir(node.device_path(device), policy))
         for part in sorted(int(p) for p in parts if p.isdigit()):
             try:
-                await replicate_partition(node, ring, device, part)
+                await replicate_partition(node, ring, device, part, policy)
             except Exception:
                 log.exception("%s: replicating partition %d failed", device, part)
 
@@ -231,6 +239,17 @@ async def replicate_accounts(node, ring) -> None:
                 await node.io(device, db.drop_account, account)
 
 
+def policy_rings(rings: dict) -> list[tuple[int, object]]:
+    """(policy index, object ring) of every storage policy whose ring is loaded: "object" is
+    policy 0, "object-N" policy N (Swift's ring names)."""
+    out = []
+    for name, ring in rings.items():
+        index = layout.policy_of_dir(name.replace("object", "objects", 1))
+        if name.startswith("object") and index is not None:
+            out.append((index, ring))
+    return sorted(out, key=lambda item: item[0])
+
+
 def _bind(fn, *args):
     return lambda after, limit: fn(*args, after, limit)
 
@@ -240,7 +259,8 @@ async def replicate_once(node) -> bool:
     rings = node.rings_loader() if node.rings_loader else None
     if not rings:
         return False
-    await replicate_objects(node, rings["object"])
+    for name, ring in policy_rings(rings):
+        await replicate_objects(node, ring, name)
     await replicate_containers(node, rings["container"])
     await replicate_accounts(node, rings["account"])
     return True

@@ -47,6 +47,7 @@ def device_specs(config) -> list[dict]:
 def prepare(config) -> dict:
     """Create the device directories and build the rings (idempotent)."""
     from ring.aio import ensure_rings
+    from ring.policies import from_config
 
     from . import diskfile
 
@@ -56,7 +57,8 @@ def prepare(config) -> dict:
     os.makedirs(ring_dir(config), exist_ok=True)
     ring = config.ring
     return ensure_rings(ring_dir(config), specs, part_power=ring.part_power,
-                        replicas=ring.replicas, min_part_hours=ring.min_part_hours, seed=ring.seed)
+                        replicas=ring.replicas, min_part_hours=ring.min_part_hours, seed=ring.seed,
+                        policies=from_config(config))
 
 
 def ring_path(config, kind: str) -> str:
@@ -77,15 +79,20 @@ def node_devices(config, instance: int) -> list[str]:
 
 
 def load_rings(config):
-    """{"object"|"container"|"account": Ring} or None when the ring files are not there."""
+    """{"object"|"container"|"account"|"object-N": Ring} or None when the ring files are not
+    there. A further policy's ring (object-N) that is missing is left out: its objects wait."""
     try:
         from ring import Ring
+        from ring.policies import from_config
     except ImportError:
         return None
     found = {}
-    for kind in ("object", "container", "account"):
+    policy_rings = [p.ring_name for p in from_config(config) if p.index]
+    for kind in ("object", "container", "account", *policy_rings):
         path = ring_path(config, kind)
         if not os.path.exists(path):
+            if kind in policy_rings:
+                continue
             return None
         found[kind] = Ring.load(path, config.cluster.hash_path_prefix,
                                 config.cluster.hash_path_suffix)

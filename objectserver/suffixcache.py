@@ -18,19 +18,20 @@ MAX_AGE = 3600.0
 class SuffixHashes:
     def __init__(self, node):
         self.node = node
-        self._cache: dict[tuple[str, int], tuple[float, dict[str, str]]] = {}
-        self._dirty: dict[tuple[str, int], set[str]] = {}
+        # keyed by (device, partition, storage policy index)
+        self._cache: dict[tuple[str, int, int], tuple[float, dict[str, str]]] = {}
+        self._dirty: dict[tuple[str, int, int], set[str]] = {}
 
-    def invalidate(self, device: str, part: int, name_hash: str) -> None:
-        self._dirty.setdefault((device, part), set()).add(layout.suffix_of(name_hash))
+    def invalidate(self, device: str, part: int, name_hash: str, policy: int = 0) -> None:
+        self._dirty.setdefault((device, part, policy), set()).add(layout.suffix_of(name_hash))
 
-    def forget(self, device: str, part: int) -> None:
-        self._cache.pop((device, part), None)
-        self._dirty.pop((device, part), None)
+    def forget(self, device: str, part: int, policy: int = 0) -> None:
+        self._cache.pop((device, part, policy), None)
+        self._dirty.pop((device, part, policy), None)
 
-    async def get(self, device: str, part: int) -> dict[str, str]:
-        """{suffix: digest} of the partition as it is on disk now."""
-        key = (device, part)
+    async def get(self, device: str, part: int, policy: int = 0) -> dict[str, str]:
+        """{suffix: digest} of the partition (of one storage policy) as it is on disk now."""
+        key = (device, part, policy)
         path = self.node.device_path(device)
         reclaim_before = time.time() - self.node.storage.reclaim_age
         entry = self._cache.get(key)
@@ -38,13 +39,13 @@ class SuffixHashes:
         dirty = self._dirty.pop(key, set())
         if entry is None or time.monotonic() - entry[0] > MAX_AGE:
             hashes = await self.node.io(device, diskfile.partition_hashes, path, part,
-                                        reclaim_before)
+                                        reclaim_before, policy)
             self._cache[key] = (time.monotonic(), hashes)
             return dict(hashes)
         hashes = entry[1]
         for suffix in sorted(dirty):
             digest = await self.node.io(device, diskfile.hash_suffix, path, part, suffix,
-                                        reclaim_before)
+                                        reclaim_before, policy)
             if digest is None:
                 hashes.pop(suffix, None)
             else:

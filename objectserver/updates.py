@@ -236,7 +236,8 @@ class AccountReporter:
             return True
         headers = {"X-Put-Timestamp": record["put_ts"], "X-Delete-Timestamp": record["delete_ts"],
                    "X-Object-Count": str(record["count"]), "X-Bytes-Used": str(record["bytes"]),
-                   "X-Timestamp": record["stats_ts"]}
+                   "X-Timestamp": record["stats_ts"],
+                   "X-Backend-Storage-Policy-Index": str(record.get("policy", 0))}
         path_tail = f"{_q(account)}/{_q(container)}"
         results = await asyncio.gather(*(
             send(self.node, "PUT", t, f"account/{_q(t['device'])}/{t['partition']}/{path_tail}",

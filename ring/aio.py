@@ -2,8 +2,8 @@
 
 ensure_rings() is idempotent: with the same device list it writes nothing; when devices were added
 or removed (or a weight changed) it updates the builders, rebalances and rewrites the ring files.
-The three rings share the device list and the seed, so they place alike; that is fine for one
-machine and keeps the all-in-one reproducible.
+The rings (account, container, and one object ring per storage policy) share the device list and
+the seed, so they place alike; that is fine for one machine and keeps the all-in-one reproducible.
 """
 from __future__ import annotations
 
@@ -16,34 +16,43 @@ KINDS = ("account", "container", "object")
 
 
 def ensure_rings(ring_dir: str, devices: list[dict], part_power: int, replicas: int,
-                 min_part_hours: int, seed: int) -> dict[str, str]:
-    """Make <ring_dir>/{account,container,object}.{builder,ring} match devices.
+                 min_part_hours: int, seed: int, policies=None) -> dict[str, str]:
+    """Make <ring_dir>/{account,container,object}.{builder,ring} match devices, and one
+    object-N.{builder,ring} per further storage policy (ring.policies.PolicyTable).
 
     devices: dicts with region, zone, ip, port, device, weight (and optional meta). Returns
-    {"account": path, "container": path, "object": path} of the ring files.
+    {"account": path, "container": path, "object": path, "object-1": path, ...} of the ring files.
     """
+    from ring.policies import replicas_of
+
     os.makedirs(ring_dir, exist_ok=True)
-    paths = {}
-    for kind in KINDS:
-        builder_path = os.path.join(ring_dir, f"{kind}.builder")
-        ring_path = os.path.join(ring_dir, f"{kind}.ring")
-        if os.path.exists(builder_path):
-            builder = RingBuilder.load(builder_path)
-            if (builder.part_power, builder.replicas) != (part_power, replicas):
-                raise RingError(f"{builder_path} has part_power {builder.part_power} and "
-                                f"{builder.replicas} replicas, the configuration asks for "
-                                f"{part_power} and {replicas}: these cannot change in place")
-        else:
-            builder = RingBuilder(part_power, replicas, min_part_hours, seed)
-        changed = _sync_devices(builder, devices)
-        if changed or not builder.is_assigned():
-            builder.rebalance()
-        if changed or not os.path.exists(builder_path):
-            builder.save(builder_path)
-        if changed or not os.path.exists(ring_path):
-            builder.write_ring(ring_path)
-        paths[kind] = ring_path
-    return paths
+    wanted = {"account": replicas, "container": replicas, "object": replicas}
+    for policy in policies or ():
+        wanted[policy.ring_name] = replicas_of(policy, replicas)
+    return {stem: _ensure_one(ring_dir, stem, devices, part_power, count, min_part_hours, seed)
+            for stem, count in wanted.items()}
+
+
+def _ensure_one(ring_dir: str, stem: str, devices: list[dict], part_power: int, replicas: int,
+                min_part_hours: int, seed: int) -> str:
+    builder_path = os.path.join(ring_dir, f"{stem}.builder")
+    ring_path = os.path.join(ring_dir, f"{stem}.ring")
+    if os.path.exists(builder_path):
+        builder = RingBuilder.load(builder_path)
+        if (builder.part_power, builder.replicas) != (part_power, replicas):
+            raise RingError(f"{builder_path} has part_power {builder.part_power} and "
+                            f"{builder.replicas} replicas, the configuration asks for "
+                            f"{part_power} and {replicas}: these cannot change in place")
+    else:
+        builder = RingBuilder(part_power, replicas, min_part_hours, seed)
+    changed = _sync_devices(builder, devices)
+    if changed or not builder.is_assigned():
+        builder.rebalance()
+    if changed or not os.path.exists(builder_path):
+        builder.save(builder_path)
+    if changed or not os.path.exists(ring_path):
+        builder.write_ring(ring_path)
+    return ring_path
 
 
 def _sync_devices(builder: RingBuilder, devices: list[dict]) -> bool:
