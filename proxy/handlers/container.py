@@ -5,7 +5,7 @@ from aiohttp import web
 
 from proxy import acl as acl_mod
 from proxy import headers as hdrs
-from proxy import limits
+from proxy import limits, versioning
 from proxy.context import Ctx
 from proxy.errors import SwiftError
 from proxy.handlers.common import respond
@@ -37,6 +37,7 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
                 headers[name] = acl_mod.clean_acl(name, headers[name])
         check_quota_values(headers)
         check_versioning(ctx, headers)
+        versioning.exclusive_modes(headers)
         policy = ctx.headers.get("X-Storage-Policy")
         if method == "PUT" and policy is not None and policy.lower() != DEFAULT_POLICY.lower():
             raise SwiftError(400, f"Invalid X-Storage-Policy {policy!r}")

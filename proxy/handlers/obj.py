@@ -258,17 +258,14 @@ async def archive_before_overwrite(ctx: Ctx, account: str, container: str, obj: 
 async def delete(ctx: Ctx) -> web.StreamResponse:
     info = await ctx.core.container_info(ctx.account, ctx.container)
     versions, mode = versioning.location(info)
-    if versions and mode == "stack":
-        if await versioning.restore_newest(ctx.core, ctx.account, ctx.container, ctx.obj,
-                                           versions, ctx.max_file_size):
-            return web.Response(status=204)
-    elif versions:
-        await versioning.archive_current(ctx.core, ctx.account, ctx.container, ctx.obj,
-                                         versions, ctx.max_file_size, required=False)
     node_headers = {}
     if_delete_at = limits.check_if_delete_at(ctx.headers)
     if if_delete_at is not None:
         node_headers["X-If-Delete-At"] = if_delete_at
+    if versions:
+        result = await versioning.delete(ctx.core, ctx.account, ctx.container, ctx.obj,
+                                         versions, mode, ctx.max_file_size, node_headers)
+        return respond(result)
     result = await ctx.core.object_write("DELETE", ctx.account, ctx.container, ctx.obj,
                                          node_headers)
     return respond(result)
@@ -482,6 +479,7 @@ async def _store_slo(ctx: Ctx, node_headers: dict, body: bytes):
     if given and given.strip('"') != etag:
         raise SwiftError(422, "Unprocessable Entity")
     await check_quotas(ctx, size)
+    await archive_before_overwrite(ctx, ctx.account, ctx.container, ctx.obj)
     data = json.dumps(stored).encode()
     node_headers.update({"X-Static-Large-Object": "True", "X-Object-Sysmeta-Slo-Etag": etag,
                          "X-Object-Sysmeta-Slo-Size": str(size),

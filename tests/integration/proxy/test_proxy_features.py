@@ -65,7 +65,9 @@ def test_versioning(swift, container, mode):
         assert swift("GET", f"/{container}/obj").status_code == 404
     else:                               # history: the deleted object is archived too
         assert swift("GET", f"/{container}/obj").status_code == 404
-        assert len(swift("GET", f"/{archive}").text.split()) == 3
+        rows = swift("GET", f"/{archive}", params={"format": "json"}).json()
+        assert len(rows) == 4   # v1, v2, v3 and the delete marker
+        assert rows[-1]["content_type"] == "application/x-deleted;swift_versions_deleted=1"
     both = swift("POST", f"/{container}", headers={"X-Versions-Location": archive,
                                                    "X-History-Location": archive})
     assert both.status_code == 400
