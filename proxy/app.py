@@ -16,6 +16,7 @@ import uuid
 import aiohttp
 from aiohttp import web
 
+from proxy import account_acl
 from proxy import auth as auth_mod
 from proxy import cors
 from proxy import limits
@@ -119,6 +120,8 @@ async def swift_dispatch(request: web.Request) -> web.StreamResponse:
         tempurl_used = True
     else:
         identity = auth.authenticate(request.headers)
+        # Account ACLs: a non-owner's grant on this account (proxy/account_acl.py).
+        identity = await account_acl.resolve(core, identity, account)
     ctx = Ctx(request, core, auth, identity, version, account, container, obj,
               app[CONFIG].proxy.max_file_size, tempurl_used)
     origin = request.headers.get("Origin")

@@ -4,7 +4,12 @@
     auth.authorize(identity, account, container, obj, method, acl, referrer)   -> raises 401/403
 
 Users come from config.proxy.users ("account:user:key[:group,...]"). `.admin` makes a user the
-owner of AUTH_<account>; `.reseller_admin` may act on every account. Tokens are self-contained and
+owner of AUTH_<account> (and SERVICE_<account>); `.reseller_admin` may act on every account.
+Reseller prefixes are tempauth's `reseller_prefix = AUTH, SERVICE` with
+`SERVICE_require_group = service`: owning SERVICE_<account> also needs the `service` group, which
+a request gets from an X-Service-Token of a user in that group (its groups join the X-Auth-Token
+user's, as tempauth does). Account ACLs (proxy/account_acl.py) attach a per-account grant to an
+identity for one request (Identity.with_grant). Tokens are self-contained and
 HMAC-signed ("AUTH_tk" + payload + signature), so every proxy worker accepts every other worker's
 tokens without shared state; the signing key is derived from the cluster's hash path secrets.
 A Keystone-backed class with the same two methods can replace TempAuth later.
@@ -20,10 +25,27 @@ import time
 from urllib.parse import quote
 
 from proxy import acl as acl_mod
+from proxy.account_acl import Level
 from proxy.errors import SwiftError
 from proxy.limits import RESELLER_PREFIX
 
 TOKEN_PREFIX = "AUTH_tk"
+# Reseller prefix -> the group its owners also need (tempauth's <PREFIX>require_group).
+RESELLER_PREFIXES = {RESELLER_PREFIX: "", "SERVICE_": "service"}
+
+
+def account_prefix(account: str) -> str | None:
+    """The reseller prefix `account` starts with (None: not an account this auth serves)."""
+    for prefix in RESELLER_PREFIXES:
+        if account.startswith(prefix):
+            return prefix
+    return None
+
+
+def dot_account(account: str) -> bool:
+    """Hidden accounts (AUTH_.expiring_objects...) are nobody's, not even a reseller admin's."""
+    prefix = account_prefix(account)
+    return prefix is not None and account[len(prefix):].startswith(".")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,16 +56,39 @@ class Identity:
     account: str              # tempauth account ("test"); storage account is RESELLER_PREFIX + it
     groups: frozenset[str]    # ACL-matchable names: "test:tester", "test", "AUTH_test" if owner...
     expires: float
+    # ((account, Level), ...): what account ACLs grant this identity in this request
+    grants: tuple = ()
 
     @property
     def reseller_admin(self) -> bool:
         return ".reseller_admin" in self.groups
 
+    def account_owner(self, account: str) -> bool:
+        """Owner by its groups: AUTH_<acct> (plus the prefix's required group, if any)."""
+        if account not in self.groups:
+            return False
+        required = RESELLER_PREFIXES.get(account_prefix(account) or "", "")
+        return not required or required in self.groups
+
+    def grant(self, account: str) -> Level | None:
+        for granted_account, level in self.grants:
+            if granted_account == account:
+                return level
+        return None
+
+    def with_grant(self, account: str, level: Level) -> "Identity":
+        return dataclasses.replace(self, grants=self.grants + ((account, level),))
+
+    def with_service(self, service: "Identity") -> "Identity":
+        """tempauth's X-Service-Token: the service user's groups join this user's."""
+        return dataclasses.replace(self, groups=self.groups | service.groups)
+
     def owns(self, account: str) -> bool:
-        """Whether this identity is the owner ("swift_owner") of storage account `account`."""
-        if self.reseller_admin and not account[len(RESELLER_PREFIX):].startswith("."):
+        """Whether this identity is the owner ("swift_owner") of storage account `account`:
+        reseller admin, owner by group, or admin by the account's ACL."""
+        if self.reseller_admin and not dot_account(account):
             return True
-        return account in self.groups
+        return self.account_owner(account) or self.grant(account) is Level.ADMIN
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,7 +136,7 @@ class TempAuth:
     def groups_for(self, user: User) -> frozenset[str]:
         groups = {f"{user.account}:{user.name}", user.account, *user.groups}
         if ".admin" in user.groups:
-            groups.add(RESELLER_PREFIX + user.account)
+            groups.update(prefix + user.account for prefix in RESELLER_PREFIXES)
         return frozenset(groups)
 
     def login(self, user_name: str | None, key: str | None) -> tuple[str, Identity]:
@@ -150,13 +195,19 @@ class TempAuth:
 
     # -- the interface ----------------------------------------------------------------------------
     def authenticate(self, headers) -> Identity | None:
-        """Identity from X-Auth-Token / X-Storage-Token; None if none given; 401 if it is bad."""
+        """Identity from X-Auth-Token / X-Storage-Token; None if none given; 401 if it is bad.
+        A valid X-Service-Token adds its user's groups (an invalid one adds nothing)."""
         token = headers.get("X-Auth-Token") or headers.get("X-Storage-Token")
         if not token:
             return None
         identity = self.verify(token)
         if identity is None:
             raise SwiftError(401, "Unauthorized", {"Www-Authenticate": 'Swift realm="unknown"'})
+        service_token = headers.get("X-Service-Token")
+        if service_token:
+            service = self.verify(service_token)
+            if service is not None:
+                identity = identity.with_service(service)
         return identity
 
     def authorize(self, identity: Identity | None, account: str, container: str | None,
@@ -166,13 +217,14 @@ class TempAuth:
 
         `acl` is the container's read ACL for GET/HEAD and its write ACL for writes; the caller
         passes None for account-level requests and container-level writes (owner only).
+        Account ACL grants (identity.grants, see proxy/account_acl.py) are checked last.
         """
-        if not account.startswith(RESELLER_PREFIX):
+        if account_prefix(account) is None:
             raise self._denied(identity, account)
         if identity is not None:
-            if identity.reseller_admin and not account[len(RESELLER_PREFIX):].startswith("."):
+            if identity.reseller_admin and not dot_account(account):
                 return
-            if account in identity.groups and (method not in ("PUT", "DELETE") or container):
+            if identity.account_owner(account) and (method not in ("PUT", "DELETE") or container):
                 return
         if method == "OPTIONS":
             return
@@ -184,6 +236,9 @@ class TempAuth:
         if identity is None:
             raise self._denied(None, account)
         if container and acl_mod.groups_match(parsed.groups, identity.groups):
+            return
+        level = identity.grant(account)
+        if level is not None and level.allows(container, method):
             return
         raise self._denied(identity, account)
 

@@ -10,6 +10,8 @@ import mimetypes
 
 from multidict import CIMultiDict
 
+from proxy import account_acl
+
 # Request headers passed through to object nodes on PUT/POST (besides the metadata prefixes).
 OBJECT_PASSTHROUGH = ("content-type", "etag", "content-disposition", "content-encoding",
                       "x-delete-at", "x-object-manifest", "content-language", "cache-control",
@@ -96,6 +98,11 @@ def to_client(headers) -> CIMultiDict:
         if lname == "x-object-sysmeta-content-encoding":
             if value:
                 out["Content-Encoding"] = value
+            continue
+        if lname == "x-account-sysmeta-core-access-control":
+            acl = account_acl.to_client(value)  # owners only: handlers/common.py
+            if acl is not None:
+                out["X-Account-Access-Control"] = acl
             continue
         if lname.startswith("x-account-sysmeta-quota-"):
             out["X-Account-Quota-" + name[len("x-account-sysmeta-quota-"):].title()] = value

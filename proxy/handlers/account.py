@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from proxy import bulk
+from proxy import account_acl, bulk
 from proxy import headers as hdrs
 from proxy import limits
 from proxy.context import Ctx
@@ -24,15 +24,18 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
     if method == "POST" and "bulk-delete" in ctx.query:
         return await bulk_delete(ctx)
     if method == "POST":
+        acl_sysmeta = account_acl_sysmeta(ctx)  # 400 before 401/403, as tempauth checks it
         ctx.authorize()
         limits.check_metadata(ctx.headers, "account")
         quota_sysmeta = check_account_quota_headers(ctx)
-        check_account_acl(ctx)
+        if acl_sysmeta and not ctx.owner:
+            raise SwiftError(403, "Forbidden")
         info = await ctx.core.account_info(ctx.account)
         if info.exists:
             limits.check_combined_metadata(info.meta("account"), ctx.headers, "account")
         headers = hdrs.for_account_write(ctx.headers)
         headers.update(quota_sysmeta)
+        headers.update(acl_sysmeta)
         result = await ctx.core.account_write("POST", ctx.account, headers)
         return respond(result)
     if method in ("PUT", "DELETE"):
@@ -41,7 +44,10 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
                 ctx.authorize()
             raise SwiftError(405, "Method Not Allowed")
         limits.check_metadata(ctx.headers, "account")
-        result = await ctx.core.account_write(method, ctx.account, hdrs.for_account_write(ctx.headers))
+        headers = hdrs.for_account_write(ctx.headers)
+        if method == "PUT":
+            headers.update(account_acl_sysmeta(ctx))
+        result = await ctx.core.account_write(method, ctx.account, headers)
         return respond(result)
     raise SwiftError(405, "Method Not Allowed")
 
@@ -97,26 +103,13 @@ async def bulk_delete(ctx: Ctx) -> web.StreamResponse:
     return web.Response(status=200, body=body, content_type=ctype)
 
 
-ACCOUNT_ACL_KEYS = ("admin", "read-write", "read-only")
-
-
-def check_account_acl(ctx: Ctx) -> None:
-    """X-Account-Access-Control must be Swift's JSON form (account ACLs are otherwise not
-    enforced by this proxy; /info says tempauth.account_acls is false)."""
-    import json
-    value = ctx.headers.get("X-Account-Access-Control")
+def account_acl_sysmeta(ctx: Ctx) -> dict[str, str]:
+    """X-Account-Access-Control validated (400 as tempauth answers) and turned into the sysmeta
+    that stores it ({} when the header is absent). Who may set it is the caller's check."""
+    value = ctx.headers.get(account_acl.HEADER)
     if value is None:
-        return
-    if not ctx.owner:
-        raise SwiftError(403, "Forbidden")
-    try:
-        doc = json.loads(value) if value else {}
-    except ValueError:
-        raise SwiftError(400, "Invalid JSON in X-Account-Access-Control") from None
-    if not isinstance(doc, dict) or any(k not in ACCOUNT_ACL_KEYS for k in doc) or \
-            any(not isinstance(v, list) or not all(isinstance(i, str) for i in v)
-                for v in doc.values()):
-        raise SwiftError(400, "Invalid X-Account-Access-Control")
+        return {}
+    return account_acl.sysmeta_for(value)
 
 
 POLICY = "Policy-0"

@@ -15,7 +15,8 @@ log = logging.getLogger("strato.proxy")
 
 OWNER_ONLY_HEADERS = ("x-container-read", "x-container-write", "x-container-sync-key",
                       "x-container-meta-temp-url-key", "x-container-meta-temp-url-key-2",
-                      "x-account-meta-temp-url-key", "x-account-meta-temp-url-key-2")
+                      "x-account-meta-temp-url-key", "x-account-meta-temp-url-key-2",
+                      "x-account-access-control")
 
 
 class NoContent(web.Response):

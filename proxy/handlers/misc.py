@@ -50,7 +50,7 @@ def capabilities(config) -> dict:
             "strict_cors_mode": True,
             "policies": [{"name": "Policy-0", "aliases": "Policy-0", "default": True}],
         },
-        "tempauth": {"account_acls": False},
+        "tempauth": {"account_acls": True},  # proxy/account_acl.py
         # The S3 API (proxy/s3/) on this port, described as Swift's s3api middleware would be.
         "s3api": {"max_bucket_listing": 1000, "max_parts_listing": 1000,
                   "max_upload_part_num": 10000, "max_multi_delete_objects": 1000,
