@@ -66,6 +66,19 @@ class AccountACL:
         return json.dumps(doc, ensure_ascii=True, separators=(",", ":"), sort_keys=True)
 
 
+# Swift's swift_owner_headers: only owners (and ACL admins) see or set these.
+OWNER_HEADERS = ("x-container-read", "x-container-write", "x-container-sync-key",
+                 "x-container-sync-to", "x-account-meta-temp-url-key",
+                 "x-account-meta-temp-url-key-2", "x-container-meta-temp-url-key",
+                 "x-container-meta-temp-url-key-2", "x-account-access-control")
+
+
+def without_owner_headers(headers: dict) -> dict:
+    """A non-owner's write (a read-write ACL user's container POST) keeps its other headers;
+    these are dropped silently, as Swift's proxy does."""
+    return {k: v for k, v in headers.items() if k.lower() not in OWNER_HEADERS}
+
+
 def _invalid(why: str, value: str) -> SwiftError:
     return SwiftError(400, f"{HEADER} invalid: {why}\n\nInput: {value}\n",
                       {"Content-Type": "text/plain; charset=UTF-8"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from proxy import acl as acl_mod
+from proxy import account_acl
 from proxy import headers as hdrs
 from proxy import limits, versioning
 from proxy.context import Ctx
@@ -32,6 +33,8 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
         ctx.authorize()
         limits.check_metadata(ctx.headers, "container")
         headers = hdrs.for_container_write(ctx.headers)
+        if not ctx.owner:  # an account ACL read-write user: no ACLs, sync or temp-url keys
+            headers = account_acl.without_owner_headers(headers)
         for name in ("X-Container-Read", "X-Container-Write"):
             if name in headers and headers[name]:
                 headers[name] = acl_mod.clean_acl(name, headers[name])

@@ -64,8 +64,12 @@ async def get(ctx: Ctx) -> web.StreamResponse:
         result.close()
         static_etag = bh.get(symlink.TARGET_ETAG)
         account, container, obj = symlink.target_of(bh, account)
-        await _authorize_target(ctx, account, container, obj)
         location = symlink.location(account, container, obj)
+        try:
+            await _authorize_target(ctx, account, container, obj)
+        except SwiftError as exc:  # a forbidden target still says where the link points
+            exc.headers["Content-Location"] = location
+            raise
     else:
         raise SwiftError(409, "Too many levels of symbolic links, maximum allowed is "
                               f"{symlink.MAX_HOPS}")
