@@ -23,6 +23,7 @@ from proxy import headers as hdrs
 from proxy import quorum
 from proxy.backend import Backend, NodeResponse
 from proxy.errors import SwiftError
+from proxy.rings import POLICY_HEADER, default_policy_index, object_ring_for, policy_index_of
 from strato.timestamps import Timestamp
 
 EXPIRING_ACCOUNT = ".expiring_objects"
@@ -189,7 +190,8 @@ class SwiftCore:
                              query: dict | None = None, headers: dict | None = None) -> Result:
         resp = await self.backend.read(method, self.rings.container, "container", account,
                                        container, headers=headers, query=query)
-        return Result(resp.status, _with_last_modified(hdrs.to_client(resp.headers)), resp.body)
+        return Result(resp.status, _with_last_modified(hdrs.to_client(resp.headers)), resp.body,
+                      backend_headers=CIMultiDict(resp.headers))
 
     async def container_write(self, method: str, account: str, container: str,
                               headers: dict) -> Result:
@@ -206,6 +208,9 @@ class SwiftCore:
         def headers_for(i):
             out = dict(headers)
             out["X-Timestamp"] = timestamp
+            if method == "PUT":  # a new container without X-Storage-Policy gets the default
+                out.setdefault("X-Backend-Storage-Policy-Default",
+                               str(default_policy_index(self.rings)))
             if method in ("PUT", "DELETE"):
                 out.update(targets[i % len(targets)] if targets else {})
             return out
@@ -231,9 +236,11 @@ class SwiftCore:
         def live(resp: NodeResponse) -> bool:
             return not _expired(resp.headers, now)
 
-        resp = await self.backend.read(method, self.rings.object, "object", account, container,
-                                       obj, headers=headers, stream=(method == "GET"),
-                                       accept=live)
+        policy = policy_index_of((await self.container_info(account, container)).headers)
+        headers = {**(headers or {}), POLICY_HEADER: str(policy)}
+        resp = await self.backend.read(method, object_ring_for(self.rings, policy), "object",
+                                       account, container, obj, headers=headers,
+                                       stream=(method == "GET"), accept=live)
         out = hdrs.to_client(resp.headers)
         if "Content-Length" in resp.headers:
             out["Content-Length"] = resp.headers["Content-Length"]
@@ -256,7 +263,10 @@ class SwiftCore:
         node_headers.setdefault("Content-Type", hdrs.guess_content_type(obj))
         if content_length is not None:
             node_headers["Content-Length"] = str(content_length)
-        replicas = len(self.rings.object.get_nodes(account, container, obj)[1])
+        policy = policy_index_of(info.headers)  # the container's storage policy places the object
+        node_headers[POLICY_HEADER] = str(policy)
+        ring = object_ring_for(self.rings, policy)
+        replicas = len(ring.get_nodes(account, container, obj)[1])
         targets = self._container_targets(account, container, replicas)
 
         def headers_for(i):
@@ -266,7 +276,7 @@ class SwiftCore:
             return out
 
         answers, replicas = await self.backend.put_stream(
-            self.rings.object, account, container, obj, headers_for, body, content_length)
+            ring, account, container, obj, headers_for, body, content_length)
         statuses = [a.status for a in answers]
         etags = [a.headers.get("ETag") for a in answers]
         status = quorum.write_outcome(statuses, etags, replicas)
@@ -309,7 +319,10 @@ class SwiftCore:
         timestamp = timestamp or Timestamp.now()
         node_headers = hdrs.encoding_to_node(dict(headers))
         node_headers["X-Timestamp"] = timestamp.internal
-        replicas = len(self.rings.object.get_nodes(account, container, obj)[1])
+        policy = policy_index_of(info.headers)
+        node_headers[POLICY_HEADER] = str(policy)
+        ring = object_ring_for(self.rings, policy)
+        replicas = len(ring.get_nodes(account, container, obj)[1])
         targets = self._container_targets(account, container, replicas)
 
         def headers_for(i):
@@ -318,7 +331,7 @@ class SwiftCore:
                 out.update(targets[i % len(targets)])
             return out
 
-        answers = await self.backend.replicated(method, self.rings.object, "object", account,
+        answers = await self.backend.replicated(method, ring, "object", account,
                                                 container, obj, headers_for=headers_for)
         status = quorum.best_status([a.status for a in answers], len(answers))
         if method == "POST" and 200 <= status < 300 and "X-Delete-At" in node_headers:

@@ -10,8 +10,8 @@ from proxy import limits, versioning
 from proxy.context import Ctx
 from proxy.errors import SwiftError
 from proxy.handlers.common import respond
+from proxy.rings import POLICY_HEADER, policy_name, resolve_policy
 
-DEFAULT_POLICY = "Policy-0"  # the one storage policy (3 replicas); /info publishes it
 QUOTA_HEADERS = ("x-container-meta-quota-bytes", "x-container-meta-quota-count")
 
 
@@ -27,7 +27,7 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
         params["format"] = limits.listing_format(ctx.query, ctx.headers.get("Accept"))
         result = await core.container_read(method, ctx.account, ctx.container, params)
         if result.status // 100 == 2:
-            result.headers["X-Storage-Policy"] = DEFAULT_POLICY
+            result.headers["X-Storage-Policy"] = policy_name(core.rings, result.backend_headers)
         return respond(result, owner=ctx.owner, head=(method == "HEAD"))
     if method in ("PUT", "POST"):
         ctx.authorize()
@@ -41,12 +41,9 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
         check_quota_values(headers)
         check_versioning(ctx, headers)
         versioning.exclusive_modes(headers)
-        policy = ctx.headers.get("X-Storage-Policy")
-        if method == "PUT" and policy is not None and policy.lower() != DEFAULT_POLICY.lower():
-            raise SwiftError(400, f"Invalid X-Storage-Policy {policy!r}")
-        if method == "POST":
-            if policy is not None:
-                raise SwiftError(400, "The X-Storage-Policy of a container cannot be changed")
+        if method == "PUT":
+            headers.update(policy_headers(core.rings, ctx.headers.get("X-Storage-Policy")))
+        if method == "POST":  # as Swift's: X-Storage-Policy on a POST changes nothing
             info = await core.container_info(ctx.account, ctx.container)
             if info.exists:
                 limits.check_combined_metadata(info.meta("container"), ctx.headers, "container")
@@ -59,6 +56,18 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
             raise SwiftError(409, "There was a conflict when trying to complete your request.")
         return respond(result)
     raise SwiftError(405, "Method Not Allowed")
+
+
+def policy_headers(rings, name: str | None) -> dict:
+    """What a container PUT tells the nodes about X-Storage-Policy: the index of the named
+    policy (a 409 if the container exists with another), nothing when absent or empty (a new
+    container gets the default, an existing one keeps its own); 400 for an unknown name."""
+    if name is None or not name.strip():
+        return {}
+    policy = resolve_policy(rings, name)
+    if policy is None:
+        raise SwiftError(400, f"Invalid X-Storage-Policy '{name}'")
+    return {POLICY_HEADER: str(policy.index)}
 
 
 def check_quota_values(headers) -> None:

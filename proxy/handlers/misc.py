@@ -48,7 +48,7 @@ def capabilities(config) -> dict:
             "account_autocreate": config.proxy.account_autocreate,
             "allow_account_management": False,
             "strict_cors_mode": True,
-            "policies": [{"name": "Policy-0", "aliases": "Policy-0", "default": True}],
+            "policies": _policies_info(config),
         },
         "tempauth": {"account_acls": True},  # proxy/account_acl.py
         # The S3 API (proxy/s3/) on this port, described as Swift's s3api middleware would be.
@@ -73,6 +73,13 @@ def capabilities(config) -> dict:
                     "outgoing_allow_headers": ["x-object-meta-public-*"],
                     "allowed_digests": ["sha1", "sha256", "sha512"]},
     }
+
+
+def _policies_info(config) -> list[dict]:
+    """swift.policies: name, aliases and the default flag of each storage policy (ring.policies)."""
+    from ring.policies import from_config
+
+    return from_config(config).info()
 
 
 async def info(request: web.Request) -> web.Response:
