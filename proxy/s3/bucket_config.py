@@ -402,7 +402,7 @@ async def list_versions(s3):
     xmlio.add(root, "KeyMarker", marker)
     xmlio.add(root, "VersionIdMarker", s3.query.get("version-id-marker", ""))
     xmlio.add(root, "MaxKeys", max_keys)
-    if delimiter:
+    if "delimiter" in s3.query:  # echoed even when blank, unlike ListObjects (Swift's s3api)
         xmlio.add(root, "Delimiter", delimiter)
     xmlio.add(root, "IsTruncated", "true" if truncated else "false")
     if truncated and rows:

@@ -65,6 +65,9 @@ async def create(s3):
     if body.strip():
         root = xmlio.parse(body, "CreateBucketConfiguration")
         location = xmlio.text(root, "LocationConstraint", "") or ""
+        if xmlio.child(root, "LocationConstraint") is not None and not location.strip():
+            # Present but empty (an entity that was dropped, say): not a region we serve.
+            raise S3Error("InvalidLocationConstraint", LocationConstraint=location)
     region = s3.settings.region
     if location and location != region and not (region == "us-east-1" and location == "US"):
         raise S3Error("InvalidLocationConstraint", LocationConstraint=location)
@@ -126,7 +129,9 @@ async def head(s3):
     except S3Error as exc:
         raise S3Error(exc.code, status=exc.status) from None
     access.check(s3, bucket, "s3:ListBucket", "READ")
-    return common.empty(200, {"x-amz-bucket-region": s3.settings.region})
+    # Swift's s3api answers HEAD with the headers GET would have (clients read the type).
+    return common.empty(200, {"x-amz-bucket-region": s3.settings.region,
+                              "Content-Type": "application/xml"})
 
 
 async def location(s3):

@@ -12,7 +12,7 @@ import uuid
 from aiohttp import web
 
 from proxy.core import SwiftCore
-from proxy.s3 import addressing, sigv2, sigv4
+from proxy.s3 import addressing, payload, sigv2, sigv4
 from proxy.s3.credentials import Credentials, Principal
 from proxy.s3.errors import S3Error
 
@@ -45,6 +45,20 @@ def lower_headers(request: web.Request) -> dict[str, str]:
     return out
 
 
+def raw_target(request: web.Request) -> str:
+    """The path and query as sent. An absolute-form target ("PUT http://host:port/b?x", RFC 9112
+    3.2.2, which some clients and proxies send) is signed by its path: drop scheme and authority."""
+    raw = request.raw_path
+    if raw.startswith("/"):
+        return raw
+    _, sep, rest = raw.partition("://")
+    if not sep:
+        return raw
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    tail = rest[cut:]
+    return tail if tail.startswith("/") else "/" + tail
+
+
 async def authenticate(request: web.Request, headers: dict, credentials: Credentials, settings,
                  now: dt.datetime | None = None):
     """(principal, signed, signing_key), or (None, None, None) for an anonymous request."""
@@ -52,7 +66,7 @@ async def authenticate(request: web.Request, headers: dict, credentials: Credent
     v2 = sigv2.parse(headers, dict(pairs))
     if v2 is not None:
         principal = await credentials.lookup(v2.access_key)
-        raw_path = request.raw_path.split("?", 1)[0]
+        raw_path = raw_target(request).split("?", 1)[0]
         prefix = ""
         target = addressing.target(raw_path, headers.get("host"), settings.domain)
         if target.bucket is not None and not raw_path.lstrip("/").startswith(target.bucket):
@@ -67,7 +81,7 @@ async def authenticate(request: web.Request, headers: dict, credentials: Credent
         sigv4.check_payload_hash(signed.payload_hash)  # bodies (PUT/POST) report a mismatch
     principal = await credentials.lookup(signed.credential.access_key)
     sigv4.check_time(signed, now or dt.datetime.now(dt.timezone.utc), settings.max_clock_skew)
-    raw_path = request.raw_path.split("?", 1)[0]
+    raw_path = raw_target(request).split("?", 1)[0]
     key = sigv4.verify(signed, principal.secret, request.method, raw_path, pairs, headers)
     return principal, signed, key
 
@@ -75,7 +89,9 @@ async def authenticate(request: web.Request, headers: dict, credentials: Credent
 async def build(request: web.Request, core: SwiftCore, config, credentials: Credentials) -> S3Request:
     headers = lower_headers(request)
     principal, signed, key = await authenticate(request, headers, credentials, config.s3)
-    target = addressing.target(request.raw_path, headers.get("host"), config.s3.domain)
+    request[payload.PLAN_KEY] = payload.check_request(  # S3 checks these before the body
+        request.method, headers, request.query, signed is not None and not signed.presigned)
+    target = addressing.target(raw_target(request), headers.get("host"), config.s3.domain)
     query = {k: v for k, v in reversed(list(request.query.items()))}
     return S3Request(request, core, config.s3, config.proxy.max_file_size, principal, signed, key,
                      headers, query, target.bucket, target.key, new_request_id())

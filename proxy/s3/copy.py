@@ -6,7 +6,7 @@ object's PUT; nothing is buffered whole.
 from __future__ import annotations
 
 import json
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 from multidict import CIMultiDict
 
@@ -31,8 +31,13 @@ def parse_source(value: str) -> tuple[str, str, str | None]:
                       ArgumentValue=value)
     addressing.check_key(key)
     version = None
-    if query.startswith("versionId="):
-        version = query[10:]
+    if query:
+        # Only ?versionId=... may follow the key; anything else is refused, not ignored.
+        params = parse_qs(query, keep_blank_values=True)
+        if list(params) != ["versionId"] or len(params["versionId"]) != 1:
+            raise S3Error("InvalidArgument", "Unsupported copy source parameter.",
+                          ArgumentName="x-amz-copy-source", ArgumentValue=value)
+        version = params["versionId"][0]
     return bucket, key, version
 
 

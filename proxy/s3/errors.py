@@ -61,6 +61,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "NoSuchUpload": (404, "The specified upload does not exist. The upload ID may be invalid, or "
                           "the upload may have been aborted or completed."),
     "NoSuchVersion": (404, "The specified version does not exist."),
+    "ObjectLockConfigurationNotFoundError": (404, "Object Lock configuration does not exist for "
+                                                  "this bucket"),
     "NotImplemented": (501, "A header you provided implies functionality that is not implemented."),
     "OwnershipControlsNotFoundError": (404, "The bucket ownership controls were not found"),
     "NoSuchPublicAccessBlockConfiguration": (404, "The public access block configuration was not "
@@ -80,6 +82,8 @@ ERRORS: dict[str, tuple[int, str]] = {
                                        "what was computed."),
     "InvalidEncryptionAlgorithmError": (400, "The encryption request you specified is not valid."),
     "BadRequest": (400, "Bad Request"),
+    "UserKeyMustBeSpecified": (400, "The bucket POST must contain the specified field name. If it "
+                                    "is specified, please check the order of the fields."),
 }
 
 
@@ -97,6 +101,8 @@ class S3Error(Exception):
         super().__init__(f"{code}: {self.message}")
 
     def to_xml(self, resource: str = "", request_id: str = "") -> bytes:
+        # No <Resource> by default: like Swift's s3api, an error never echoes the request path
+        # (a path can carry what an attacker wants reflected, see Swift's XXE tests).
         parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<Error>',
                  f"<Code>{escape(self.code)}</Code>", f"<Message>{escape(self.message)}</Message>"]
         for name, value in self.fields.items():

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from proxy.context import CONFIG, CORE
 from proxy.errors import SwiftError
-from proxy.s3 import buckets, common, context, listing, objects
+from proxy.s3 import addressing, buckets, common, context, listing, objects
 from proxy.s3.credentials import Credentials, from_config
 from proxy.s3.errors import S3Error, not_implemented
 
@@ -30,12 +30,28 @@ async def _route(s3) -> web.StreamResponse:
         if method == "GET":
             return await buckets.list_buckets(s3)
         raise S3Error("MethodNotAllowed", Method=method, ResourceType="SERVICE")
+    # A name no bucket can have is InvalidBucketName for every operation, not NoSuchBucket
+    # (CreateBucket applies S3's stricter rules itself).
+    addressing.check_bucket_name(s3.bucket, strict=False)
+    if s3.key is None and "object-lock" in q and method in ("GET", "PUT"):
+        return await _object_lock(s3, method)
     for name in UNSUPPORTED_BUCKET:
         if name in q:
             raise not_implemented(f"The {name} subresource")
     if s3.key is None:
         return await _bucket(s3, method, q)
     return await _object(s3, method, q)
+
+
+async def _object_lock(s3, method: str) -> web.StreamResponse:
+    """Object Lock is never on for a bucket here: its configuration is "not found" (once the
+    bucket exists and the caller may read it) and setting one is not implemented."""
+    from proxy.s3 import access
+    bucket = await common.find_bucket(s3)
+    if method == "PUT":
+        raise S3Error("NotImplemented", "The requested resource is not implemented")
+    access.check(s3, bucket, "s3:GetBucketObjectLockConfiguration", "READ")
+    raise S3Error("ObjectLockConfigurationNotFoundError", BucketName=bucket.name)
 
 
 async def _bucket(s3, method: str, q) -> web.StreamResponse:
@@ -121,11 +137,10 @@ def _error_response(request: web.Request, exc: S3Error, request_id: str) -> web.
     headers["x-amz-request-id"] = request_id
     headers["x-amz-id-2"] = _host_id(request_id)
     headers["Content-Type"] = "application/xml"
-    resource = request.path
-    if request.method == "HEAD":
+    if request.method == "HEAD":  # no body, and clients check that it says so
+        headers["Content-Length"] = "0"
         return web.Response(status=exc.status, headers=headers)
-    return web.Response(status=exc.status, headers=headers,
-                        body=exc.to_xml(resource, request_id))
+    return web.Response(status=exc.status, headers=headers, body=exc.to_xml("", request_id))
 
 
 def make_handler(config, credentials: Credentials | None = None):

@@ -9,6 +9,9 @@ from proxy.s3.errors import S3Error
 
 MAX_KEYS = 1000
 CONCURRENCY = 16
+# Twice 1000 keys of 1024 bytes (Swift's s3api allows that slop): a longer body is MalformedXML
+# before any of it is read.
+MAX_BODY = 2 * MAX_KEYS * 1024
 
 
 async def delete_objects(s3):
@@ -17,14 +20,19 @@ async def delete_objects(s3):
             h.startswith("x-amz-checksum-") or h == "x-amz-sdk-checksum-algorithm"
             for h in s3.headers):
         raise S3Error("InvalidRequest", "Missing required header for this request: Content-MD5")
-    body = await read_small(s3, xmlio.MAX_BODY)
-    root = xmlio.parse(body, "Delete")
+    length = s3.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY:
+        raise S3Error("MalformedXML")
+    body = await read_small(s3, MAX_BODY)
+    root = xmlio.parse(body, "Delete", max_bytes=MAX_BODY, error="MalformedXML")
     quiet = (xmlio.text(root, "Quiet", "false") or "").strip().lower() == "true"
     keys = []
     for item in xmlio.children(root, "Object"):
         key = xmlio.text(item, "Key")
         if key is None:
             raise S3Error("MalformedXML")
+        if not key:
+            raise S3Error("UserKeyMustBeSpecified")
         keys.append((key, xmlio.text(item, "VersionId")))
     if not keys or len(keys) > MAX_KEYS:
         raise S3Error("MalformedXML")

@@ -14,17 +14,19 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from multidict import CIMultiDict
 
-from proxy import large
+from proxy import conditional, large, limits
 from proxy.errors import SwiftError
 from proxy.s3 import access, common
 from proxy.s3 import acl as acl_mod
 from proxy.s3.body import object_length, verified_body
 from proxy.s3.errors import S3Error
-from proxy.s3.payload import PayloadVerifier
+from proxy.s3 import payload
 
 CHECKSUM = common.OBJ_SYSMETA + "Checksum"          # "<algorithm>:<base64>"
 TAGGING = common.OBJ_SYSMETA + "Tagging"            # JSON [[key, value], ...]
 ACL = common.OBJ_SYSMETA + "Acl"
+EXPIRATION_RULE = common.OBJ_SYSMETA + "Expiration-Rule"  # which rule set X-Delete-At
+SWIFT_EXPIRATION_RULE = "swift-object-expiration"          # the client's own X-Delete-At/After
 CONDITIONAL = ("if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
 RESPONSE_OVERRIDES = {"response-content-type": "Content-Type",
                       "response-content-language": "Content-Language",
@@ -63,8 +65,7 @@ def new_object_headers(s3, bucket: common.Bucket) -> dict[str, str]:
         if value is None:
             continue
         if name == "content-encoding":
-            value = ",".join(v for v in (p.strip() for p in value.split(","))
-                             if v and v != "aws-chunked")
+            value = payload.stored_content_encoding(s3.headers)
             if not value:
                 continue
         out["-".join(p.capitalize() for p in name.split("-"))] = value
@@ -86,9 +87,31 @@ def new_object_headers(s3, bucket: common.Bucket) -> dict[str, str]:
             raise common_not_implemented(name)
     from proxy.s3 import bucket_config
     expires = bucket_config.expiry_for(bucket, s3.key, time.time())
-    if expires is not None:  # lifecycle Expiration: the expirer deletes it (X-Delete-At)
+    own = _client_delete_at(s3)
+    if own is not None:  # Swift's X-Delete-At / X-Delete-After pass through, as in Swift's s3api
+        out["X-Delete-At"] = own
+    elif expires is not None:  # lifecycle Expiration: the expirer deletes it (X-Delete-At)
         out["X-Delete-At"] = str(expires)
+        out[EXPIRATION_RULE] = "lifecycle"
     return out
+
+
+def _client_delete_at(s3) -> str | None:
+    given = {name: s3.headers[name.lower()] for name in ("X-Delete-At", "X-Delete-After")
+             if name.lower() in s3.headers}
+    if not given:
+        return None
+    try:
+        return limits.delete_at_header(given)
+    except SwiftError as exc:  # Swift's own words ("X-Delete-At in past", "Non-integer ...")
+        raise S3Error("InvalidArgument", exc.body.decode() if isinstance(exc.body, bytes)
+                      else str(exc.body)) from None
+
+
+def expiration_header(delete_at: str, rule: str | None) -> str:
+    """x-amz-expiration for an object that X-Delete-At will remove."""
+    return (f'expiry-date="{common.http_date(int(delete_at))}", '
+            f'rule-id="{rule or SWIFT_EXPIRATION_RULE}"')
 
 
 def common_not_implemented(what: str) -> S3Error:
@@ -98,6 +121,11 @@ def common_not_implemented(what: str) -> S3Error:
 
 async def _check_put_conditions(s3, bucket) -> None:
     inm, im = s3.headers.get("if-none-match"), s3.headers.get("if-match")
+    # Swift's s3api answers 501 to conditions it does not evaluate on a write; If-Match with
+    # ETags (S3's conditional write) is evaluated below, "*" is not an S3 form.
+    if any(h in s3.headers for h in ("if-modified-since", "if-unmodified-since")) or \
+            (im is not None and im.strip() == "*"):
+        raise S3Error("NotImplemented", "Conditional object PUTs are not supported.")
     if inm is None and im is None:
         return
     head = await s3.core.object_read("HEAD", bucket.account, bucket.name, s3.key)
@@ -123,15 +151,15 @@ async def put(s3):
     if "x-amz-copy-source" in s3.headers:
         from proxy.s3 import copy
         return await copy.copy_object(s3, bucket)
-    verifier = PayloadVerifier(s3.headers, s3.signed, s3.signing_key)
+    verifier = payload.verifier_for(s3)
     length = object_length(s3, verifier)
     if length is not None and length > s3.max_file_size:
         raise S3Error("EntityTooLarge", ProposedSize=length, MaxSizeAllowed=s3.max_file_size)
     headers = new_object_headers(s3, bucket)
     from proxy.s3 import sse
     encryption = sse.for_write(s3, headers)
-    if verifier.checksum_algorithm and verifier._checksum_expected:
-        headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier._checksum_expected}"
+    if verifier.expected_checksum:
+        headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.expected_checksum}"
     await _check_put_conditions(s3, bucket)
     source = verified_body(s3, verifier)
     if encryption is not None:
@@ -146,8 +174,8 @@ async def put(s3):
         await repost(s3, bucket, s3.key, headers)
     out = {"ETag": f'"{(result.headers.get("ETag") or "").strip(chr(34))}"'}
     if "X-Delete-At" in headers:
-        out["x-amz-expiration"] = (f'expiry-date="{common.http_date(int(headers["X-Delete-At"]))}"'
-                                   ', rule-id="lifecycle"')
+        out["x-amz-expiration"] = expiration_header(headers["X-Delete-At"],
+                                                    headers.get(EXPIRATION_RULE))
     if encryption is not None:
         out.update(encryption.response_headers())
     if verifier.checksum_value:
@@ -287,6 +315,9 @@ def answer_headers(s3, result, parts: int | None) -> CIMultiDict:
             pass
     if parts is not None:
         out["x-amz-mp-parts-count"] = str(parts)
+    delete_at = result.headers.get("X-Delete-At") or bh.get("X-Delete-At")
+    if delete_at and delete_at.isdigit():
+        out["x-amz-expiration"] = expiration_header(delete_at, bh.get(EXPIRATION_RULE))
     checksum = bh.get(CHECKSUM)
     if checksum and s3.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED" and \
             (parts is None or parts == 1) and result.status == 200:
@@ -331,6 +362,8 @@ async def get(s3):
     length = headers.popall("Content-Length", [None])[0]
     if method == "HEAD":
         result.close()
+        if status == 200 and parts is None and "range" in s3.headers and length:
+            status, length = _head_range(s3.headers["range"], int(length), headers)
         headers["Content-Length"] = length or "0"
         return web.Response(status=status, headers=headers)
     headers.update(s3.request.get("s3_extra") or {})
@@ -345,6 +378,20 @@ async def get(s3):
     finally:
         result.close()
     return response
+
+
+def _head_range(value: str, size: int, headers) -> tuple[int, str]:
+    """The nodes ignore Range on HEAD; S3 answers a ranged HEAD as the ranged GET would: 206
+    with that range's Content-Length and Content-Range (a malformed Range: the whole object)."""
+    try:
+        span = conditional.parse_range(value, size)
+    except SwiftError:
+        raise S3Error("InvalidRange", ActualObjectSize=size) from None
+    if span is None:
+        return 200, str(size)
+    start, end = span
+    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return 206, str(end - start + 1)
 
 
 async def delete(s3):

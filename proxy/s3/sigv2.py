@@ -74,6 +74,9 @@ def verify(signed: SignedV2, secret: str, method: str, headers: dict[str, str], 
     if signed.expires is not None:
         if now.timestamp() > signed.expires:
             raise S3Error("AccessDenied", "Request has expired")
+        if signed.expires >= 2 ** 31:  # past 2038: not a time this signature scheme can mean
+            raise S3Error("AccessDenied", "Invalid date (should be seconds since epoch): "
+                          f"{signed.expires}")
     else:
         value = headers.get("x-amz-date") or headers.get("date")
         try:

@@ -122,6 +122,8 @@ def parse(method: str, headers: dict[str, str], query: list[tuple[str, str]]) ->
                               f"Query-string authentication version 4 requires the {name} parameter.")
         try:
             expires = int(params["X-Amz-Expires"])
+            if expires >= 2 ** 63:  # not a 64-bit number of seconds (Swift's s3api wording)
+                raise ValueError
         except ValueError:
             raise S3Error("AuthorizationQueryParametersError",
                           "X-Amz-Expires should be a number") from None
@@ -130,7 +132,7 @@ def parse(method: str, headers: dict[str, str], query: list[tuple[str, str]]) ->
                           "X-Amz-Expires must be non-negative")
         if expires > MAX_PRESIGNED_EXPIRES:
             raise S3Error("AuthorizationQueryParametersError",
-                          "X-Amz-Expires must be less than a week (in seconds) that is 604800")
+                          f"X-Amz-Expires must be less than {MAX_PRESIGNED_EXPIRES} seconds")
         credential = _parse_credential(params["X-Amz-Credential"], presigned=True)
         return SignedRequest(credential, params["X-Amz-Date"],
                              _signed_headers(params["X-Amz-SignedHeaders"]),
@@ -259,12 +261,24 @@ def verify(signed: SignedRequest, secret: str, method: str, raw_path: str,
 def check_payload_hash(value: str) -> None:
     """x-amz-content-sha256 must be a hex SHA-256 or one of the streaming/unsigned markers."""
     if value in (UNSIGNED_PAYLOAD, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER,
-                 STREAMING_UNSIGNED_TRAILER):
-        return
+                 STREAMING_UNSIGNED_TRAILER) or value.startswith("STREAMING-AWS4-ECDSA-P256-"):
+        return  # (ECDSA streams are refused later, as not implemented)
     if not _HEX64.match(value):
         raise S3Error("InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
-                      "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, or a valid sha256 value.",
+                      "STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
+                      "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.",
                       ArgumentName="x-amz-content-sha256", ArgumentValue=value)
+
+
+def canonical_for(signed: SignedRequest, method: str, raw_path: str,
+                  query: list[tuple[str, str]], headers: dict[str, str]) -> str:
+    """The canonical request as verify() built it first (for SignatureDoesNotMatch answers)."""
+    payload = UNSIGNED_PAYLOAD if signed.presigned and "x-amz-content-sha256" not in headers \
+        else signed.payload_hash
+    return canonical_request(method, canonical_uri(raw_path.split("?", 1)[0]),
+                             canonical_query(query, signed.presigned),
+                             canonical_headers(headers, signed.signed_headers),
+                             signed.signed_headers, payload)
 
 
 def chunk_signature(key: bytes, amz_date: str, scope: str, previous: str, chunk_sha256: str) -> str:

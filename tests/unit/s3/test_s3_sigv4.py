@@ -109,7 +109,7 @@ def test_malformed_authorization(auth, code):
      "requires the X-Amz-Date"),
     ([("X-Amz-Algorithm", sigv4.ALGORITHM), ("X-Amz-Credential", "AK/20260101/us-east-1/s3/aws4_request"),
       ("X-Amz-Date", "20260101T000000Z"), ("X-Amz-SignedHeaders", "host"), ("X-Amz-Signature", "0"),
-      ("X-Amz-Expires", "604801")], "less than a week"),
+      ("X-Amz-Expires", "604801")], "less than 604800 seconds"),
 ])
 def test_malformed_presigned(query, fragment):
     with pytest.raises(S3Error) as info:
