@@ -1,0 +1,137 @@
+"""Account ACLs and service tokens end to end: real storage nodes and proxy on loopback, driven
+with requests and python-swiftclient as the users of Swift's functional suite."""
+import json
+import uuid
+
+import pytest
+import requests
+import swiftclient
+
+pytestmark = pytest.mark.timeout(120)
+
+OWNER, READER, OTHER, SERVICE = "test:tester", "test:tester3", "test2:tester2", "test5:tester5"
+
+
+def set_acl(users, acl, account="AUTH_test", who=OWNER):
+    return users[who]("POST", account, headers={"X-Account-Access-Control": json.dumps(acl)})
+
+
+@pytest.fixture
+def clean_acl(users):
+    yield
+    assert set_acl(users, {}).status_code == 204
+
+
+def test_info_says_account_acls(cluster):
+    assert requests.get(cluster.base + "/info", timeout=10).json()["tempauth"] == {
+        "account_acls": True}
+
+
+@pytest.mark.parametrize("value, status", [
+    ("invalid", 400), ('{"admin": ["x"], "bogus": []}', 400), ('{"admin": "x"}', 400),
+    ('{"read-only": [3]}', 400), (json.dumps({"admin": ["a" * 8200]}), 400)])
+def test_invalid_acls_are_400(users, value, status):
+    resp = users[OWNER]("POST", "AUTH_test", headers={"X-Account-Access-Control": value})
+    assert resp.status_code == status
+    assert "X-Account-Access-Control" not in resp.headers
+
+
+def test_only_owners_set_acls(users, clean_acl):
+    assert set_acl(users, {"admin": [READER]}, who=READER).status_code == 403
+    assert set_acl(users, {"admin": [OTHER]}, who=OTHER).status_code == 403
+    assert users[OWNER]("HEAD", "AUTH_test").headers.get("X-Account-Access-Control") is None
+
+
+def test_read_only(users, clean_acl):
+    owner, reader = users[OWNER], users[READER]
+    c = f"ro-{uuid.uuid4().hex[:8]}"
+    assert owner("PUT", "AUTH_test", f"/{c}").status_code == 201
+    assert owner("PUT", "AUTH_test", f"/{c}/o", data=b"data").status_code == 201
+    assert owner("POST", "AUTH_test", headers={"X-Account-Meta-Color": "red",
+                                                "X-Account-Meta-Temp-Url-Key": "s3cret"}
+                 ).status_code == 204
+    assert reader("GET", "AUTH_test").status_code == 403
+    assert set_acl(users, {"read-only": [READER]}).status_code == 204
+    head = reader("HEAD", "AUTH_test")
+    assert head.status_code == 204 and head.headers["X-Account-Meta-Color"] == "red"
+    assert "X-Account-Access-Control" not in head.headers
+    assert "X-Account-Meta-Temp-Url-Key" not in head.headers
+    assert reader("GET", "AUTH_test", f"/{c}/o").content == b"data"
+    assert c in reader("GET", "AUTH_test").text.split()
+    assert reader("PUT", "AUTH_test", f"/{c}/o2", data=b"x").status_code == 403
+    assert reader("DELETE", "AUTH_test", f"/{c}/o").status_code == 403
+    assert reader("PUT", "AUTH_test", "/newc").status_code == 403
+    assert reader("POST", "AUTH_test", headers={"X-Account-Meta-X": "y"}).status_code == 403
+    # a grant on AUTH_test opens nothing in AUTH_test2
+    assert reader("GET", "AUTH_test2").status_code == 403
+
+
+def test_read_write(users, clean_acl):
+    owner, rw = users[OWNER], users[OTHER]  # another account's user, named by the ACL
+    c = f"rw-{uuid.uuid4().hex[:8]}"
+    assert rw("PUT", "AUTH_test", f"/{c}").status_code == 403
+    assert set_acl(users, {"read-write": [OTHER]}).status_code == 204
+    assert rw("HEAD", "AUTH_test").status_code == 204
+    assert rw("PUT", "AUTH_test", f"/{c}").status_code == 201
+    assert rw("PUT", "AUTH_test", f"/{c}/o", data=b"hello").status_code == 201
+    assert owner("GET", "AUTH_test", f"/{c}/o").content == b"hello"
+    # container writes, but not the owner's headers (silently dropped, as Swift does)
+    assert rw("POST", "AUTH_test", f"/{c}", headers={"X-Container-Read": ".r:*",
+                                                      "X-Container-Meta-Tag": "t"}
+              ).status_code == 204
+    head = owner("HEAD", "AUTH_test", f"/{c}")
+    assert head.headers["X-Container-Meta-Tag"] == "t" and "X-Container-Read" not in head.headers
+    assert rw("POST", "AUTH_test", headers={"X-Account-Meta-X": "y"}).status_code == 403
+    assert rw("DELETE", "AUTH_test", f"/{c}/o").status_code == 204
+    assert rw("DELETE", "AUTH_test", f"/{c}").status_code == 204
+
+
+def test_admin_with_swiftclient(cluster, users, clean_acl):
+    url, token = cluster.login(READER, "testing3")
+    test_url = url  # tester3's storage URL is AUTH_test itself
+    with pytest.raises(swiftclient.ClientException) as err:
+        swiftclient.head_account(test_url, token)
+    assert err.value.http_status == 403
+    acl = json.dumps({"admin": [READER]}, separators=(",", ":"))
+    assert set_acl(users, {"admin": [READER]}).status_code == 204
+    headers = swiftclient.head_account(test_url, token)
+    assert headers["x-account-access-control"] == acl
+    swiftclient.post_account(test_url, token, {"X-Account-Meta-Admin": "yes",
+                                               "X-Account-Meta-Temp-Url-Key": "k2"})
+    headers = swiftclient.head_account(test_url, token)
+    assert headers["x-account-meta-admin"] == "yes"
+    assert headers["x-account-meta-temp-url-key"] == "k2"
+    c = f"adm-{uuid.uuid4().hex[:8]}"
+    swiftclient.put_container(test_url, token, c, headers={"X-Container-Read": "test2"})
+    assert users[OWNER]("HEAD", "AUTH_test", f"/{c}").headers["X-Container-Read"] == "test2"
+    # an admin may even revoke its own access
+    swiftclient.post_account(test_url, token, {"X-Account-Access-Control": "{}"})
+    with pytest.raises(swiftclient.ClientException) as err:
+        swiftclient.head_account(test_url, token)
+    assert err.value.http_status == 403
+
+
+def test_service_account_needs_user_and_service_tokens(cluster, users):
+    user_token = users[OWNER].token
+    service_token = users[SERVICE].token
+
+    def call(method, path="", **headers):
+        return requests.request(method, f"{cluster.base}/v1/SERVICE_test{path}",
+                                headers=headers, timeout=30)
+
+    assert call("POST", **{"X-Auth-Token": user_token}).status_code == 403
+    assert call("HEAD", **{"X-Auth-Token": service_token}).status_code == 403
+    assert call("HEAD", **{"X-Auth-Token": service_token,
+                           "X-Service-Token": service_token}).status_code == 403
+    both = {"X-Auth-Token": user_token, "X-Service-Token": service_token}
+    assert call("POST", **both).status_code == 204
+    assert call("PUT", "/c", **both).status_code == 201
+    assert requests.put(f"{cluster.base}/v1/SERVICE_test/c/o", data=b"svc",
+                        headers=both, timeout=30).status_code == 201
+    assert call("GET", "/c/o", **both).content == b"svc"
+    assert call("GET", "/c/o", **{"X-Auth-Token": user_token}).status_code == 403
+    assert call("PUT", **both).status_code // 100 == 4  # accounts are not created by users
+    assert call("DELETE", "/c/o", **both).status_code == 204
+    assert call("DELETE", "/c", **both).status_code == 204
+    # the user's own account needs no service token
+    assert users[OWNER]("HEAD", "AUTH_test").status_code == 204
