@@ -23,6 +23,7 @@ from proxy import headers as hdrs
 from proxy import quorum
 from proxy.backend import Backend, NodeResponse
 from proxy.errors import SwiftError
+from proxy.objver import writes as objver_writes
 from proxy.rings import POLICY_HEADER, default_policy_index, object_ring_for, policy_index_of
 from strato.timestamps import Timestamp
 
@@ -252,11 +253,16 @@ class SwiftCore:
 
     async def object_put(self, account: str, container: str, obj: str, headers: dict,
                          body: AsyncIterator[bytes], content_length: int | None,
-                         timestamp: Timestamp | None = None) -> Result:
-        """Stream a new object to its replicas; 201 once a quorum fsynced identical bytes."""
+                         timestamp: Timestamp | None = None, versioned: bool = True) -> Result:
+        """Stream a new object to its replicas; 201 once a quorum fsynced identical bytes.
+        In a container with object versioning enabled, the data becomes a new version (and the
+        name a link to it) unless versioned=False (proxy/objver/writes.py)."""
         info = await self.container_info(account, container)
         if not info.exists:
             raise SwiftError(404 if info.status == 404 else 503)
+        if versioned and objver_writes.is_enabled(info):
+            return await objver_writes.put(self, account, container, obj, headers, body,
+                                           content_length, timestamp, info)
         timestamp = timestamp or Timestamp.now()
         node_headers = hdrs.encoding_to_node(dict(headers))
         node_headers["X-Timestamp"] = timestamp.internal
@@ -311,11 +317,16 @@ class SwiftCore:
         self._info[(account, container)] = (hit[0], Info(hit[1].status, headers))
 
     async def object_write(self, method: str, account: str, container: str, obj: str,
-                           headers: dict, timestamp: Timestamp | None = None) -> Result:
-        """POST (metadata) or DELETE one object on every replica; the quorum decides."""
+                           headers: dict, timestamp: Timestamp | None = None,
+                           versioned: bool = True) -> Result:
+        """POST (metadata) or DELETE one object on every replica; the quorum decides. A DELETE
+        in a versioned container leaves a delete marker unless versioned=False."""
         info = await self.container_info(account, container)
         if not info.exists:
             raise SwiftError(404 if info.status == 404 else 503)
+        if versioned and method == "DELETE" and objver_writes.is_enabled(info):
+            return await objver_writes.delete(self, account, container, obj, headers, timestamp,
+                                              info)
         timestamp = timestamp or Timestamp.now()
         node_headers = hdrs.encoding_to_node(dict(headers))
         node_headers["X-Timestamp"] = timestamp.internal

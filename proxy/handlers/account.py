@@ -9,6 +9,7 @@ from proxy import limits
 from proxy.context import Ctx
 from proxy.errors import SwiftError
 from proxy.handlers.common import respond
+from proxy.objver import account as objver
 
 
 async def handle(ctx: Ctx) -> web.StreamResponse:
@@ -18,6 +19,7 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
         params = limits.listing_params(ctx.query, limits.ACCOUNT_LISTING_LIMIT)
         params["format"] = limits.listing_format(ctx.query, ctx.headers.get("Accept"))
         result = await ctx.core.account_read(method, ctx.account, params)
+        result = await objver.listing_result(ctx, params, result)  # versions containers
         if method == "GET" and result.status == 200:
             result.body = with_policy(result.body, params["format"])
         return respond(result, owner=ctx.owner, head=(method == "HEAD"))

@@ -10,6 +10,7 @@ from proxy import limits, versioning
 from proxy.context import Ctx
 from proxy.errors import SwiftError
 from proxy.handlers.common import respond
+from proxy.objver import container as objver
 from proxy.rings import POLICY_HEADER, policy_name, resolve_policy
 
 QUOTA_HEADERS = ("x-container-meta-quota-bytes", "x-container-meta-quota-count")
@@ -26,6 +27,7 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
         params = limits.listing_params(ctx.query, limits.CONTAINER_LISTING_LIMIT)
         params["format"] = limits.listing_format(ctx.query, ctx.headers.get("Accept"))
         result = await core.container_read(method, ctx.account, ctx.container, params)
+        result = await objver.listing_result(ctx, params, result)  # object versioning
         if result.status // 100 == 2:
             result.headers["X-Storage-Policy"] = policy_name(core.rings, result.backend_headers)
         return respond(result, owner=ctx.owner, head=(method == "HEAD"))
@@ -40,6 +42,7 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
                 headers[name] = acl_mod.clean_acl(name, headers[name])
         check_quota_values(headers)
         check_versioning(ctx, headers)
+        headers.update(await objver.write_headers(ctx, headers))  # X-Versions-Enabled
         versioning.exclusive_modes(headers)
         if method == "PUT":
             headers.update(policy_headers(core.rings, ctx.headers.get("X-Storage-Policy")))
@@ -51,6 +54,7 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
         return respond(result)
     if method == "DELETE":
         ctx.authorize()
+        await objver.before_delete(ctx)  # versions first (409 while any is left)
         result = await core.container_write("DELETE", ctx.account, ctx.container, {})
         if result.status == 409:
             raise SwiftError(409, "There was a conflict when trying to complete your request.")

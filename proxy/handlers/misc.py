@@ -66,6 +66,7 @@ def capabilities(config) -> dict:
         **({"domain_remap": {}} if config.proxy.storage_domain else {}),
         "staticweb": {},
         "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
+        "object_versioning": {},  # X-Versions-Enabled (proxy/objver/)
         "tempurl": {"methods": ["GET", "HEAD", "PUT", "POST", "DELETE"],
                     "incoming_remove_headers": ["x-timestamp"],
                     "incoming_allow_headers": [],

@@ -13,6 +13,7 @@ from proxy import headers as hdrs
 from proxy import limits, symlink, tempurl, versioning
 from proxy.context import Ctx
 from proxy.errors import SwiftError, reason
+from proxy.objver import objects as objver
 from proxy.handlers.common import created, respond, stream
 
 
@@ -27,6 +28,9 @@ async def _authorize(ctx: Ctx, write: bool) -> None:
 async def handle(ctx: Ctx, before_send=None) -> web.StreamResponse:
     method = ctx.method
     ctx.request["before_send"] = before_send
+    versioned = await objver.object_request(ctx, handle)  # ?version-id, versioned containers
+    if versioned is not None:
+        return versioned
     if method in ("GET", "HEAD"):
         await _authorize(ctx, write=False)
         return await get(ctx)
@@ -62,7 +66,8 @@ async def get(ctx: Ctx) -> web.StreamResponse:
         if not (follow and result.status // 100 == 2 and symlink.is_link(bh)):
             break
         result.close()
-        static_etag = bh.get(symlink.TARGET_ETAG)
+        # a version link names its version by the ETag stored, not as assembled
+        static_etag = None if objver.is_version_link(bh) else bh.get(symlink.TARGET_ETAG)
         account, container, obj = symlink.target_of(bh, account)
         location = symlink.location(account, container, obj)
         try:
@@ -382,6 +387,8 @@ async def post(ctx: Ctx) -> web.StreamResponse:
     if delete_at:
         node_headers["X-Delete-At"] = delete_at
     result = await ctx.core.object_write("POST", ctx.account, ctx.container, ctx.obj, node_headers)
+    if result.status == 202 and link is not None and objver.is_version_link(link):
+        result, link = await objver.post_to_version(ctx, link, node_headers), None
     if result.status == 202 and link is not None:
         # The link's own metadata changed; the client is pointed at the target (Swift's 307).
         target = symlink.location(*symlink.target_of(link, ctx.account))

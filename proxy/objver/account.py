@@ -1,0 +1,33 @@
+"""Account listings with versioned containers (Swift's object_versioning): the hidden versions
+containers never show, and each versioned container's row counts its versions' bytes."""
+from __future__ import annotations
+
+import json
+
+from proxy.core import Result
+from proxy.objver import listing
+
+MEDIA = {"json": "application/json", "xml": "application/xml", "plain": "text/plain"}
+
+
+async def listing_result(ctx, params: dict, result: Result) -> Result:
+    if ctx.method != "GET" or result.status // 100 != 2:
+        return result
+    core = ctx.core
+    found = await core.account_read("GET", ctx.account, listing.account_query(params))
+    versions_rows = json.loads(found.body or b"[]") if found.status == 200 else []
+    if not any("name" in row for row in versions_rows):
+        return result
+    page = await core.account_read("GET", ctx.account, dict(params, format="json"))
+    if page.status != 200:
+        return result
+    rows = json.loads(page.body or b"[]")
+    limit = int(params["limit"]) if str(params.get("limit", "")).isdigit() \
+        else listing.LISTING_LIMIT
+    reverse = str(params.get("reverse", "")).lower() in ("true", "1", "yes", "on", "t", "y")
+    rows = listing.merge_account(rows, versions_rows, reverse, limit)
+    from objectserver.listings import render
+    status, body, ctype = render(MEDIA.get(params.get("format"), "text/plain"), "account",
+                                 ctx.account, rows)
+    result.headers["Content-Type"] = ctype
+    return Result(status, result.headers, body if status == 200 else b"")

@@ -1,0 +1,172 @@
+"""Container requests of the versioning API (Swift's object_versioning), around the handler.
+
+* PUT/POST with X-Versions-Enabled: true creates the hidden versions container and records it
+  (and the flag) as sysmeta; false suspends versioning (old versions stay). Refused (400) on a
+  container using the legacy X-Versions-Location / X-History-Location, and the other way round.
+* GET/HEAD answer X-Versions-Enabled, count the versions' bytes in X-Container-Bytes-Used, show
+  links as their versions, and ?versions lists every version (JSON only; else 406).
+* DELETE refuses (409) while versions remain, and removes the empty versions container.
+"""
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from proxy.core import Result
+from proxy.errors import SwiftError
+from proxy.objver import listing, names, writes
+
+MEDIA = {"json": "application/json", "xml": "application/xml", "plain": "text/plain"}
+LEGACY = ("X-Versions-Location", "X-History-Location")
+
+
+async def write_headers(ctx, headers: dict) -> dict:
+    """Sysmeta to add to a container PUT/POST (creating the versions container if need be)."""
+    value = ctx.headers.get(names.CLIENT_ENABLED)
+    core = ctx.core
+    info = await core.container_info(ctx.account, ctx.container)
+    if value is None:
+        if any(headers.get(h) for h in LEGACY) and info.exists and writes.versions_of(info):
+            raise SwiftError(400, "Cannot enable legacy versioned writes on a container that "
+                                  "uses object versioning.")
+        return {}
+    legacy = any(headers.get(h) for h in LEGACY) or \
+        (info.exists and any(info.get(h) for h in LEGACY))
+    if legacy:
+        raise SwiftError(400, "Cannot enable object versioning on a container that is already "
+                              "using the legacy versioned writes feature.")
+    if info.exists and info.get("X-Container-Sync-To"):
+        raise SwiftError(400, "Cannot enable object versioning on a container configured as "
+                              "source of container syncing.")
+    enabled = names.enabled(value)
+    out = {names.SYSMETA_ENABLED: str(enabled)}
+    if enabled:
+        versions = names.versions_container(ctx.container)
+        created = await core.container_write("PUT", ctx.account, versions, {})
+        if created.status // 100 != 2 and created.status != 409:
+            raise SwiftError(500, "Error enabling object versioning")
+        out[names.SYSMETA_CONTAINER] = quote(versions)
+    return out
+
+
+def _wants_json(ctx) -> bool:
+    fmt = ctx.query.get("format")
+    if fmt is not None:
+        return fmt.lower() == "json"
+    accept = ctx.headers.get("Accept")
+    if not accept:
+        return True
+    for part in accept.split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        q = next((p.split("=", 1)[1] for p in params if p.startswith("q=")), "1")
+        try:
+            if float(q) <= 0:
+                continue
+        except ValueError:
+            continue
+        if media.lower() in ("application/json", "application/*", "*/*"):
+            return True
+    return False
+
+
+async def _bytes_used(core, account: str, versions: str) -> int:
+    head = await core.container_read("HEAD", account, versions)
+    if head.status // 100 != 2:
+        return 0
+    try:
+        return int(head.headers.get("X-Container-Bytes-Used", 0))
+    except ValueError:
+        return 0
+
+
+def _render(fmt: str, container: str, rows: list[dict]) -> tuple[int, bytes, str]:
+    from objectserver.listings import render  # the one renderer of Swift's listing formats
+    return render(MEDIA.get(fmt, "text/plain"), "container", container, rows)
+
+
+async def listing_result(ctx, params: dict, result: Result) -> Result:
+    """The container GET/HEAD answer as object versioning shows it (unchanged when the container
+    was never versioned and no ?versions listing is asked for)."""
+    core = ctx.core
+    asked = "versions" in ctx.query
+    if result.status // 100 != 2:
+        return result
+    info = await core.container_info(ctx.account, ctx.container)
+    versions = writes.versions_of(info)
+    if not versions and not asked:
+        return result
+    if asked and ctx.method == "GET" and not _wants_json(ctx):
+        raise SwiftError(406, "Not Acceptable")
+    headers = result.headers
+    if versions:
+        enabled = info.get(names.SYSMETA_ENABLED)
+        if enabled is not None:
+            headers[names.CLIENT_ENABLED] = enabled
+        if "X-Container-Bytes-Used" in headers:
+            try:
+                used = int(headers["X-Container-Bytes-Used"])
+            except ValueError:
+                used = 0
+            headers["X-Container-Bytes-Used"] = str(used + await _bytes_used(
+                core, ctx.account, versions))
+    if ctx.method != "GET":
+        return result
+    query = dict(params, format="json")
+    page = await core.container_read("GET", ctx.account, ctx.container, query)
+    if page.status // 100 != 2:
+        return page
+    rows = json.loads(page.body or b"[]")
+    location = versions or names.versions_container(ctx.container)
+    listing.decorate(rows, ctx.container, location, asked)
+    if asked:
+        rows = await _versions_listing(ctx, params, rows, location)
+        body = json.dumps(rows).encode()
+        status, ctype = 200, "application/json; charset=utf-8"
+    else:
+        status, body, ctype = _render(params.get("format", "plain"), ctx.container, rows)
+    headers["Content-Type"] = ctype
+    return Result(status, headers, body if status == 200 else b"")
+
+
+async def _versions_listing(ctx, params: dict, primary: list[dict], versions: str) -> list[dict]:
+    query = dict(params)
+    for key in ("version_marker",):
+        if key in ctx.query:
+            query[key] = ctx.query[key]
+    try:
+        vquery = listing.versions_query(query)
+    except listing.BadListing as exc:
+        raise SwiftError(400, str(exc)) from None
+    limit = int(params["limit"]) if str(params.get("limit", "")).isdigit() \
+        else listing.LISTING_LIMIT
+    reverse = str(params.get("reverse", "")).lower() in ("true", "1", "yes", "on", "t", "y")
+    vinfo = await ctx.core.container_info(ctx.account, versions)
+    rows = None
+    if vinfo.status != 404:
+        vquery["format"] = "json"
+        page = await ctx.core.container_read("GET", ctx.account, versions, vquery)
+        if page.status // 100 == 2:
+            rows = json.loads(page.body or b"[]")
+        elif page.status != 404:
+            raise SwiftError(page.status)
+    return listing.merge_versions(primary, rows, ctx.account, versions, reverse, limit)
+
+
+async def before_delete(ctx) -> None:
+    """A versioned container goes only once no version is left; its versions container first."""
+    core = ctx.core
+    info = await core.container_info(ctx.account, ctx.container)
+    versions = writes.versions_of(info)
+    if not versions:
+        return
+    head = await core.container_read("HEAD", ctx.account, versions)
+    if head.status // 100 == 2:
+        if int(head.headers.get("X-Container-Object-Count", 0) or 0) > 0:
+            raise SwiftError(409, "Delete all versions before deleting container.")
+    elif head.status != 404:
+        raise SwiftError(500, "Error deleting versioned container")
+    else:
+        return
+    gone = await core.container_write("DELETE", ctx.account, versions, {})
+    if gone.status // 100 != 2 and gone.status != 404:
+        raise SwiftError(500, "Error deleting versioned container")
