@@ -1,7 +1,7 @@
 # cython: language_level=3
 """aws-chunked body decoder, compiled twin of native/_awschunked_py.py (same API, same events).
 
-The scan for line ends and the hex/signature checks run over typed memoryviews; payload bytes are
+The scan for line ends and the hex size parse run over typed memoryviews; payload bytes are
 handed out as one bytes object per fed buffer and chunk, as the reference does.
 """
 
@@ -36,7 +36,6 @@ cdef inline int _hexval(unsigned char c) noexcept:
 
 
 cdef class Decoder:
-    cdef public bint signed
     cdef State _state
     cdef unsigned char _line[C_MAX_LINE + 2]
     cdef Py_ssize_t _line_len
@@ -44,8 +43,7 @@ cdef class Decoder:
     cdef int _crlf_seen
     cdef Py_ssize_t _trailer_bytes
 
-    def __init__(self, bint signed):
-        self.signed = signed
+    def __init__(self):
         self._state = S_HEADER
         self._line_len = 0
         self._remaining = 0
@@ -55,6 +53,10 @@ cdef class Decoder:
     @property
     def done(self):
         return self._state == S_DONE
+
+    @property
+    def in_trailers(self):
+        return self._state == S_TRAILER
 
     def feed(self, data):
         cdef const unsigned char[::1] view = memoryview(data).cast("B")
@@ -81,7 +83,7 @@ cdef class Decoder:
                 if self._crlf_seen == 2:
                     self._state = S_HEADER
             elif self._state == S_DONE:
-                raise AwsChunkedError("data after the end of the aws-chunked body")
+                break  # S3 stops reading at the end of the trailers
             else:
                 # Accumulate one line (bounded) into the fixed buffer.
                 window = end
@@ -119,36 +121,31 @@ cdef class Decoder:
             self._trailer(n, events)
 
     cdef _header(self, Py_ssize_t n, list events):
-        cdef Py_ssize_t i = 0, sig_start
+        cdef Py_ssize_t i = 0, start, stop, semi = n
         cdef unsigned long long size = 0
         cdef int v
-        cdef unsigned char c
-        while i < n and self._line[i] != 59:  # ';'
+        for i in range(n):
+            if self._line[i] == 59:  # ';'
+                semi = i
+                break
+        start, stop = 0, semi
+        while start < stop and (self._line[start] == 32 or self._line[start] == 9):
+            start += 1
+        while stop > start and (self._line[stop - 1] == 32 or self._line[stop - 1] == 9):
+            stop -= 1
+        if stop == start or stop - start > 16:
+            raise AwsChunkedError("invalid chunk size")
+        for i in range(start, stop):
             v = _hexval(self._line[i])
-            if v < 0 or i >= 16:
+            if v < 0:
                 raise AwsChunkedError("invalid chunk size")
             size = size * 16 + v
-            i += 1
-        if i == 0:
-            raise AwsChunkedError("invalid chunk size")
         if size > MAX_CHUNK_SIZE:
             raise AwsChunkedError("chunk too large")
-        signature = None
-        if i < n:
-            ext = (<char*>self._line)[i + 1:n]
-            if not ext.startswith(b"chunk-signature="):
-                raise AwsChunkedError("unknown chunk extension")
-            sig_start = i + 1 + 16
-            if n - sig_start != 64:
-                raise AwsChunkedError("malformed chunk signature")
-            for i in range(sig_start, n):
-                c = self._line[i]
-                if not (48 <= c <= 57 or 97 <= c <= 102):
-                    raise AwsChunkedError("malformed chunk signature")
-            signature = (<char*>self._line)[sig_start:n].decode("ascii")
-        if self.signed and signature is None:
-            raise AwsChunkedError("chunk signature missing")
-        events.append((CHUNK, size, signature))
+        params = None
+        if semi < n:
+            params = (<char*>self._line)[semi + 1:n].decode("latin-1")
+        events.append((CHUNK, size, params))
         if size:
             self._state = S_DATA
             self._remaining = size
@@ -164,16 +161,10 @@ cdef class Decoder:
         if self._trailer_bytes > MAX_TRAILER_BYTES:
             raise AwsChunkedError("trailer too large")
         line = (<char*>self._line)[:n]
-        name, sep, value = line.partition(b":")
-        name = name.strip()
-        if not sep or not name or any(c <= 32 or c >= 127 for c in name):
-            raise AwsChunkedError("malformed trailer line")
-        try:
-            text = value.strip().decode("ascii")
-        except UnicodeDecodeError:
-            raise AwsChunkedError("non-ASCII trailer value") from None
-        events.append((TRAILER, name.decode("ascii").lower(), text))
+        name, _, value = line.partition(b":")
+        events.append((TRAILER, name.decode("latin-1"), value.decode("latin-1")))
 
     def close(self):
-        if self._state != S_DONE:
-            raise AwsChunkedError("aws-chunked body is truncated")
+        if self._state == S_DONE or (self._state == S_TRAILER and self._line_len == 0):
+            return
+        raise AwsChunkedError("aws-chunked body is truncated")

@@ -1,16 +1,20 @@
 """aws-chunked body decoder, pure-Python reference (native/_awschunked_c.pyx is its compiled twin).
 
-S3 clients stream bodies as `<hex-size>[;chunk-signature=<64 hex>]\r\n<data>\r\n ... 0[;...]\r\n`
-followed by optional trailer lines `name:value\r\n` and a final `\r\n`. The decoder is sans-I/O:
-feed() takes whatever bytes arrived and returns events; it checks every delimiter by value (CRLF
-after a chunk's data, the final empty line), caps header and trailer sizes, and never buffers more
-than one header line. Verifying signatures and checksums is the caller's job; this only frames.
+S3 clients stream bodies as `<hex-size>[;<params>]\r\n<data>\r\n ... 0[;<params>]\r\n` followed by
+optional trailer lines `name:value\r\n` and an optional final `\r\n`. The decoder is sans-I/O:
+feed() takes whatever bytes arrived and returns events. It only frames, and frames the way S3
+does: every line must end in CRLF, a chunk's data must be followed by CRLF (checked by value),
+the trailer section ends at an empty line or at the end of the body, and whatever follows that
+empty line is ignored (S3 does not read it). Header and trailer sizes are capped. What the chunk
+parameters (signatures) and trailer names mean is the caller's business (proxy/s3/payload.py).
 
 Events are tuples (kind, a, b):
-  (CHUNK, size, signature-or-None)   start of a chunk (the last one has size 0)
-  (DATA, bytes, None)                part of the current chunk's payload
-  (TRAILER, name (lower case), value)
-  (END, None, None)                  the body is complete; anything after it is an error
+  (CHUNK, size, params)   start of a chunk (the last one has size 0); params: the text after the
+                          first ';' of the chunk header (latin-1), or None when there is no ';'
+  (DATA, bytes, None)     part of the current chunk's payload
+  (TRAILER, name, value)  one trailer line split at its first ':' (latin-1, not stripped;
+                          value is "" when the line has no ':')
+  (END, None, None)       the empty line that ends the trailer section
 """
 
 CHUNK, DATA, TRAILER, END = 1, 2, 3, 4
@@ -18,11 +22,9 @@ CHUNK, DATA, TRAILER, END = 1, 2, 3, 4
 MAX_LINE = 4096            # a chunk header or one trailer line
 MAX_TRAILER_BYTES = 16384  # all trailer lines together
 MAX_CHUNK_SIZE = 1 << 40
-SIGNATURE_KEY = b"chunk-signature="
 
 _HEADER, _DATA, _DATA_CRLF, _TRAILER, _DONE = range(5)
 _HEX = frozenset(b"0123456789abcdefABCDEF")
-_SIG_HEX = frozenset(b"0123456789abcdef")
 
 
 class AwsChunkedError(ValueError):
@@ -30,9 +32,7 @@ class AwsChunkedError(ValueError):
 
 
 class Decoder:
-    def __init__(self, signed: bool):
-        """signed: chunk headers must carry `;chunk-signature=` (STREAMING-AWS4-HMAC-SHA256-*)."""
-        self.signed = signed
+    def __init__(self):
         self._state = _HEADER
         self._line = bytearray()
         self._remaining = 0
@@ -41,7 +41,13 @@ class Decoder:
 
     @property
     def done(self) -> bool:
+        """The empty line after the trailers arrived (later bytes are ignored)."""
         return self._state == _DONE
+
+    @property
+    def in_trailers(self) -> bool:
+        """The last (zero-size) chunk arrived: the body may end here, or after whole trailer lines."""
+        return self._state == _TRAILER
 
     def feed(self, data) -> list:
         events = []
@@ -66,7 +72,7 @@ class Decoder:
                 if self._crlf_seen == 2:
                     self._state = _HEADER
             elif state == _DONE:
-                raise AwsChunkedError("data after the end of the aws-chunked body")
+                break  # S3 stops reading at the end of the trailers
             else:
                 pos = self._read_line(view, pos, end, events)
         return events
@@ -94,23 +100,14 @@ class Decoder:
         return pos + nl + 1
 
     def _header(self, line: bytes, events) -> None:
-        size_text, sep, ext = line.partition(b";")
+        size_text, sep, params = line.partition(b";")
+        size_text = size_text.strip(b" \t")
         if not size_text or len(size_text) > 16 or not all(c in _HEX for c in size_text):
             raise AwsChunkedError("invalid chunk size")
         size = int(size_text, 16)
         if size > MAX_CHUNK_SIZE:
             raise AwsChunkedError("chunk too large")
-        signature = None
-        if sep:
-            if not ext.startswith(SIGNATURE_KEY):
-                raise AwsChunkedError("unknown chunk extension")
-            sig = ext[len(SIGNATURE_KEY):]
-            if len(sig) != 64 or not all(c in _SIG_HEX for c in sig):
-                raise AwsChunkedError("malformed chunk signature")
-            signature = sig.decode("ascii")
-        if self.signed and signature is None:
-            raise AwsChunkedError("chunk signature missing")
-        events.append((CHUNK, size, signature))
+        events.append((CHUNK, size, params.decode("latin-1") if sep else None))
         if size:
             self._state = _DATA
             self._remaining = size
@@ -125,17 +122,12 @@ class Decoder:
         self._trailer_bytes += len(line) + 2
         if self._trailer_bytes > MAX_TRAILER_BYTES:
             raise AwsChunkedError("trailer too large")
-        name, sep, value = line.partition(b":")
-        name = name.strip()
-        if not sep or not name or any(c <= 32 or c >= 127 for c in name):
-            raise AwsChunkedError("malformed trailer line")
-        try:
-            text = value.strip().decode("ascii")
-        except UnicodeDecodeError:
-            raise AwsChunkedError("non-ASCII trailer value") from None
-        events.append((TRAILER, name.decode("ascii").lower(), text))
+        name, _, value = line.partition(b":")
+        events.append((TRAILER, name.decode("latin-1"), value.decode("latin-1")))
 
     def close(self) -> None:
-        """Call at end of input: raises unless the body ended properly."""
-        if self._state != _DONE:
-            raise AwsChunkedError("aws-chunked body is truncated")
+        """Call at end of input: raises unless the body ended after the last chunk (and whole
+        trailer lines, if any)."""
+        if self._state == _DONE or (self._state == _TRAILER and not self._line):
+            return
+        raise AwsChunkedError("aws-chunked body is truncated")

@@ -1,6 +1,6 @@
 """aws-chunked body decoding (S3 streaming uploads): the public API, compiled or pure.
 
-    decoder = Decoder(signed=True)
+    decoder = Decoder()
     for kind, a, b in decoder.feed(received_bytes): ...   # CHUNK / DATA / TRAILER / END events
     decoder.close()                                        # raises AwsChunkedError if truncated
 """

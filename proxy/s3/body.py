@@ -13,7 +13,7 @@ from typing import AsyncIterator
 import aiohttp
 
 from proxy.s3.errors import S3Error
-from proxy.s3.payload import TERMINATED, PayloadVerifier
+from proxy.s3.payload import TERMINATED, PayloadVerifier, verifier_for
 
 READ_CHUNK = 65536
 
@@ -22,8 +22,8 @@ def content_length(s3) -> int | None:
     value = s3.headers.get("content-length")
     if value is None:
         return None
-    if not value.isdigit():
-        raise S3Error("InvalidArgument", "Content-Length is invalid.")
+    if not value.strip().isdigit():
+        raise S3Error("InvalidArgument", ArgumentName="Content-Length", ArgumentValue=value)
     return int(value)
 
 
@@ -54,8 +54,9 @@ async def verified_body(s3, verifier: PayloadVerifier) -> AsyncIterator[bytes]:
 
 
 async def read_small(s3, limit: int) -> bytes:
-    """A whole (XML/JSON) request body up to `limit` bytes, verified like any payload."""
-    verifier = PayloadVerifier(s3.headers, s3.signed, s3.signing_key)
+    """A whole (XML/JSON) request body up to `limit` bytes, verified like any payload (a bad
+    Content-MD5 reports the digest as sent, base64, as S3 does for these bodies)."""
+    verifier = verifier_for(s3, md5_hex_in_error=False)
     length = content_length(s3)
     if length is not None and length > limit and not verifier.streaming:
         raise S3Error("MaxMessageLengthExceeded")
@@ -67,6 +68,6 @@ async def read_small(s3, limit: int) -> bytes:
             if len(out) > limit:
                 raise S3Error("MaxMessageLengthExceeded")
     except (aiohttp.ClientPayloadError, ConnectionError) as exc:
-        raise S3Error("IncompleteBody") from exc
+        raise S3Error("IncompleteBody", TERMINATED) from exc
     verifier.finish(None if verifier.streaming else length)
     return bytes(out)

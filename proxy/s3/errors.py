@@ -21,12 +21,12 @@ ERRORS: dict[str, tuple[int, str]] = {
     "IllegalVersioningConfigurationException": (400, "The versioning configuration specified in the "
                                                      "request is invalid."),
     "IncompleteBody": (400, "You did not provide the number of bytes specified by the "
-                            "Content-Length HTTP header."),
+                            "Content-Length HTTP header"),
     "InternalError": (500, "We encountered an internal error. Please try again."),
     "InvalidAccessKeyId": (403, "The AWS Access Key Id you provided does not exist in our records."),
     "InvalidArgument": (400, "Invalid Argument"),
     "InvalidBucketName": (400, "The specified bucket is not valid."),
-    "InvalidDigest": (400, "The Content-MD5 you specified is not valid."),
+    "InvalidDigest": (400, "The Content-MD5 you specified was invalid."),
     "InvalidLocationConstraint": (400, "The specified location constraint is not valid."),
     "InvalidObjectState": (403, "The operation is not valid for the current state of the object."),
     "InvalidPart": (400, "One or more of the specified parts could not be found.  The part may not "
@@ -46,7 +46,7 @@ ERRORS: dict[str, tuple[int, str]] = {
                                   "multipart/form-data."),
     "MalformedPolicy": (400, "Policy has invalid resource."),
     "MalformedXML": (400, "The XML you provided was not well-formed or did not validate against "
-                          "our published schema."),
+                          "our published schema"),
     "MaxMessageLengthExceeded": (400, "Your request was too big."),
     "MetadataTooLarge": (400, "Your metadata headers exceed the maximum allowed metadata size."),
     "MethodNotAllowed": (405, "The specified method is not allowed against this resource."),

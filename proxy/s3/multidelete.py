@@ -6,6 +6,7 @@ import asyncio
 from proxy.s3 import access, common, objects, xmlio
 from proxy.s3.body import read_small
 from proxy.s3.errors import S3Error
+from proxy.s3.payload import CHECKSUM_ALGORITHMS
 
 MAX_KEYS = 1000
 CONCURRENCY = 16
@@ -16,14 +17,14 @@ MAX_BODY = 2 * MAX_KEYS * 1024
 
 async def delete_objects(s3):
     bucket = await common.find_bucket(s3)
-    if "content-md5" not in s3.headers and not any(
-            h.startswith("x-amz-checksum-") or h == "x-amz-sdk-checksum-algorithm"
-            for h in s3.headers):
-        raise S3Error("InvalidRequest", "Missing required header for this request: Content-MD5")
     length = s3.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_BODY:
         raise S3Error("MalformedXML")
     body = await read_small(s3, MAX_BODY)
+    if "content-md5" not in s3.headers and not any(  # S3 asks once the body is read
+            f"x-amz-checksum-{a}" in s3.headers for a in CHECKSUM_ALGORITHMS):
+        raise S3Error("InvalidRequest", "Missing required header for this request: Content-MD5 "
+                      "OR x-amz-checksum-*")
     root = xmlio.parse(body, "Delete", max_bytes=MAX_BODY, error="MalformedXML")
     quiet = (xmlio.text(root, "Quiet", "false") or "").strip().lower() == "true"
     keys = []

@@ -20,7 +20,7 @@ from proxy.errors import SwiftError
 from proxy.s3 import access, common, objects, xmlio
 from proxy.s3.body import object_length, read_small, verified_body
 from proxy.s3.errors import S3Error, not_implemented
-from proxy.s3.payload import PayloadVerifier
+from proxy.s3.payload import verifier_for
 
 SEGMENTS_SUFFIX = "+segments"
 MAX_PARTS = 10000
@@ -112,7 +112,7 @@ async def upload_part(s3):
     name = part_name(s3.key, upload_id, number)
     if "x-amz-copy-source" in s3.headers:
         return await _upload_part_copy(s3, bucket, name)
-    verifier = PayloadVerifier(s3.headers, s3.signed, s3.signing_key)
+    verifier = verifier_for(s3)
     length = object_length(s3, verifier)
     if length is not None and length > s3.max_file_size:
         raise S3Error("EntityTooLarge")

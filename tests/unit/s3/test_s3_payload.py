@@ -9,13 +9,20 @@ from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum, CrtCrc32cChe
 
 from proxy.s3 import sigv4
 from proxy.s3.errors import S3Error
-from proxy.s3.payload import PayloadVerifier
+from proxy.s3.payload import PayloadVerifier, check_request
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 SIGNED = sigv4.SignedRequest(sigv4.Credential("AK", "20130524", "us-east-1", "s3"), "20130524T000000Z",
                              ("host",), "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9",
                              sigv4.STREAMING_SIGNED, presigned=False)
 KEY = sigv4.signing_key(SECRET, "20130524", "us-east-1", "s3")
+
+
+def _verifier(headers, signed, key):
+    """A PUT body's verifier: the header checks first (they raise), then the body checks. Bodies
+    with x-amz-content-sha256 come with SigV4 headers (the only auth that can stream)."""
+    v4_header = "x-amz-content-sha256" in headers
+    return PayloadVerifier(check_request("PUT", headers, {}, v4_header), signed, key)
 
 
 def run(verifier, body, step=1000):
@@ -38,7 +45,7 @@ def trailer_headers(data, name="x-amz-checksum-crc32"):
 
 def test_unsigned_trailer_body_from_botocore():
     data = b"hello world " * 1000
-    verifier = PayloadVerifier(trailer_headers(data), None, None)
+    verifier = _verifier(trailer_headers(data), None, None)
     assert run(verifier, botocore_chunked(data)) == data
     assert verifier.checksum_algorithm == "crc32"
     assert verifier.checksum_value == base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
@@ -48,7 +55,7 @@ def test_crc32c_trailer_from_botocore():
     pytest.importorskip("awscrt")
     data = b"x" * 10000
     body = botocore_chunked(data, CrtCrc32cChecksum, "x-amz-checksum-crc32c")
-    verifier = PayloadVerifier(trailer_headers(data, "x-amz-checksum-crc32c"), None, None)
+    verifier = _verifier(trailer_headers(data, "x-amz-checksum-crc32c"), None, None)
     assert run(verifier, body) == data
 
 
@@ -58,7 +65,7 @@ def test_wrong_trailing_checksum_is_bad_digest():
     # replace the 8-character base64 CRC32 at the end of the trailer line
     tampered = good[:-len(b"\r\n\r\n") - 8] + b"AAAAAA==\r\n\r\n"
     assert tampered != good
-    verifier = PayloadVerifier(trailer_headers(data), None, None)
+    verifier = _verifier(trailer_headers(data), None, None)
     with pytest.raises(S3Error) as info:
         run(verifier, tampered)
     assert info.value.code == "BadDigest"
@@ -67,7 +74,7 @@ def test_wrong_trailing_checksum_is_bad_digest():
 def test_truncated_chunked_body_is_incomplete():
     data = b"abc" * 3000
     body = botocore_chunked(data)
-    verifier = PayloadVerifier(trailer_headers(data), None, None)
+    verifier = _verifier(trailer_headers(data), None, None)
     with pytest.raises(S3Error) as info:
         run(verifier, body[:-40])
     assert info.value.code == "IncompleteBody"
@@ -96,13 +103,13 @@ def test_signed_chunk_chain_matches_aws_example():
     data = b"a" * (65536 + 1024)
     body = signed_chunked(data)
     assert b"ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648" in body
-    verifier = PayloadVerifier(signed_headers(data), SIGNED, KEY)
+    verifier = _verifier(signed_headers(data), SIGNED, KEY)
     assert run(verifier, body, step=777) == data
 
 
 def test_tampered_signed_chunk_is_refused():
     data = b"a" * (65536 + 1024)
-    verifier = PayloadVerifier(signed_headers(data), SIGNED, KEY)
+    verifier = _verifier(signed_headers(data), SIGNED, KEY)
     with pytest.raises(S3Error) as info:
         run(verifier, signed_chunked(data, tamper=True))
     assert info.value.code == "SignatureDoesNotMatch"
@@ -111,9 +118,9 @@ def test_tampered_signed_chunk_is_refused():
 def test_plain_sha256_payload():
     data = b"payload"
     headers = {"x-amz-content-sha256": hashlib.sha256(data).hexdigest()}
-    assert run(PayloadVerifier(headers, SIGNED, KEY), data) == data
+    assert run(_verifier(headers, SIGNED, KEY), data) == data
     with pytest.raises(S3Error) as info:
-        run(PayloadVerifier(headers, SIGNED, KEY), b"payloaX")
+        run(_verifier(headers, SIGNED, KEY), b"payloaX")
     assert info.value.code == "XAmzContentSHA256Mismatch"
 
 
@@ -122,18 +129,18 @@ def test_content_md5_and_header_checksum():
     md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
     crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
     headers = {"content-md5": md5, "x-amz-checksum-crc32": crc}
-    verifier = PayloadVerifier(headers, None, None)
+    verifier = _verifier(headers, None, None)
     assert run(verifier, data) == data and verifier.checksum_value == crc
     with pytest.raises(S3Error) as info:
-        run(PayloadVerifier(headers, None, None), b"other data")
+        run(_verifier(headers, None, None), b"other data")
     assert info.value.code == "BadDigest"
     with pytest.raises(S3Error) as info:
-        PayloadVerifier({"content-md5": "not base64!"}, None, None)
+        _verifier({"content-md5": "not base64!"}, None, None)
     assert info.value.code == "InvalidDigest"  # S3's code for a malformed Content-MD5
 
 
 def test_short_plain_body_is_incomplete():
-    verifier = PayloadVerifier({}, None, None)
+    verifier = _verifier({}, None, None)
     verifier.feed(b"abc")
     with pytest.raises(S3Error) as info:
         verifier.finish(10)
@@ -142,5 +149,5 @@ def test_short_plain_body_is_incomplete():
 
 def test_streaming_needs_decoded_length():
     with pytest.raises(S3Error) as info:
-        PayloadVerifier({"x-amz-content-sha256": sigv4.STREAMING_UNSIGNED_TRAILER}, None, None)
+        _verifier({"x-amz-content-sha256": sigv4.STREAMING_UNSIGNED_TRAILER}, None, None)
     assert info.value.status == 411
