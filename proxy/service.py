@@ -46,13 +46,14 @@ def _run_worker(config, index: int, reuse_port: bool) -> None:
     from strato import runtime
 
     from proxy.app import create_app
+    from proxy.httpserver import SwiftAppRunner  # Swift/S3 answers llhttp alone would not give
 
     runtime.setup_logging(config, f"proxy[{index}]")
 
     async def main():
         app = create_app(config, run_expirer=(index == 0))
         await runtime.serve_aiohttp(app, config.proxy.bind_ip, config.proxy.port,
-                                    reuse_port=reuse_port)
+                                    reuse_port=reuse_port, runner_class=SwiftAppRunner)
 
     runtime.run(main, config)
 

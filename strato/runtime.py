@@ -27,13 +27,15 @@ def run(main, config) -> None:
     asyncio.run(main())
 
 
-async def serve_aiohttp(app, host: str, port: int, *, reuse_port: bool = False, **kwargs) -> None:
-    """Serve an aiohttp application until SIGTERM/SIGINT, then shut it down cleanly."""
+async def serve_aiohttp(app, host: str, port: int, *, reuse_port: bool = False,
+                        runner_class=None, **kwargs) -> None:
+    """Serve an aiohttp application until SIGTERM/SIGINT, then shut it down cleanly.
+    runner_class: a web.AppRunner subclass (the proxy's own HTTP protocol, proxy/httpserver.py)."""
     import signal
 
     from aiohttp import web
 
-    runner = web.AppRunner(app, handle_signals=False, access_log=None, **kwargs)
+    runner = (runner_class or web.AppRunner)(app, handle_signals=False, access_log=None, **kwargs)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_port=reuse_port, backlog=1024)
     await site.start()
