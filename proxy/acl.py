@@ -28,9 +28,11 @@ def parse_acl(value: str | None) -> ACL:
             continue
         if item.startswith(".r:"):
             ref = item[3:].strip()
-            if ref.startswith("-"):
-                ref = "-" + ref[1:].strip()
-            referrers.append(ref)
+            negate = ref.startswith("-")
+            ref = ref[1:].strip() if negate else ref
+            if ref.startswith("*") and ref != "*":
+                ref = ref[1:]  # ".r:*.example.com" means the suffix, as Swift's clean_acl stores it
+            referrers.append("-" + ref if negate else ref)
         elif item == ".rlistings":
             rlistings = True
         elif item.startswith("."):

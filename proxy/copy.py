@@ -36,8 +36,9 @@ async def copy_object(core: SwiftCore, src: tuple[str, str, str], dst: tuple[str
                       extra: dict | None = None) -> Result:
     """Copy src (account, container, obj) to dst, overlaying the request's metadata.
 
-    `source` is an already opened read of src (a large object assembled, a symlink followed);
-    without it src is read as stored. `extra` headers are set on the copy as they are.
+    `source` is an already opened read of src (a large object assembled, a symlink followed, a
+    Range applied: a 206 source copies just that part, as Swift's copy does); without it src is
+    read as stored. `extra` headers are set on the copy as they are.
     """
     if source is None:
         source = await core.object_read("GET", *src, headers=read_headers or {})
@@ -49,9 +50,21 @@ async def copy_object(core: SwiftCore, src: tuple[str, str, str], dst: tuple[str
     if length is not None and length > max_file_size:
         source.close()
         raise SwiftError(413, "Your request is too large.")
+    headers = sink_headers(source.headers, request_headers, fresh, extra)
+    try:
+        result = await core.object_put(*dst, headers, source.iter_body(), length)
+    finally:
+        source.close()
+    return Result(result.status, copied_from(result.headers, src, dst, source.headers))
+
+
+def sink_headers(source_headers, request_headers, fresh: bool = False,
+                 extra: dict | None = None) -> dict[str, str]:
+    """What a copy stores: the source's carried headers and user metadata (none when fresh),
+    then `extra`, then the request's own object headers on top."""
     headers: dict[str, str] = {}
     if not fresh:
-        for name, value in source.headers.items():
+        for name, value in source_headers.items():
             lname = name.lower()
             if lname in CARRIED or lname.startswith("x-object-meta-"):
                 headers[name] = value
@@ -62,21 +75,21 @@ async def copy_object(core: SwiftCore, src: tuple[str, str, str], dst: tuple[str
     headers = {k: v for k, v in headers.items() if k.lower() not in lower}
     if extra:
         headers.update(extra)
-    headers.update({k: v for k, v in overlay.items() if v != "" or not k.lower().startswith("x-object-meta-")})
-    if source.status == 206:
-        source.close()
-        raise SwiftError(416, "Range copies are not supported")
-    try:
-        result = await core.object_put(*dst, headers, source.iter_body(), length)
-    finally:
-        source.close()
-    out = CIMultiDict(result.headers)
+    headers.update({k: v for k, v in overlay.items()
+                    if v != "" or not k.lower().startswith("x-object-meta-")})
+    return headers
+
+
+def copied_from(put_headers, src: tuple[str, str, str], dst: tuple[str, str, str],
+                source_headers) -> CIMultiDict:
+    """A copy's answer headers: the PUT's, plus where the data came from."""
+    out = CIMultiDict(put_headers)
     out["X-Copied-From"] = f"{_q(src[1])}/{_q(src[2])}"
     if src[0] != dst[0]:
         out["X-Copied-From-Account"] = _q(src[0])
-    if "Last-Modified" in source.headers:
-        out["X-Copied-From-Last-Modified"] = source.headers["Last-Modified"]
-    return Result(result.status, out)
+    if "Last-Modified" in source_headers:
+        out["X-Copied-From-Last-Modified"] = source_headers["Last-Modified"]
+    return out
 
 
 def _q(text: str) -> str:

@@ -13,14 +13,17 @@ import binascii
 import dataclasses
 import hashlib
 import json
+import secrets
 from typing import AsyncIterator
 from urllib.parse import unquote
 
 from multidict import CIMultiDict
 
+# The node's multipart/byteranges framing (pure), so large and plain objects frame alike.
+from objectserver import ranges
 from proxy import conditional
 from proxy.core import Result, SwiftCore
-from proxy.errors import SwiftError
+from proxy.errors import SwiftError, reason
 
 MAX_MANIFEST_SEGMENTS = 1000
 MAX_MANIFEST_SIZE = 8 * 1024 * 1024
@@ -130,10 +133,11 @@ def parse_part_number(value: str | None) -> int | None:
 
 
 async def answer(core: SwiftCore, account: str, manifest: Result, segments: list[Segment],
-                 etag: str, request_headers, method: str, part_number: int | None = None
-                 ) -> Result:
+                 etag: str, request_headers, method: str, part_number: int | None = None,
+                 multi_range: bool = False) -> Result:
     """Headers, status and body stream for a large object read (conditionals, Range or an SLO
-    ?part-number applied)."""
+    ?part-number applied). Several ranges: multipart/byteranges with multi_range (SLO), else
+    the whole object (Swift's DLO ignores such a Range)."""
     headers = CIMultiDict(manifest.headers)
     length = total_length(segments)
     last_modified = _timestamp(manifest.backend_headers)
@@ -144,16 +148,29 @@ async def answer(core: SwiftCore, account: str, manifest: Result, segments: list
         headers["Content-Length"] = "0"
         return Result(status, headers)
     rng = request_headers.get("Range")
-    # Several ranges of a large object: Swift answers with the whole object (200).
-    wanted = None if rng and "," in rng else conditional.parse_range(rng, length)
+    wanted = None
     if part_number is not None:
         headers["X-Parts-Count"] = str(len(segments))
         if part_number > len(segments):
-            raise SwiftError(416, "The requested part number is not satisfiable", {
+            body = "The requested part number is not satisfiable" if method != "HEAD" else ""
+            raise SwiftError(416, body, {
                 "Content-Range": f"bytes */{length}", "X-Static-Large-Object": "True",
                 "ETag": f'"{etag}"', "X-Parts-Count": str(len(segments)),
                 "X-Manifest-Etag": headers.get("X-Manifest-Etag", "")})
         wanted = part_range(segments, part_number)
+    elif rng and "," in rng and not multi_range:
+        wanted = None
+    elif rng and "," in rng:
+        spans = ranges.parse(rng, length)
+        if spans == []:
+            raise SwiftError(416, "Requested Range Not Satisfiable",
+                             {"Content-Range": f"bytes */{length}"})
+        if spans and len(spans) > 1:
+            return await _multi_range(core, account, headers, segments, spans, length, method)
+        if spans:
+            wanted = (spans[0][0], spans[0][1] - 1)
+    else:
+        wanted = conditional.parse_range(rng, length)
     code = 200
     if wanted is not None:
         segments = clip(segments, *wanted)
@@ -166,6 +183,31 @@ async def answer(core: SwiftCore, account: str, manifest: Result, segments: list
         return Result(code, headers)
     segments = await expand(core, account, segments)
     return Result(code, headers, body_iter=stream_segments(core, account, segments))
+
+
+async def _multi_range(core: SwiftCore, account: str, headers: CIMultiDict,
+                       segments: list[Segment], spans: list[tuple[int, int]], length: int,
+                       method: str) -> Result:
+    """Several satisfiable ranges of a large object: a 206 multipart/byteranges answer, framed
+    exactly as the storage node frames plain objects (objectserver/ranges.py, pure)."""
+    boundary = secrets.token_hex(16)
+    part_type = headers.get("Content-Type", "application/octet-stream")
+    headers["Content-Type"] = f"multipart/byteranges;boundary={boundary}"
+    headers["Content-Length"] = str(ranges.multipart_length(boundary, part_type, spans, length))
+    headers["Accept-Ranges"] = "bytes"
+    if method == "HEAD":
+        return Result(206, headers)
+
+    async def body() -> AsyncIterator[bytes]:
+        for start, stop in spans:
+            yield ranges.part_header(boundary, part_type, start, stop, length)
+            part = await expand(core, account, clip(segments, start, stop - 1))
+            async for chunk in stream_segments(core, account, part):
+                yield chunk
+            yield ranges.PART_END
+        yield ranges.closing(boundary)
+
+    return Result(206, headers, body_iter=body())
 
 
 def _timestamp(headers) -> float | None:
@@ -275,7 +317,7 @@ async def read_slo(core: SwiftCore, account: str, container: str, obj: str, mani
     if bh.get("ETag"):
         manifest.headers["X-Manifest-Etag"] = bh["ETag"].strip('"')
     return await answer(core, account, manifest, segments, etag, request_headers, method,
-                        part_number)
+                        part_number, multi_range=True)
 
 
 def slo_size_and_etag(headers) -> tuple[int, str] | None:
@@ -305,10 +347,13 @@ class ManifestErrors(SwiftError):
 
 
 async def build_slo(core: SwiftCore, account: str, body: bytes,
-                    itself: tuple[str, str] | None = None) -> tuple[list[dict], str, int]:
+                    itself: tuple[str, str] | None = None, authorize=None
+                    ) -> tuple[list[dict], str, int]:
     """Validate a multipart-manifest=put body: (stored manifest, etag of etags, total size).
 
-    `itself` is the manifest's own (container, object): a manifest may not list itself."""
+    `itself` is the manifest's own (container, object): a manifest may not list itself.
+    `authorize(container, obj)` (async) vets the writer's read access to each segment; its
+    SwiftError becomes that segment's "<status> <reason>" line, as Swift's segment HEAD would."""
     try:
         items = json.loads(body)
     except ValueError:
@@ -343,13 +388,20 @@ async def build_slo(core: SwiftCore, account: str, body: bytes,
             errors.append((f"Index {index}", f"extraneous keys {', '.join(sorted(unknown))}"))
             return None
         path = item["path"]
-        container, _, obj = unquote(path).lstrip("/").partition("/")
+        # Swift takes the path literally (not percent-decoded): "seg_%ff" names that object.
+        container, _, obj = path.lstrip("/").partition("/")
         if not container or not obj:
             errors.append((path, "Invalid path"))
             return None
         if itself is not None and (container, obj) == itself:
             errors.append((path, "Manifest may not reference itself"))
             return None
+        if authorize is not None:
+            try:
+                await authorize(container, obj)
+            except SwiftError as exc:
+                errors.append((path, f"{exc.status} {reason(exc.status)}"))
+                return None
         async with sem:
             head = await read_following(core, "HEAD", account, container, obj)
         if head.status == 404:

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from proxy import bulk
 from proxy import copy as copy_mod
@@ -12,6 +14,7 @@ from proxy import large
 from proxy import headers as hdrs
 from proxy import limits, symlink, tempurl, versioning
 from proxy.context import Ctx
+from proxy.core import Result
 from proxy.errors import SwiftError, reason
 from proxy.objver import objects as objver
 from proxy.handlers.common import created, respond, stream
@@ -51,6 +54,11 @@ async def handle(ctx: Ctx, before_send=None) -> web.StreamResponse:
 
 
 HEARTBEAT_SECONDS = 10.0
+# The bodies Swift's swob gives these statuses, as heartbeat answers quote them.
+HEARTBEAT_BODIES = {
+    400: "Bad Request\nThe server could not comply with the request since it is either "
+         "malformed or otherwise incorrect.",
+    422: "Unprocessable Entity\nUnable to process the contained instructions"}
 CONDITIONAL = ("range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
 
 
@@ -162,7 +170,13 @@ async def _large(ctx: Ctx, account: str, container: str, obj: str, manifest,
         if ctx.tempurl and ctx.identity.user == ".tempurl-container" \
                 and segment_container != container:
             raise SwiftError(401, "Unauthorized")
-        await _authorize_target(ctx, account, segment_container, "segment")
+        try:
+            await _authorize_target(ctx, account, segment_container, "segment")
+        except SwiftError as exc:
+            # Swift's SLO: the manifest was readable, a segment is not -> 409 (DLO keeps 403).
+            if exc.status in (401, 403) and large.is_slo(bh):
+                raise SwiftError(409, "Conflict") from None
+            raise
 
     if large.is_slo(bh):
         return await large.read_slo(ctx.core, account, container, obj, manifest, headers,
@@ -172,17 +186,28 @@ async def _large(ctx: Ctx, account: str, container: str, obj: str, manifest,
 
 
 async def _manifest(ctx: Ctx, result) -> web.StreamResponse:
-    """multipart-manifest=get: the stored manifest as JSON (format=raw: as it was PUT)."""
-    import json
-    body = await result.read() if ctx.method == "GET" else b""
-    if ctx.query.get("format") == "raw" and body:
+    """multipart-manifest=get: the stored manifest as JSON; format=raw: as a PUT takes it, with
+    the stored Content-Type and that body's own ETag (Swift's slo answers so)."""
+    raw = ctx.query.get("format") == "raw"
+    if ctx.method == "HEAD" and raw:
+        result.close()
+        result = await ctx.core.object_read("GET", ctx.account, ctx.container, ctx.obj)
+        if result.status != 200:
+            result.close()
+            raise SwiftError(result.status if result.status >= 400 else 503)
+    body = await result.read() if (ctx.method == "GET" or raw) else b""
+    headers = CIMultiDict(result.headers)
+    headers.popall("Content-Length", None)
+    if raw:
         body = json.dumps(large.raw_manifest(large.parse_stored_manifest(body))).encode()
-    headers = dict(result.headers)
-    headers.pop("Content-Length", None)
-    headers["Content-Type"] = "application/json; charset=utf-8"
-    if ctx.method == "HEAD":
+        headers["ETag"] = hashlib.md5(body).hexdigest()
+        headers["Content-Length"] = str(len(body))
+    else:
+        headers["Content-Type"] = "application/json; charset=utf-8"
         headers["Content-Length"] = result.headers.get("Content-Length", "0")
+    if ctx.method == "HEAD":
         return web.Response(status=200, headers=headers)
+    headers.popall("Content-Length")
     return web.Response(status=200, headers=headers, body=body)
 
 
@@ -303,16 +328,32 @@ async def _copy(ctx: Ctx, src: tuple[str, str, str], dst: tuple[str, str, str]) 
                            info.get("X-Container-Read"), ctx.headers.get("Referer"))
     limits.check_names(*dst)
     fresh = ctx.headers.get("X-Fresh-Metadata", "").lower() in ("true", "1", "yes", "on")
+    # The source is read as the request would read it (Swift's copy_get): conditionals, Range
+    # and ?part-number apply, so a ranged COPY copies that range.
     read_headers = {k: v for k, v in ctx.headers.items()
                     if k.lower() in ("if-match", "if-none-match", "if-modified-since",
-                                     "if-unmodified-since")}
+                                     "if-unmodified-since", "range")}
     await check_quotas(ctx, 0, account=dst[0], container=dst[1])
     source, extra = await _read_source(ctx, src, read_headers)
+    if source.status == 200 and ctx.query.get("multipart-manifest") == "get" \
+            and large.is_slo(source.backend_headers or {}):
+        return await _copy_slo_manifest(ctx, src, dst, source, fresh)
     if source.status // 100 == 2:
         await archive_before_overwrite(ctx, *dst)
     result = await copy_mod.copy_object(ctx.core, src, dst, ctx.headers, ctx.max_file_size,
                                         fresh=fresh, source=source, extra=extra)
     return created(result)
+
+
+async def _copy_slo_manifest(ctx: Ctx, src, dst, source, fresh: bool) -> web.StreamResponse:
+    """COPY ?multipart-manifest=get of an SLO: Swift PUTs the raw manifest at the destination
+    with multipart-manifest=put, so its segments are checked there, with the requester's
+    rights (another account: 400 listing each segment's 403/404)."""
+    body = json.dumps(large.raw_manifest(large.parse_stored_manifest(await source.read())))
+    node_headers = copy_mod.sink_headers(source.headers, ctx.headers, fresh)
+    result = await _store_slo(ctx, node_headers, body.encode(), dst)
+    return created(Result(result.status, copy_mod.copied_from(
+        result.headers, src, dst, source.headers)))
 
 
 async def _read_source(ctx: Ctx, src: tuple[str, str, str], read_headers: dict):
@@ -321,8 +362,10 @@ async def _read_source(ctx: Ctx, src: tuple[str, str, str], read_headers: dict):
     account, container, obj = src
     follow = ctx.query.get("symlink") != "get"
     manifest_get = ctx.query.get("multipart-manifest") == "get"
+    # A manifest's or link's own bytes must not be ranged: look at the whole first.
+    whole = {k: v for k, v in read_headers.items() if k.lower() != "range"}
     for _hop in range(symlink.MAX_HOPS + 1):
-        result = await ctx.core.object_read("GET", account, container, obj, headers=read_headers)
+        result = await ctx.core.object_read("GET", account, container, obj, headers=whole)
         bh = result.backend_headers or {}
         if not (follow and result.status // 100 == 2 and symlink.is_link(bh)):
             break
@@ -345,10 +388,14 @@ async def _read_source(ctx: Ctx, src: tuple[str, str, str], read_headers: dict):
             if size:
                 extra["X-Object-Sysmeta-Container-Update-Override-Size"] = size
         else:
-            result = await _large(ctx, account, container, obj, result, "GET", read_headers)
+            result = await _large(ctx, account, container, obj, result, "GET", read_headers,
+                                  part_number=_part_number(ctx, bh))
     elif result.status // 100 == 2 and "X-Object-Manifest" in bh and not manifest_get:
         result = await _large(ctx, account, container, obj, result, "GET", read_headers)
         result.headers.popall("X-Object-Manifest", None)
+    elif result.status == 200 and len(whole) != len(read_headers):
+        result.close()  # a plain object and a Range: read just that part
+        result = await ctx.core.object_read("GET", account, container, obj, headers=read_headers)
     return result, extra
 
 
@@ -463,9 +510,7 @@ async def _put_slo_heartbeat(ctx: Ctx, node_headers: dict, body: bytes) -> web.S
         doc["Last Modified"] = result.headers.get("Last-Modified", "")
     except SwiftError as exc:
         doc["Response Status"] = f"{exc.status} {reason(exc.status)}"
-        doc["Response Body"] = ("Bad Request\nThe server could not comply with the request since it "
-                                "is either malformed or otherwise incorrect."
-                                if exc.status == 400 else reason(exc.status))
+        doc["Response Body"] = HEARTBEAT_BODIES.get(exc.status, reason(exc.status))
         doc["Errors"] = [list(e) for e in getattr(exc, "errors", [])]
     if json_out:
         text = json.dumps(doc)
@@ -482,27 +527,33 @@ async def _put_slo_heartbeat(ctx: Ctx, node_headers: dict, body: bytes) -> web.S
     return resp
 
 
-async def _store_slo(ctx: Ctx, node_headers: dict, body: bytes):
-    stored, etag, size = await large.build_slo(ctx.core, ctx.account, body,
-                                               itself=(ctx.container, ctx.obj))
+async def _store_slo(ctx: Ctx, node_headers: dict, body: bytes, dst=None):
+    """Validate and store a manifest at dst (default: the request's object)."""
+    account, container, obj = dst or (ctx.account, ctx.container, ctx.obj)
+
+    async def may_read(seg_container: str, seg_obj: str) -> None:
+        await _authorize_target(ctx, account, seg_container, seg_obj)
+
+    stored, etag, size = await large.build_slo(ctx.core, account, body,
+                                               itself=(container, obj), authorize=may_read)
     given = next((v for k, v in node_headers.items() if k.lower() == "etag"), None)
     node_headers = {k: v for k, v in node_headers.items() if k.lower() != "etag"}
     if given and given.strip('"') != etag:
         raise SwiftError(422, "Unprocessable Entity")
-    await check_quotas(ctx, size)
-    await archive_before_overwrite(ctx, ctx.account, ctx.container, ctx.obj)
+    await check_quotas(ctx, size, account=account, container=container)
+    await archive_before_overwrite(ctx, account, container, obj)
     data = json.dumps(stored).encode()
     node_headers.update({"X-Static-Large-Object": "True", "X-Object-Sysmeta-Slo-Etag": etag,
                          "X-Object-Sysmeta-Slo-Size": str(size),
                          # the container listing shows the whole object's size, as Swift's does
                          "X-Object-Sysmeta-Container-Update-Override-Size": str(size)})
     if not any(k.lower() == "content-type" for k in node_headers):
-        node_headers["Content-Type"] = hdrs.guess_content_type(ctx.obj)
+        node_headers["Content-Type"] = hdrs.guess_content_type(obj)
 
     async def one_chunk():
         yield data
 
-    result = await ctx.core.object_put(ctx.account, ctx.container, ctx.obj, node_headers,
+    result = await ctx.core.object_put(account, container, obj, node_headers,
                                        one_chunk(), len(data))
     result.headers["ETag"] = f'"{etag}"'
     return result

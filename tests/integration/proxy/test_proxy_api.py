@@ -359,4 +359,4 @@ def test_slo_part_number(swift, container):
     copied = swift("PUT", f"/{container}/c", params={"part-number": "2"},
                    headers={"X-Copy-From": f"{container}/m", "Content-Length": "0"})
     assert copied.status_code == 201
-    assert swift("GET", f"/{container}/c").content == b"".join(parts)   # copies take it all
+    assert swift("GET", f"/{container}/c").content == b"b" * 5   # the copy's source read is ranged too
