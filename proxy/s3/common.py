@@ -117,6 +117,10 @@ def xml_response(element, status: int = 200, headers: dict | None = None) -> web
 
 
 def empty(status: int = 200, headers: dict | None = None) -> web.Response:
+    """A bodiless answer. It still names a type, the one Swift's s3api sends (some clients
+    and Swift's functional tests look for it on UploadPart, Abort, DeleteObject...)."""
+    headers = CIMultiDict(headers or {})
+    headers.setdefault("Content-Type", "text/html; charset=UTF-8")
     return web.Response(status=status, headers=headers)
 
 

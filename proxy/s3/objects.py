@@ -119,24 +119,38 @@ def common_not_implemented(what: str) -> S3Error:
     return not_implemented(what)
 
 
+def refuse_unsupported_conditions(s3, *, etag_match: bool) -> None:
+    """501 for the write conditions Swift's s3api does not evaluate: If-(Un)Modified-Since,
+    If-None-Match other than "*", and If-Match ("*" always; ETags unless `etag_match`, which
+    PutObject evaluates as S3's conditional write does)."""
+    im, inm = s3.headers.get("if-match"), s3.headers.get("if-none-match")
+    if any(h in s3.headers for h in ("if-modified-since", "if-unmodified-since")) or \
+            (inm is not None and inm.strip() != "*") or \
+            (im is not None and (im.strip() == "*" or not etag_match)):
+        raise S3Error("NotImplemented", "Conditional object PUTs are not supported.")
+
+
+async def refuse_if_exists(s3, bucket) -> None:
+    """If-None-Match: * : PreconditionFailed when the key already names an object."""
+    if (s3.headers.get("if-none-match") or "").strip() != "*":
+        return
+    head = await s3.core.object_read("HEAD", bucket.account, bucket.name, s3.key)
+    head.close()
+    if head.status // 100 == 2:
+        raise S3Error("PreconditionFailed", Condition="If-None-Match")
+
+
 async def _check_put_conditions(s3, bucket) -> None:
     inm, im = s3.headers.get("if-none-match"), s3.headers.get("if-match")
-    # Swift's s3api answers 501 to conditions it does not evaluate on a write; If-Match with
-    # ETags (S3's conditional write) is evaluated below, "*" is not an S3 form.
-    if any(h in s3.headers for h in ("if-modified-since", "if-unmodified-since")) or \
-            (im is not None and im.strip() == "*"):
-        raise S3Error("NotImplemented", "Conditional object PUTs are not supported.")
+    refuse_unsupported_conditions(s3, etag_match=True)
     if inm is None and im is None:
         return
     head = await s3.core.object_read("HEAD", bucket.account, bucket.name, s3.key)
     head.close()
     exists = head.status // 100 == 2
     etag = (head.headers.get("ETag") or "").strip('"')
-    if inm is not None:
-        if inm.strip() != "*":
-            raise S3Error("NotImplemented", "If-None-Match on PUT only supports *.")
-        if exists:
-            raise S3Error("PreconditionFailed", Condition="If-None-Match")
+    if inm is not None and exists:  # "*", the only form left
+        raise S3Error("PreconditionFailed", Condition="If-None-Match")
     if im is not None:
         if not exists:
             raise S3Error("NoSuchKey", Key=s3.key)
