@@ -323,7 +323,8 @@ def open_object(device_path: str, part: int, name_hash: str,
 
 def quarantine(device_path: str, name_hash: str, path: str) -> str | None:
     """Move a bad file out of the hash directory, so the replicator restores a good copy."""
-    qdir = layout.quarantine_dir(device_path)
+    top = os.path.relpath(path, device_path).split(os.sep, 1)[0]  # objects or objects-N
+    qdir = layout.quarantine_dir(device_path, layout.policy_of_dir(top) or 0)
     os.makedirs(qdir, exist_ok=True)
     target = os.path.join(qdir, f"{name_hash}-{os.path.basename(path)}-{time.time():.6f}")
     try:

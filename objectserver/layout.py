@@ -4,7 +4,7 @@
     <device>/objects-N/...                                                  (storage policy N)
     <device>/tmp/            in-flight writes (swept when the node starts)
     <device>/async_pending/  container updates that failed, retried by the updater
-    <device>/quarantined/objects/<hash>-<file>   files that failed their checksum
+    <device>/quarantined/objects[-N]/<hash>-<file>   files that failed their checksum
     <device>/db/             the device's LMDB environment (container and account roles)
 
 Pure functions only (names and choices); diskfile.py does the I/O.
@@ -62,8 +62,8 @@ def async_pending_dir(device_path: str) -> str:
     return posixpath.join(device_path, "async_pending")
 
 
-def quarantine_dir(device_path: str) -> str:
-    return posixpath.join(device_path, "quarantined", "objects")
+def quarantine_dir(device_path: str, policy: int = 0) -> str:
+    return posixpath.join(device_path, "quarantined", policy_dir_name(policy))
 
 
 def db_dir(device_path: str) -> str:

@@ -100,4 +100,6 @@ def test_replicator_and_auditor_look_after_every_policy(cluster, conn):
     assert wait_for(lambda: os.path.exists(copies[1]) and
                     open(copies[1], "rb").read(8) == b"heal me ", timeout=40), \
         "rotten silver copy not replaced"
+    device_dir = copies[1].split(os.sep + "objects-1" + os.sep)[0]
+    assert os.listdir(os.path.join(device_dir, "quarantined", "objects-1"))  # kept apart too
     assert conn.get_object("heal-silver", "h")[1] == body
