@@ -57,7 +57,11 @@ def account_policy_headers(node, record: dict) -> dict:
     """X-Account-Storage-Policy-<name>-{Container-Count,Object-Count,Bytes-Used} of an account
     record's per-policy totals (policies this cluster no longer names are left out, as Swift)."""
     out = {}
-    for index, (containers, count, nbytes) in sorted(record.get("policies", {}).items()):
+    per_policy = record.get("policies")
+    if per_policy is None:  # an account from before policies: everything is policy 0
+        per_policy = {"0": [record["containers"], record["count"], record["bytes"]]} \
+            if record.get("containers") else {}
+    for index, (containers, count, nbytes) in sorted(per_policy.items()):
         name = node.policies.get(int(index))
         if name is None:
             continue

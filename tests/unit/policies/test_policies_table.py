@@ -146,3 +146,18 @@ def test_rows_from_before_policies_count_as_policy_zero(store):
     record = store.merge_container_rows("a", [["old", ts, dbmod.ZERO, 1, 5, ts]])
     assert record["policies"] == {"0": [1, 1, 5]}
     assert store.container_rows_since("a")[0] == ["old", ts, dbmod.ZERO, 1, 5, ts, 0]
+
+
+def test_account_headers_name_each_policy():
+    from objectserver.policy import account_policy_headers
+
+    node = type("Node", (), {"policies": {0: "gold", 1: "silver"}})()
+    record = {"containers": 3, "count": 5, "bytes": 50,
+              "policies": {"0": [2, 4, 40], "1": [1, 1, 10], "7": [0, 0, 0]}}
+    headers = account_policy_headers(node, record)
+    assert headers["X-Account-Storage-Policy-gold-Object-Count"] == "4"
+    assert headers["X-Account-Storage-Policy-silver-Bytes-Used"] == "10"
+    assert headers["X-Account-Storage-Policy-silver-Container-Count"] == "1"
+    assert len(headers) == 6                      # index 7 is no policy of this cluster
+    old = {"containers": 2, "count": 3, "bytes": 9}  # written before policies
+    assert account_policy_headers(node, old)["X-Account-Storage-Policy-gold-Object-Count"] == "3"
