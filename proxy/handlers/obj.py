@@ -265,7 +265,7 @@ async def _symlink_headers(ctx: Ctx, node_headers: dict, length: int | None) -> 
         await _authorize_target(ctx, account, container, obj)
         where = {"Content-Type": "text/plain",
                  "Content-Location": symlink.location(account, container, obj)}
-        head = await ctx.core.object_read("HEAD", account, container, obj)
+        head = await objver.head_through(ctx.core, account, container, obj)  # version links
         if head.status == 404:
             raise SwiftError(409, "X-Symlink-Target does not exist", where)
         if head.status // 100 != 2:

@@ -69,25 +69,62 @@ def _version_headers(ctx, versions: str, headers) -> None:
         headers["Content-Disposition"] = tempurl.disposition(ctx.query, ctx.obj)
 
 
-async def _annotated(ctx, call, versions: str) -> web.StreamResponse:
-    """Run `call(before_send)` and give its answer the version headers, streamed or not."""
+async def _annotated(ctx, call, versions: str, vid: str | None = None) -> web.StreamResponse:
+    """Run `call(before_send)` and give its answer the version headers, streamed or not
+    (`vid`: the version read, when the caller followed the link itself)."""
     outer = ctx.request.get("before_send")
 
-    async def hook(headers):
+    def annotate(headers):
         _version_headers(ctx, versions, headers)
+        if vid is not None:
+            headers["X-Object-Version-Id"] = vid
+            if "Content-Location" not in headers:
+                headers["Content-Location"] = quote(
+                    f"/{ctx.version}/{ctx.account}/{ctx.container}/{ctx.obj}") + \
+                    f"?version-id={vid}"
+
+    async def hook(headers):
+        annotate(headers)
         if outer is not None:
             await outer(headers)
 
     ctx.request["before_send"] = hook
-    response = await call(hook)
+    try:
+        response = await call(hook)
+    except SwiftError as exc:
+        if vid is not None and exc.status == 404:
+            exc.headers["X-Object-Version-Id"] = vid
+        raise
     if not response.prepared:
-        _version_headers(ctx, versions, response.headers)
+        annotate(response.headers)
     return response
 
 
 async def _latest(ctx, handle, versions: str) -> web.StreamResponse:
+    """GET/HEAD of the current version. The link is followed here, so that it is not one of the
+    symlink hops a client's own links may take (Swift's SYMLOOP_EXTEND) and needs no read
+    access to the versions container beyond the container's own."""
     ctx.request[INNER] = True
-    return await _annotated(ctx, lambda hook: handle(ctx, before_send=hook), versions)
+    if ctx.query.get("symlink") == "get":
+        return await _annotated(ctx, lambda hook: handle(ctx, before_send=hook), versions)
+    await _authorize(ctx, write=False)
+    head = await ctx.core.object_read("HEAD", ctx.account, ctx.container, ctx.obj)
+    head.close()
+    backend = head.backend_headers or {}
+    target = backend.get("X-Symlink-Target") if head.status // 100 == 2 else None
+    if not target or not is_version_link(backend) or \
+            names.parse_link_target(target)[0] != versions:
+        return await _annotated(ctx, lambda hook: handle(ctx, before_send=hook), versions)
+    vname = names.parse_link_target(target)[1]
+    vid = names.parse_version_name(vname)[1]
+    from proxy.handlers import obj as obj_h
+    inner = _inner(ctx, versions, vname)
+
+    async def read(hook):
+        return await obj_h.get(inner)
+
+    response = await _annotated(ctx, read, versions, vid)
+    return response
 
 
 async def _authorize(ctx, write: bool) -> None:
@@ -115,9 +152,11 @@ async def _with_version_id(ctx, handle, vid: str, versions: str) -> web.StreamRe
         return await _restore(ctx, vid, versions)
     if method not in ("GET", "HEAD", "COPY"):
         raise SwiftError(405, "Method Not Allowed")
-    if method != "COPY":
-        await _authorize(ctx, write=False)
+    if ctx.tempurl and method in ("GET", "HEAD"):
+        return await _latest(ctx, handle, versions)  # a TempURL names the object, not a version
     if vid == "null":
+        if method != "COPY":
+            await _authorize(ctx, write=False)
         head = await ctx.core.object_read("HEAD", ctx.account, ctx.container, ctx.obj)
         head.close()
         if head.status // 100 == 2 and names.enabled(
@@ -128,6 +167,8 @@ async def _with_version_id(ctx, handle, vid: str, versions: str) -> web.StreamRe
         if not response.prepared and response.status // 100 == 2:
             response.headers["X-Object-Version-Id"] = "null"
         return response
+    if method != "COPY":
+        ctx.authorize()  # a version is its owner's (the versions container has no ACLs)
     vname = names.version_name(ctx.obj, vid)
     head = await ctx.core.object_read("HEAD", ctx.account, versions, vname)
     head.close()
@@ -249,6 +290,18 @@ async def _restore(ctx, vid: str, versions: str) -> web.StreamResponse:
 
 def is_version_link(backend_headers) -> bool:
     return names.enabled((backend_headers or {}).get(names.SYSMETA_LINK))
+
+
+async def head_through(core, account: str, container: str, obj: str):
+    """HEAD an object as a link's target: a version link answers for its version."""
+    head = await core.object_read("HEAD", account, container, obj)
+    head.close()
+    backend = head.backend_headers or {}
+    if head.status // 100 == 2 and is_version_link(backend) and "X-Symlink-Target" in backend:
+        vcontainer, vname = names.parse_link_target(backend["X-Symlink-Target"])
+        head = await core.object_read("HEAD", account, vcontainer, vname)
+        head.close()
+    return head
 
 
 async def post_to_version(ctx, link_headers, node_headers: dict):

@@ -94,6 +94,21 @@ async def copy_current(core, account: str, container: str, obj: str, versions: s
         current.close()
 
 
+async def _check_quota(core, account: str, versions: str, info, length: int | None) -> None:
+    """X-Container-Meta-Quota-Bytes counts the versions too (they are the container's data)."""
+    quota = info.meta("container").get("quota-bytes")
+    if not quota or not quota.isdigit():
+        return
+    head = await core.container_read("HEAD", account, versions)
+    try:
+        kept = int(head.headers.get("X-Container-Bytes-Used", 0)) if head.status // 100 == 2 \
+            else 0
+    except ValueError:
+        kept = 0
+    if info.int("X-Container-Bytes-Used") + kept + (length or 0) > int(quota):
+        raise SwiftError(413, "Upload exceeds quota.")
+
+
 def link_headers(headers: dict, versions: str, vname: str, etag: str, size, content_type: str,
                  slo_etag: str | None = None) -> dict:
     """The headers of the link that makes `vname` the object's current version."""
@@ -124,6 +139,7 @@ async def put(core, account: str, container: str, obj: str, headers: dict, body,
     """A PUT into a container with versioning enabled (see the module docstring)."""
     from proxy import headers as hdrs
     versions = versions_of(info)
+    await _check_quota(core, account, versions, info, content_length)
     await copy_current(core, account, container, obj, versions)
     timestamp = timestamp or Timestamp.now()
     timestamp = Timestamp(names.version_id(timestamp))
