@@ -4,7 +4,8 @@ A policy is written `<index>:<name>[,<alias>...][:<replicas>][:default]` in [rin
 e.g. "0:gold,Policy-0:default" and "1:silver:2". Policy 0's objects live where objects always
 lived (<device>/objects/, object.ring); policy N's in <device>/objects-N/ and object-N.ring.
 Names and aliases are matched case-insensitively; exactly one policy is the default (policy 0
-when only one policy is given). Pure values only: no I/O.
+when only one policy is given); a table without index 0 gets Swift's implicit "Policy-0".
+Pure values only: no I/O.
 """
 from __future__ import annotations
 
@@ -81,6 +82,9 @@ class PolicyTable:
         policies = sorted(policies, key=lambda p: p.index)
         if not policies:
             raise PolicyError("at least one storage policy is needed")
+        if policies[0].index != 0:
+            # as Swift: policy 0 always exists (objects from before policies live there)
+            policies.insert(0, StoragePolicy(0, "Policy-0", ("Policy-0",)))
         by_index, by_name = {}, {}
         for policy in policies:
             if policy.index in by_index:

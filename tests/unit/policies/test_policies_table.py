@@ -161,3 +161,10 @@ def test_account_headers_name_each_policy():
     assert len(headers) == 6                      # index 7 is no policy of this cluster
     old = {"containers": 2, "count": 3, "bytes": 9}  # written before policies
     assert account_policy_headers(node, old)["X-Account-Storage-Policy-gold-Object-Count"] == "3"
+
+
+def test_policy_zero_always_exists():
+    table = PolicyTable.parse(["1:silver:2:default"])
+    assert [(p.index, p.name, p.default) for p in table] == [(0, "Policy-0", False),
+                                                             (1, "silver", True)]
+    assert table.get_by_name("policy-0").index == 0
