@@ -148,3 +148,12 @@ async def resolve(core, identity, account: str):
     if level is None:
         return identity
     return identity.with_grant(account, level)
+
+
+async def authorize_in(ctx, account: str, container: str | None, obj: str | None, method: str,
+                       acl: str | None) -> None:
+    """ctx.auth.authorize on another account than the request's own (copy sources and
+    destinations, link targets), with the identity's grant on that account resolved first."""
+    identity = await resolve(ctx.core, ctx.identity, account)
+    ctx.auth.authorize(identity, account, container, obj, method, acl,
+                       ctx.headers.get("Referer"))

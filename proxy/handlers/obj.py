@@ -8,7 +8,7 @@ import json
 from aiohttp import web
 from multidict import CIMultiDict
 
-from proxy import bulk
+from proxy import account_acl, bulk
 from proxy import copy as copy_mod
 from proxy import large
 from proxy import headers as hdrs
@@ -115,8 +115,8 @@ async def _authorize_target(ctx: Ctx, account: str, container: str, obj: str) ->
     if ctx.tempurl:
         return  # the signature covered the object; segment containers were checked above
     info = await ctx.core.container_info(account, container)
-    ctx.auth.authorize(ctx.identity, account, container, obj, "GET",
-                       info.get("X-Container-Read"), ctx.headers.get("Referer"))
+    await account_acl.authorize_in(ctx, account, container, obj, "GET",
+                                   info.get("X-Container-Read"))
 
 
 async def _read(ctx: Ctx, account: str, container: str, obj: str, manifest_get: bool,
@@ -324,8 +324,8 @@ async def _copy(ctx: Ctx, src: tuple[str, str, str], dst: tuple[str, str, str]) 
     # Reading the source needs read access to it, as a GET would.
     if ctx.identity is None or not ctx.identity.owns(src[0]):
         info = await ctx.core.container_info(src[0], src[1])
-        ctx.auth.authorize(ctx.identity, src[0], src[1], src[2], "GET",
-                           info.get("X-Container-Read"), ctx.headers.get("Referer"))
+        await account_acl.authorize_in(ctx, src[0], src[1], src[2], "GET",
+                                       info.get("X-Container-Read"))
     limits.check_names(*dst)
     fresh = ctx.headers.get("X-Fresh-Metadata", "").lower() in ("true", "1", "yes", "on")
     # The source is read as the request would read it (Swift's copy_get): conditionals, Range
@@ -412,10 +412,23 @@ async def copy_verb(ctx: Ctx) -> web.StreamResponse:
     # Writing the destination needs write access there.
     if ctx.identity is None or not ctx.identity.owns(account):
         info = await ctx.core.container_info(account, container)
-        ctx.auth.authorize(ctx.identity, account, container, obj, "PUT",
-                           info.get("X-Container-Write"), ctx.headers.get("Referer"))
+        try:
+            await account_acl.authorize_in(ctx, account, container, obj, "PUT",
+                                           info.get("X-Container-Write"))
+        except SwiftError:
+            await _missing_source_is_404(ctx)
+            raise
     limits.check_metadata(ctx.headers, "object")
     return await _copy(ctx, (ctx.account, ctx.container, ctx.obj), (account, container, obj))
+
+
+async def _missing_source_is_404(ctx: Ctx) -> None:
+    """Swift's copy reads the source before the destination is authorized, so a COPY of a
+    missing object of one's own account is a 404 even to a forbidden destination."""
+    if ctx.owner:
+        head = await ctx.core.object_read("HEAD", ctx.account, ctx.container, ctx.obj)
+        if head.status == 404:
+            raise SwiftError(404, "Not Found")
 
 
 async def post(ctx: Ctx) -> web.StreamResponse:

@@ -135,3 +135,34 @@ def test_service_account_needs_user_and_service_tokens(cluster, users):
     assert call("DELETE", "/c", **both).status_code == 204
     # the user's own account needs no service token
     assert users[OWNER]("HEAD", "AUTH_test").status_code == 204
+
+
+def test_copy_across_accounts_uses_the_destination_accounts_acl(users, clean_acl):
+    owner, other = users[OWNER], users[OTHER]
+    c = f"cp-{uuid.uuid4().hex[:8]}"
+    assert other("PUT", "AUTH_test2", f"/{c}").status_code == 201
+    assert other("PUT", "AUTH_test2", f"/{c}/src", data=b"copied").status_code == 201
+    assert owner("PUT", "AUTH_test", f"/{c}").status_code == 201
+    copy = {"Destination-Account": "AUTH_test", "Destination": f"{c}/dst"}
+    # test2:tester2 may not write into AUTH_test ...
+    assert other("COPY", "AUTH_test2", f"/{c}/src", headers=copy).status_code == 403
+    # ... unless AUTH_test's account ACL says so
+    assert set_acl(users, {"read-write": [OTHER]}).status_code == 204
+    assert other("COPY", "AUTH_test2", f"/{c}/src", headers=copy).status_code == 201
+    assert owner("GET", "AUTH_test", f"/{c}/dst").content == b"copied"
+    # and a read-only grant lets it copy from AUTH_test into its own account
+    assert set_acl(users, {"read-only": [OTHER]}).status_code == 204
+    back = {"X-Copy-From-Account": "AUTH_test", "X-Copy-From": f"{c}/dst"}
+    assert other("PUT", "AUTH_test2", f"/{c}/back", headers=back).status_code == 201
+    assert other("COPY", "AUTH_test2", f"/{c}/src", headers=copy).status_code == 403
+
+
+def test_copy_of_a_missing_source_is_404_before_the_destination_is_checked(users):
+    other = users[OTHER]
+    c = f"miss-{uuid.uuid4().hex[:8]}"
+    assert other("PUT", "AUTH_test2", f"/{c}").status_code == 201
+    assert other("PUT", "AUTH_test2", f"/{c}/there", data=b"x").status_code == 201
+    copy = {"Destination-Account": "AUTH_test", "Destination": "nowhere/x"}
+    assert other("COPY", "AUTH_test2", f"/{c}/missing", headers=copy).status_code == 404
+    assert other("COPY", "AUTH_test2", "/nocontainer/missing", headers=copy).status_code == 404
+    assert other("COPY", "AUTH_test2", f"/{c}/there", headers=copy).status_code == 403
