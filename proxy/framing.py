@@ -10,7 +10,9 @@ rely on:
     with no framing at all) can no longer make the parser drop that request: the parser fails on a
     later feed, after the request was queued, so the request gets its own answer (411, 200, ...);
   * a PUT/POST/PATCH with neither Content-Length nor Transfer-Encoding is answered and then the
-    connection closes (mode DISCARD): the bytes after it are its unframed body, not a request.
+    connection closes (mode DISCARD): the bytes after it are its unframed body, not a request;
+  * a method llhttp does not know ('LICK': Swift answers 405, llhttp 400) goes to the parser as
+    GET (framing does not depend on the method, CONNECT aside) and the adapter restores its name.
 Limits: after a chunked body or an upgrade we cannot know where the parser's message ended without
 parsing chunks ourselves (two parsers that disagree about framing is how request smuggling starts),
 so tracking stops for that connection (mode OPAQUE: every byte goes to the parser as received).
@@ -25,6 +27,18 @@ from typing import NamedTuple
 CRLF = b"\r\n"
 HEAD_END = b"\r\n\r\n"
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+# Methods the parser knows that Swift and S3 clients send; a request line starting otherwise gets
+# its method checked (and maybe stood in for) on the slow path.
+COMMON_METHODS = (b"GET ", b"HEAD ", b"PUT ", b"POST ", b"DELETE ", b"OPTIONS ", b"COPY ",
+                  b"PATCH ")
+# Known to llhttp and framed like any other method (CONNECT, its one special case, is excluded).
+PARSER_METHODS = frozenset(m.rstrip() for m in COMMON_METHODS) | frozenset({
+    b"CONNECT", b"TRACE", b"LOCK", b"MKCOL", b"MOVE", b"PROPFIND", b"PROPPATCH", b"SEARCH",
+    b"UNLOCK", b"BIND", b"REBIND", b"UNBIND", b"ACL", b"REPORT", b"MKACTIVITY", b"CHECKOUT",
+    b"MERGE", b"M-SEARCH", b"NOTIFY", b"SUBSCRIBE", b"UNSUBSCRIBE", b"PURGE", b"MKCALENDAR",
+    b"LINK", b"UNLINK", b"SOURCE", b"QUERY"})
+STAND_IN_METHOD = b"GET"
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token (a valid method name)
 
 
 class Mode(enum.Enum):
@@ -57,6 +71,7 @@ class Piece(NamedTuple):
     (A NamedTuple rather than a frozen dataclass: one is built per request on the hot path.)"""
     data: bytes
     head_end: bool = False
+    method: str | None = None  # on a head_end piece: the real method, when the parser got GET
 
 
 def encode_request_line(line: bytes) -> bytes:
@@ -66,6 +81,17 @@ def encode_request_line(line: bytes) -> bytes:
     return _HIGH_BYTE.sub(lambda m: b"%%%02X" % m[0][0], line)
 
 
+def stand_in_method(line: bytes) -> tuple[bytes, str | None]:
+    """(line for the parser, the real method or None): a valid method name the parser does not
+    know is replaced by GET. Anything else is left for the parser to judge (and refuse)."""
+    if line.startswith(COMMON_METHODS):
+        return line, None
+    method, space, rest = line.partition(b" ")
+    if not space or method in PARSER_METHODS or not _TOKEN.fullmatch(method):
+        return line, None
+    return STAND_IN_METHOD + b" " + rest, method.decode("ascii")
+
+
 class RequestFraming:
     """Feed received bytes with receive(), then take Pieces from next_piece() until it gives None.
 
@@ -73,7 +99,7 @@ class RequestFraming:
     it is that long, so that the parser answers it with its own line-too-long error.
     """
 
-    __slots__ = ("_buf", "_mode", "_remaining", "_seen", "max_line")
+    __slots__ = ("_buf", "_method", "_mode", "_remaining", "_seen", "max_line")
 
     def __init__(self, max_line: int = 16384) -> None:
         self.max_line = max_line
@@ -81,6 +107,7 @@ class RequestFraming:
         self._mode = Mode.LINE
         self._remaining = 0
         self._seen = b""  # the last bytes of the head sent so far (a blank line may straddle feeds)
+        self._method: str | None = None  # the real method of the head in progress (stand-in sent)
 
     @property
     def mode(self) -> Mode:
@@ -99,8 +126,8 @@ class RequestFraming:
     def whole_head(self, data: bytes) -> bool:
         """The fast path: True (and the head counts as handed over) when nothing is pending and
         data is exactly one whole ASCII request head, so it can go to the parser as it is."""
-        if (self._mode is Mode.LINE and not self._buf and data.isascii()
-                and data.find(HEAD_END) == len(data) - 4 and not data.startswith(CRLF)):
+        if (self._mode is Mode.LINE and not self._buf and data.startswith(COMMON_METHODS)
+                and data.isascii() and data.find(HEAD_END) == len(data) - 4):
             self._mode = Mode.FRAMING  # LINE -> FRAMING is in TRANSITIONS
             return True
         return False
@@ -162,7 +189,8 @@ class RequestFraming:
                 self.lost_track()  # let the parser refuse the oversized line itself
                 return self.next_piece()
             return None  # hold the partial line until it is complete
-        line = encode_request_line(buf[:eol])
+        original = buf[:eol]
+        line, self._method = stand_in_method(encode_request_line(original))
         end = buf.find(HEAD_END, eol)
         if end < 0:
             data = line + buf[eol:]
@@ -171,12 +199,12 @@ class RequestFraming:
             self._to(Mode.HEAD)
             return Piece(data)
         cut = end + 4
-        if cut == len(buf) and len(line) == eol:
-            data, self._buf = buf, b""  # the common case: exactly one whole ASCII head
+        if cut == len(buf) and line is original:
+            data, self._buf = buf, b""  # exactly one whole head, unchanged
         else:
             data, self._buf = line + buf[eol:cut], buf[cut:]
         self._to(Mode.FRAMING)
-        return Piece(data, head_end=True)
+        return Piece(data, True, self._method)
 
     def _head(self) -> Piece | None:
         buf = self._buf
@@ -196,7 +224,7 @@ class RequestFraming:
         data, self._buf = buf[:cut], buf[cut:]
         self._seen = b""
         self._to(Mode.FRAMING)
-        return Piece(data, head_end=True)
+        return Piece(data, True, self._method)
 
     def _body(self) -> Piece | None:
         buf = self._buf

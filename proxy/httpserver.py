@@ -9,7 +9,8 @@ What changes against stock aiohttp (see proxy/framing.py for the rules):
     gets its own answer instead of vanishing behind the parser's 400 for the garbage;
   * a PUT/POST/PATCH with neither Content-Length nor Transfer-Encoding is answered (Swift's 411,
     S3's 411 MissingContentLength come from the handlers) and the connection then closes, because
-    what follows is that request's body, not a request.
+    what follows is that request's body, not a request;
+  * a method name llhttp does not know ('LICK') reaches the app, which answers 405 like Swift.
 Why this way: the native llhttp parser stays the only judge of framing and the fast path (one
 `find` for the line, one for the blank line, and a length per request; measured with wrk on a 4 KiB
 GET, see the final report / benchmarks). aiohttp's pure-Python parser accepts raw UTF-8 but is
@@ -88,10 +89,10 @@ class SwiftRequestHandler(RequestHandler):
             return
         framing.receive(data)
         while (piece := framing.next_piece()) is not None:
-            if not self._feed(piece.data, piece.head_end):
+            if not self._feed(piece.data, piece.head_end, piece.method):
                 return
 
-    def _feed(self, data: bytes, head_end: bool) -> bool:
+    def _feed(self, data: bytes, head_end: bool, method: str | None = None) -> bool:
         """Hand one piece to the parser (through the stock data_received); False: stop feeding."""
         super().data_received(data)
         observed = self._observed
@@ -101,27 +102,31 @@ class SwiftRequestHandler(RequestHandler):
         messages = observed.messages
         if head_end:
             if len(messages) == 1:
-                self._framed(messages[0][0])
+                self._framed(messages[0][0], method)
             else:
                 self._framing.lost_track()  # the parser saw the head end elsewhere: defer to it
         elif messages and self._framing.mode is not Mode.OPAQUE:
             self._framing.lost_track()
         return True
 
-    def _framed(self, message) -> None:
-        """Tell the framing core how long the queued request's body is, per the parser."""
+    def _framed(self, message, method: str | None) -> None:
+        """Tell the framing core how long the queued request's body is, per the parser, and put
+        back what the parser could not be told (the real method; closing after an unframed body)."""
         framing = self._framing
         if message.upgrade or message.chunked or message.method == "CONNECT":
             framing.lost_track()
             return
         headers = message.headers
         length = headers.get("Content-Length")
-        unframed = (length is None and message.method in BODY_METHODS
+        unframed = (length is None and (method or message.method) in BODY_METHODS
                     and "Transfer-Encoding" not in headers)
-        if unframed and not message.should_close:
+        if method is not None or (unframed and not message.should_close):
             queued, payload = self._messages[-1]
             if queued is message:
-                self._messages[-1] = (message._replace(should_close=True), payload)
+                changes = {"should_close": True} if unframed else {}
+                if method is not None:
+                    changes["method"] = method
+                self._messages[-1] = (message._replace(**changes), payload)
         framing.framed(int(length) if length else 0, close=unframed or message.should_close)
 
 

@@ -31,8 +31,11 @@ MAX_DELETE_AT = 9999999999  # Swift normalises later times to this
 def split_path(raw_path: str) -> tuple[str, str, str | None, str | None]:
     """'/v1/a/c/o/with/slashes' (still percent-encoded) -> ('v1', 'a', 'c', 'o/with/slashes').
 
-    Segments are decoded as UTF-8; invalid UTF-8 or NUL is Swift's 412. Empty segments (e.g. '/v1//c')
-    are a 400 except a trailing slash after the account or container.
+    Segments are decoded as UTF-8; invalid UTF-8 or NUL is Swift's 412. The rest is Swift's
+    split_path(path, 1, 4, True) as its proxy uses it: no leading slash, an empty version or an
+    empty segment before the last is a 404 ('/v1//c', '/v1/a//o'); a path with a version but no
+    account ('/info asdf', '/v1/') has no controller, which Swift answers 412 Bad URL. A trailing
+    slash after the account or container names nothing more.
     """
     raw = raw_path.split("?", 1)[0]
     try:
@@ -42,17 +45,14 @@ def split_path(raw_path: str) -> tuple[str, str, str | None, str | None]:
     if "\x00" in path:
         raise SwiftError(412, "Invalid UTF8 or contains NULL")
     parts = path.split("/", 4)
-    if len(parts) < 3 or parts[0] != "" or not parts[1] or not parts[2]:
+    if parts[0] or len(parts) < 2 or not parts[1] or not all(parts[1:-1]):
         raise SwiftError(404, "Not Found")
-    version, account = parts[1], parts[2]
-    container = parts[3] if len(parts) > 3 else None
-    obj = parts[4] if len(parts) > 4 else None
-    if container == "":
-        if obj:
-            raise SwiftError(404, "Not Found")  # '/v1/a//o': no container name
-        container = None
-    if obj == "":
-        obj = None
+    version = parts[1]
+    account = parts[2] if len(parts) > 2 else ""
+    if not account:
+        raise SwiftError(412, "Bad URL")
+    container = parts[3] or None if len(parts) > 3 else None
+    obj = parts[4] or None if len(parts) > 4 else None
     return version, account, container, obj
 
 
@@ -96,8 +96,21 @@ def check_metadata(headers, target: str) -> None:
 
 
 def check_content_length(headers, max_file_size: int) -> int | None:
-    """Content-Length of an object PUT (None when chunked); 411 when neither, 413 when too large."""
-    te = headers.get("Transfer-Encoding", "").lower()
+    """Content-Length of an object PUT (None when chunked); 411 when neither, 413 when too large.
+
+    Transfer-Encoding as Swift's swob reads it: more than one coding (even ending in chunked, which
+    the HTTP parser framed) is 501, a single coding other than chunked is 400.
+    """
+    te_value = headers.get("Transfer-Encoding")
+    te = ""
+    if te_value is not None:
+        codings = te_value.split(",")
+        if len(codings) > 1:
+            raise SwiftError(501, "Unsupported Transfer-Coding header value specified in "
+                                  "Transfer-Encoding header")
+        te = codings[0].strip().lower()
+        if te != "chunked":
+            raise SwiftError(400, "Invalid Transfer-Encoding header value")
     cl = headers.get("Content-Length")
     if cl is None:
         if te != "chunked":

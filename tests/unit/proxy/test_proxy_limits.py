@@ -30,7 +30,11 @@ def test_split_path(raw, expected):
 def test_split_path_rejects_bad_utf8_and_nul():
     assert err(limits.split_path, "/v1/a/c/%FF")[0] == 412
     assert err(limits.split_path, "/v1/a/c/x%00y")[0] == 412
-    assert err(limits.split_path, "/v1")[0] == 404
+    assert err(limits.split_path, "/v1") == (412, "Bad URL")  # no account: Swift has no controller
+    assert err(limits.split_path, "/info asdf") == (412, "Bad URL")
+    assert err(limits.split_path, "/v1//c")[0] == 404
+    assert err(limits.split_path, "/v1/a//o")[0] == 404
+    assert err(limits.split_path, "//v1/a")[0] == 404
 
 
 def test_name_lengths():
