@@ -7,12 +7,16 @@ ignoring public ACLs/policies when they say so.
 """
 from __future__ import annotations
 
+import asyncio
+
 from proxy.s3 import acl as acl_mod
 from proxy.s3 import policy as policy_mod
-from proxy.s3.common import Bucket
+from proxy.s3.common import BUCKET_SYSMETA, Bucket
 from proxy.s3.errors import S3Error
 
 PUBLIC_GROUPS = (acl_mod.ALL_USERS, acl_mod.AUTHENTICATED_USERS)
+CREATOR = BUCKET_SYSMETA + "Creator"  # the "account:user" that created the bucket
+LISTING_CONCURRENCY = 16
 
 
 def principal_id(s3) -> str | None:
@@ -109,3 +113,33 @@ def check(s3, bucket: Bucket, action: str, permission: str, key: str | None = No
     if _acl_allows(s3, acl, permission, bucket):
         return
     raise S3Error("AccessDenied")
+
+
+def creator_headers(s3) -> dict[str, str]:
+    """Container headers that record who created a bucket (for listed_buckets)."""
+    pid = principal_id(s3)
+    return {CREATOR: pid} if pid else {}
+
+
+async def listed_buckets(s3, account: str, rows: list) -> list:
+    """The account listing rows ListBuckets shows this user. Like Swift's s3api with s3_acl and
+    check_bucket_owner, each user of an account owns the buckets it created: another user of the
+    same account sees a bucket only when an ACL grant names it (or a public group). Buckets with
+    no recorded creator (made through the Swift API) are shown to every user of the account.
+    This is the listing only; what a user may do with a bucket is still check()'s account rule."""
+    me = principal_id(s3)
+    limit = asyncio.Semaphore(LISTING_CONCURRENCY)
+
+    async def shown(row) -> bool:
+        name = row.get("name", "")
+        if name.endswith("+segments"):
+            return True  # not a bucket; ListBuckets drops it anyway
+        async with limit:
+            info = await s3.core.container_info(account, name)
+        creator = info.get(CREATOR) if info.exists else None
+        if not creator or creator == me:
+            return True
+        return acl_mod.allows(bucket_acl(Bucket(name, account, info)), me, "READ")
+
+    keep = await asyncio.gather(*(shown(row) for row in rows))
+    return [row for row, ok in zip(rows, keep) if ok]

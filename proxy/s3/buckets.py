@@ -35,6 +35,7 @@ async def list_buckets(s3):
     xmlio.add(owner, "DisplayName", access.principal_id(s3))
     buckets = xmlio.add(root, "Buckets")
     prefix = s3.query.get("prefix", "")
+    names = await access.listed_buckets(s3, account, names)
     for row in names:
         name = row["name"]
         if name.endswith(SEGMENTS_SUFFIX) or not name.startswith(prefix):
@@ -85,6 +86,7 @@ async def create(s3):
     ownership = s3.headers.get("x-amz-object-ownership")
     headers = {common.BUCKET_SYSMETA + "Acl": owner_acl.to_json(),
                common.BUCKET_SYSMETA + "Location": location}
+    headers.update(access.creator_headers(s3))
     if ownership:
         if ownership not in ("BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced"):
             raise S3Error("InvalidArgument", "Invalid x-amz-object-ownership header",

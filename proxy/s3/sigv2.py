@@ -88,9 +88,16 @@ def verify(signed: SignedV2, secret: str, method: str, headers: dict[str, str], 
             when = when.replace(tzinfo=dt.timezone.utc)
         if abs((now - when).total_seconds()) > max_skew:
             raise S3Error("RequestTimeTooSkewed")
+    paths = [raw_path]
+    resource = bucket_prefix + raw_path
+    if resource.count("/") == 1 and len(resource) > 1:
+        # A bucket request: botocore (and S3) sign path-style "/bucket" as "/bucket/".
+        paths.append(raw_path + "/")
+    for path in paths:
+        text = string_to_sign(method, headers, path, query, signed.expires, bucket_prefix)
+        expected = base64.b64encode(hmac.new(secret.encode(), text.encode("utf-8"),
+                                             hashlib.sha1).digest()).decode()
+        if hmac.compare_digest(expected, signed.signature):
+            return
     text = string_to_sign(method, headers, raw_path, query, signed.expires, bucket_prefix)
-    expected = base64.b64encode(hmac.new(secret.encode(), text.encode("utf-8"),
-                                         hashlib.sha1).digest()).decode()
-    if not hmac.compare_digest(expected, signed.signature):
-        raise S3Error("SignatureDoesNotMatch", AWSAccessKeyId=signed.access_key,
-                      StringToSign=text)
+    raise S3Error("SignatureDoesNotMatch", AWSAccessKeyId=signed.access_key, StringToSign=text)
