@@ -16,6 +16,7 @@ from multidict import CIMultiDict
 
 from proxy import conditional, large, limits
 from proxy.errors import SwiftError
+from proxy.handlers.common import NoContent
 from proxy.s3 import access, common
 from proxy.s3 import acl as acl_mod
 from proxy.s3.body import object_length, verified_body
@@ -359,7 +360,8 @@ async def get(s3):
         result.close()
         headers = answer_headers(s3, result, parts)
         headers.popall("Content-Length", None)
-        return web.Response(status=304, headers=headers)
+        # Content-Length: 0 as Swift's s3api says it (aiohttp would drop it from a 304).
+        return NoContent(status=304, headers=headers)
     if status == 412:
         result.close()
         raise S3Error("PreconditionFailed", Condition="If-Match")
