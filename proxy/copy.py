@@ -77,7 +77,19 @@ def sink_headers(source_headers, request_headers, fresh: bool = False,
         headers.update(extra)
     headers.update({k: v for k, v in overlay.items()
                     if v != "" or not k.lower().startswith("x-object-meta-")})
+    _repoint_link(headers, request_headers)
     return headers
+
+
+def _repoint_link(headers: dict, request_headers) -> None:
+    """A link copied as itself (?symlink=get) takes the request's X-Symlink-Target-Account over
+    the source's, as Swift's copy sends the request's headers on top of the source's."""
+    account = request_headers.get("X-Symlink-Target-Account")
+    if account is None or not any(k.lower() == "x-symlink-target" for k in headers):
+        return
+    for name in [k for k in headers if k.lower() == "x-symlink-target-account"]:
+        del headers[name]
+    headers["X-Symlink-Target-Account"] = account
 
 
 def copied_from(put_headers, src: tuple[str, str, str], dst: tuple[str, str, str],

@@ -88,7 +88,7 @@ class Cluster:
         return resp.headers["X-Storage-Url"], resp.headers["X-Auth-Token"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # one cluster for this folder's modules (started on first use)
 def cluster(tmp_path_factory):
     c = Cluster(tmp_path_factory.mktemp("accountacl"))
     try:
@@ -111,7 +111,7 @@ class Client:
                                     headers=h, timeout=30, **kwargs)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def users(cluster):
     """users["test:tester"] ... -> a logged-in Client for each configured user."""
     return {_user_key(entry)[0]: Client(cluster, *_user_key(entry)) for entry in USERS}
