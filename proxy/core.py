@@ -149,13 +149,14 @@ class SwiftCore:
                                "X-Put-Timestamp": Timestamp.now().normal})
         if fmt == "json":
             headers["Content-Type"] = "application/json; charset=utf-8"
-            return Result(200, headers, b"[]" if method == "GET" else b"")
+            # A HEAD has no body: 204, as Swift answers every account HEAD.
+            return Result(200, headers, b"[]") if method == "GET" else Result(204, headers)
         if fmt == "xml":
             headers["Content-Type"] = "application/xml; charset=utf-8"
             from xml.sax.saxutils import quoteattr
             body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<account name={quoteattr(account)}>'
                     f'</account>').encode()
-            return Result(200, headers, body if method == "GET" else b"")
+            return Result(200, headers, body) if method == "GET" else Result(204, headers)
         headers["Content-Type"] = "text/plain; charset=utf-8"
         return Result(204, headers)
 

@@ -166,3 +166,13 @@ def test_copy_of_a_missing_source_is_404_before_the_destination_is_checked(users
     assert other("COPY", "AUTH_test2", f"/{c}/missing", headers=copy).status_code == 404
     assert other("COPY", "AUTH_test2", "/nocontainer/missing", headers=copy).status_code == 404
     assert other("COPY", "AUTH_test2", f"/{c}/there", headers=copy).status_code == 403
+
+
+@pytest.mark.parametrize("fmt, ctype", [("json", "application/json"), ("xml", "application/xml"),
+                                        ("plain", "text/plain")])
+def test_head_of_a_never_written_account_is_204_in_every_format(users, fmt, ctype):
+    account = f"AUTH_fresh{uuid.uuid4().hex[:8]}"
+    resp = users["admin:admin"]("HEAD", account, params={"format": fmt})
+    assert resp.status_code == 204 and resp.headers["Content-Type"].startswith(ctype)
+    assert users["admin:admin"]("GET", account, params={"format": fmt}).status_code == \
+        (204 if fmt == "plain" else 200)
