@@ -75,11 +75,11 @@ async def _annotated(ctx, call, versions: str, vid: str | None = None) -> web.St
     outer = ctx.request.get("before_send")
 
     def annotate(headers):
+        followed = "Content-Location" in headers  # the version was a link: its target's id
         _version_headers(ctx, versions, headers)
-        if vid is not None:
+        if vid is not None and not followed:
             headers["X-Object-Version-Id"] = vid
-            if "Content-Location" not in headers:
-                headers["Content-Location"] = quote(
+            headers["Content-Location"] = quote(
                     f"/{ctx.version}/{ctx.account}/{ctx.container}/{ctx.obj}") + \
                     f"?version-id={vid}"
 
@@ -186,19 +186,20 @@ async def _with_version_id(ctx, handle, vid: str, versions: str) -> web.StreamRe
     outer = ctx.request.get("before_send")
 
     async def hook(headers):
-        _version_headers(ctx, versions, headers)
         headers["X-Object-Version-Id"] = vid
-        headers.popall("Content-Location", None)
         if outer is not None:
             await outer(headers)
 
     ctx.request["before_send"] = hook
-    response = await obj_h.get(inner)
+    try:
+        response = await obj_h.get(inner)
+    except SwiftError as exc:  # a 416 of a part number, say, still names the version
+        exc.headers["X-Object-Version-Id"] = vid
+        if exc.status == 416 and head.headers.get("Last-Modified"):
+            exc.headers.setdefault("Last-Modified", head.headers["Last-Modified"])
+        raise
     if not response.prepared:
-        _version_headers(ctx, versions, response.headers)
-        response.headers.popall("Content-Location", None)
-        if response.status // 100 == 2:
-            response.headers["X-Object-Version-Id"] = vid
+        response.headers["X-Object-Version-Id"] = vid
     return response
 
 
