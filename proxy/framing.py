@@ -99,13 +99,14 @@ class RequestFraming:
     it is that long, so that the parser answers it with its own line-too-long error.
     """
 
-    __slots__ = ("_buf", "_method", "_mode", "_remaining", "_seen", "max_line")
+    __slots__ = ("_buf", "_close_after", "_method", "_mode", "_remaining", "_seen", "max_line")
 
     def __init__(self, max_line: int = 16384) -> None:
         self.max_line = max_line
         self._buf = b""
         self._mode = Mode.LINE
         self._remaining = 0
+        self._close_after = False  # the request whose body is passing is the connection's last
         self._seen = b""  # the last bytes of the head sent so far (a blank line may straddle feeds)
         self._method: str | None = None  # the real method of the head in progress (stand-in sent)
 
@@ -150,16 +151,17 @@ class RequestFraming:
     # -- the caller reports what the parser made of the head it was just given --------------
     def framed(self, body_length: int, close: bool = False) -> None:
         """The parser queued the request; its body has body_length bytes (0: none). close: the
-        connection ends after this request, so nothing after it is passed on."""
+        connection ends after this request, so nothing after its body is passed on."""
         if self._mode is not Mode.FRAMING:
             raise FramingMisuse(f"framed() in {self._mode.value}")
         if body_length < 0:
             raise FramingMisuse("negative body length")
-        if close:
-            self.discard()
-        elif body_length:
+        if body_length:
             self._remaining = body_length
+            self._close_after = close
             self._to(Mode.BODY)
+        elif close:
+            self.discard()
         else:
             self._to(Mode.LINE)
 
@@ -236,5 +238,9 @@ class RequestFraming:
             data, self._buf = buf[:self._remaining], buf[self._remaining:]
         self._remaining -= len(data)
         if not self._remaining:
-            self._to(Mode.LINE)
+            if self._close_after:
+                self._to(Mode.DISCARD)
+                self._buf = b""
+            else:
+                self._to(Mode.LINE)
         return Piece(data)

@@ -104,6 +104,15 @@ def test_a_put_without_framing_ends_the_connection_and_its_body_is_dropped():
     assert mode is Mode.DISCARD and heads == [0]
 
 
+def test_a_last_request_still_gets_its_body_then_nothing_more():
+    core = RequestFraming()
+    core.receive(PUT + GET)
+    assert core.next_piece().head_end
+    core.framed(5, close=True)  # e.g. "Connection: close" with a body
+    assert core.next_piece() == (b"hello", False, None)
+    assert core.next_piece() is None and core.mode is Mode.DISCARD
+
+
 def test_a_partial_request_line_is_held_until_complete():
     core = RequestFraming()
     core.receive(b"GET /\xe2\x98")
