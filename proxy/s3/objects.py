@@ -236,7 +236,8 @@ def _part_range(manifest_items: list[dict] | None, size: int, number: int) -> tu
         if number != 1:
             raise S3Error("InvalidPartNumber", "The requested partnumber is not satisfiable",
                           status=416)
-        return None, None  # a simple object is its own part 1: a plain 200
+        # A simple object is its own part 1, answered as a range of it (206, as S3 does).
+        return ("bytes=0-" if size else None), None
     if number > len(manifest_items):
         raise S3Error("InvalidPartNumber", "The requested partnumber is not satisfiable",
                       status=416)
@@ -378,8 +379,9 @@ async def get(s3):
     length = headers.popall("Content-Length", [None])[0]
     if method == "HEAD":
         result.close()
-        if status == 200 and parts is None and "range" in s3.headers and length:
-            status, length = _head_range(s3.headers["range"], int(length), headers)
+        wanted = s3.headers.get("range") or ("bytes=0-" if "partNumber" in s3.query else None)
+        if status == 200 and parts is None and wanted and length:
+            status, length = _head_range(wanted, int(length), headers)
         headers["Content-Length"] = length or "0"
         return web.Response(status=status, headers=headers)
     headers.update(s3.request.get("s3_extra") or {})

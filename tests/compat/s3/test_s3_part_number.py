@@ -1,0 +1,32 @@
+"""partNumber on an object that was not uploaded in parts (boto3): part 1 is the whole object,
+answered as a range of it (206 with Content-Range) on GET and HEAD, as S3 does; part 2 is 416."""
+import uuid
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_part_one_of_a_simple_object(aio):
+    s3 = aio["s3"]
+    client = boto3.client("s3", endpoint_url=s3["endpoint"], region_name=s3["region"],
+                          aws_access_key_id=s3["access_key"],
+                          aws_secret_access_key=s3["secret_key"])
+    bucket = f"partnum-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    try:
+        client.put_object(Bucket=bucket, Key="k", Body=b"non-mpu-object")
+        head = client.head_object(Bucket=bucket, Key="k", PartNumber=1)
+        assert head["ResponseMetadata"]["HTTPStatusCode"] == 206
+        assert head["ContentLength"] == 14
+        got = client.get_object(Bucket=bucket, Key="k", PartNumber=1)
+        assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
+        assert got["ContentRange"] == "bytes 0-13/14" and got["Body"].read() == b"non-mpu-object"
+        with pytest.raises(ClientError) as caught:
+            client.get_object(Bucket=bucket, Key="k", PartNumber=2)
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
+    finally:
+        client.delete_object(Bucket=bucket, Key="k")
+        client.delete_bucket(Bucket=bucket)
