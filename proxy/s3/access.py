@@ -80,7 +80,18 @@ def _context(s3) -> dict:
 
 
 def is_owner(s3, bucket: Bucket) -> bool:
-    return s3.principal is not None and s3.principal.account == bucket.owner
+    """The caller owns the bucket: its account, and the user that created it when one is
+    recorded (Swift's s3api with s3_acl: a sibling user of the account needs a grant)."""
+    if s3.principal is None or s3.principal.account != bucket.owner:
+        return False
+    creator = bucket.info.get(CREATOR)
+    return not creator or creator == principal_id(s3)
+
+
+def _sibling(s3, bucket: Bucket) -> bool:
+    """Another user of the owner's account: grants naming the account mean the creator."""
+    return s3.principal is not None and s3.principal.account == bucket.owner and \
+        not is_owner(s3, bucket)
 
 
 def _acl_allows(s3, acl: acl_mod.Acl, permission: str, bucket: Bucket) -> bool:
@@ -91,7 +102,8 @@ def _acl_allows(s3, acl: acl_mod.Acl, permission: str, bucket: Bucket) -> bool:
     if acl_mod.allows(acl, pid, permission):
         return True
     # Grants may name the account alone (the canonical id our listings show).
-    return s3.principal is not None and acl_mod.allows(acl, s3.principal.account, permission)
+    return s3.principal is not None and not _sibling(s3, bucket) and \
+        acl_mod.allows(acl, s3.principal.account, permission)
 
 
 def check(s3, bucket: Bucket, action: str, permission: str, key: str | None = None,

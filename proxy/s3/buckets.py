@@ -74,10 +74,15 @@ async def create(s3):
         raise S3Error("InvalidLocationConstraint", LocationConstraint=location)
     owner_acl = acl_mod.from_headers(s3.headers, s3.principal.account) or \
         acl_mod.canned("private", s3.principal.account)
+    if not _may_create_buckets(s3):
+        # Not even whether the bucket exists is told to a user that may not create any.
+        raise S3Error("AccessDenied")
     own = s3.principal.storage_account
     info = await s3.core.container_info(own, name)
     if info.exists:
-        raise S3Error("BucketAlreadyOwnedByYou", BucketName=name)
+        if access.is_owner(s3, common.Bucket(name, own, info)):
+            raise S3Error("BucketAlreadyOwnedByYou", BucketName=name)
+        raise S3Error("BucketAlreadyExists", BucketName=name)  # a sibling user's bucket
     other = await common.registry_owner(s3.core, name)
     if other is not None and other != own:
         other_info = await s3.core.container_info(other, name)
@@ -97,6 +102,17 @@ async def create(s3):
         raise S3Error("ServiceUnavailable")
     await common.register(s3.core, name, own)
     return common.empty(200, {"Location": f"/{name}"})
+
+
+def _may_create_buckets(s3) -> bool:
+    """Only an account's admins create containers (tempauth's .admin group, as Swift's proxy
+    enforces under its s3api). Keys of users Swift auth does not list (identity's EC2
+    credentials) act for their project as before."""
+    from proxy.auth import parse_users
+    from proxy.context import CONFIG
+    users = parse_users(s3.request.app[CONFIG].proxy.users)
+    user = users.get(f"{s3.principal.account}:{s3.principal.user}")
+    return user is None or ".admin" in user.groups or ".reseller_admin" in user.groups
 
 
 async def delete(s3):
