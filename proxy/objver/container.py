@@ -25,12 +25,14 @@ async def write_headers(ctx, headers: dict) -> dict:
     value = ctx.headers.get(names.CLIENT_ENABLED)
     core = ctx.core
     info = await core.container_info(ctx.account, ctx.container)
+    legacy_asked = any(v for k, v in headers.items() if k.lower() in ("x-versions-location",
+                                                                      "x-history-location"))
     if value is None:
-        if any(headers.get(h) for h in LEGACY) and info.exists and writes.versions_of(info):
+        if legacy_asked and info.exists and writes.versions_of(info):
             raise SwiftError(400, "Cannot enable legacy versioned writes on a container that "
                                   "uses object versioning.")
         return {}
-    legacy = any(headers.get(h) for h in LEGACY) or \
+    legacy = legacy_asked or \
         (info.exists and any(info.get(h) for h in LEGACY))
     if legacy:
         raise SwiftError(400, "Cannot enable object versioning on a container that is already "
