@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import json
 
 from proxy.errors import SwiftError
@@ -111,6 +112,7 @@ def validate(value: str) -> AccountACL:
     return AccountACL(*(tuple(doc.get(key, ())) for key in KEYS))
 
 
+@functools.lru_cache(maxsize=1024)  # every non-owner request reads it: parse each value once
 def parse_stored(value: str | None) -> AccountACL | None:
     """The ACL kept in sysmeta; None when there is none (or it is unreadable: deny, as Swift
     logs and ignores an invalid stored ACL)."""

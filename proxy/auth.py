@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import hmac
 import json
@@ -34,6 +35,7 @@ TOKEN_PREFIX = "AUTH_tk"
 RESELLER_PREFIXES = {RESELLER_PREFIX: "", "SERVICE_": "service"}
 
 
+@functools.lru_cache(maxsize=4096)  # asked several times per request for the same few names
 def account_prefix(account: str) -> str | None:
     """The reseller prefix `account` starts with (None: not an account this auth serves)."""
     for prefix in RESELLER_PREFIXES:

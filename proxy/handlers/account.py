@@ -1,4 +1,5 @@
-"""Account requests: listing containers, metadata, (reseller-only) create/delete."""
+"""Account requests: listing containers, metadata, account ACLs (proxy/account_acl.py), quotas,
+(reseller-only) create/delete."""
 from __future__ import annotations
 
 from aiohttp import web
