@@ -40,15 +40,27 @@ async def write_headers(ctx, headers: dict) -> dict:
     if info.exists and info.get("X-Container-Sync-To"):
         raise SwiftError(400, "Cannot enable object versioning on a container configured as "
                               "source of container syncing.")
-    enabled = names.enabled(value)
+    return await enabling_headers(core, ctx.account, ctx.container, names.enabled(value))
+
+
+async def enabling_headers(core, account: str, container: str, enabled: bool) -> dict:
+    """The sysmeta that turns versioning on or off; turning it on makes the versions container."""
     out = {names.SYSMETA_ENABLED: str(enabled)}
     if enabled:
-        versions = names.versions_container(ctx.container)
-        created = await core.container_write("PUT", ctx.account, versions, {})
+        versions = names.versions_container(container)
+        created = await core.container_write("PUT", account, versions, {})
         if created.status // 100 != 2 and created.status != 409:
             raise SwiftError(500, "Error enabling object versioning")
         out[names.SYSMETA_CONTAINER] = quote(versions)
     return out
+
+
+async def set_versioning(core, account: str, container: str, enabled: bool) -> None:
+    """Enable or suspend versioning of an existing container (the S3 API's PutBucketVersioning)."""
+    headers = await enabling_headers(core, account, container, enabled)
+    result = await core.container_write("POST", account, container, headers)
+    if result.status // 100 != 2:
+        raise SwiftError(result.status if result.status >= 400 else 503)
 
 
 def _wants_json(ctx) -> bool:
@@ -121,7 +133,13 @@ async def listing_result(ctx, params: dict, result: Result) -> Result:
     location = versions or names.versions_container(ctx.container)
     listing.decorate(rows, ctx.container, location, asked)
     if asked:
-        rows = await _versions_listing(ctx, params, rows, location)
+        query = dict(params)
+        if "version_marker" in ctx.query:
+            query["version_marker"] = ctx.query["version_marker"]
+        try:
+            rows = await versions_listing(core, ctx.account, ctx.container, location, query, rows)
+        except listing.BadListing as exc:
+            raise SwiftError(400, str(exc)) from None
         body = json.dumps(rows).encode()
         status, ctype = 200, "application/json; charset=utf-8"
     else:
@@ -130,38 +148,47 @@ async def listing_result(ctx, params: dict, result: Result) -> Result:
     return Result(status, headers, body if status == 200 else b"")
 
 
-async def _versions_listing(ctx, params: dict, primary: list[dict], versions: str) -> list[dict]:
-    query = dict(params)
-    for key in ("version_marker",):
-        if key in ctx.query:
-            query[key] = ctx.query[key]
-    try:
-        vquery = listing.versions_query(query)
-    except listing.BadListing as exc:
-        raise SwiftError(400, str(exc)) from None
+async def versions_listing(core, account: str, container: str, versions: str, params: dict,
+                           primary: list[dict] | None = None) -> list[dict]:
+    """A ?versions listing page (prefix, marker, version_marker, delimiter, limit, reverse);
+    `primary`: the container's own page, decorated, when the caller has it already.
+    Raises listing.BadListing for parameters Swift refuses."""
+    vquery = listing.versions_query(params)
+    if primary is None:
+        query = {k: v for k, v in params.items()
+                 if k in ("prefix", "marker", "delimiter", "limit", "reverse")}
+        page = await core.container_read("GET", account, container, dict(query, format="json"))
+        if page.status // 100 != 2:
+            raise SwiftError(page.status if page.status >= 400 else 503)
+        primary = listing.decorate(json.loads(page.body or b"[]"), container, versions, True)
     limit = int(params["limit"]) if str(params.get("limit", "")).isdigit() \
         else listing.LISTING_LIMIT
     reverse = str(params.get("reverse", "")).lower() in ("true", "1", "yes", "on", "t", "y")
-    vinfo = await ctx.core.container_info(ctx.account, versions)
+    vinfo = await core.container_info(account, versions)
     rows = None
     if vinfo.status != 404:
         vquery["format"] = "json"
-        page = await ctx.core.container_read("GET", ctx.account, versions, vquery)
+        page = await core.container_read("GET", account, versions, vquery)
         if page.status // 100 == 2:
             rows = json.loads(page.body or b"[]")
         elif page.status != 404:
             raise SwiftError(page.status)
-    return listing.merge_versions(primary, rows, ctx.account, versions, reverse, limit)
+    return listing.merge_versions(primary, rows, account, versions, reverse, limit)
 
 
 async def before_delete(ctx) -> None:
     """A versioned container goes only once no version is left; its versions container first."""
-    core = ctx.core
-    info = await core.container_info(ctx.account, ctx.container)
+    await drop_versions_container(ctx.core, ctx.account, ctx.container)
+
+
+async def drop_versions_container(core, account: str, container: str) -> None:
+    """Before a container's DELETE: 409 while versions are left, else its versions container
+    goes (Swift deletes it first, as here)."""
+    info = await core.container_info(account, container)
     versions = writes.versions_of(info)
     if not versions:
         return
-    head = await core.container_read("HEAD", ctx.account, versions)
+    head = await core.container_read("HEAD", account, versions)
     if head.status // 100 == 2:
         if int(head.headers.get("X-Container-Object-Count", 0) or 0) > 0:
             raise SwiftError(409, "Delete all versions before deleting container.")
@@ -169,6 +196,6 @@ async def before_delete(ctx) -> None:
         raise SwiftError(500, "Error deleting versioned container")
     else:
         return
-    gone = await core.container_write("DELETE", ctx.account, versions, {})
+    gone = await core.container_write("DELETE", account, versions, {})
     if gone.status // 100 != 2 and gone.status != 404:
         raise SwiftError(500, "Error deleting versioned container")

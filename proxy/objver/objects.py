@@ -203,19 +203,6 @@ async def _with_version_id(ctx, handle, vid: str, versions: str) -> web.StreamRe
     return response
 
 
-async def _current_link(ctx) -> tuple[bool, str | None]:
-    """(the object is gone, the version its link names or None when it is no version link)."""
-    head = await ctx.core.object_read("HEAD", ctx.account, ctx.container, ctx.obj)
-    head.close()
-    if head.status == 404:
-        return True, None
-    writes._check(head.status)
-    backend = head.backend_headers or {}
-    if names.enabled(backend.get(names.SYSMETA_LINK)):
-        return False, backend.get("X-Symlink-Target")
-    return False, None
-
-
 async def _delete_version(ctx, handle, vid: str, versions: str) -> web.StreamResponse:
     from proxy.handlers import obj as obj_h
     from proxy.handlers.common import respond
@@ -227,21 +214,16 @@ async def _delete_version(ctx, handle, vid: str, versions: str) -> web.StreamRes
         result = await core.object_write("DELETE", ctx.account, ctx.container, ctx.obj, {},
                                          versioned=False)
         return respond(result)
-    gone, link = await _current_link(ctx)
-    vname = names.version_name(ctx.obj, vid)
-    current = "null"
-    if not gone and link and names.parse_link_target(link) == (versions, vname):
-        result = await core.object_write("DELETE", ctx.account, ctx.container, ctx.obj, {},
-                                         versioned=False)
-        writes._check(result.status)
-    elif not gone and link:
-        current = names.parse_version_name(names.parse_link_target(link)[1])[1] or "null"
-    extra = {"X-Object-Version-Id": vid, "X-Object-Current-Version-Id": current}
+    slo_delete = None
     if ctx.query.get("multipart-manifest") == "delete":
-        response = await obj_h._delete_slo(_inner(ctx, versions, vname))
-        response.headers.update(extra)
-        return response
-    result = await core.object_write("DELETE", ctx.account, versions, vname, {})
+        async def slo_delete(container, vname):
+            return await obj_h._delete_slo(_inner(ctx, container, vname))
+    result, current, _marker = await writes.delete_version(
+        core, ctx.account, ctx.container, ctx.obj, vid, versions, slo_delete)
+    extra = {"X-Object-Version-Id": vid, "X-Object-Current-Version-Id": current}
+    if slo_delete is not None:
+        result.headers.update(extra)
+        return result
     result.headers.update(extra)
     if result.status >= 400 and not result.body:
         raise SwiftError(result.status, headers=extra)

@@ -187,3 +187,38 @@ async def delete(core, account: str, container: str, obj: str, headers: dict,
         result.headers = CIMultiDict(result.headers)
         result.headers["X-Object-Version-Id"] = vid
     return result
+
+
+async def current_link(core, account: str, container: str, obj: str) -> tuple[bool, str | None]:
+    """(the object is gone, the X-Symlink-Target of its version link or None)."""
+    head = await core.object_read("HEAD", account, container, obj)
+    head.close()
+    if head.status == 404:
+        return True, None
+    _check(head.status)
+    backend = head.backend_headers or {}
+    if names.enabled(backend.get(names.SYSMETA_LINK)):
+        return False, backend.get("X-Symlink-Target")
+    return False, None
+
+
+async def delete_version(core, account: str, container: str, obj: str, vid: str,
+                         versions: str, delete=None):
+    """DELETE ?version-id=<vid> (not 'null'): that version goes, and the link too when it named
+    it. Returns (Result of the version's delete, the id now current or 'null', whether the
+    version was a delete marker). `delete(container, name)` overrides the version's delete."""
+    gone, link = await current_link(core, account, container, obj)
+    vname = names.version_name(obj, vid)
+    current = "null"
+    if not gone and link and names.parse_link_target(link) == (versions, vname):
+        result = await core.object_write("DELETE", account, container, obj, {}, versioned=False)
+        _check(result.status)
+    elif not gone and link:
+        current = names.parse_version_name(names.parse_link_target(link)[1])[1] or "null"
+    head = await core.object_read("HEAD", account, versions, vname)
+    head.close()
+    marker = head.status // 100 == 2 and head.headers.get("Content-Type") == names.DELETE_MARKER
+    if delete is not None:
+        return await delete(versions, vname), current, marker
+    result = await core.object_write("DELETE", account, versions, vname, {})
+    return result, current, marker

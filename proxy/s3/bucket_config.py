@@ -58,11 +58,8 @@ async def get(s3, name: str):
             raise S3Error("NoSuchBucketPolicy", BucketName=bucket.name)
         return web.Response(body=text.encode(), content_type="application/json")
     if name == "versioning":
-        root = xmlio.document("VersioningConfiguration")
-        status = bucket.sysmeta("Versioning")
-        if status:
-            xmlio.add(root, "Status", status)
-        return common.xml_response(root)
+        from proxy.s3 import versioning
+        return versioning.get_config(bucket)
     data = bucket.json(SYSMETA[name])
     if data is None:
         raise S3Error(MISSING[name], BucketName=bucket.name)
@@ -109,14 +106,8 @@ async def put(s3, name: str):
         await _store(s3, bucket, "policy", body.decode("utf-8"))
         return common.empty(204)
     if name == "versioning":
-        root = xmlio.parse(body, "VersioningConfiguration")
-        status = xmlio.text(root, "Status")
-        if status not in ("Enabled", "Suspended"):
-            raise S3Error("IllegalVersioningConfigurationException")
-        if status == "Enabled":
-            raise not_implemented("Bucket versioning")
-        await _store(s3, bucket, "versioning", status)
-        return common.empty(200)
+        from proxy.s3 import versioning
+        return await versioning.put_config(s3, bucket, body)
     data = PARSE[name](body)
     await _store(s3, bucket, name, json.dumps(data))
     return common.empty(204 if name == "cors" else 200)
@@ -387,42 +378,7 @@ RENDER = {"tagging": render_tagging, "cors": render_cors, "lifecycle": render_li
 
 
 async def list_versions(s3):
-    """ListObjectVersions on an unversioned bucket: every key is its one version, id "null"."""
-    from proxy.s3 import listing
-    bucket = await common.find_bucket(s3)
-    access.check(s3, bucket, "s3:ListBucketVersions", "READ")
-    prefix = s3.query.get("prefix", "")
-    delimiter = s3.query.get("delimiter", "")
-    max_keys = min(int(s3.query.get("max-keys", "1000") or 1000), 1000)
-    marker = s3.query.get("key-marker", "")
-    rows, truncated = await listing.fetch(s3, bucket, prefix, delimiter, marker, max_keys)
-    root = xmlio.document("ListVersionsResult")
-    xmlio.add(root, "Name", bucket.name)
-    xmlio.add(root, "Prefix", prefix)
-    xmlio.add(root, "KeyMarker", marker)
-    xmlio.add(root, "VersionIdMarker", s3.query.get("version-id-marker", ""))
-    xmlio.add(root, "MaxKeys", max_keys)
-    if "delimiter" in s3.query:  # echoed even when blank, unlike ListObjects (Swift's s3api)
-        xmlio.add(root, "Delimiter", delimiter)
-    xmlio.add(root, "IsTruncated", "true" if truncated else "false")
-    if truncated and rows:
-        xmlio.add(root, "NextKeyMarker", rows[-1].get("name") or rows[-1].get("subdir"))
-        xmlio.add(root, "NextVersionIdMarker", "null")
-    for row in rows:
-        if "name" not in row:
-            continue
-        item = xmlio.add(root, "Version")
-        xmlio.add(item, "Key", row["name"])
-        xmlio.add(item, "VersionId", "null")
-        xmlio.add(item, "IsLatest", "true")
-        xmlio.add(item, "LastModified", common.iso8601(listing.row_seconds(row)))
-        xmlio.add(item, "ETag", f'"{row.get("hash", "")}"')
-        xmlio.add(item, "Size", row.get("bytes", 0))
-        owner = xmlio.add(item, "Owner")
-        xmlio.add(owner, "ID", access.shown_id(s3, bucket.owner))
-        xmlio.add(owner, "DisplayName", access.shown_id(s3, bucket.owner))
-        xmlio.add(item, "StorageClass", "STANDARD")
-    for row in rows:
-        if "subdir" in row:
-            xmlio.add(xmlio.add(root, "CommonPrefixes"), "Prefix", row["subdir"])
-    return common.xml_response(root)
+    """ListObjectVersions: every version (and delete marker) of a versioned bucket; in one that
+    never was, each key is its one version "null" (proxy/s3/versioning.py)."""
+    from proxy.s3 import versioning
+    return await versioning.list_versions(s3)

@@ -123,6 +123,8 @@ async def delete(s3):
     fresh = await s3.core.container_read("HEAD", bucket.account, bucket.name)
     if int(fresh.headers.get("X-Container-Object-Count", "0") or 0) > 0:
         raise S3Error("BucketNotEmpty", BucketName=bucket.name)
+    from proxy.s3 import versioning
+    await versioning.before_bucket_delete(s3, bucket)  # versions left: 409; else they go
     segments = bucket.name + SEGMENTS_SUFFIX
     seg_info = await s3.core.container_info(bucket.account, segments)
     if seg_info.exists:

@@ -94,9 +94,10 @@ async def _bucket(s3, method: str, q) -> web.StreamResponse:
 
 async def _object(s3, method: str, q) -> web.StreamResponse:
     from proxy.s3 import multipart, object_config
-    if q.get("versionId", "null") != "null":
-        # Buckets are never versioned here (PUT ?versioning Enabled is 501): only "null" exists.
-        raise S3Error("NoSuchVersion", Key=s3.key, VersionId=q["versionId"])
+    from proxy.s3 import versioning
+    versioned = await versioning.object_request(s3, method, q)  # versioned buckets, ?versionId
+    if versioned is not None:
+        return versioned
     if method in ("GET", "HEAD"):
         if "uploadId" in q and method == "GET":
             return await multipart.list_parts(s3)

@@ -54,6 +54,9 @@ async def fetch(s3, bucket, prefix: str, delimiter: str, marker: str, limit: int
     if result.status // 100 != 2:
         raise S3Error("ServiceUnavailable")
     got = json.loads(result.body or b"[]")
+    from proxy.objver import listing as objver_listing, names as objver_names
+    # a versioned bucket lists each key's link as the version it names
+    objver_listing.decorate(got, bucket.name, objver_names.versions_container(bucket.name), False)
     if len(delimiter) > 1:
         got = _multi_char_delimiter(got, prefix, delimiter)
     return got[:limit], len(got) > limit

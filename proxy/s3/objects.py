@@ -188,6 +188,8 @@ async def put(s3):
         headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.checksum_value}"
         await repost(s3, bucket, s3.key, headers)
     out = {"ETag": f'"{(result.headers.get("ETag") or "").strip(chr(34))}"'}
+    from proxy.s3 import versioning
+    out.update(versioning.put_headers(result))  # x-amz-version-id
     if "X-Delete-At" in headers:
         out["x-amz-expiration"] = expiration_header(headers["X-Delete-At"],
                                                     headers.get(EXPIRATION_RULE))
