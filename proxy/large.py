@@ -30,6 +30,9 @@ MAX_MANIFEST_SIZE = 8 * 1024 * 1024
 MIN_SEGMENT_SIZE = 1
 SEGMENT_HEAD_CONCURRENCY = 10
 MAX_DEPTH = 10
+# swob's default 409 page, which Swift's slo answers a too deep chain of manifests with.
+CONFLICT_BODY = ("<html><h1>Conflict</h1><p>There was a conflict when trying to complete your "
+                 "request.</p></html>")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -278,14 +281,15 @@ async def expand(core: SwiftCore, account: str, segments: list[Segment], depth: 
     """Replace sub-SLO segments by the (clipped) segments of their own manifests."""
     if not any(s.sub_slo for s in segments):
         return segments
-    if depth >= MAX_DEPTH:
-        raise SwiftError(409, "Max recursion depth exceeded on SLO manifest")
+    # The top manifest counts as level 1, as in Swift's slo: MAX_DEPTH manifests in a chain.
+    if depth + 1 >= MAX_DEPTH:
+        raise SwiftError(409, CONFLICT_BODY)
     out: list[Segment] = []
     for seg in segments:
         if not seg.sub_slo:
             out.append(seg)
             continue
-        sub = await core.object_read("GET", account, seg.container, seg.obj)
+        sub = await read_following(core, "GET", account, seg.container, seg.obj)
         if sub.status != 200:
             sub.close()
             raise SwiftError(409, f"Unable to load SLO manifest {seg.container}/{seg.obj}")

@@ -50,3 +50,64 @@ def check_put(headers, length: int | None) -> None:
     account = headers.get(TARGET_ACCOUNT)
     if account is not None and ("/" in unquote(account) or not account):
         raise SwiftError(412, "Account name cannot contain slashes")
+
+
+def check_static_etag(headers, wanted: str, where: str | None, following: bool) -> None:
+    """An object reached through a static link: 409 unless its stored ETag is the link's.
+    A link met on the way (when following) answers with its own target ETag, so a chain of
+    static links must agree link by link (Swift's _recursive_get_head)."""
+    wanted = wanted.strip('"')
+    extra = {"Content-Type": "text/plain", "Content-Location": where or ""}
+    if following and is_link(headers):
+        found = (headers.get(TARGET_ETAG) or headers.get("ETag") or "").strip('"')
+        if found != wanted:
+            raise SwiftError(409, "X-Symlink-Target-Etag headers do not match", extra)
+        return
+    found = (headers.get("ETag") or "").strip('"')
+    if found != wanted:
+        raise SwiftError(409, f"Object Etag {found!r} does not match X-Symlink-Target-Etag "
+                              f"header {wanted!r}", extra)
+
+
+EMPTY_ETAG = "d41d8cd98f00b204e9800998ecf8427e"
+
+
+async def validate_static(core, account: str, container: str, obj: str, wanted: str,
+                          authorize, head) -> tuple[dict, str | None]:
+    """A static link's PUT: its target must exist now with ETag `wanted` (Swift's
+    _validate_etag_and_update_sysmeta). Static links on the way are followed (their target ETags
+    must agree), dynamic ones are not (a dynamic link's own ETag is that of b"").
+
+    `authorize(a, c, o)` vets read access, `head(core, a, c, o)` reads one object's headers.
+    Returns (headers the link stores, the target's Content-Type)."""
+    expect = wanted.strip('"')
+    for hop in range(MAX_HOPS + 1):
+        where = {"Content-Type": "text/plain",
+                 "Content-Location": location(account, container, obj)}
+        await authorize(account, container, obj)
+        found = await head(core, account, container, obj)
+        if found.status == 404:
+            raise SwiftError(409, "X-Symlink-Target does not exist", where)
+        if found.status // 100 != 2:
+            raise SwiftError(found.status)
+        stored = found.backend_headers or {}
+        if is_link(stored) and stored.get(TARGET_ETAG):
+            if stored[TARGET_ETAG].strip('"') != expect:
+                raise SwiftError(409, "X-Symlink-Target-Etag headers do not match", where)
+            if hop == MAX_HOPS:
+                raise SwiftError(409, "Too many levels of symbolic links, maximum allowed is "
+                                      f"{MAX_HOPS}", where)
+            account, container, obj = target_of(stored, account)
+            continue
+        etag = (found.headers.get("ETag") or "").strip('"')
+        if etag != expect:
+            raise SwiftError(409, f"Object Etag {etag!r} does not match X-Symlink-Target-Etag "
+                                  f"header {wanted!r}", where)
+        out = {TARGET_BYTES: stored.get("X-Object-Sysmeta-Slo-Size")
+               or found.headers.get("Content-Length", "0")}
+        slo_etag = stored.get("X-Object-Sysmeta-Slo-Etag")
+        if slo_etag:  # the listing shows the SLO's ETag too, as Swift's symlink middleware adds
+            out["X-Object-Sysmeta-Container-Update-Override-Etag"] = \
+                f"{EMPTY_ETAG}; slo_etag={slo_etag}"
+        return out, found.headers.get("Content-Type")
+    raise AssertionError("unreachable")

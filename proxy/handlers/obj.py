@@ -69,7 +69,8 @@ async def get(ctx: Ctx) -> web.StreamResponse:
     manifest_get = ctx.query.get("multipart-manifest") == "get"
     location, static_etag = None, None
     for _hop in range(symlink.MAX_HOPS + 1):
-        result = await _read(ctx, account, container, obj, manifest_get, follow)
+        result = await _read(ctx, account, container, obj, manifest_get, follow,
+                             static_etag, location)
         bh = result.backend_headers or {}
         if not (follow and result.status // 100 == 2 and symlink.is_link(bh)):
             break
@@ -86,13 +87,6 @@ async def get(ctx: Ctx) -> web.StreamResponse:
     else:
         raise SwiftError(409, "Too many levels of symbolic links, maximum allowed is "
                               f"{symlink.MAX_HOPS}")
-    if static_etag and result.status // 100 == 2 and \
-            (result.headers.get("ETag") or "").strip('"') != static_etag.strip('"'):
-        result.close()
-        found = (result.headers.get("ETag") or "").strip('"')
-        raise SwiftError(409, f"Object Etag {found!r} does not match X-Symlink-Target-Etag "
-                              f"header {static_etag!r}",
-                         {"Content-Type": "text/plain", "Content-Location": location or ""})
     if location:
         result.headers["Content-Location"] = location
     if result.status // 100 == 2 or result.status in (304, 412, 416):
@@ -120,17 +114,22 @@ async def _authorize_target(ctx: Ctx, account: str, container: str, obj: str) ->
 
 
 async def _read(ctx: Ctx, account: str, container: str, obj: str, manifest_get: bool,
-                follow: bool):
-    """One object read as a Result: large objects assembled, links returned for the caller."""
+                follow: bool, static_etag: str | None = None, location: str | None = None):
+    """One object read as a Result: large objects assembled, links returned for the caller.
+
+    `static_etag`: the object was reached through a static link with that target ETag; it is
+    checked against the object as stored (a manifest's own ETag) before conditionals apply."""
     core = ctx.core
-    if not manifest_get and any(h in ctx.headers for h in CONDITIONAL):
+    if static_etag or (not manifest_get and any(h in ctx.headers for h in CONDITIONAL)):
         # The node would apply Range/conditionals to a manifest's or link's own bytes: look first.
         head = await core.object_read("HEAD", account, container, obj)
         bh = head.backend_headers or {}
         if head.status // 100 == 2:
+            if static_etag:
+                symlink.check_static_etag(bh, static_etag, location, follow)
             if follow and symlink.is_link(bh):
                 return head
-            if large.is_slo(bh) or "X-Object-Manifest" in bh:
+            if not manifest_get and (large.is_slo(bh) or "X-Object-Manifest" in bh):
                 return await _large(ctx, account, container, obj, head,
                                     part_number=_part_number(ctx, bh))
     result = await core.object_read(ctx.method, account, container, obj,
@@ -262,22 +261,14 @@ async def _symlink_headers(ctx: Ctx, node_headers: dict, length: int | None) -> 
         raise SwiftError(400, "Symlink cannot target itself")
     wanted = headers.get(symlink.TARGET_ETAG)
     if wanted:  # a static link: the target must exist with that ETag now
-        await _authorize_target(ctx, account, container, obj)
-        where = {"Content-Type": "text/plain",
-                 "Content-Location": symlink.location(account, container, obj)}
-        head = await objver.head_through(ctx.core, account, container, obj)  # version links
-        if head.status == 404:
-            raise SwiftError(409, "X-Symlink-Target does not exist", where)
-        if head.status // 100 != 2:
-            raise SwiftError(head.status)
-        etag = (head.headers.get("ETag") or "").strip('"')
-        if etag != wanted.strip('"'):
-            raise SwiftError(409, f"Object Etag {etag!r} does not match X-Symlink-Target-Etag "
-                                  f"header {wanted!r}", where)
-        node_headers[symlink.TARGET_BYTES] = head.headers.get("Content-Length", "0")
-        if not headers.get("Content-Type") and head.headers.get("Content-Type"):
+        stored, target_type = await symlink.validate_static(
+            ctx.core, account, container, obj, wanted,
+            lambda a, c, o: _authorize_target(ctx, a, c, o),
+            objver.head_through)  # version links answer for their version
+        node_headers.update(stored)
+        if not headers.get("Content-Type") and target_type:
             # Swift's symlink middleware: a static link without its own type takes the target's.
-            node_headers["Content-Type"] = head.headers["Content-Type"]
+            node_headers["Content-Type"] = target_type
 
 
 async def archive_before_overwrite(ctx: Ctx, account: str, container: str, obj: str) -> None:
@@ -452,7 +443,9 @@ async def post(ctx: Ctx) -> web.StreamResponse:
     if result.status == 202 and link is not None:
         # The link's own metadata changed; the client is pointed at the target (Swift's 307).
         target = symlink.location(*symlink.target_of(link, ctx.account))
-        return web.Response(status=307, headers={"Location": target},
+        extra = {symlink.TARGET_ETAG: link[symlink.TARGET_ETAG]} \
+            if link.get(symlink.TARGET_ETAG) else {}  # a static link says which target it meant
+        return web.Response(status=307, headers={"Location": target, **extra},
                             text="The requested POST was applied to a symlink. POST directly "
                                  "to the target to apply requested metadata.")
     if result.status == 202:
