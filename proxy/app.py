@@ -18,6 +18,7 @@ from aiohttp import web
 
 from proxy import account_acl
 from proxy import auth as auth_mod
+from proxy import bulk_upload
 from proxy import cors
 from proxy import limits
 from proxy import staticweb
@@ -150,6 +151,11 @@ async def _route(ctx: Ctx) -> web.StreamResponse:
 
 
 async def _route_api(ctx: Ctx) -> web.StreamResponse:
+    # Swift's bulk middleware answers these on any path of the account (proxy/bulk_upload.py).
+    if "bulk-delete" in ctx.query and ctx.method in ("POST", "DELETE"):
+        return await account_h.bulk_delete(ctx)
+    if "extract-archive" in ctx.query and ctx.method == "PUT":
+        return await bulk_upload.extract(ctx, obj_h.check_quotas)
     if ctx.obj is not None:
         return await obj_h.handle(ctx, before_send=_cors_hook(ctx))
     if ctx.container is not None:
