@@ -18,6 +18,7 @@ EXTENSIONS = [
     ("native._checksum_c", "native/_checksum_c.pyx", [], ["crypto", "xxhash"]),  # libssl-dev, libxxhash-dev
     ("native._chunkio_c", "native/_chunkio_c.pyx", []),
     ("native._iscsipdu_c", "native/_iscsipdu_c.pyx", []),
+    ("native._iscsiread_c", "native/_iscsiread_c.pyx", []),
     ("native._awschunked_c", "native/_awschunked_c.pyx", []),
 ]
 

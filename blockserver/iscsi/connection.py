@@ -16,6 +16,7 @@ from .datamover import DataMover, Task
 from .errors import ProtocolError
 from .events import (Close, DropConnection, Execute, SessionEnded, SessionStarted,
                      TaskManagement)
+from .fastread import ReadFastPath
 from .login import LoginMachine, LoginState
 from .params import NOT_UNDERSTOOD, SessionParams
 from .pdu import Framer, Pdu, PduReader, build, field_to_lun
@@ -74,6 +75,8 @@ class Connection:
         if new not in TRANSITIONS[self.state]:
             raise AssertionError(f"connection cannot go from {self.state} to {new}")
         self.state = new
+        if new is not ConnState.FULL_FEATURE:
+            self.reader.fast = None
 
     @property
     def closed(self) -> bool:
@@ -171,6 +174,8 @@ class Connection:
                 self.events.append(SessionEnded(old))
         self.mover = DataMover(self)
         self._goto(ConnState.FULL_FEATURE)
+        # plain READs are answered as they are received (fastread.py), only in this state
+        self.reader.fast = ReadFastPath.for_connection(self)
         if len(session.connections) == 1 and not session.discovery:
             self.events.append(SessionStarted(session))
 
@@ -448,6 +453,7 @@ class Connection:
         """This connection is being replaced or logged out by another: stop answering."""
         if self.state is not ConnState.CLOSED:
             self.state = ConnState.CLOSED
+        self.reader.fast = None
         self._release()
 
     def connection_lost(self) -> list:
@@ -455,6 +461,7 @@ class Connection:
         Returns the events to act on (SessionEnded)."""
         if self.state is not ConnState.CLOSED:
             self.state = ConnState.CLOSED
+        self.reader.fast = None
         return self._release()
 
     def _release(self) -> list:

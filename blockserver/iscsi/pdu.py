@@ -71,6 +71,9 @@ class PduReader:
         self._seg_meta: tuple = ()            # (fields, header, ahs) of that PDU
         self._scratch = memoryview(bytearray(SCRATCH_LEN))
         self._gave_segment = False
+        # fastread.ReadFastPath, set by the connection in full feature phase: answers the plain
+        # READs at the head of freshly received bytes before they are parsed into Pdu objects
+        self.fast = None
 
     @property
     def buffered(self) -> int:
@@ -95,6 +98,13 @@ class PduReader:
                 out.append(self._complete_segment())
             self._pending = []
             return out
+        fast = self.fast
+        if fast is not None and not self._buf and self._seg is None:
+            start = fast(self._scratch, 0, nbytes)
+            if start:
+                if start == nbytes:
+                    return []
+                return self.feed(self._scratch[start:nbytes])
         return self.feed(self._scratch[:nbytes])
 
     # -- parsing -------------------------------------------------------------------------------

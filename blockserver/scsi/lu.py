@@ -238,6 +238,24 @@ class LogicalUnit:
             return data
         return ScsiResult(GOOD, data or b"")
 
+    def fast_read_source(self, nexus: ItNexus) -> tuple[int, int, int, int] | None:
+        """(fd, block_size, num_blocks, max_transfer_blocks) when a READ from nexus can only be
+        answered with GOOD and the blocks - no unit attention queued (a nexus not seen yet has
+        POWER ON pending), started, no reservation at all - so the transport's fast path may
+        read the page cache itself (blockserver/iscsi/fastread.py); None sends READs here."""
+        queue = self._ua.get(nexus)
+        if queue is None or queue or self.stopped:
+            return None
+        pr = self.pr
+        if pr.legacy_holder is not None or pr.reserved:
+            return None
+        nowait_fd = getattr(self.backing, "nowait_fd", None)
+        fd = nowait_fd() if nowait_fd is not None else -1
+        if fd < 0:
+            return None
+        bs = self.block_size
+        return fd, bs, self.backing.size // bs, self.limits.max_transfer_blocks
+
     def transfer_length(self, cdb: bytes) -> int | None:
         """Bytes the CDB asks to move, for the transport's residual accounting (None: unknown)."""
         return C.transfer_length(bytes(cdb), self.block_size)
