@@ -44,8 +44,8 @@ def parse_source(value: str) -> tuple[str, str, str | None]:
 async def open_source(s3, range_header: str | None = None):
     """(source bucket, key, Result streaming the source) after access and copy-source conditions."""
     name, key, version = parse_source(s3.headers["x-amz-copy-source"])
-    if version not in (None, "null"):
-        raise S3Error("NoSuchVersion", Key=key, VersionId=version)
+    from proxy.s3 import versioning
+    s3 = await versioning.source_view(s3, name, key, version)  # ?versionId, versioned buckets
     bucket = await common.find_bucket(s3, name)
     head = await s3.core.object_read("HEAD", bucket.account, bucket.name, key)
     head.close()
@@ -123,7 +123,8 @@ async def copy_object(s3, bucket):
     xmlio.add(root, "LastModified", common.iso8601(
         float(result.headers.get("X-Timestamp", "0"))))
     xmlio.add(root, "ETag", f'"{(result.headers.get("ETag") or "").strip(chr(34))}"')
-    return common.xml_response(root)
+    from proxy.s3 import versioning
+    return common.xml_response(root, headers=versioning.copy_headers(s3, result))
 
 
 def tags_of(bh) -> list:

@@ -42,6 +42,9 @@ async def delete_objects(s3):
     async def one(key: str, version: str | None):
         async with limit:
             try:
+                from proxy.s3 import versioning
+                if await versioning.deleted_in_multi(s3, bucket, key, version):
+                    return key, version, None
                 if version not in (None, "null"):
                     raise S3Error("NoSuchVersion", "The specified version does not exist.")
                 if len(key.encode()) > 1024:

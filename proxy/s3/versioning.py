@@ -282,9 +282,72 @@ async def list_versions(s3):
 
 
 def _etag(row) -> str:
+    """As ListObjects shows it (listing.add_contents): the row's hash, quoted."""
     if "s3_etag" in row:
         return row["s3_etag"]
-    if "slo_etag" in row:
-        return '"%s-N"' % row["slo_etag"].strip('"')
     etag = row.get("hash", "")
     return etag if etag[:1] == '"' and etag[-1:] == '"' and len(etag) > 1 else f'"{etag}"'
+
+
+# -- DeleteObjects and CopyObject ----------------------------------------------------------------
+async def deleted_in_multi(s3, bucket, key: str, version: str | None) -> bool:
+    """One key of a DeleteObjects in a versioned bucket (or with a version id): True when done
+    here (S3Error when it failed), False for the plain delete."""
+    versions = writes.versions_of(bucket.info)
+    if not versions and version in (None, "null"):
+        return False
+    if version not in (None, "null"):
+        try:
+            names.check_version(version, allow_null=False)
+        except names.InvalidVersion:
+            raise S3Error("NoSuchVersion", "The specified version does not exist.") from None
+    if len(key.encode()) > 1024:
+        raise S3Error("KeyTooLongError")
+    response = await _delete(dataclasses.replace(s3, key=key), bucket, version, versions)
+    return response is not None
+
+
+async def source_view(s3, name: str, key: str, version: str | None):
+    """The request as a copy's source read should see it: reads of the source key go to the
+    version asked for (or the current one); its id is kept for x-amz-copy-source-version-id."""
+    bucket = await common.find_bucket(s3, name)
+    versions = writes.versions_of(bucket.info)
+    if not versions:
+        if version not in (None, "null"):
+            raise S3Error("NoSuchVersion", Key=key, VersionId=version)
+        return s3
+    core = s3.core
+    if version in (None, "null"):
+        gone, link = await writes.current_link(core, bucket.account, bucket.name, key)
+        if link is None or names.parse_link_target(link)[0] != versions:
+            if not gone:
+                s3.request["s3_copy_source_version"] = "null"
+            return s3
+        target = names.parse_link_target(link)
+        shown = names.parse_version_name(target[1])[1]
+    else:
+        try:
+            names.check_version(version, allow_null=False)
+        except names.InvalidVersion:
+            raise S3Error("InvalidArgument", "Invalid version id specified",
+                          ArgumentName="versionId", ArgumentValue=version) from None
+        target = (versions, names.version_name(key, version))
+        head = await core.object_read("HEAD", bucket.account, *target)
+        head.close()
+        if head.status == 404:
+            raise S3Error("NoSuchVersion", Key=key, VersionId=version)
+        if head.status // 100 == 2 and head.headers.get("Content-Type") == names.DELETE_MARKER:
+            raise S3Error("InvalidRequest", "The source of a copy request may not specifically "
+                          "refer to a delete marker by version id.")
+        shown = version
+    s3.request["s3_copy_source_version"] = shown
+    return dataclasses.replace(s3, core=_VersionRead(core, bucket.account, bucket.name, key,
+                                                     target))
+
+
+def copy_headers(s3, result) -> dict:
+    out = put_headers(result)
+    source = s3.request.get("s3_copy_source_version")
+    if source:
+        out["x-amz-copy-source-version-id"] = source
+    return out
