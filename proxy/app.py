@@ -21,7 +21,7 @@ from proxy import auth as auth_mod
 from proxy import bulk_upload
 from proxy import cors
 from proxy import limits
-from proxy import staticweb
+from proxy import staticweb, tempurl
 from proxy.backend import Backend
 from proxy.context import AUTH, BACKGROUND, CONFIG, CORE, S3_HANDLER, Ctx
 from proxy.core import SwiftCore
@@ -116,7 +116,7 @@ async def swift_dispatch(request: web.Request) -> web.StreamResponse:
     if request.method == "OPTIONS":
         return await _options(core, request, account, container)
     tempurl_used = False
-    if obj is not None and "temp_url_sig" in request.query and request.method != "OPTIONS":
+    if tempurl.applies(request.query, request.method, container, obj):
         identity = await _tempurl_identity(core, request, account, container, obj)
         tempurl_used = True
     else:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from proxy import tempurl
 from proxy.context import Ctx
 from proxy.errors import SwiftError
 
@@ -31,7 +32,9 @@ def _true(value: str | None) -> bool:
 def applies(ctx: Ctx) -> bool:
     if ctx.method not in ("GET", "HEAD") or ctx.container is None:
         return False
-    return (ctx.identity is None and not ctx.tempurl) or _true(ctx.headers.get("X-Web-Mode"))
+    # Anonymous readers, TempURL holders (a prefix TempURL browses the site, as in Swift), or
+    # anyone asking with X-Web-Mode.
+    return ctx.identity is None or ctx.tempurl or _true(ctx.headers.get("X-Web-Mode"))
 
 
 def human_readable(value: int) -> str:
@@ -100,23 +103,25 @@ class _Site:
         rows = json.loads(raw) if raw else []
         if prefix and not rows:
             return await self.error_page(404)
+        qs = tempurl.listing_query(ctx.query) if ctx.tempurl else ""
         out = ["<!DOCTYPE html>\n<html>\n <head>\n  <title>Listing of %s</title>\n"
                % html.escape(label), self._style(prefix),
                " </head>\n <body>\n  <h1 id=\"title\">Listing of %s</h1>\n  <table id=\"listing\">\n"
                "   <tr id=\"heading\">\n    <th class=\"colname\">Name</th>\n"
                "    <th class=\"colsize\">Size</th>\n    <th class=\"coldate\">Date</th>\n   </tr>\n"
                % html.escape(label)]
-        if prefix:
-            out.append("   <tr id=\"parent\" class=\"item\">\n    <td class=\"colname\"><a href=\"../\">"
+        granted = (ctx.query.get("temp_url_prefix") or "") if ctx.tempurl else ""
+        if len(prefix) > len(granted):  # no way up out of what a prefix TempURL grants
+            out.append("   <tr id=\"parent\" class=\"item\">\n    <td class=\"colname\"><a href=\"../%s\">"
                        "../</a></td>\n    <td class=\"colsize\">&nbsp;</td>\n"
-                       "    <td class=\"coldate\">&nbsp;</td>\n   </tr>\n")
+                       "    <td class=\"coldate\">&nbsp;</td>\n   </tr>\n" % qs)
         for row in rows:
             if "subdir" in row:
                 sub = row["subdir"][len(prefix):]
                 out.append("   <tr class=\"item subdir\">\n    <td class=\"colname\"><a href=\"./%s\">"
                            "%s</a></td>\n    <td class=\"colsize\">&nbsp;</td>\n"
                            "    <td class=\"coldate\">&nbsp;</td>\n   </tr>\n"
-                           % (quote(sub).replace(".", "%2E"), html.escape(sub)))
+                           % (quote(sub).replace(".", "%2E") + qs, html.escape(sub)))
         for row in rows:
             if "name" in row:
                 name = row["name"][len(prefix):]
@@ -125,7 +130,7 @@ class _Site:
                 modified = html.escape(row.get("last_modified", "")).split(".")[0].replace("T", " ")
                 out.append("   <tr class=\"item %s\">\n    <td class=\"colname\"><a href=\"./%s\">%s</a>"
                            "</td>\n    <td class=\"colsize\">%s</td>\n    <td class=\"coldate\">%s</td>\n"
-                           "   </tr>\n" % (types, quote(name).replace(".", "%2E"), html.escape(name),
+                           "   </tr>\n" % (types, quote(name).replace(".", "%2E") + qs, html.escape(name),
                                            human_readable(row.get("bytes", 0)), modified))
         out.append("  </table>\n </body>\n</html>\n")
         body = "".join(out).encode()
@@ -174,6 +179,8 @@ async def serve(ctx: Ctx, route) -> web.StreamResponse | None:
     if ctx.obj is None:
         ctx.authorize(info.get("X-Container-Read"))
         if not site.listings and not site.index:
+            if ctx.tempurl:  # a TempURL never lists a container by itself
+                raise SwiftError(401, "Unauthorized")
             if _true(ctx.headers.get("X-Web-Mode")):
                 raise SwiftError(404)
             return None

@@ -61,7 +61,31 @@ def sign(key: str, method: str, expires: int, path: str, digest: str = "sha256")
                     DIGESTS[digest]).hexdigest()
 
 
-def check(query, method: str, account: str, container: str, obj: str, keys: list[str],
+def applies(query, method: str, container: str | None, obj: str | None) -> bool:
+    """Whether a request is to be authorized by its TempURL signature: an object request, or
+    (for staticweb listings) a GET/HEAD of the container root signed for the empty prefix."""
+    if "temp_url_sig" not in query or container is None or method == "OPTIONS":
+        return False
+    return obj is not None or (method in ("GET", "HEAD") and query.get("temp_url_prefix") == "")
+
+
+def listing_query(query) -> str:
+    """The TempURL parameters a staticweb listing puts on its links (HTML-escaped '&'), so a
+    prefix TempURL browses the site: Swift's staticweb tempurl_qs."""
+    from urllib.parse import quote
+    if query.get("temp_url_prefix") is None:
+        return ""
+    parts = [f"temp_url_prefix={quote(query['temp_url_prefix'])}",
+             f"temp_url_expires={quote(str(query.get('temp_url_expires', '')))}",
+             f"temp_url_sig={query.get('temp_url_sig', '')}"]
+    if query.get("temp_url_ip_range"):
+        parts.append(f"temp_url_ip_range={quote(query['temp_url_ip_range'])}")
+    if "inline" in query:
+        parts.append("inline")
+    return "?" + "&amp;".join(parts)
+
+
+def check(query, method: str, account: str, container: str, obj: str | None, keys: list[str],
           now: float | None = None, allowed_digests=("sha1", "sha256", "sha512")) -> str:
     """The key that signed this request; 401 unless temp_url_sig is valid and unexpired."""
     sig = query.get("temp_url_sig")
@@ -74,6 +98,7 @@ def check(query, method: str, account: str, container: str, obj: str, keys: list
     if digest not in allowed_digests:
         raise invalid()
     prefix = query.get("temp_url_prefix")
+    obj = obj or ""  # the container root (a staticweb listing), signed for the empty prefix
     if prefix is not None:
         if not obj.startswith(prefix):
             raise invalid()
