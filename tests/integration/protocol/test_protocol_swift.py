@@ -1,8 +1,8 @@
 """Swift's answers to requests that stock aiohttp refuses or loses, on the all-in-one's proxy.
 
-Raw sockets send the exact bytes OpenStack Swift's functional suite sends (tests.py testUtf8Container,
-testInvalidUTF8Path, testQuestionMarkInName, testNoContentLengthForPut, testBadHeaders,
-test_protocol test_invalid_path_info); python-swiftclient checks what was stored.
+Raw sockets send the exact bytes OpenStack Swift's functional suite sends (tests.py
+testUtf8Container, testInvalidUTF8Path, testQuestionMarkInName, testNoContentLengthForPut,
+testBadHeaders, test_protocol test_invalid_path_info); python-swiftclient checks what was stored.
 """
 import pytest
 import swiftclient
