@@ -1,0 +1,151 @@
+"""check_request(): which body-header error S3 answers first, and what the Plan says to check.
+Then PayloadVerifier on raw aws-chunked bodies, fed whole and one byte at a time (no sockets)."""
+import base64
+import hashlib
+import zlib
+
+import pytest
+
+from proxy.s3 import sigv4
+from proxy.s3.errors import S3Error
+from proxy.s3.payload import PayloadVerifier, check_request, stored_content_encoding
+
+BODY = b"0123456789abcdef" * 2
+CRC = base64.b64encode(zlib.crc32(BODY).to_bytes(4, "big")).decode()
+SHA = hashlib.sha256(BODY).hexdigest()
+
+
+def refused(method, headers, v4_header=True, query=None):
+    with pytest.raises(S3Error) as info:
+        check_request(method, headers, query or {}, v4_header)
+    return info.value
+
+
+def test_payload_hash_is_checked_before_content_md5():
+    err = refused("PUT", {"x-amz-content-sha256": "invalid", "content-md5": "invalid"})
+    assert (err.code, err.fields["ArgumentValue"]) == ("InvalidArgument", "invalid")
+    # Without SigV4 headers x-amz-content-sha256 is not required to be well formed (it is then
+    # compared with the body), so the malformed Content-MD5 is what S3 reports.
+    err = refused("PUT", {"x-amz-content-sha256": "invalid", "content-md5": "invalid"},
+                  v4_header=False)
+    assert err.code == "InvalidDigest" and err.message == "The Content-MD5 you specified was invalid."
+
+
+def test_sigv4_headers_require_a_payload_hash():
+    err = refused("GET", {})
+    assert err.message == "Missing required header for this request: x-amz-content-sha256"
+    assert check_request("GET", {}, {}, False).mode is None
+
+
+def test_streaming_without_sigv4_headers_is_a_hash_mismatch_or_too_short():
+    headers = {"x-amz-content-sha256": sigv4.STREAMING_UNSIGNED_TRAILER,
+               "x-amz-decoded-content-length": "10", "content-length": "20"}
+    err = refused("PUT", headers, v4_header=False)
+    assert err.code == "IncompleteBody"
+    assert (err.fields["NumberBytesExpected"], err.fields["NumberBytesProvided"]) == (10, 20)
+    headers["content-length"] = "5"
+    verifier = PayloadVerifier(check_request("PUT", headers, {}, False))
+    verifier.feed(b"abcde")
+    with pytest.raises(S3Error) as info:
+        verifier.finish(5)
+    assert info.value.code == "XAmzContentSHA256Mismatch"
+    assert info.value.fields["S3ComputedContentSHA256"] == hashlib.sha256(b"abcde").hexdigest()
+
+
+@pytest.mark.parametrize("decoded, code, status", [(None, "MissingContentLength", 411),
+                                                   ("x", "MissingContentLength", 411),
+                                                   ("-1", "InvalidArgument", 400)])
+def test_decoded_content_length(decoded, code, status):
+    headers = {"x-amz-content-sha256": sigv4.STREAMING_SIGNED}
+    if decoded is not None:
+        headers["x-amz-decoded-content-length"] = decoded
+    err = refused("PUT", headers)
+    assert (err.code, err.status) == (code, status)
+
+
+def test_checksums_are_checked_on_put_and_multi_delete_only():
+    headers = {"x-amz-content-sha256": SHA, "x-amz-checksum-crc32": CRC}
+    assert check_request("PUT", headers, {}, True).verify_checksum
+    assert check_request("POST", headers, {"delete": ""}, True).verify_checksum
+    assert not check_request("POST", headers, {"uploadId": "u"}, True).verify_checksum
+    assert check_request("GET", {"x-amz-content-sha256": SHA, "x-amz-checksum-bad": "x"}, {},
+                         True).algorithm is None
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"x-amz-checksum-crc32": CRC, "x-amz-checksum-sha1": "x"},
+     "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."),
+    ({"x-amz-trailer": "x-amz-checksum-crc32,x-amz-checksum-crc32c"},
+     "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."),
+    ({"x-amz-checksum-crc32": CRC, "x-amz-trailer": "x-amz-checksum-crc32"},
+     "Expecting a single x-amz-checksum- header"),
+    ({"x-amz-trailer": "x-amz-checksum-md5"},
+     "The value specified in the x-amz-trailer header is not supported"),
+    ({"x-amz-checksum-crc32": CRC, "x-amz-sdk-checksum-algorithm": "sha256"},
+     "Value for x-amz-sdk-checksum-algorithm header is invalid."),
+])
+def test_checksum_header_rules(extra, message):
+    headers = {"x-amz-content-sha256": sigv4.STREAMING_UNSIGNED_TRAILER,
+               "x-amz-decoded-content-length": "32", **extra}
+    err = refused("PUT", headers)
+    assert (err.code, err.message) == ("InvalidRequest", message)
+
+
+def test_checksum_types_and_algorithm_headers_are_not_checksums():
+    headers = {"x-amz-content-sha256": SHA, "x-amz-checksum-type": "FULL_OBJECT",
+               "x-amz-checksum-algorithm": "CRC32", "x-amz-checksum-crc32": CRC}
+    assert check_request("PUT", headers, {}, True).algorithm == "crc32"
+
+
+def test_content_encoding_to_store():
+    streaming = {"x-amz-content-sha256": sigv4.STREAMING_SIGNED}
+    assert stored_content_encoding({**streaming, "content-encoding": "aws-chunked"}) is None
+    assert stored_content_encoding({**streaming, "content-encoding": "gzip,aws-chunked"}) == "gzip"
+    assert stored_content_encoding({"content-encoding": "aws-chunked"}) == "aws-chunked"
+
+
+def unsigned(trailer="x-amz-checksum-crc32"):
+    headers = {"x-amz-content-sha256": sigv4.STREAMING_UNSIGNED_TRAILER,
+               "x-amz-decoded-content-length": str(len(BODY))}
+    if trailer:
+        headers["x-amz-trailer"] = trailer
+    return PayloadVerifier(check_request("PUT", headers, {}, True))
+
+
+def run(verifier, body, step):
+    out = []
+    for i in range(0, len(body), step):
+        out += verifier.feed(body[i:i + step])
+    verifier.finish()
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("step", [1, 7, 10000])
+def test_trailer_to_end_of_body_then_garbage_ignored(step):
+    body = b"%x\r\n%s\r\n0\r\nx-amz-checksum-crc32: %s\r\n" % (len(BODY), BODY, CRC.encode())
+    verifier = unsigned()
+    assert run(verifier, body, step) == BODY and verifier.checksum_value == CRC
+    verifier = unsigned()
+    assert run(verifier, body + b"\r\nwhatever\xff", step) == BODY
+
+
+@pytest.mark.parametrize("step", [1, 10000])
+@pytest.mark.parametrize("tail, code", [
+    (b"bonus: trailer\r\n", "MalformedTrailerError"),
+    (b"\r\n", "MalformedTrailerError"),
+    (b"x-amz-checksum-crc32: AAAAAA==\r\n", "BadDigest"),
+    (b"x-amz-checksum-crc32: nope\r\n", "InvalidRequest"),
+    (b"x-amz-checksum-crc32: %s" % CRC.encode(), "IncompleteBody"),
+])
+def test_trailer_errors(step, tail, code):
+    body = b"%x\r\n%s\r\n0\r\n" % (len(BODY), BODY) + tail
+    with pytest.raises(S3Error) as info:
+        run(unsigned(), body, step)
+    assert info.value.code == code
+
+
+def test_chunk_longer_than_announced():
+    body = b"%x\r\n%s\r\n0\r\n\r\n" % (2 * len(BODY), BODY * 2)
+    with pytest.raises(S3Error) as info:
+        run(unsigned(None), body, 1000)
+    assert info.value.fields == {"NumberBytesExpected": 32, "NumberBytesProvided": 64}
