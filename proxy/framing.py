@@ -12,7 +12,10 @@ rely on:
   * a PUT/POST/PATCH with neither Content-Length nor Transfer-Encoding is answered and then the
     connection closes (mode DISCARD): the bytes after it are its unframed body, not a request;
   * a method llhttp does not know ('LICK': Swift answers 405, llhttp 400) goes to the parser as
-    GET (framing does not depend on the method, CONNECT aside) and the adapter restores its name.
+    GET (framing does not depend on the method, CONNECT aside) and the adapter restores its name;
+  * a header name with characters outside RFC 9110's token set ('x-amz-meta-(': eventlet takes
+    it, llhttp answers 400) goes to the parser under a stand-in token name and the adapter puts
+    the real name back by position (only for heads that arrive whole in one buffer).
 Limits: after a chunked body or an upgrade we cannot know where the parser's message ended without
 parsing chunks ourselves (two parsers that disagree about framing is how request smuggling starts),
 so tracking stops for that connection (mode OPAQUE: every byte goes to the parser as received).
@@ -39,6 +42,11 @@ PARSER_METHODS = frozenset(m.rstrip() for m in COMMON_METHODS) | frozenset({
     b"LINK", b"UNLINK", b"SOURCE", b"QUERY"})
 STAND_IN_METHOD = b"GET"
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token (a valid method name)
+# A header line whose name has a character outside the token set (or an obs-fold line, or a space
+# before the colon: those the parser refuses, and no stand-in is made for them).
+_ODD_NAME = re.compile(rb"\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]*[^!#$%&'*+\-.^_`|~0-9A-Za-z:\r\n]")
+_NAME_CHARS = re.compile(rb"[\x21-\x39\x3b-\x7e]+")  # visible ASCII but ':' (what we stand in for)
+STAND_IN_NAME = b"X-Strato-Odd-Name-%d"
 
 
 class Mode(enum.Enum):
@@ -72,6 +80,8 @@ class Piece(NamedTuple):
     data: bytes
     head_end: bool = False
     method: str | None = None  # on a head_end piece: the real method, when the parser got GET
+    # on a head_end piece: (header index, real name) for each name the parser got a stand-in for
+    names: tuple[tuple[int, bytes], ...] = ()
 
 
 def encode_request_line(line: bytes) -> bytes:
@@ -79,6 +89,25 @@ def encode_request_line(line: bytes) -> bytes:
     if line.isascii():
         return line
     return _HIGH_BYTE.sub(lambda m: b"%%%02X" % m[0][0], line)
+
+
+def stand_in_names(head: bytes) -> tuple[bytes, tuple[tuple[int, bytes], ...]]:
+    """(head for the parser, ((index, real name), ...)): header names with non-token characters
+    are replaced by STAND_IN_NAME % index (index: the header's position, from 0). Heads with
+    anything else odd (folded lines, spaces, no colon) are left for the parser to refuse."""
+    if not _ODD_NAME.search(head):
+        return head, ()
+    lines = head.split(CRLF)
+    names = []
+    for index, line in enumerate(lines[1:-2]):
+        name, colon, _ = line.partition(b":")
+        if not colon or not _NAME_CHARS.fullmatch(name):
+            return head, ()
+        if _TOKEN.fullmatch(name):
+            continue
+        names.append((index, name))
+        lines[index + 1] = STAND_IN_NAME % index + line[len(name):]
+    return CRLF.join(lines), tuple(names)
 
 
 def stand_in_method(line: bytes) -> tuple[bytes, str | None]:
@@ -128,7 +157,8 @@ class RequestFraming:
         """The fast path: True (and the head counts as handed over) when nothing is pending and
         data is exactly one whole ASCII request head, so it can go to the parser as it is."""
         if (self._mode is Mode.LINE and not self._buf and data.startswith(COMMON_METHODS)
-                and data.isascii() and data.find(HEAD_END) == len(data) - 4):
+                and data.isascii() and data.find(HEAD_END) == len(data) - 4
+                and not _ODD_NAME.search(data)):
             self._mode = Mode.FRAMING  # LINE -> FRAMING is in TRANSITIONS
             return True
         return False
@@ -201,12 +231,13 @@ class RequestFraming:
             self._to(Mode.HEAD)
             return Piece(data)
         cut = end + 4
-        if cut == len(buf) and line is original:
+        fields, names = stand_in_names(buf[eol:cut])
+        if cut == len(buf) and line is original and not names:
             data, self._buf = buf, b""  # exactly one whole head, unchanged
         else:
-            data, self._buf = line + buf[eol:cut], buf[cut:]
+            data, self._buf = line + fields, buf[cut:]
         self._to(Mode.FRAMING)
-        return Piece(data, True, self._method)
+        return Piece(data, True, self._method, names)
 
     def _head(self) -> Piece | None:
         buf = self._buf

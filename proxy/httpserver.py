@@ -10,7 +10,8 @@ What changes against stock aiohttp (see proxy/framing.py for the rules):
   * a PUT/POST/PATCH with neither Content-Length nor Transfer-Encoding is answered (Swift's 411,
     S3's 411 MissingContentLength come from the handlers) and the connection then closes, because
     what follows is that request's body, not a request;
-  * a method name llhttp does not know ('LICK') reaches the app, which answers 405 like Swift.
+  * a method name llhttp does not know ('LICK') reaches the app, which answers 405 like Swift;
+  * header names with non-token characters ('x-amz-meta-(') reach the app as sent.
 Why this way: the native llhttp parser stays the only judge of framing and the fast path: a read
 holding exactly one ASCII head with a common method goes to it as it is, after a prefix check, an
 isascii() and one find() (RequestFraming.whole_head). Cost, measured on the shared 2-core box
@@ -28,8 +29,9 @@ import functools
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
+from multidict import CIMultiDict, CIMultiDictProxy
 
-from proxy.framing import Mode, RequestFraming
+from proxy.framing import STAND_IN_NAME, Mode, RequestFraming
 
 # Methods whose request carries a body: without any framing header, the bytes after the head are
 # that body, so the connection cannot be reused after the answer.
@@ -93,10 +95,11 @@ class SwiftRequestHandler(RequestHandler):
             return
         framing.receive(data)
         while (piece := framing.next_piece()) is not None:
-            if not self._feed(piece.data, piece.head_end, piece.method):
+            if not self._feed(piece.data, piece.head_end, piece.method, piece.names):
                 return
 
-    def _feed(self, data: bytes, head_end: bool, method: str | None = None) -> bool:
+    def _feed(self, data: bytes, head_end: bool, method: str | None = None,
+              names: tuple = ()) -> bool:
         """Hand one piece to the parser (through the stock data_received); False: stop feeding."""
         super().data_received(data)
         observed = self._observed
@@ -106,16 +109,17 @@ class SwiftRequestHandler(RequestHandler):
         messages = observed.messages
         if head_end:
             if len(messages) == 1:
-                self._framed(messages[0][0], method)
+                self._framed(messages[0][0], method, names)
             else:
                 self._framing.lost_track()  # the parser saw the head end elsewhere: defer to it
         elif messages and self._framing.mode is not Mode.OPAQUE:
             self._framing.lost_track()
         return True
 
-    def _framed(self, message, method: str | None) -> None:
+    def _framed(self, message, method: str | None, names: tuple) -> None:
         """Tell the framing core how long the queued request's body is, per the parser, and put
-        back what the parser could not be told (the real method; closing after an unframed body)."""
+        back what the parser could not be told (the real method and header names; closing after
+        an unframed body)."""
         framing = self._framing
         if message.upgrade or message.chunked or message.method == "CONNECT":
             framing.lost_track()
@@ -124,14 +128,27 @@ class SwiftRequestHandler(RequestHandler):
         length = headers.get("Content-Length")
         unframed = (length is None and (method or message.method) in BODY_METHODS
                     and "Transfer-Encoding" not in headers)
-        if method is not None or (unframed and not message.should_close):
+        if method is not None or names or (unframed and not message.should_close):
             queued, payload = self._messages[-1]
             if queued is message:
                 changes = {"should_close": True} if unframed else {}
                 if method is not None:
                     changes["method"] = method
+                if names:
+                    changes.update(_real_names(message.raw_headers, names))
                 self._messages[-1] = (message._replace(**changes), payload)
         framing.framed(int(length) if length else 0, close=unframed or message.should_close)
+
+
+def _real_names(raw_headers, names) -> dict:
+    """headers/raw_headers with the real names back at the positions that got a stand-in."""
+    raw = list(raw_headers)
+    for index, name in names:
+        if index < len(raw) and raw[index][0] == STAND_IN_NAME % index:
+            raw[index] = (name, raw[index][1])
+    headers = CIMultiDict((name.decode("utf-8", "surrogateescape"),
+                           value.decode("utf-8", "surrogateescape")) for name, value in raw)
+    return {"headers": CIMultiDictProxy(headers), "raw_headers": tuple(raw)}
 
 
 class SwiftAppRunner(web.AppRunner):

@@ -70,7 +70,8 @@ def wire():
 async def _echo(request: web.Request) -> web.Response:
     body = await request.read()
     return web.json_response({"method": request.method, "raw_path": request.raw_path,
-                              "body": body.decode("latin-1"), "keep_alive": request.keep_alive})
+                              "body": body.decode("latin-1"), "keep_alive": request.keep_alive,
+                              "headers": [[k, v] for k, v in request.headers.items()]})
 
 
 class EchoServer:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proxy.framing import (TRANSITIONS, FramingMisuse, Mode, RequestFraming, encode_request_line,
-                           stand_in_method)
+                           stand_in_method, stand_in_names)
 
 CL = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.I)
 UNFRAMED = (b"PUT ", b"POST ", b"PATCH ")
@@ -109,7 +109,7 @@ def test_a_last_request_still_gets_its_body_then_nothing_more():
     core.receive(PUT + GET)
     assert core.next_piece().head_end
     core.framed(5, close=True)  # e.g. "Connection: close" with a body
-    assert core.next_piece() == (b"hello", False, None)
+    assert core.next_piece().data == b"hello"
     assert core.next_piece() is None and core.mode is Mode.DISCARD
 
 
@@ -148,6 +148,20 @@ def test_unknown_method_names_stand_in_as_get_and_keep_their_name():
     assert stand_in_method(b"G@T /x HTTP/1.1") == (b"G@T /x HTTP/1.1", None)  # not a token: refused
     pieces, _, methods, _ = run(split_every(b"LICK /a HTTP/1.1\r\nHost: x\r\n\r\n", 3))
     assert methods == ["LICK"] and b"".join(pieces).startswith(b"GET /a ")
+
+
+def test_header_names_outside_the_token_set_get_stand_ins_recorded_by_position():
+    head = b'PUT /o HTTP/1.1\r\nHost: x\r\nx-amz-meta-(: (\r\nA: b\r\nx-amz-meta-"/: q\r\n\r\n'
+    pieces, heads, _, _ = run([head])
+    assert pieces == [b"PUT /o HTTP/1.1\r\nHost: x\r\nX-Strato-Odd-Name-1: (\r\nA: b\r\n"
+                      b"X-Strato-Odd-Name-3: q\r\n\r\n"]
+    core = RequestFraming()
+    core.receive(head)
+    assert core.next_piece().names == ((1, b"x-amz-meta-("), (3, b'x-amz-meta-"/'))
+    assert not core.whole_head(head)  # the fast path leaves such heads alone
+    for odd in (b"\r\nBad Name: y\r\n\r\n", b"\r\nA: b\r\n folded\r\n\r\n",
+                b"\r\n(: y\r\nnocolon\r\n\r\n"):
+        assert stand_in_names(odd) == (odd, ())  # the parser refuses these itself
 
 
 def test_calls_out_of_order_are_our_bug_and_say_so():
