@@ -1,8 +1,8 @@
 """Request boundaries on a connection, tracked in front of aiohttp's HTTP parser (sans-I/O).
 
 aiohttp's parser (llhttp) stays the only judge of HTTP framing. This core only cuts the received
-bytes so that the parser gets one request at a time, which buys three things Swift and S3 clients
-rely on:
+bytes so that the parser gets one request at a time, and touches a request head only where llhttp
+would refuse what eventlet (Swift) and S3 accept:
   * a request line with raw non-ASCII bytes (eventlet accepts them; llhttp answers 400) gets them
     percent-encoded before the parser sees it, so `/v1/a/☃` reaches the proxy as `/v1/a/%E2%98%83`
     and invalid UTF-8 still gets Swift's 412 from the path check;

@@ -31,7 +31,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from proxy.framing import STAND_IN_NAME, Mode, RequestFraming
+from proxy.framing import STAND_IN_NAME, FramingMisuse, Mode, RequestFraming
 
 # Methods whose request carries a body: without any framing header, the bytes after the head are
 # that body, so the connection cannot be reused after the answer.
@@ -130,13 +130,15 @@ class SwiftRequestHandler(RequestHandler):
                     and "Transfer-Encoding" not in headers)
         if method is not None or names or (unframed and not message.should_close):
             queued, payload = self._messages[-1]
-            if queued is message:
-                changes = {"should_close": True} if unframed else {}
-                if method is not None:
-                    changes["method"] = method
-                if names:
-                    changes.update(_real_names(message.raw_headers, names))
-                self._messages[-1] = (message._replace(**changes), payload)
+            if queued is not message:
+                # Never expected; a request must not go on as GET or under stand-in names.
+                raise FramingMisuse("the parsed request is not the last one queued")
+            changes = {"should_close": True} if unframed else {}
+            if method is not None:
+                changes["method"] = method
+            if names:
+                changes.update(_real_names(message.raw_headers, names))
+            self._messages[-1] = (message._replace(**changes), payload)
         framing.framed(int(length) if length else 0, close=unframed or message.should_close)
 
 
