@@ -121,6 +121,15 @@ class FileBacking:
         self._idle: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
         # Write-back writes issued in one event-loop iteration, sent to a disk thread together
         self._batch: list[tuple[int, object, asyncio.Future]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        # asyncio.get_running_loop() is a getpid() system call on Python 3.11; the loop that
+        # drives this backing is looked up once (again if that loop was closed, as in tests)
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            loop = self._loop = asyncio.get_running_loop()
+        return loop
 
     def _check_open(self) -> None:
         if self._closed:
@@ -138,7 +147,7 @@ class FileBacking:
             self._inflight += 1
         work = self._executor.submit(fn, *args)
         work.add_done_callback(self._op_done)
-        return asyncio.wrap_future(work)
+        return asyncio.wrap_future(work, loop=self._running_loop())
 
     def _op_done(self, _work) -> None:
         with self._lock:
@@ -225,7 +234,7 @@ class FileBacking:
             await self._run(self._write_sync, offset, data, fua)
             return
         self._check_open()
-        loop = asyncio.get_running_loop()
+        loop = self._running_loop()
         done = loop.create_future()
         batch = self._batch
         batch.append((offset, data, done))

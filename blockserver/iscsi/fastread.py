@@ -45,6 +45,9 @@ class ReadFastPath:
     def __call__(self, buf, start: int, end: int) -> int:
         """Answer the plain READs at buf[start:end] into the connection's outbox; returns the
         offset where the general path must continue."""
+        # a write or anything else at the head: not worth asking the LU (one byte test here)
+        if end - start < 48 or buf[start] != 0x01 or buf[start + 1] & 0xE0 != 0xC0:
+            return start
         conn = self.conn
         session = conn.session
         if session.pending or session.nexus is None:

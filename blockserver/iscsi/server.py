@@ -129,10 +129,12 @@ class IscsiProtocol(asyncio.BufferedProtocol):
         kind = type(event)
         if kind is Execute:
             task = event.task
-            task.handle = handle = asyncio.ensure_future(self._execute(task))
+            # the protocol's own loop: asyncio.ensure_future() would ask for the running loop,
+            # and on Python 3.11 every such lookup is a getpid() system call
+            task.handle = handle = self._loop.create_task(self._execute(task))
             self.server.track(handle, self.core.session.target)
         elif kind is TaskManagement:
-            asyncio.ensure_future(self._task_management(event))
+            self._loop.create_task(self._task_management(event))
         elif kind is SessionStarted:
             self.server.session_started(event.session)
         elif kind is SessionEnded:

@@ -109,6 +109,7 @@ class LogicalUnit:
         self._prevent: set[ItNexus] = set()
         self._copy_results: dict[tuple[ItNexus, int], bytes] = {}
         self.stopped = False
+        self._loop: asyncio.AbstractEventLoop | None = None   # where execute() last ran
 
     # -- unit attentions and task management (called by the transport) ---------------------------
 
@@ -184,7 +185,13 @@ class LogicalUnit:
 
     async def execute(self, cmd: ScsiCommand) -> ScsiResult:
         key = (cmd.nexus, cmd.task_tag)
-        task = asyncio.current_task()
+        # current_task(loop) with the loop known skips asyncio's running-loop lookup, a getpid()
+        # system call per command on Python 3.11; a stale loop (an LU reused by another loop,
+        # as tests do) finds no task there and the lookup is made once
+        task = asyncio.current_task(self._loop) if self._loop is not None else None
+        if task is None:
+            task = asyncio.current_task()
+            self._loop = task.get_loop() if task is not None else None
         if task is not None:
             self._tasks[key] = task
         try:
