@@ -17,8 +17,9 @@ from proxy.objver import names, writes
 from proxy.s3 import access, common, xmlio
 from proxy.s3.errors import S3Error
 
+# (partNumber is not one: a part of a given version is read like the version itself.)
 OBJECT_SUBRESOURCES = ("uploadId", "tagging", "acl", "retention", "legal-hold", "attributes",
-                       "torrent", "restore", "select", "uploads", "partNumber")
+                       "torrent", "restore", "select", "uploads")
 
 
 # -- bucket configuration ------------------------------------------------------------------------

@@ -30,3 +30,38 @@ def test_part_one_of_a_simple_object(aio):
     finally:
         client.delete_object(Bucket=bucket, Key="k")
         client.delete_bucket(Bucket=bucket)
+
+
+def test_part_of_an_older_version(aio):
+    """GET/HEAD ?partNumber&versionId read that part of that version (multipart versions)."""
+    s3 = aio["s3"]
+    client = boto3.client("s3", endpoint_url=s3["endpoint"], region_name=s3["region"],
+                          aws_access_key_id=s3["access_key"],
+                          aws_secret_access_key=s3["secret_key"])
+    bucket = f"partver-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    first = b"a" * (5 * 1024 * 1024)
+    versions = []
+    try:
+        for tail in (b"old tail", b"new tail!"):
+            upload = client.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
+            parts = []
+            for number, body in ((1, first), (2, tail)):
+                etag = client.upload_part(Bucket=bucket, Key="k", UploadId=upload,
+                                          PartNumber=number, Body=body)["ETag"]
+                parts.append({"PartNumber": number, "ETag": etag})
+            client.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload,
+                                             MultipartUpload={"Parts": parts})
+            versions.append(client.head_object(Bucket=bucket, Key="k")["VersionId"])
+        got = client.get_object(Bucket=bucket, Key="k", PartNumber=2, VersionId=versions[0])
+        assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
+        assert got["Body"].read() == b"old tail" and got["PartsCount"] == 2
+        assert got["VersionId"] == versions[0]
+        head = client.head_object(Bucket=bucket, Key="k", PartNumber=2, VersionId=versions[1])
+        assert head["ResponseMetadata"]["HTTPStatusCode"] == 206
+        assert head["ContentLength"] == len(b"new tail!")
+    finally:
+        for version in versions:
+            client.delete_object(Bucket=bucket, Key="k", VersionId=version)
+        client.delete_bucket(Bucket=bucket)
