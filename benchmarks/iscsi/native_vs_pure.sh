@@ -50,31 +50,35 @@ echo "# pure:   $(cd "$REPO" && STRATO_NO_EXTENSIONS=1 "$PY" -m strato version 2
 echo "# $(nproc) cores, $(uname -r), load before: $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%F %T UTC')"
 
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
-perf() {  # url blocks [-r] -> "iops us_per_cmd" of pid $PERF_PID
+perf() {  # url blocks [-r] -> "iops target_us_per_cmd initiator_us_per_cmd" ($PERF_PID)
     local c0 c1 ops
     cat "$DIR/native.img" "$DIR/pure.img" > /dev/null
     c0=$(cpu "$PERF_PID")
-    ops=$(iscsi-perf -m 32 -b "$2" -t "$SECS" ${3:-} "$1" 2>&1 | tr '\r' '\n' | grep iops |
-          tail -1 | sed 's/.*average \([0-9]*\).*/\1/')
+    ops=$(/usr/bin/time -f "%U %S" -o "$DIR/client.time" iscsi-perf -m 32 -b "$2" -t "$SECS" \
+          ${3:-} "$1" 2>&1 | tr '\r' '\n' | grep iops | tail -1 | sed 's/.*average \([0-9]*\).*/\1/')
     c1=$(cpu "$PERF_PID")
-    echo "${ops:-0} $(python3 -c "print(round(($c1-$c0)*10000/max(${ops:-0}*$SECS,1),1))")"
+    read -r cu cs < "$DIR/client.time"
+    python3 -c "n=max(${ops:-0}*$SECS,1); print(${ops:-0}, round(($c1-$c0)*10000/n,1), \
+round(($cu+$cs)*1e6/n,1))"
 }
 NURL=iscsi://127.0.0.1:$NPORT/$IQN/0; PURL=iscsi://127.0.0.1:$PPORT/$IQN/0
 workloads=("rndrd4k 8 -r")
 [[ ${WIDE:-0} == 1 ]] && workloads+=("seqrd128k 256")
 for w in "${workloads[@]}"; do
     read -r name blocks flag <<< "$w"
-    printf '%-10s %5s %10s %8s %10s %8s %9s %9s %6s\n' workload round native_iops n_us pure_iops \
-        p_us iops_n/p cpu_p/n load1
+    # *_us: target CPU per command; init_us: iscsi-perf's (when it is the larger, the initiator
+    # bounds IOPS on a 2-core box and the IOPS ratio says little; compare the target CPU)
+    printf '%-10s %5s %10s %7s %7s %10s %7s %7s %9s %8s %6s\n' workload round native_iops n_us \
+        init_us pure_iops p_us init_us iops_n/p cpu_p/n load1
     ratios=(); cpus=()
     for r in $(seq "$ROUNDS"); do
-        PERF_PID=$NPID; read -r no nu < <(perf "$NURL" "$blocks" $flag)
-        PERF_PID=$PPID_; read -r po pu < <(perf "$PURL" "$blocks" $flag)
+        PERF_PID=$NPID; read -r no nu ni < <(perf "$NURL" "$blocks" $flag)
+        PERF_PID=$PPID_; read -r po pu pi < <(perf "$PURL" "$blocks" $flag)
         ratio=$(python3 -c "print(round($no/max($po,1),2))")
         cr=$(python3 -c "print(round($pu/max($nu,0.1),2))")
         ratios+=("$ratio"); cpus+=("$cr")
-        printf '%-10s %5s %10s %8s %10s %8s %9s %9s %6s\n' "$name" "$r" "$no" "$nu" "$po" "$pu" \
-            "$ratio" "$cr" "$(cut -d' ' -f1 /proc/loadavg)"
+        printf '%-10s %5s %10s %7s %7s %10s %7s %7s %9s %8s %6s\n' "$name" "$r" "$no" "$nu" "$ni" \
+            "$po" "$pu" "$pi" "$ratio" "$cr" "$(cut -d' ' -f1 /proc/loadavg)"
     done
     python3 -c "import statistics as s; print('$name median of $ROUNDS: IOPS native/pure', \
 s.median([$(IFS=,; echo "${ratios[*]}")]), '  CPU/cmd pure/native', \
