@@ -73,7 +73,8 @@ class OptionalBuildExt(build_ext):
 
 
 RUNTIME = [
-    "aiohttp>=3.9",
+    # proxy/httpserver.py wraps aiohttp's RequestHandler internals: the tested minor only.
+    "aiohttp>=3.14,<3.15",
     "xxhash>=3.4",
     "lmdb>=1.4",
     "uvloop>=0.19; sys_platform != 'win32'",
