@@ -46,7 +46,8 @@ class Decoder:
 
     @property
     def in_trailers(self) -> bool:
-        """The last (zero-size) chunk arrived: the body may end here, or after whole trailer lines."""
+        """The last (zero-size) chunk arrived: the body may end here or after whole trailer
+        lines."""
         return self._state == _TRAILER
 
     def feed(self, data) -> list:

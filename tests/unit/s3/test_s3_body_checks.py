@@ -28,7 +28,8 @@ def test_payload_hash_is_checked_before_content_md5():
     # compared with the body), so the malformed Content-MD5 is what S3 reports.
     err = refused("PUT", {"x-amz-content-sha256": "invalid", "content-md5": "invalid"},
                   v4_header=False)
-    assert err.code == "InvalidDigest" and err.message == "The Content-MD5 you specified was invalid."
+    assert err.code == "InvalidDigest"
+    assert err.message == "The Content-MD5 you specified was invalid."
 
 
 def test_sigv4_headers_require_a_payload_hash():
