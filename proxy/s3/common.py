@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import re
 from email.utils import formatdate
 
 from aiohttp import web
@@ -30,6 +31,11 @@ BUCKET_SYSMETA = "X-Container-Sysmeta-S3-"
 # Object headers S3 stores and returns as they were given.
 STORED_HEADERS = ("content-type", "content-disposition", "content-encoding", "content-language",
                   "cache-control", "expires", "x-robots-tag")
+# AWS ignores user metadata whose name holds one of these (Swift's s3api does the same); "("
+# is allowed.
+IGNORED_META_CHARS = frozenset(' "),/;<=>?@[\\]{}')
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token: a header name nodes take
+ODD_META = OBJ_SYSMETA + "Odd-Meta"  # JSON {name: value} of user metadata named outside _TOKEN
 POST_KEYS = ("Content-Disposition", "Content-Encoding", "Cache-Control", "Content-Language",
              "Expires", "Content-Type", "X-Delete-At", "X-Robots-Tag")
 
@@ -143,22 +149,39 @@ def timestamp_of(headers) -> float:
 
 
 def user_meta_to_swift(headers: dict) -> dict[str, str]:
-    out = {}
+    """X-Object-Meta-* for the request's x-amz-meta-*. Names with a character S3 ignores are
+    dropped; names that are not HTTP tokens otherwise ('x-amz-meta-(') cannot travel to the
+    storage nodes as headers, so they are kept as JSON in ODD_META."""
+    out, odd = {}, {}
     size = 0
     for name, value in headers.items():
         if name.startswith("x-amz-meta-"):
-            out["X-Object-Meta-" + name[11:]] = value
+            suffix = name[11:]
+            if any(c in IGNORED_META_CHARS for c in suffix):
+                continue
+            if _TOKEN.fullmatch(suffix):
+                out["X-Object-Meta-" + suffix] = value
+            else:
+                odd[suffix] = value
             size += len(name) + len(value)
     if size > 2048:
         raise S3Error("MetadataTooLarge", MaxSizeAllowed=2048, Size=size)
+    if odd:
+        out[ODD_META] = json.dumps(odd)
     return out
 
 
-def swift_meta_to_s3(headers) -> CIMultiDict:
+def swift_meta_to_s3(headers, backend_headers=None) -> CIMultiDict:
     out = CIMultiDict()
     for name, value in headers.items():
         if name.lower().startswith("x-object-meta-"):
             out["x-amz-meta-" + name[14:].lower()] = value
+    try:
+        odd = json.loads((backend_headers or {}).get(ODD_META) or "{}")
+    except ValueError:
+        odd = {}
+    for suffix, value in odd.items():
+        out["x-amz-meta-" + suffix] = value
     return out
 
 

@@ -108,6 +108,9 @@ async def copy_object(s3, bucket):
                 if name.lower().startswith("x-object-meta-") or \
                         name.lower() in common.STORED_HEADERS:
                     headers[name] = value
+            headers.pop(common.ODD_META, None)
+            if bh.get(common.ODD_META):
+                headers[common.ODD_META] = bh[common.ODD_META]
         if tag_directive == "COPY" and bh.get(objects.TAGGING):
             headers[objects.TAGGING] = bh[objects.TAGGING]
         if bh.get(objects.CHECKSUM) and not large.is_slo(bh):

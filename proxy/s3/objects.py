@@ -318,7 +318,7 @@ def answer_headers(s3, result, parts: int | None) -> CIMultiDict:
     for name, value in result.headers.items():
         if name.lower() in ANSWER_HEADERS:
             out[name] = value
-    out.update(common.swift_meta_to_s3(result.headers))
+    out.update(common.swift_meta_to_s3(result.headers, bh))
     etag = (result.headers.get("ETag") or "").strip('"')
     if etag:
         out["ETag"] = f'"{etag}"'

@@ -317,3 +317,19 @@ def test_sigv2_presigned_expiry_past_2038_is_refused(aio):
     resp = requests.get(url)
     assert resp.status_code == 403 and error_code(resp) == "AccessDenied"
     assert "Invalid date (should be seconds since epoch)" in resp.text
+
+
+def test_user_metadata_names_as_s3_takes_them(signed, s3, bucket):
+    weird = '!"#$%&\'()*+-./<=>?@[\\]^`{|}~'
+    resp = signed("PUT", f"/{bucket}/weird", b"abcdefghij",
+                  {f"x-amz-meta-{c}": c for c in weird})
+    assert resp.status_code == 200, resp.text
+    kept = "!#$%&'(*+-.^`|~"  # S3 ignores names with any of ' "),/;<=>?@[\]{}'; "(" is allowed
+    for path in (f"/{bucket}/weird", f"/{bucket}/weird-copy"):
+        if path.endswith("copy"):
+            s3.copy_object(Bucket=bucket, Key="weird-copy",
+                           CopySource={"Bucket": bucket, "Key": "weird"})
+        headers = signed("HEAD", path).headers
+        got = {k[len("x-amz-meta-"):]: v for k, v in headers.items()
+               if k.lower().startswith("x-amz-meta-")}
+        assert got == {c: c for c in kept}, path
