@@ -1,6 +1,8 @@
 """Storage policies without sockets: the policy table, per-policy rings, on-disk directories,
 container records keeping their policy, account totals per policy."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from objectserver import db as dbmod
 from objectserver import layout
@@ -168,3 +170,24 @@ def test_policy_zero_always_exists():
     assert [(p.index, p.name, p.default) for p in table] == [(0, "Policy-0", False),
                                                              (1, "silver", True)]
     assert table.get_by_name("policy-0").index == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.integers(1, 9), st.booleans(),
+                          st.integers(0, 5), st.integers(0, 1)), max_size=25))
+def test_account_per_policy_totals_always_add_up(tmp_path_factory, updates):
+    """Whatever order container reports arrive in (newer or older, live or deleted, moving
+    between policies after a recreate), the per-policy totals sum to the account's totals."""
+    handle = dbmod.DeviceDB(str(tmp_path_factory.mktemp("db")), map_size=1 << 24)
+    try:
+        record = None
+        for name, tick, deleted, count, policy in updates:
+            ts = f"{tick:010d}.00000"
+            put, gone = (dbmod.ZERO, ts) if deleted else (ts, dbmod.ZERO)
+            record = handle.merge_container_rows("a", [[name, put, gone, count, count * 10, ts,
+                                                        policy]])
+        if record is not None:
+            sums = [sum(v[i] for v in record["policies"].values()) for i in range(3)]
+            assert sums == [record["containers"], record["count"], record["bytes"]]
+    finally:
+        handle.close()
