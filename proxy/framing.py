@@ -184,6 +184,9 @@ class RequestFraming:
         connection ends after this request, so nothing after its body is passed on."""
         if self._mode is not Mode.FRAMING:
             raise FramingMisuse(f"framed() in {self._mode.value}")
+        if not body_length and not close:
+            self._mode = Mode.LINE  # the hot path (FRAMING -> LINE is in TRANSITIONS)
+            return
         if body_length < 0:
             raise FramingMisuse("negative body length")
         if body_length:
