@@ -221,18 +221,22 @@ class FileBacking:
             _fdatasync(self._fd)
 
     async def write(self, offset: int, data, fua: bool = False) -> None:
-        """Write data at offset; with fua=True it is on stable storage when this returns.
+        """Write data at offset; with fua=True it is on stable storage when this returns."""
+        if len(data) == 0 and not fua:
+            return
+        await self.start_write(offset, data, fua)
+
+    def start_write(self, offset: int, data, fua: bool = False) -> asyncio.Future:
+        """write() as a future, for callers that want no coroutine per write (the transport's
+        write path). Range and closed-file errors raise here; I/O errors land in the future.
 
         Write-back writes (fua=False) that arrive in the same event-loop iteration - a queue of
         initiator writes landing together - share one trip to a disk thread, written in arrival
         order: a thread hop costs more CPU than a 4 KiB page-cache write, and every hop is GIL
         traffic. Each write still completes (or fails) on its own."""
-        if len(data) == 0 and not fua:
-            return
         self._check_range(offset, len(data))
         if fua:
-            await self._run(self._write_sync, offset, data, fua)
-            return
+            return self._run(self._write_sync, offset, data, fua)
         self._check_open()
         loop = self._running_loop()
         done = loop.create_future()
@@ -240,7 +244,7 @@ class FileBacking:
         batch.append((offset, data, done))
         if len(batch) == 1:
             loop.call_soon(self._submit_batch)
-        await done
+        return done
 
     def _submit_batch(self) -> None:
         batch, self._batch = self._batch, []

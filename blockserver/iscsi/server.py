@@ -14,7 +14,7 @@ import inspect
 import logging
 import socket
 
-from blockserver.scsi import ItNexus, ScsiCommand
+from blockserver.scsi import GOOD, TASK_ABORTED, ItNexus, ScsiCommand
 
 from . import heap, nolun
 from .connection import Connection, ConnState
@@ -129,6 +129,8 @@ class IscsiProtocol(asyncio.BufferedProtocol):
         kind = type(event)
         if kind is Execute:
             task = event.task
+            if task.write and not task.read and task.lun == 0 and self._fast_write(task):
+                return
             # the protocol's own loop: asyncio.ensure_future() would ask for the running loop,
             # and on Python 3.11 every such lookup is a getpid() system call
             task.handle = handle = self._loop.create_task(self._execute(task))
@@ -180,6 +182,46 @@ class IscsiProtocol(asyncio.BufferedProtocol):
         if core.closed:
             return
         core.complete(task, result.status, result.data_in, result.sense, transfer)
+        self.flush_soon()
+
+    def _fast_write(self, task) -> bool:
+        """Start a plain WRITE on the LU's fast_write() (no coroutine, no task, no dispatch:
+        about half of a 4 KiB write's CPU on this thread); False leaves it to _execute()."""
+        session = self.core.session
+        target = session.target
+        if target is None or session.nexus is None or len(task.buf) != task.edtl:
+            return False
+        start = getattr(target.lun_unit, "fast_write", None)
+        if start is None:
+            return False
+        try:
+            done = start(session.nexus, task.cdb, task.buf)
+        except OSError:           # a closed backing, say: execute() gives the answer
+            return False
+        if done is None:
+            return False
+        task.handle = done        # task management waits for it like for a running command
+        self.server.track(done, target)
+        done.add_done_callback(lambda future: self._write_done(task, target.lun_unit, future))
+        return True
+
+    def _write_done(self, task, unit, future) -> None:
+        task.handle = None
+        core = self.core
+        if core.closed:
+            return
+        if future.cancelled():
+            result = _Result(TASK_ABORTED)
+        elif future.exception() is None:
+            result = _Result(GOOD)
+        elif isinstance(future.exception(), OSError):
+            result = unit.write_failed(future.exception())
+        else:
+            log.error("SCSI command %s failed", task, exc_info=future.exception())
+            result = _Result(nolun.CHECK_CONDITION, b"",
+                             nolun.fixed_sense(nolun.HARDWARE_ERROR,
+                                               *nolun.INTERNAL_TARGET_FAILURE))
+        core.complete(task, result.status, b"", result.sense, task.edtl)
         self.flush_soon()
 
     async def _task_management(self, event: TaskManagement) -> None:

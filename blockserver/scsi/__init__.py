@@ -8,6 +8,10 @@ backing (blockserver.backing.FileBacking).
                      read_only=False)
     await lu.execute(cmd)          -> ScsiResult (never raises for bad input)
     lu.transfer_length(cdb)        -> bytes the CDB moves (residual accounting) or None
+    lu.fast_read_source(nexus)     -> (fd, block size, blocks, max transfer) when a READ can only
+                                      succeed (the transport's READ fast path), else None
+    lu.fast_write(nexus, cdb, data) -> future of a plain WRITE(10/16) started without execute(),
+                                      or None; lu.write_failed(exc) answers a failed one
     lu.capacity_changed()          after `await backing.refresh()`: UA 2Ah/09h for every nexus
     lu.abort_task(tag, nexus)      -> bool; the aborted execute() returns TASK ABORTED (40h)
     lu.abort_task_set(nexus)       -> number aborted

@@ -263,6 +263,43 @@ class LogicalUnit:
         bs = self.block_size
         return fd, bs, self.backing.size // bs, self.limits.max_transfer_blocks
 
+    def fast_write(self, nexus: ItNexus, cdb: bytes, data) -> asyncio.Future | None:
+        """Start a plain WRITE(10)/WRITE(16) without execute()'s dispatch, when its only
+        possible answers are GOOD or a medium error: no unit attention queued, started, no
+        reservation, writable, a valid CDB (no WRPROTECT, no NACA), blocks in range and within
+        MAXIMUM TRANSFER LENGTH, and exactly the CDB's bytes of data. Returns the backing's
+        future (FUA or WCE=0 honoured as in execute()); None sends the command to execute().
+        A failed future is answered with write_failed()."""
+        op = cdb[0]
+        if op == C.WRITE_10:
+            lba = int.from_bytes(cdb[2:6], "big")
+            blocks = (cdb[7] << 8) | cdb[8]
+            control = cdb[9]
+        elif op == C.WRITE_16:
+            lba = int.from_bytes(cdb[2:10], "big")
+            blocks = int.from_bytes(cdb[10:14], "big")
+            control = cdb[15]
+        else:
+            return None
+        queue = self._ua.get(nexus)
+        if queue is None or queue or self.stopped or self.write_protected:
+            return None
+        pr = self.pr
+        if pr.legacy_holder is not None or pr.reserved:
+            return None
+        if cdb[1] & 0xE0 or control & 0x04 or not blocks or \
+                blocks > self.limits.max_transfer_blocks:
+            return None
+        bs = self.block_size
+        if lba + blocks > self.backing.size // bs or len(data) != blocks * bs:
+            return None
+        return self.backing.start_write(lba * bs, data, bool(cdb[1] & 0x08) or self._durable)
+
+    def write_failed(self, exc: BaseException) -> ScsiResult:
+        """The answer to a fast_write() whose future failed, as execute() gives it."""
+        log.warning("scsi: I/O error on %s: %s", getattr(self.backing, "path", "?"), exc)
+        return self._check_condition(write_error())
+
     def transfer_length(self, cdb: bytes) -> int | None:
         """Bytes the CDB asks to move, for the transport's residual accounting (None: unknown)."""
         return C.transfer_length(bytes(cdb), self.block_size)
