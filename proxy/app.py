@@ -19,6 +19,7 @@ from aiohttp import web
 from proxy import account_acl
 from proxy import auth as auth_mod
 from proxy import bulk_upload
+from proxy import etag_quoter
 from proxy import cors
 from proxy import limits
 from proxy import staticweb, tempurl
@@ -287,6 +288,7 @@ def create_app(config, *, rings=None, run_expirer: bool = True) -> web.Applicati
                 the_rings.close()
 
     app.on_response_prepare.append(_trans_id)
+    app.on_response_prepare.append(etag_quoter.on_prepare)  # quoted ETags when asked
     app.cleanup_ctx.append(resources)
     # [\s\S]: names may contain newlines (percent-encoded); ".*" would leave them to a bare 404.
     app.router.add_route("*", r"/{tail:[\s\S]*}", swift_dispatch)

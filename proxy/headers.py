@@ -104,6 +104,9 @@ def to_client(headers) -> CIMultiDict:
             if acl is not None:
                 out["X-Account-Access-Control"] = acl
             continue
+        if lname.endswith("-sysmeta-rfc-compliant-etags"):  # proxy/etag_quoter.py
+            out[name[:-len("-sysmeta-rfc-compliant-etags")] + "-Rfc-Compliant-Etags"] = value
+            continue
         if lname.startswith("x-account-sysmeta-quota-"):
             out["X-Account-Quota-" + name[len("x-account-sysmeta-quota-"):].title()] = value
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from proxy import account_acl, bulk
+from proxy import account_acl, bulk, etag_quoter
 from proxy import headers as hdrs
 from proxy import limits
 from proxy.context import Ctx
@@ -39,6 +39,7 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
         headers = hdrs.for_account_write(ctx.headers)
         headers.update(quota_sysmeta)
         headers.update(acl_sysmeta)
+        headers.update(etag_quoter.sysmeta_for(ctx.headers, "account"))
         result = await ctx.core.account_write("POST", ctx.account, headers)
         return respond(result)
     if method in ("PUT", "DELETE"):

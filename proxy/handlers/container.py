@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from proxy import acl as acl_mod
-from proxy import account_acl
+from proxy import account_acl, etag_quoter
 from proxy import headers as hdrs
 from proxy import limits, versioning
 from proxy.context import Ctx
@@ -41,6 +41,7 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
             if name in headers and headers[name]:
                 headers[name] = acl_mod.clean_acl(name, headers[name])
         check_quota_values(headers)
+        headers.update(etag_quoter.sysmeta_for(ctx.headers, "container"))
         check_versioning(ctx, headers)
         headers.update(await objver.write_headers(ctx, headers))  # X-Versions-Enabled
         versioning.exclusive_modes(headers)

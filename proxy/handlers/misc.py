@@ -59,6 +59,7 @@ def capabilities(config) -> dict:
         "container_quotas": {},
         "account_quotas": {},
         "bulk_delete": {"max_deletes_per_request": 10000, "max_failed_deletes": 1000},
+        "etag_quoter": {"enable_by_default": False},  # proxy/etag_quoter.py
         "bulk_upload": {"max_containers_per_extraction": 10000,  # proxy/bulk_upload.py
                         "max_failed_extractions": 1000},
         "slo": {"max_manifest_segments": 1000, "max_manifest_size": 8388608,

@@ -8,7 +8,7 @@ import json
 from aiohttp import web
 from multidict import CIMultiDict
 
-from proxy import account_acl, bulk
+from proxy import account_acl, bulk, etag_quoter
 from proxy import copy as copy_mod
 from proxy import large
 from proxy import headers as hdrs
@@ -36,6 +36,7 @@ async def handle(ctx: Ctx, before_send=None) -> web.StreamResponse:
         return versioned
     if method in ("GET", "HEAD"):
         await _authorize(ctx, write=False)
+        ctx.request["quote_etag"] = await etag_quoter.wanted(ctx.core, ctx.account, ctx.container)
         return await get(ctx)
     if method == "PUT":
         await _authorize(ctx, write=True)
