@@ -220,7 +220,7 @@ async def _tempurl_identity(core, request, account, container, obj):
         raise SwiftError(400, "TempURL may not create manifests or symlinks")
     # A container key reaches that container only (large-object segments included).
     user = ".tempurl" if key in account_keys else ".tempurl-container"
-    return Identity(user, account, frozenset({account}), time.time() + 60)
+    return Identity.for_tempurl(user, account, time.time() + 60)
 
 
 async def _trans_id(request: web.Request, response: web.StreamResponse) -> None:

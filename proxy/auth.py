@@ -85,6 +85,13 @@ class Identity:
         """tempauth's X-Service-Token: the service user's groups join this user's."""
         return dataclasses.replace(self, groups=self.groups | service.groups)
 
+    @classmethod
+    def for_tempurl(cls, user: str, account: str, expires: float) -> "Identity":
+        """A TempURL's stand-in for the owner of `account` (a service account's included:
+        the signature is the proof, as Swift's tempurl bypasses the auth check)."""
+        required = RESELLER_PREFIXES.get(account_prefix(account) or "", "")
+        return cls(user, account, frozenset({account, required} - {""}), expires)
+
     def owns(self, account: str) -> bool:
         """Whether this identity is the owner ("swift_owner") of storage account `account`:
         reseller admin, owner by group, or admin by the account's ACL."""

@@ -1,11 +1,14 @@
 """Account ACLs and service tokens end to end: real storage nodes and proxy on loopback, driven
 with requests and python-swiftclient as the users of Swift's functional suite."""
 import json
+import time
 import uuid
 
 import pytest
 import requests
 import swiftclient
+
+from proxy import tempurl
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -131,6 +134,13 @@ def test_service_account_needs_user_and_service_tokens(cluster, users):
     assert call("GET", "/c/o", **both).content == b"svc"
     assert call("GET", "/c/o", **{"X-Auth-Token": user_token}).status_code == 403
     assert call("PUT", **both).status_code // 100 == 4  # accounts are not created by users
+    # a TempURL of the service account stands for its owner, service group included
+    assert call("POST", **both, **{"X-Account-Meta-Temp-Url-Key": "svc-key"}).status_code == 204
+    expires = int(time.time()) + 60
+    sig = tempurl.sign("svc-key", "GET", expires, "/v1/SERVICE_test/c/o")
+    signed = requests.get(f"{cluster.base}/v1/SERVICE_test/c/o", timeout=30,
+                          params={"temp_url_sig": sig, "temp_url_expires": expires})
+    assert signed.status_code == 200 and signed.content == b"svc"
     assert call("DELETE", "/c/o", **both).status_code == 204
     assert call("DELETE", "/c", **both).status_code == 204
     # the user's own account needs no service token
