@@ -1,13 +1,24 @@
 """The object role: streamed PUT, verified GET/HEAD with ranges, DELETE (tombstone), POST (.meta).
 
-Bodies move in bounded chunks through the device's executor (write + MD5/xxh3 in one call; read +
-xxh3 in one call), so memory stays flat whatever the object size. A full GET holds back its last
-chunk until the xxh3 of the whole body matched: on a mismatch the file is quarantined and the
-connection is cut short, so a client can never take corrupt data for a complete object.
+Bodies move in bounded chunks through the device's executor (write + MD5/xxh3 in one call), so
+memory stays flat whatever the object size.
+
+A full GET is always verified against the xxh3 stored with the object, and a mismatch quarantines
+the file (the replicator restores a good copy). Small objects come back with their metadata in
+one read and go out from memory. Larger ones go out with sendfile(2) in windows of
+SENDFILE_WINDOW bytes: the executor reads a window through the page cache into a reused buffer,
+hashing it, then the loop hands the same, now cached, pages to sendfile (no copy through Python,
+no disk I/O on the loop). So the bytes sent are the bytes just hashed, and an object of at most
+one window (every object up to 8 MiB) is verified before its first byte leaves: a corrupt one is
+a 503 and the proxy reads another replica. For a longer object the whole-body hash is known
+before the last window goes out; on a mismatch the connection is cut short there, so a client can
+never take corrupt data for a complete object. Considered and rejected: hashing after sending
+(corrupt bytes would already be out), teeing into an AF_ALG socket as Swift does for MD5 (the
+kernel has no xxh3, and hashing twice per GET costs more than one pread from the page cache).
+uvloop has no loop.sendfile, so the socket's descriptor is duplicated and waited on with
+add_writer (a transport's own descriptor cannot be); TLS or a transport with unsent bytes left
+falls back to read + write. Measured: benchmarks/RESULTS.md.
 Ranged reads are not verified (that needs the whole body); the auditor covers them.
-No sendfile: verification has to read the bytes anyway, and uvloop (the default loop) has no
-loop.sendfile (it raises NotImplementedError; aiohttp's FileResponse falls back to read+write
-there too), so reading in the executor and writing with back-pressure is the same cost.
 """
 from __future__ import annotations
 
@@ -16,6 +27,7 @@ import email.utils
 import errno
 import logging
 import math
+import os
 import secrets
 import time
 
@@ -24,6 +36,7 @@ import aiohttp.http_exceptions
 import xxhash
 from aiohttp import web
 
+from native import chunkio
 from strato.timestamps import Timestamp
 
 from . import diskfile, layout, listings, ranges
@@ -33,6 +46,7 @@ from .policy import policy_index
 
 log = logging.getLogger("objectserver.object")
 CHUNK = 1 << 20
+SENDFILE_WINDOW = 8 << 20  # verified per executor call, then sent from the page cache
 SMALL_BODY = 1 << 20  # below this a PUT skips the early conflict check (commit checks anyway)
 
 # Request headers stored with the object (besides Content-Type), as Swift's object server keeps.
@@ -392,6 +406,11 @@ async def _send_range(node, target, opened, response, start, stop, close: bool) 
 
 
 async def _send_verified(node, request, target, path, name_hash, opened, headers):
+    if opened.prefetched is None and opened.data_length > 0:
+        sock_fd = _socket_fd(request)
+        if sock_fd is not None:
+            return await _sendfile_verified(node, request, target, path, name_hash, opened,
+                                            headers, sock_fd)
     length = opened.data_length
     expected = opened.metadata.get("xxh3")
     hasher = xxhash.xxh3_64()
@@ -417,22 +436,131 @@ async def _send_verified(node, request, target, path, name_hash, opened, headers
     finally:
         await _close(node, target.device, opened)
     if offset != length or (expected and hasher.hexdigest() != expected):
-        await node.io(target.device, diskfile.quarantine, path, name_hash, opened.path)
-        node.suffixes.invalidate(target.device, target.partition, name_hash,
-                                 policy_index(node, request))
-        log.error("quarantined %s: body does not match its xxh3", opened.path)
-        if not response.prepared:
-            raise HTTPError(503, "object failed its checksum")
-        # cut the connection before the last bytes: the client sees a short read, never bad data
-        if request.transport is not None:
-            request.transport.abort()
-        return response
+        return await _reject_corrupt(node, request, target, path, name_hash, opened, response)
     if not response.prepared:
         await response.prepare(request)
     if held:
         await response.write(held)
     await response.write_eof()
     return response
+
+
+async def _reject_corrupt(node, request, target, path, name_hash, opened, response):
+    await node.io(target.device, diskfile.quarantine, path, name_hash, opened.path)
+    node.suffixes.invalidate(target.device, target.partition, name_hash,
+                             policy_index(node, request))
+    log.error("quarantined %s: body does not match its xxh3", opened.path)
+    if not response.prepared:
+        raise HTTPError(503, "object failed its checksum")
+    # cut the connection before the last bytes: the client sees a short read, never bad data
+    if request.transport is not None:
+        request.transport.abort()
+    return response
+
+
+def _socket_fd(request: web.Request) -> int | None:
+    """The plain TCP socket under the response, or None where sendfile cannot be used."""
+    transport = request.transport
+    if transport is None or transport.is_closing():
+        return None
+    if transport.get_extra_info("sslcontext") is not None:
+        return None
+    sock = transport.get_extra_info("socket")
+    return sock.fileno() if sock is not None else None
+
+
+async def _sendfile_verified(node, request, target, path, name_hash, opened, headers, sock_fd):
+    """The full body with sendfile(2), one verified window at a time (see the module docstring)."""
+    length = opened.data_length
+    expected = opened.metadata.get("xxh3")
+    hasher = xxhash.xxh3_64()
+    response = web.StreamResponse(status=200, headers=headers)
+    response.content_length = length
+    offset = 0
+    sender = None
+    try:
+        while offset < length:
+            size = min(SENDFILE_WINDOW, length - offset)
+            got = await node.io(target.device, diskfile.verify_window, opened, offset, size,
+                                hasher)
+            if got != size:
+                break
+            if offset + size >= length and expected and hasher.hexdigest() != expected:
+                break
+            if sender is None:
+                await response.prepare(request)
+                await response.write(b"")  # the headers go out now, ahead of the file
+                sender = _SocketSender(request.transport, sock_fd,
+                                       node.storage.client_timeout)
+                await sender.drained()
+            await sender.send(opened.fd, offset, size)
+            offset += size
+    except BaseException:
+        if sender is not None:  # part of a body went out: the connection cannot be reused
+            request.transport.abort()
+        raise
+    finally:
+        if sender is not None:
+            sender.close()
+        await _close(node, target.device, opened)
+    if offset != length:
+        return await _reject_corrupt(node, request, target, path, name_hash, opened, response)
+    await response.write_eof()
+    return response
+
+
+class _SocketSender:
+    """sendfile(2) into a transport's non-blocking socket, waiting on a duplicate descriptor
+    (uvloop and asyncio refuse add_writer on the transport's own). Only used while the transport
+    has nothing of its own to send, so the two never interleave bytes."""
+
+    def __init__(self, transport, sock_fd: int, stall: float):
+        self.transport = transport
+        self.fd = os.dup(sock_fd)
+        self.stall = stall
+        self.loop = asyncio.get_running_loop()
+
+    async def _writable(self) -> None:
+        future = self.loop.create_future()
+
+        def ready():
+            if not future.done():
+                future.set_result(None)
+
+        self.loop.add_writer(self.fd, ready)
+        try:
+            async with asyncio.timeout(self.stall):
+                await future
+        except TimeoutError:
+            raise ConnectionResetError("client stopped reading") from None
+        finally:
+            self.loop.remove_writer(self.fd)
+
+    async def drained(self) -> None:
+        """Wait until the transport flushed what it holds (normally nothing: the headers went
+        straight into the socket)."""
+        while self.transport.get_write_buffer_size():
+            if self.transport.is_closing():
+                raise ConnectionResetError("client went away")
+            await self._writable()
+            await asyncio.sleep(0)  # let the transport's own write callback run first
+
+    async def send(self, in_fd: int, offset: int, count: int) -> None:
+        while count > 0:
+            try:
+                sent = chunkio.sendfile(self.fd, in_fd, offset, count)
+            except BlockingIOError:
+                await self._writable()
+                continue
+            if sent == 0:
+                raise ConnectionResetError("object file shorter than its metadata says")
+            offset += sent
+            count -= sent
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 # ---- DELETE / POST ------------------------------------------------------------------------
