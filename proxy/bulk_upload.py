@@ -15,6 +15,7 @@ from the event loop, so neither the archive nor a member is ever held whole in m
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import io
 import json
 import logging
@@ -36,6 +37,11 @@ MAX_CONTAINERS = 10000      # Swift's max_containers_per_extraction
 MAX_FAILED = 1000           # Swift's max_failed_extractions
 MAX_PATH_LENGTH = 1024 + 256 + 2
 CHUNK = 65536
+READ_TIMEOUT = 60.0         # seconds one read of the request body may wait
+
+
+class BodyTimeout(OSError):
+    """The client stopped sending the archive."""
 
 
 class _BodyFile(io.RawIOBase):
@@ -50,8 +56,13 @@ class _BodyFile(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        data = asyncio.run_coroutine_threadsafe(self.content.read(len(buffer)),
-                                                self.loop).result()
+        future = asyncio.run_coroutine_threadsafe(self.content.read(len(buffer)), self.loop)
+        try:
+            # Bounded: a stalled client (or a loop shutting down) must not hold the thread.
+            data = future.result(timeout=READ_TIMEOUT)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise BodyTimeout(f"no request body for {READ_TIMEOUT:g} s") from None
         buffer[:len(data)] = data
         return len(data)
 
@@ -251,6 +262,9 @@ async def extract(ctx, check_quotas) -> web.Response:
     except SwiftError as err:
         summary["Response Status"] = _status(err.status)
         summary["Response Body"] = err.body.decode("utf-8", "replace")
+    except BodyTimeout as exc:
+        summary["Response Status"] = _status(408)
+        summary["Response Body"] = str(exc)
     except (tarfile.TarError, zlib.error, EOFError) as exc:
         summary["Response Status"] = _status(400)
         summary["Response Body"] = f"Invalid Tar File: {exc}"

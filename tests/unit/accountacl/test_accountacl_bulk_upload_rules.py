@@ -42,3 +42,27 @@ def test_summary_formats_follow_swift():
     assert "<object><name>c/o</name><status>403 Forbidden</status></object>" in xml
     assert bulk_upload.out_format("application/json;q=1") == "application/json"
     assert bulk_upload.out_format(None) == "text/plain"
+
+
+async def test_a_stalled_body_releases_the_reading_thread(monkeypatch):
+    import asyncio
+
+    class Stalled:
+        async def read(self, n):
+            await asyncio.sleep(3600)
+
+    class Chunks:
+        def __init__(self):
+            self.parts = [b"abc", b""]
+
+        async def read(self, n):
+            return self.parts.pop(0)
+
+    monkeypatch.setattr(bulk_upload, "READ_TIMEOUT", 0.2)
+    loop = asyncio.get_running_loop()
+    stalled = bulk_upload._BodyFile(Stalled(), loop)
+    with pytest.raises(bulk_upload.BodyTimeout):
+        await loop.run_in_executor(None, stalled.read, 10)
+    flowing = bulk_upload._BodyFile(Chunks(), loop)
+    assert await loop.run_in_executor(None, flowing.read, 10) == b"abc"
+    assert await loop.run_in_executor(None, flowing.read, 10) == b""
