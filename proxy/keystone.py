@@ -26,6 +26,11 @@ How a token's AuthContext maps to Swift, following Swift's keystoneauth middlewa
     keystoneauth (the ACL matcher in proxy/acl.py treats "*:x" as "any group ending in :x", so the
     identity carries "<project>:*" groups to make "<project>:*" and "*:*" match).
 A token that does not open, has expired or was revoked is a 401, as any bad token.
+Account ACLs (proxy/account_acl.py, tempauth's X-Account-Access-Control) apply to these
+identities too, matched on the same names as container ACLs ("<project_name>:<user_name>",
+"<project_id>:<user_id>"...); Swift's keystoneauth has no account ACLs, so this is Strato's
+extension. Keystone service tokens (keystoneauth's SERVICE_service_roles) are not supported:
+X-Service-Token is honoured for /auth/v1.0 (TempAuth) tokens only.
 """
 from __future__ import annotations
 
