@@ -156,8 +156,11 @@ async def answer(core: SwiftCore, account: str, manifest: Result, segments: list
         headers["X-Parts-Count"] = str(len(segments))
         if part_number > len(segments):
             body = "The requested part number is not satisfiable" if method != "HEAD" else ""
+            # The object's own headers (Last-Modified, metadata...) stay, as in Swift's slo.
+            kept = {k: v for k, v in headers.items()
+                    if k.lower() not in ("content-length", "content-type", "accept-ranges")}
             raise SwiftError(416, body, {
-                "Content-Range": f"bytes */{length}", "X-Static-Large-Object": "True",
+                **kept, "Content-Range": f"bytes */{length}", "X-Static-Large-Object": "True",
                 "ETag": f'"{etag}"', "X-Parts-Count": str(len(segments)),
                 "X-Manifest-Etag": headers.get("X-Manifest-Etag", "")})
         wanted = part_range(segments, part_number)
@@ -185,7 +188,38 @@ async def answer(core: SwiftCore, account: str, manifest: Result, segments: list
     if method == "HEAD":
         return Result(code, headers)
     segments = await expand(core, account, segments)
-    return Result(code, headers, body_iter=stream_segments(core, account, segments))
+    body = await _primed(stream_segments(core, account, segments))
+    return Result(code, headers, body_iter=body)
+
+
+async def _primed(body: AsyncIterator[bytes]) -> "_Primed":
+    """Read the first chunk now, so a first segment that is gone or changed is a 409 before any
+    header is sent (Swift's slo/dlo check the first segment so), not a cut-off 200."""
+    try:
+        first = await body.__anext__()
+    except StopAsyncIteration:
+        first = None
+    return _Primed(first, body)
+
+
+class _Primed:
+    """An async iterator: the chunk already read, then the rest; aclose() releases the rest
+    (the segment connection it holds) even when nobody iterated."""
+
+    def __init__(self, first: bytes | None, rest: AsyncIterator[bytes]):
+        self.first, self.rest = first, rest
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self.first is not None:
+            chunk, self.first = self.first, None
+            return chunk
+        return await self.rest.__anext__()
+
+    async def aclose(self) -> None:
+        await self.rest.aclose()
 
 
 async def _multi_range(core: SwiftCore, account: str, headers: CIMultiDict,
@@ -247,6 +281,9 @@ async def read_dlo(core: SwiftCore, account: str, manifest: Result, request_head
         await authorize(unquote(value).lstrip("/").partition("/")[0])
     segments = await dlo_segments(core, account, value)
     etag = dlo_etag([s.etag or "" for s in segments])
+    # Swift's DLO does not check segment ETags while reading (a segment may be a link, e.g. a
+    # versioned object's current version, whose listed hash is not its body's).
+    segments = [dataclasses.replace(s, etag=None) for s in segments]
     return await answer(core, account, manifest, segments, etag, request_headers, method)
 
 
