@@ -69,7 +69,8 @@ def _version_headers(ctx, versions: str, headers) -> None:
         headers["Content-Disposition"] = tempurl.disposition(ctx.query, ctx.obj)
 
 
-async def _annotated(ctx, call, versions: str, vid: str | None = None) -> web.StreamResponse:
+async def _annotated(ctx, call, versions: str, vid: str | None = None,
+                     last_modified: str | None = None) -> web.StreamResponse:
     """Run `call(before_send)` and give its answer the version headers, streamed or not
     (`vid`: the version read, when the caller followed the link itself)."""
     outer = ctx.request.get("before_send")
@@ -91,9 +92,11 @@ async def _annotated(ctx, call, versions: str, vid: str | None = None) -> web.St
     ctx.request["before_send"] = hook
     try:
         response = await call(hook)
-    except SwiftError as exc:
-        if vid is not None and exc.status == 404:
+    except SwiftError as exc:  # a 416 of a part number, say, still names the version
+        if vid is not None and exc.status in (404, 416):
             exc.headers["X-Object-Version-Id"] = vid
+        if exc.status == 416 and last_modified:
+            exc.headers.setdefault("Last-Modified", last_modified)
         raise
     if not response.prepared:
         annotate(response.headers)
@@ -123,7 +126,7 @@ async def _latest(ctx, handle, versions: str) -> web.StreamResponse:
     async def read(hook):
         return await obj_h.get(inner)
 
-    response = await _annotated(ctx, read, versions, vid)
+    response = await _annotated(ctx, read, versions, vid, head.headers.get("Last-Modified"))
     return response
 
 
