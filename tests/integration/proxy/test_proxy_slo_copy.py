@@ -130,3 +130,16 @@ def test_heartbeat_answers_quote_swifts_error_bodies(swift, slo):
         "Response Status": "422 Unprocessable Entity",
         "Response Body": "Unprocessable Entity\nUnable to process the contained instructions",
         "Errors": []}
+
+
+def test_missing_first_segment_is_a_conflict_before_any_byte(swift):
+    c = f"slo-{uuid.uuid4().hex[:10]}"
+    swift("PUT", f"/{c}")
+    swift("PUT", f"/{c}/s1", data=b"1" * 4)
+    swift("PUT", f"/{c}/s2", data=b"2" * 4)
+    swift("PUT", f"/{c}/m", params={"multipart-manifest": "put"},
+          data=json.dumps([{"path": f"/{c}/s1"}, {"path": f"/{c}/s2"}]))
+    swift("DELETE", f"/{c}/s1")
+    assert swift("GET", f"/{c}/m").status_code == 409
+    head = swift("HEAD", f"/{c}/m", params={"part-number": "5"})
+    assert head.status_code == 416 and "Last-Modified" in head.headers
