@@ -2,11 +2,11 @@
 """Compiled twin of native._iscsiread_py: the iSCSI target's READ fast path.
 
 Same API, same stopping rules and the same bytes out as the reference (see its docstring). Fields
-are read and written byte by byte in big-endian order (no pointer casts); each answer is one bytes
-object (Data-In header + data) that preadv2 fills in place, with the GIL released around reads of
-RELEASE_GIL_AT bytes or more.
+are read and written byte by byte in big-endian order (no pointer casts); each answer is one
+bytearray (Data-In header + data, as the twin's) allocated without zero-filling, that preadv2
+fills in place, with the GIL released around reads of RELEASE_GIL_AT bytes or more.
 """
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_FromStringAndSize
 from libc.errno cimport EINTR, errno
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from posix.types cimport off_t
@@ -64,7 +64,7 @@ def serve_reads(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, 
     cdef const uint8_t* cdb
     cdef uint32_t itt, edtl, proposed
     cdef uint64_t lba, blocks, length, control
-    cdef bytes pdu
+    cdef bytearray pdu
     cdef uint8_t* h
     cdef ssize_t got
     while end - pos >= 48:
@@ -95,8 +95,8 @@ def serve_reads(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, 
         length = blocks * block_size
         if length != edtl or length > max_data:
             break
-        pdu = PyBytes_FromStringAndSize(NULL, 48 + length)
-        h = <uint8_t*>PyBytes_AS_STRING(pdu)
+        pdu = PyByteArray_FromStringAndSize(NULL, 48 + length)
+        h = <uint8_t*>PyByteArray_AS_STRING(pdu)
         got = _read_nowait(fd, h + 48, length, <off_t>(lba * block_size))
         if got < 0 or <uint64_t>got != length:
             break

@@ -52,7 +52,8 @@ echo "# $(nproc) cores, $(uname -r), load before: $(cut -d' ' -f1-3 /proc/loadav
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 perf() {  # url blocks [-r] -> "iops target_us_per_cmd initiator_us_per_cmd" ($PERF_PID)
     local c0 c1 ops
-    cat "$DIR/native.img" "$DIR/pure.img" > /dev/null
+    cat "$PERF_FILE" > /dev/null      # just before its run: under memory pressure the other
+                                      # target's file would push it out again
     c0=$(cpu "$PERF_PID")
     ops=$(/usr/bin/time -f "%U %S" -o "$DIR/client.time" iscsi-perf -m 32 -b "$2" -t "$SECS" \
           ${3:-} "$1" 2>&1 | tr '\r' '\n' | grep iops | tail -1 | sed 's/.*average \([0-9]*\).*/\1/')
@@ -72,8 +73,8 @@ for w in "${workloads[@]}"; do
         init_us pure_iops p_us init_us iops_n/p cpu_p/n load1
     ratios=(); cpus=()
     for r in $(seq "$ROUNDS"); do
-        PERF_PID=$NPID; read -r no nu ni < <(perf "$NURL" "$blocks" $flag)
-        PERF_PID=$PPID_; read -r po pu pi < <(perf "$PURL" "$blocks" $flag)
+        PERF_PID=$NPID PERF_FILE=$DIR/native.img; read -r no nu ni < <(perf "$NURL" "$blocks" $flag)
+        PERF_PID=$PPID_ PERF_FILE=$DIR/pure.img; read -r po pu pi < <(perf "$PURL" "$blocks" $flag)
         ratio=$(python3 -c "print(round($no/max($po,1),2))")
         cr=$(python3 -c "print(round($pu/max($nu,0.1),2))")
         ratios+=("$ratio"); cpus+=("$cr")

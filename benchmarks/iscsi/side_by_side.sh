@@ -7,8 +7,9 @@
 # processes' load disturbs far less than throughput. Workloads: iscsi-perf QD 32 (128 KiB
 # sequential read, 4 KiB random read), qemu-img bench -t none -d 32 (128 KiB sequential write,
 # 4 KiB writes at perf.sh's stride). Start the targets first (standalone exporter, tgt-up.sh),
-# or let side_by_side_run.sh start both. WARM="FILE..." re-reads the backing files before every
-# run (a shared box evicts them from the page cache, and a miss measures the disk, not the target).
+# or let side_by_side_run.sh start both. WARM_A=FILE / WARM_T=FILE re-read Strato's / tgt's
+# backing file just before each of its runs (a shared box evicts them from the page cache, and a
+# miss measures the disk, not the target).
 set -uo pipefail
 [[ $# -ge 4 ]] || { sed -n 2,13p "$0"; exit 2; }
 A=$1 AP=$2 T=$3 TP=$4 ROUNDS=${5:-3}
@@ -24,7 +25,8 @@ qb() {  # url size count [args] -> ops/s
 }
 run() {  # pid cmd... -> "ops/s us_per_op"
     local pid=$1; shift; local c0 c1 ops n
-    [[ -n ${WARM:-} ]] && cat $WARM > /dev/null
+    local warm=${WARM_T:-}; [[ $pid == "$AP" ]] && warm=${WARM_A:-}
+    [[ -n $warm ]] && cat "$warm" > /dev/null
     c0=$(cpu "$pid"); ops=$("$@"); c1=$(cpu "$pid")
     case $1 in ip) n=$((ops * 4));; *) n=$4;; esac
     echo "$ops $(python3 -c "print(round(($c1-$c0)*10000/max($n,1),1))")"

@@ -5,7 +5,8 @@
 # standalone exporter (native build unless STRATO_NO_EXTENSIONS=1 is set), each on its own file of
 # the same SIZE of random bytes on the same file system, then runs side_by_side.sh (interleaved
 # rounds of iscsi-perf reads and qemu-img bench writes, best round each, ratios and CPU per
-# command) with both files re-read into the page cache before every run. Stops both at the end.
+# command) with each file re-read into the page cache just before each of its target's runs.
+# Stops both at the end.
 #   env: SIZE=1G, DIR (default a temp dir), TGT_PEER (default /work/shared/peers/tgt, else
 #        ../shared/peers/tgt beside the checkout), PORTS="3350 3351" (tgt, Strato), TGT_CTL=35,
 #        PYTHON (default REPO/.venv/bin/python), KEEP=1 keeps DIR
@@ -46,5 +47,5 @@ SURL=$(sed -n 's/^READY //p' "$DIR/strato.log")
 echo "# strato: $(cd "$REPO" && "$PY" -m strato version 2>&1 | tail -1)"
 echo "# tgt: $(tgtd --version 2>&1 | head -1); $(nproc) cores, $(uname -r), load before:" \
      "$(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%F %T UTC'), SIZE=$SIZE"
-WARM="$DIR/strato.img $TGT_DIR/vol1.img" "$HERE/side_by_side.sh" "$SURL" "$SPID" "$TURL" "$TPID" \
+WARM_A=$DIR/strato.img WARM_T=$TGT_DIR/vol1.img "$HERE/side_by_side.sh" "$SURL" "$SPID" "$TURL" "$TPID" \
     "$ROUNDS"
