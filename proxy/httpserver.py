@@ -14,10 +14,11 @@ What changes against stock aiohttp (see proxy/framing.py for the rules):
   * header names with non-token characters ('x-amz-meta-(') reach the app as sent.
 Why this way: the native llhttp parser stays the only judge of framing and the fast path: a read
 holding exactly one ASCII head with a common method goes to it as it is, after a prefix check, an
-isascii() and one find() (RequestFraming.whole_head). Cost, measured on the shared 2-core box
-(load ~24): data_received of a 4 KiB-GET head 5.3 us stock -> 7.7 us (min of 5 x 50k); wrk -c16
-4 KiB GET through a whole proxy worker, 3 alternating 10 s runs each: stock 193 req/s and 454 us
-CPU/request, ours 194 req/s and 454 us CPU/request (the difference is below the noise).
+isascii(), one find() and one regex search for odd header names (RequestFraming.whole_head).
+Cost, measured on the shared 2-core box (load ~22-24): data_received of a 4 KiB-GET head about
+3.5 us stock -> 7.5 us (best of 15 x 20k); wrk -c16 4 KiB GET through one whole proxy worker, 6
+alternating 10 s runs each: stock 203 req/s and 449 us CPU/request, ours 202 req/s and 463 us
+(+3%, within the run-to-run spread of about +-45 us).
 aiohttp's pure-Python parser accepts raw UTF-8 but is slower on every request and loses a request
 followed by garbage just the same.
 This leans on aiohttp internals (RequestHandler._parser/_messages, Server's handler kwargs); the
