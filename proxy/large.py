@@ -24,6 +24,7 @@ from objectserver import ranges
 from proxy import conditional
 from proxy.core import Result, SwiftCore
 from proxy.errors import SwiftError, reason
+from proxy.objver import listing as objver_listing
 
 MAX_MANIFEST_SEGMENTS = 1000
 MAX_MANIFEST_SIZE = 8 * 1024 * 1024
@@ -269,7 +270,9 @@ async def dlo_segments(core: SwiftCore, account: str, manifest_value: str) -> li
             return segments
         for row in rows:
             if "name" in row:
-                segments.append(Segment(container, row["name"], int(row["bytes"]), row["hash"]))
+                # a versioned container's rows are links: read the versions they name
+                segments.append(Segment(*objver_listing.segment_source(container, row),
+                                        row["hash"]))
         marker = rows[-1].get("name") or rows[-1].get("subdir")
 
 

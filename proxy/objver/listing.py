@@ -48,6 +48,17 @@ def decorate(rows: list[dict], container: str, versions: str, versions_listing: 
     return rows
 
 
+def segment_source(container: str, row: dict) -> tuple[str, str, int]:
+    """(container, object, bytes) to read for a listing row used as a DLO segment: a version
+    link's row names the version it points at (Swift's DLO reads segments through links)."""
+    versions = names.versions_container(container)
+    if all(k in row for k in ("symlink_path", "symlink_bytes")):
+        split = _split_link_path(row["symlink_path"])
+        if split is not None and split[1] == versions:
+            return versions, split[2], int(row["symlink_bytes"])
+    return container, row["name"], int(row["bytes"])
+
+
 def versions_query(params: dict) -> dict:
     """The versions container's listing parameters for a client's ?versions listing."""
     out = {k: params.get(k, "") for k in ("prefix", "marker", "limit", "delimiter", "reverse")}

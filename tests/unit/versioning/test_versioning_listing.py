@@ -93,3 +93,10 @@ def test_account_listing_adds_versions_bytes_and_shows_orphans():
         ("c", 1, 40), ("d", 2, 3), ("gone", 0, 7)]
     assert listing.account_query({"prefix": "c", "marker": "b"}) == {
         "prefix": "\x00versions\x00c", "marker": "\x00versions\x00b", "format": "json"}
+
+
+def test_dlo_segment_rows_read_the_version_a_link_names():
+    row = link_row("seg/1", "1700000000.00000", size=7)
+    assert listing.segment_source(C, row) == (V, names.version_name("seg/1", "1700000000.00000"), 7)
+    plain = {"name": "seg/2", "hash": "h", "bytes": 3}
+    assert listing.segment_source(C, plain) == (C, "seg/2", 3)
