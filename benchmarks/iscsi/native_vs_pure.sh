@@ -10,7 +10,8 @@
 # the medians: IOPS native/pure and CPU per command pure/native (the steadier figure on a shared
 # box). Also 128 KiB sequential reads when WIDE=1.
 #   env: PYTHON (default REPO/.venv/bin/python), PORTS="3340 3341", DIR (default a temp dir),
-#        SIZE=256M, SECS=4, KEEP=1 keeps DIR
+#        SIZE=256M, SECS=4, KEEP=1 keeps DIR, WIDE=1, ORDER="pure native" (which runs first in
+#        a round; the default is native first)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -73,8 +74,15 @@ for w in "${workloads[@]}"; do
         init_us pure_iops p_us init_us iops_n/p cpu_p/n load1
     ratios=(); cpus=()
     for r in $(seq "$ROUNDS"); do
-        PERF_PID=$NPID PERF_FILE=$DIR/native.img; read -r no nu ni < <(perf "$NURL" "$blocks" $flag)
-        PERF_PID=$PPID_ PERF_FILE=$DIR/pure.img; read -r po pu pi < <(perf "$PURL" "$blocks" $flag)
+        for mode in ${ORDER:-native pure}; do
+            if [[ $mode == native ]]; then
+                PERF_PID=$NPID PERF_FILE=$DIR/native.img
+                read -r no nu ni < <(perf "$NURL" "$blocks" $flag)
+            else
+                PERF_PID=$PPID_ PERF_FILE=$DIR/pure.img
+                read -r po pu pi < <(perf "$PURL" "$blocks" $flag)
+            fi
+        done
         ratio=$(python3 -c "print(round($no/max($po,1),2))")
         cr=$(python3 -c "print(round($pu/max($nu,0.1),2))")
         ratios+=("$ratio"); cpus+=("$cr")
