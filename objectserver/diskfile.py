@@ -141,19 +141,17 @@ class Writer:
                                                prefix=f"{name_hash}.", suffix=".tmp")
 
     def write(self, data) -> None:
-        self.hasher.update(data)
-        self.size += len(data)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view):]
+        """Append a buffer, or a list of buffers: one pwritev(2) for all of them, so the node
+        hands over the chunks it received without joining them into one copy first."""
+        parts = data if isinstance(data, list) else [data]
+        for part in parts:
+            self.hasher.update(part)
+        self.size += chunkio.pwritev(self._fd, parts, self.size)
 
     def commit(self, metadata: dict, timestamp: Timestamp, ext: str) -> str:
         """Make the file visible as <timestamp><ext>; returns its path. Raises ConflictError when
         something at least as new is there, NoObjectError for a .meta without data."""
-        trailer = metafile.encode(metadata)
-        view = memoryview(trailer)
-        while view:
-            view = view[os.write(self._fd, view):]
+        chunkio.pwritev(self._fd, [metafile.encode(metadata)], self.size)
         hash_dir = layout.hash_dir(self.device_path, self.part, self.name_hash, self.policy)
         parents = makedirs_deferred(hash_dir)
         synced = [_dir_sync_executor().submit(fsync_dir, p) for p in parents]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import errno
+import functools
 import logging
 import math
 import os
@@ -58,6 +59,7 @@ STORED_PREFIXES = ("X-Object-Meta-", "X-Object-Sysmeta-", "X-Object-Transient-Sy
 INTERNAL_KEYS = ("name", "xxh3", "Content-Length", "X-Timestamp")
 
 
+@functools.lru_cache(maxsize=4096)  # the same few header names arrive on every request
 def _title(name: str) -> str:
     return "-".join(part.capitalize() for part in name.split("-"))
 
@@ -187,7 +189,8 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
     committed = False
     try:
         received = 0
-        buf = bytearray()
+        parts: list[bytes] = []  # chunks as received, written with one pwritev (no joins)
+        pending = 0
         limit = node.storage.max_object_size
         stall = node.storage.client_timeout
         while True:
@@ -205,9 +208,10 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
             received += len(chunk)
             if received > limit:
                 raise HTTPError(413)
-            buf += chunk
-            if len(buf) >= CHUNK:
-                data, buf = bytes(buf), bytearray()
+            parts.append(chunk)
+            pending += len(chunk)
+            if pending >= CHUNK:
+                data, parts, pending = parts, [], 0
                 try:
                     await node.io(target.device, writer.write, data)
                 except OSError as exc:
@@ -215,7 +219,7 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
         if length is not None and received != length:
             raise HTTPError(499, "body shorter than Content-Length")
         try:
-            metadata = await node.io(target.device, writer.finish, bytes(buf), metadata,
+            metadata = await node.io(target.device, writer.finish, parts, metadata,
                                      request.headers.get("ETag"), timestamp)
         except diskfile.ConflictError as exc:
             raise HTTPError(409, headers={"X-Backend-Timestamp": exc.existing.internal}) from None
