@@ -94,7 +94,7 @@ class Expirer:
         try:
             result = await self.core.object_write(
                 "DELETE", account, container, obj, {"X-If-Delete-At": str(at)},
-                timestamp=Timestamp(at))
+                timestamp=Timestamp(at), versioned=False)  # as Swift's: no delete marker
         except SwiftError as exc:
             log.warning("expiring /%s/%s/%s: %s", account, container, obj, exc.status)
             return False

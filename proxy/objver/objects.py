@@ -217,17 +217,17 @@ async def _delete_version(ctx, handle, vid: str, versions: str) -> web.StreamRes
         result = await core.object_write("DELETE", ctx.account, ctx.container, ctx.obj, {},
                                          versioned=False)
         return respond(result)
-    slo_delete = None
-    if ctx.query.get("multipart-manifest") == "delete":
-        async def slo_delete(container, vname):
-            return await obj_h._delete_slo(_inner(ctx, container, vname))
+    async def slo_delete(container, vname):  # the manifest version and its segments
+        return await obj_h._delete_slo(_inner(ctx, container, vname))
+
+    manifest = ctx.query.get("multipart-manifest") == "delete"
     result, current, _marker = await writes.delete_version(
-        core, ctx.account, ctx.container, ctx.obj, vid, versions, slo_delete)
+        core, ctx.account, ctx.container, ctx.obj, vid, versions,
+        slo_delete if manifest else None)
     extra = {"X-Object-Version-Id": vid, "X-Object-Current-Version-Id": current}
-    if slo_delete is not None:
-        result.headers.update(extra)
-        return result
     result.headers.update(extra)
+    if manifest:
+        return result
     if result.status >= 400 and not result.body:
         raise SwiftError(result.status, headers=extra)
     return respond(result)

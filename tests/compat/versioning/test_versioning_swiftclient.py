@@ -1,6 +1,5 @@
 """Object versioning (X-Versions-Enabled) driven by python-swiftclient, as Swift 2.38 behaves."""
 import hashlib
-import uuid
 
 import pytest
 import swiftclient
