@@ -1,9 +1,9 @@
 """Request bodies for S3 writes: decoded, verified, and held back until verified.
 
 verified_body() yields the object bytes of a PUT/UploadPart body. The last piece is held back
-until PayloadVerifier.finish() passed, and the caller streams to the nodes without a
-Content-Length (chunked): a node commits only after the terminating chunk, which the proxy sends
-only once this generator ends normally. Any mismatch raises S3Error from the generator, and the
+until PayloadVerifier.finish() passed: a node commits only once it has the whole body (all of
+Content-Length, or the terminating chunk of a chunked body), which it gets only once this
+generator ends normally. Any mismatch raises S3Error from the generator, and the
 proxy's put_stream then cancels every backend write, so the object is never committed.
 """
 from __future__ import annotations
@@ -43,6 +43,8 @@ async def verified_body(s3, verifier: PayloadVerifier) -> AsyncIterator[bytes]:
     try:
         async for data in s3.request.content.iter_chunked(READ_CHUNK):
             for piece in verifier.feed(data):
+                if not piece:  # an empty last piece would release nothing: keep real bytes back
+                    continue
                 if held is not None:
                     yield bytes(held)
                 held = piece

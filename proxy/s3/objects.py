@@ -181,7 +181,7 @@ async def put(s3):
         source = encryption.encrypt(source)
     try:
         result = await s3.core.object_put(bucket.account, bucket.name, s3.key, headers, source,
-                                          None)
+                                          node_length(length))
     except SwiftError as exc:
         raise common.swift_error(exc, s3, "bucket" if exc.status == 404 else "key") from None
     if verifier.checksum_value and CHECKSUM not in headers:
@@ -198,6 +198,15 @@ async def put(s3):
     if verifier.checksum_value:
         out[f"x-amz-checksum-{verifier.checksum_algorithm}"] = verifier.checksum_value
     return common.empty(200, out)
+
+
+def node_length(length: int | None) -> int | None:
+    """The Content-Length to send the nodes, or None for chunked. A known, non-zero length is
+    sent: verified_body holds the last bytes back until every check passed, so no node sees a
+    whole body before then; and the proxy keeps its cached container info (counted) instead of
+    dropping it, which would cost the next request on the bucket a container HEAD. A zero-length
+    body goes chunked: a node could commit it before the (then empty) body was verified."""
+    return length if length else None
 
 
 async def repost(s3, bucket, key: str, headers: dict) -> None:
