@@ -5,7 +5,6 @@ check raises SwiftError with the status and short body Swift uses for the same m
 """
 from __future__ import annotations
 
-import math
 import time
 from urllib.parse import unquote_to_bytes
 
@@ -139,9 +138,12 @@ def delete_at_header(headers, now: float | None = None) -> str | None:
             seconds = int(after)
         except ValueError:
             raise SwiftError(400, "Non-integer X-Delete-After") from None
-        if seconds <= 0:
+        # Swift truncates now + seconds to whole seconds (normalize_delete_at_timestamp), so an
+        # object may expire up to a second early; clients (and Swift's tests) count on that.
+        when = min(max(int(now + seconds), 0), MAX_DELETE_AT)
+        if when <= now:
             raise SwiftError(400, "X-Delete-After in past")
-        return str(min(math.ceil(now + seconds), MAX_DELETE_AT))  # lives at least that long
+        return str(when)
     if at is not None:
         try:
             when = int(at)

@@ -65,7 +65,9 @@ def test_content_length_rules():
 
 
 def test_delete_at():
-    assert limits.delete_at_header({"X-Delete-After": "10"}, now=100.5) == "111"
+    # truncated as Swift does: 100.5 + 10 -> 110; 100.5 + 0 -> 100, in the past
+    assert limits.delete_at_header({"X-Delete-After": "10"}, now=100.5) == "110"
+    assert err(limits.delete_at_header, {"X-Delete-After": "0"}, 100.5)[0] == 400
     assert limits.delete_at_header({"X-Delete-At": "200"}, now=100) == "200"
     assert limits.delete_at_header({}, now=100) is None
     assert err(limits.delete_at_header, {"X-Delete-At": "50"}, 100)[0] == 400
