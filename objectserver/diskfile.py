@@ -15,6 +15,8 @@ import tempfile
 import threading
 import time
 
+import xxhash
+
 from native import chunkio
 from native.checksum import Md5Xxh3
 from strato.timestamps import Timestamp
@@ -227,6 +229,7 @@ class OpenObject:
     data_timestamp: Timestamp
     timestamp: Timestamp    # newest of data and meta
     prefetched: bytes | None = None  # the whole body of a small file (then fd is already closed)
+    verified: tuple | None = None    # (xxh3 hasher, bytes) of the first window, see open_verifying
 
     def read(self, offset: int, size: int) -> bytes:
         if self.prefetched is not None:
@@ -274,6 +277,22 @@ def verify_window(opened: "OpenObject", offset: int, size: int, hasher) -> int:
             if got < want:
                 break
     return done
+
+
+def open_verifying(device_path: str, part: int, name_hash: str, policy: int, window: int):
+    """open_object, then (for a file that was not read whole) verify_window over its first
+    `window` bytes in the same executor call: a full GET pays one thread hop before sendfile.
+    Returns (opened, found, hasher or None, bytes verified)."""
+    opened, found = open_object(device_path, part, name_hash, policy)
+    if opened is None or opened.prefetched is not None or opened.data_length == 0:
+        return opened, found, None, 0
+    hasher = xxhash.xxh3_64()
+    try:
+        got = verify_window(opened, 0, min(window, opened.data_length), hasher)
+    except BaseException:
+        opened.close()
+        raise
+    return opened, found, hasher, got
 
 
 def read_file_metadata(path: str) -> tuple[dict, int]:
