@@ -66,11 +66,30 @@ def results(out_dir):
     return res
 
 
+def module_of(test_id):
+    """test.functional.test_slo.TestSlo::test_x -> test.functional.test_slo (the dotted path up to
+    the first CamelCase part, as functests.sh counts)."""
+    parts = test_id.split("::")[0].split(".")
+    kept = []
+    for part in parts:
+        if part[:1].isupper():
+            break
+        kept.append(part)
+    return ".".join(kept) or parts[0]
+
+
 def markdown(res):
+    """The run as markdown: totals, counts per module, then every test that did not pass."""
     counts = collections.Counter(state for state, _ in res.values())
+    per_module = collections.defaultdict(collections.Counter)
+    for test_id, (state, _) in res.items():
+        per_module[module_of(test_id)][state] += 1
     lines = [f"{counts['passed']} passed, {counts['failed']} failed, {counts['error']}"
              f" errors, {counts['skipped']} skipped of {len(res)}", "",
-             "| test | result | message |", "| --- | --- | --- |"]
+             "| module | passed | failed | errors | skipped |", "| --- | ---: | ---: | ---: | ---: |"]
+    for module, c in sorted(per_module.items()):
+        lines.append(f"| {module} | {c['passed']} | {c['failed']} | {c['error']} | {c['skipped']} |")
+    lines += ["", "| test | result | message |", "| --- | --- | --- |"]
     for test_id, (state, message) in sorted(res.items()):
         if state != "passed":
             lines.append(f"| {test_id} | {state} | {message.replace('|', '/')} |")
