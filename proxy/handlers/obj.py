@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 
 from aiohttp import web
 from multidict import CIMultiDict
 
+from native import checksum
 from proxy import account_acl, bulk, etag_quoter
 from proxy import copy as copy_mod
 from proxy import large
@@ -200,7 +200,7 @@ async def _manifest(ctx: Ctx, result) -> web.StreamResponse:
     headers.popall("Content-Length", None)
     if raw:
         body = json.dumps(large.raw_manifest(large.parse_stored_manifest(body))).encode()
-        headers["ETag"] = hashlib.md5(body).hexdigest()
+        headers["ETag"] = checksum.Md5Xxh3(body).md5_hexdigest()
         headers["Content-Length"] = str(len(body))
     else:
         headers["Content-Type"] = "application/json; charset=utf-8"
