@@ -53,6 +53,11 @@ ALLOWED = {
     ("objectserver/object_role.py", "_send_verified", "xxhash.xxh3_64"):
         "GET verification needs xxh3 ALONE; native.checksum only offers MD5 fused with xxh3, "
         "which would add an MD5 per GET. The xxhash package is the same C xxh3 native links",
+    ("objectserver/object_role.py", "_sendfile_verified", "xxhash.xxh3_64"):
+        "sendfile GET: each window is verified (xxh3 alone, as above) from the page cache before "
+        "sendfile(2) sends those pages",
+    ("objectserver/diskfile.py", "open_verifying", "xxhash.xxh3_64"):
+        "the first sendfile window verified in the executor call that opens the file (as above)",
     ("objectserver/auditor.py", "audit_file", "xxhash.xxh3_64"):
         "background auditor re-hash, xxh3 alone (as above); rate-limited, not a request path",
     ("proxy/s3/payload.py", "PayloadVerifier.__init__", "hashlib.md5"):
