@@ -143,6 +143,8 @@ def main() -> None:
     with open(args.aio) as f:
         aio = json.load(f)
     procs = proxy_processes(aio["s3"]["endpoint"])
+    if not procs:  # another user's proxy: /proc does not show whose socket it is
+        print("note: no proxy process found on the endpoint's port; CPU columns will be 0")
     apis = (args.only,) if args.only else ("s3", "swift")
     bucket = f"bench-{uuid.uuid4().hex[:8]}"
     s3_client(aio).create_bucket(Bucket=bucket)  # one container, seen by both APIs
