@@ -115,6 +115,10 @@ async def get(node: Node, request: web.Request, target: Target) -> web.StreamRes
         headers["Content-Type"] = f"{media}; charset=utf-8"
         return web.Response(status=204, headers=headers)
     rows = await node.io(target.device, db.list_containers, target.account, **params.as_kwargs())
+    for row in rows:  # each container row names its own storage policy, as Swift's do
+        if "name" in row:
+            index = row.pop("storage_policy_index", 0)
+            row["storage_policy"] = node.policies.get(index, "Policy-%d" % index)
     status, body, content_type = listings.render(media, "account", target.account, rows)
     headers["Content-Type"] = content_type
     return web.Response(status=status, body=body if status == 200 else None, headers=headers)

@@ -407,7 +407,8 @@ class DeviceDB:
                 continue
             put_ts, _delete_ts, count, nbytes = value[:4]  # then stats_ts, deleted, policy
             out.append({"name": name, "count": count, "bytes": nbytes,
-                        "last_modified": isoformat(put_ts)})
+                        "last_modified": isoformat(put_ts),
+                        "storage_policy_index": value[6] if len(value) > 6 else 0})
         return out
 
     def container_rows_since(self, account: str, after: str = "", limit: int = 1000) -> list[list]:

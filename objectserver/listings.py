@@ -135,7 +135,7 @@ def render(media_type: str, kind: str, name: str, listing: list[dict]) -> tuple[
 
 
 _FIELDS = {"container": ("object", ("name", "hash", "bytes", "content_type", "last_modified")),
-           "account": ("container", ("name", "count", "bytes", "last_modified"))}
+           "account": ("container", ("name", "count", "bytes", "last_modified", "storage_policy"))}
 
 
 def _xml(kind: str, name: str, listing: list[dict]) -> bytes:
@@ -148,7 +148,8 @@ def _xml(kind: str, name: str, listing: list[dict]) -> bytes:
             continue
         sub = SubElement(doc, element)
         for field in fields:
-            SubElement(sub, field).text = str(row[field])
+            if field in row:  # storage_policy: absent from rows that predate policies
+                SubElement(sub, field).text = str(row[field])
     return tostring(doc, encoding="UTF-8", xml_declaration=True).replace(
         b"<?xml version='1.0' encoding='UTF-8'?>", b'<?xml version="1.0" encoding="UTF-8"?>', 1)
 

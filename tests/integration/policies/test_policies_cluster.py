@@ -85,6 +85,21 @@ def test_account_reports_totals_per_policy(conn):
     assert int(headers["x-account-storage-policy-gold-container-count"]) >= 1
 
 
+def test_account_listing_names_each_containers_policy(conn):
+    conn.put_container("list-silver", headers={"X-Storage-Policy": "silver"})
+    conn.put_container("list-gold")
+
+    def listed():
+        _, rows = conn.get_account(prefix="list-")
+        policies = {row["name"]: row.get("storage_policy") for row in rows}
+        return policies if len(policies) == 2 else None
+    assert wait_for(listed) == {"list-gold": "gold", "list-silver": "silver"}
+    url, token = conn.get_auth()
+    xml = requests.get(url, params={"format": "xml", "prefix": "list-s"},
+                       headers={"X-Auth-Token": token}, timeout=10).text
+    assert "<name>list-silver</name>" in xml and "<storage_policy>silver</storage_policy>" in xml
+
+
 def test_replicator_and_auditor_look_after_every_policy(cluster, conn):
     conn.put_container("heal-silver", headers={"X-Storage-Policy": "silver"})
     body = b"heal me " * 100
