@@ -102,14 +102,21 @@ class SwiftCore:
         self.autocreate = autocreate
         self.info_ttl = info_ttl
         self._info: dict[tuple, tuple[float, Info]] = {}
+        # Lookups in flight: when an entry expires, every request that arrives before the
+        # answer waits for the same HEAD instead of sending its own (under load that was one
+        # container HEAD per concurrent request, and as many account HEADs, every info_ttl).
+        self._inflight: dict[tuple, asyncio.Future] = {}
         self._known_containers: set[tuple[str, str]] = set()
 
     # -- info cache -------------------------------------------------------------------------------
     def invalidate(self, account: str, container: str | None = None) -> None:
+        # A lookup already in flight may predate the change: later callers start a new one.
         self._info.pop((account, container), None)
+        self._inflight.pop((account, container), None)
         if container is None:
-            for key in [k for k in self._info if k[0] == account]:
-                self._info.pop(key, None)
+            for cache in (self._info, self._inflight):
+                for key in [k for k in cache if k[0] == account]:
+                    cache.pop(key, None)
 
     async def account_info(self, account: str) -> Info:
         return await self._cached_info(account, None)
@@ -123,10 +130,22 @@ class SwiftCore:
         hit = self._info.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
+        pending = self._inflight.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._fetch_info(key, now))
+            self._inflight[key] = pending
+            pending.add_done_callback(lambda done: self._inflight.pop(key, None)
+                                      if self._inflight.get(key) is done else None)
+        # shield: a caller that goes away (client disconnect) does not cancel the others' answer.
+        return await asyncio.shield(pending)
+
+    async def _fetch_info(self, key: tuple, now: float) -> Info:
+        account, container = key
         role, ring = ("container", self.rings.container) if container else ("account", self.rings.account)
         resp = await self.backend.read("HEAD", ring, role, account, container)
         info = Info(resp.status, CIMultiDict(resp.headers))
-        if resp.status < 500:
+        # Not cached when invalidate() dropped this lookup meanwhile: its answer may be stale.
+        if resp.status < 500 and self._inflight.get(key) is asyncio.current_task():
             if len(self._info) > 100_000:
                 self._info.clear()
             self._info[key] = (now + self.info_ttl, info)

@@ -1,0 +1,92 @@
+"""The proxy's container/account info cache sends ONE backend HEAD for concurrent misses.
+
+Since storage policies, every object GET/PUT looks its container up (cached info_cache_ttl). When
+the entry is missing or expired, each request that arrived meanwhile used to send its own
+container HEAD (and account HEAD): at concurrency 16 that was 16 HEADs per expiry per worker.
+Real storage nodes on loopback; the SwiftCore under test runs in this process over the real
+Backend, whose read() is counted on its way through (a spy, every call reaches the nodes).
+"""
+import asyncio
+import importlib.util
+import pathlib
+
+import aiohttp
+import pytest
+
+from proxy.backend import Backend
+from proxy.core import SwiftCore
+from proxy.nodes import ErrorLimiter
+from proxy.rings import Rings
+
+# This folder's Cluster class (conftest.py is not importable by name under importlib mode).
+_spec = importlib.util.spec_from_file_location(
+    "proxy_it_cluster", pathlib.Path(__file__).with_name("conftest.py"))
+_conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_conftest)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    # offset 20 (proxy 28020, nodes 28090-28092): clear of the shared module cluster's ports
+    c = _conftest.Cluster(tmp_path_factory.mktemp("infocoalesce"), offset=20)
+    try:
+        c.start()
+        yield c
+    finally:
+        c.stop()
+
+
+async def _core(cluster, ttl):
+    session = aiohttp.ClientSession()
+    backend = Backend(session, ErrorLimiter(3, 3.0), 0.5, 5.0)
+    core = SwiftCore(backend, Rings.from_config(cluster.config), info_ttl=ttl)
+    heads = []
+    real_read = backend.read
+
+    async def counting_read(method, ring, role, *args, **kwargs):
+        heads.append((method, role))
+        return await real_read(method, ring, role, *args, **kwargs)
+
+    backend.read = counting_read
+    return core, session, heads
+
+
+@pytest.mark.timeout(60)
+async def test_concurrent_misses_share_one_head(cluster):
+    import requests
+    url, token = cluster.login()
+    assert requests.put(url + "/coalesce", headers={"X-Auth-Token": token}).status_code in (201, 202)
+    account = url.rsplit("/", 1)[1]
+    core, session, heads = await _core(cluster, ttl=5.0)
+    try:
+        infos = await asyncio.gather(*(core.container_info(account, "coalesce") for _ in range(16)))
+        assert {i.status for i in infos} == {204}
+        assert heads == [("HEAD", "container")]
+        infos = await asyncio.gather(*(core.account_info(account) for _ in range(16)))
+        assert {i.status // 100 for i in infos} == {2}
+        assert heads[1:] == [("HEAD", "account")]
+        await core.container_info(account, "coalesce")  # cached now: no request
+        assert len(heads) == 2
+    finally:
+        await session.close()
+
+
+@pytest.mark.timeout(60)
+async def test_invalidate_during_lookup_starts_a_new_one(cluster):
+    import requests
+    url, token = cluster.login()
+    account = url.rsplit("/", 1)[1]
+    core, session, heads = await _core(cluster, ttl=5.0)
+    try:
+        first = asyncio.ensure_future(core.container_info(account, "later"))
+        await asyncio.sleep(0)  # the first lookup is in flight (the container does not exist yet)
+        assert requests.put(url + "/later", headers={"X-Auth-Token": token}).status_code in (201, 202)
+        core.invalidate(account, "later")  # what a write through this core does
+        second = await core.container_info(account, "later")
+        assert second.status == 204
+        await first
+        # the first (pre-write) answer was not cached: a third call sees the container
+        assert (await core.container_info(account, "later")).status == 204
+        assert heads == [("HEAD", "container")] * 2
+    finally:
+        await session.close()
