@@ -72,19 +72,34 @@ def makedirs_deferred(path: str) -> list[str]:
     """os.makedirs without fsyncs: returns the parents of the directories it created, deepest
     first. The caller must fsync every one of them before it acknowledges anything under `path`
     (Writer.commit overlaps those fsyncs with the data file's own)."""
-    created = []
-    while not os.path.isdir(path):
-        created.append(path)
-        path = os.path.dirname(path)
     parents = []
-    for new in reversed(created):
+    for attempt in range(10):
+        created, probe = [], path
+        while not os.path.isdir(probe):
+            created.append(probe)
+            probe = os.path.dirname(probe)
         try:
-            os.mkdir(new)
-        except FileExistsError:
-            continue
-        parents.append(os.path.dirname(new))
+            for new in reversed(created):
+                try:
+                    os.mkdir(new)
+                except FileExistsError:
+                    continue
+                parents.append(os.path.dirname(new))
+            break
+        except FileNotFoundError:
+            # the replicator pruned an empty parent (partition/suffix) between our mkdirs
+            if attempt == 9:
+                raise
     parents.reverse()
     return parents
+
+
+def _fsync_dir_if_present(path: str) -> None:
+    """A parent the replicator pruned meanwhile is recreated (and fsynced) by commit's rename loop."""
+    try:
+        fsync_dir(path)
+    except FileNotFoundError:
+        pass
 
 
 def ensure_device_dirs(device_path: str) -> None:
@@ -156,7 +171,7 @@ class Writer:
         chunkio.pwritev(self._fd, [metafile.encode(metadata)], self.size)
         hash_dir = layout.hash_dir(self.device_path, self.part, self.name_hash, self.policy)
         parents = makedirs_deferred(hash_dir)
-        synced = [_dir_sync_executor().submit(fsync_dir, p) for p in parents]
+        synced = [_dir_sync_executor().submit(_fsync_dir_if_present, p) for p in parents]
         try:
             os.fsync(self._fd)
         finally:

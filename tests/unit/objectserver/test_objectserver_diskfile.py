@@ -87,3 +87,25 @@ def test_sweep_tmp(device):
     assert diskfile.sweep_tmp(device) == 1
     assert os.listdir(layout.tmp_dir(device)) == []
     writer.abort()  # already gone: abort copes
+
+
+def test_commit_survives_the_replicator_pruning_a_parent_between_mkdirs(device, monkeypatch):
+    """Fault injection (the race is a few microseconds wide): right after commit creates the
+    partition directory, an rmdir like the replicator's pruning of empty partitions removes it,
+    so the next mkdir (the suffix) meets FileNotFoundError. Before the fix the PUT failed (500)."""
+    real_mkdir = os.mkdir
+    part_dir = os.path.dirname(os.path.dirname(layout.hash_dir(device, 1, H)))
+    pruned = []
+
+    def mkdir_then_prune(path, *args, **kwargs):
+        real_mkdir(path, *args, **kwargs)
+        if path == part_dir and not pruned:
+            pruned.append(path)
+            os.rmdir(path)  # still empty: exactly what the replicator may remove
+    monkeypatch.setattr(diskfile.os, "mkdir", mkdir_then_prune)
+    final = put(device, "1000000001.00000", b"kept")
+    assert pruned == [part_dir]
+    monkeypatch.setattr(diskfile.os, "mkdir", real_mkdir)
+    opened, _ = diskfile.open_object(device, 1, H)
+    assert opened.read(0, 100) == b"kept" and final.endswith(".data")
+    opened.close()
