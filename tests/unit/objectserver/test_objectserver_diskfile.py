@@ -9,13 +9,6 @@ from strato.timestamps import Timestamp
 H = "0123456789abcdef0123456789abcdef"
 
 
-@pytest.fixture
-def device(tmp_path):
-    path = str(tmp_path / "d0")
-    diskfile.ensure_device_dirs(path)
-    return path
-
-
 def put(device, ts, body=b"data", name_hash=H):
     writer = diskfile.Writer(device, 1, name_hash)
     try:

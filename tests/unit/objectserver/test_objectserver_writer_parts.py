@@ -3,20 +3,12 @@ single buffers, and verify_window re-reads what was written with the same xxh3."
 import hashlib
 import os
 
-import pytest
 import xxhash
 
 from objectserver import diskfile, layout, metafile
 from strato.timestamps import Timestamp
 
 H = "0123456789abcdef0123456789abcdef"
-
-
-@pytest.fixture
-def device(tmp_path):
-    path = str(tmp_path / "d0")
-    diskfile.ensure_device_dirs(path)
-    return path
 
 
 def test_lists_and_buffers_append_in_order(device):
