@@ -15,7 +15,6 @@ A failed archive step answers 412 (missing container or no access) or 503, never
 from __future__ import annotations
 
 import json
-from typing import AsyncIterator
 from urllib.parse import unquote
 
 from proxy.core import Info, Result, SwiftCore
@@ -83,17 +82,12 @@ async def raw_copy(core: SwiftCore, src: tuple[str, str, str], dst: tuple[str, s
         raise SwiftError(413, "Your request is too large.")
     headers = {k: v for k, v in bh.items() if k.lower() not in NOT_COPIED}
     try:
-        await core.object_put(*dst, headers, _body(source), int(length_text))
+        await core.object_put(*dst, headers, source.iter_body(), int(length_text))
     except SwiftError as exc:
         raise _failed(exc.status) from None
     finally:
         source.close()
     return True
-
-
-async def _body(source: Result) -> AsyncIterator[bytes]:
-    async for chunk in source.iter_body():
-        yield chunk
 
 
 async def archive_current(core: SwiftCore, account: str, container: str, obj: str,
@@ -183,12 +177,3 @@ async def _pop_target(core: SwiftCore, account: str, container: str, obj: str, v
         # removed meanwhile: try the next older one
     return None
 
-
-async def restore_newest(core: SwiftCore, account: str, container: str, obj: str,
-                         versions: str, max_file_size: int) -> bool:
-    """Stack-mode DELETE (kept for callers of the old API): True when a version came back."""
-    target = await _pop_target(core, account, container, obj, versions, max_file_size)
-    if target is None:
-        return False
-    await core.object_write("DELETE", account, versions, target, {})
-    return True
