@@ -18,7 +18,9 @@ async def listing_result(ctx, params: dict, result: Result) -> Result:
     versions_rows = json.loads(found.body or b"[]") if found.status == 200 else []
     if not any("name" in row for row in versions_rows):
         return result
-    page = await core.account_read("GET", ctx.account, dict(params, format="json"))
+    page = result  # the handler's page is JSON already: no second backend GET for it
+    if params.get("format") != "json":
+        page = await core.account_read("GET", ctx.account, dict(params, format="json"))
     if page.status != 200:
         return result
     rows = json.loads(page.body or b"[]")

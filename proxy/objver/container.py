@@ -125,8 +125,10 @@ async def listing_result(ctx, params: dict, result: Result) -> Result:
                 core, ctx.account, versions))
     if ctx.method != "GET":
         return result
-    query = dict(params, format="json")
-    page = await core.container_read("GET", ctx.account, ctx.container, query)
+    page = result  # the handler's page is JSON already: no second backend GET for it
+    if params.get("format") != "json":
+        page = await core.container_read("GET", ctx.account, ctx.container,
+                                         dict(params, format="json"))
     if page.status // 100 != 2:
         return page
     rows = json.loads(page.body or b"[]")
