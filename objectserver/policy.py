@@ -24,26 +24,23 @@ def known_policies(config) -> dict[int, str]:
 
 
 def policy_index(node, request) -> int:
-    value = request.headers.get(HEADER)
-    if value is None or value == "":
-        return 0
-    value = value.strip()
+    index = _index_header(node, request, HEADER, unknown_status=503)
+    return 0 if index is None else index
+
+
+def _index_header(node, request, name: str, unknown_status: int = 400) -> int | None:
+    """The policy index header `name` carries, None when absent or empty. Not a number is a 400;
+    a number this cluster has no policy for is `unknown_status` (an object request's 503 says
+    the sender's policy table differs from ours, a container PUT's 400 that the ask is bad)."""
+    value = (request.headers.get(name) or "").strip()
+    if not value:
+        return None
     if not value.isdigit():
-        raise HTTPError(400, f"Invalid {HEADER} {value!r}")
+        raise HTTPError(400, f"Invalid {name} {value!r}")
     index = int(value)
     if index not in node.policies:
-        raise HTTPError(503, f"No policy with index {index}")
+        raise HTTPError(unknown_status, f"Invalid {name} {value!r}: no policy with that index")
     return index
-
-
-def _index_header(node, request, name: str) -> int | None:
-    value = request.headers.get(name)
-    if value is None or value.strip() == "":
-        return None
-    value = value.strip()
-    if not value.isdigit() or int(value) not in node.policies:
-        raise HTTPError(400, f"Invalid {name} {value!r}")
-    return int(value)
 
 
 def requested_policy(node, request) -> tuple[int | None, int]:
