@@ -208,9 +208,7 @@ class LogicalUnit:
         except ScsiError as err:
             return self._check_condition(err)
         except OSError as exc:
-            log.warning("scsi: I/O error on %s: %s", getattr(self.backing, "path", "?"), exc)
-            write = bool(cmd.cdb) and cmd.cdb[0] in C.MEDIUM_WRITERS
-            return self._check_condition(write_error() if write else io_error())
+            return self._io_failed(exc, bool(cmd.cdb) and cmd.cdb[0] in C.MEDIUM_WRITERS)
         finally:
             if task is not None and self._tasks.get(key) is task:
                 del self._tasks[key]
@@ -250,11 +248,7 @@ class LogicalUnit:
         answered with GOOD and the blocks - no unit attention queued (a nexus not seen yet has
         POWER ON pending), started, no reservation at all - so the transport's fast path may
         read the page cache itself (blockserver/iscsi/fastread.py); None sends READs here."""
-        queue = self._ua.get(nexus)
-        if queue is None or queue or self.stopped:
-            return None
-        pr = self.pr
-        if pr.legacy_holder is not None or pr.reserved:
+        if not self._fast_io_ok(nexus):
             return None
         nowait_fd = getattr(self.backing, "nowait_fd", None)
         fd = nowait_fd() if nowait_fd is not None else -1
@@ -281,11 +275,7 @@ class LogicalUnit:
             control = cdb[15]
         else:
             return None
-        queue = self._ua.get(nexus)
-        if queue is None or queue or self.stopped or self.write_protected:
-            return None
-        pr = self.pr
-        if pr.legacy_holder is not None or pr.reserved:
+        if self.write_protected or not self._fast_io_ok(nexus):
             return None
         if cdb[1] & 0xE0 or control & 0x04 or not blocks or \
                 blocks > self.limits.max_transfer_blocks:
@@ -295,10 +285,22 @@ class LogicalUnit:
             return None
         return self.backing.start_write(lba * bs, data, bool(cdb[1] & 0x08) or self._durable)
 
+    def _fast_io_ok(self, nexus: ItNexus) -> bool:
+        """What both fast paths need: no unit attention queued for nexus (a nexus not seen yet
+        has POWER ON pending), started, and no reservation at all (execute() decides then)."""
+        queue = self._ua.get(nexus)
+        if queue is None or queue or self.stopped:
+            return False
+        pr = self.pr
+        return pr.legacy_holder is None and not pr.reserved
+
     def write_failed(self, exc: BaseException) -> ScsiResult:
         """The answer to a fast_write() whose future failed, as execute() gives it."""
+        return self._io_failed(exc, write=True)
+
+    def _io_failed(self, exc: OSError, write: bool) -> ScsiResult:
         log.warning("scsi: I/O error on %s: %s", getattr(self.backing, "path", "?"), exc)
-        return self._check_condition(write_error())
+        return self._check_condition(write_error() if write else io_error())
 
     def transfer_length(self, cdb: bytes) -> int | None:
         """Bytes the CDB asks to move, for the transport's residual accounting (None: unknown)."""

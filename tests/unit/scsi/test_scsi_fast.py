@@ -74,3 +74,36 @@ async def test_fast_paths_off_while_execute_must_answer(lu, fua_calls):
     await unit.backing.aclose()
     assert unit.fast_read_source(NEXUS) is None
     assert fua_calls == []
+
+
+async def test_fast_paths_off_under_a_persistent_reservation(lu, fua_calls):
+    unit = lu.lu
+    w = cdb10(0x2A, 0, 1)
+
+    def prout(sa, key=0, sa_key=0, pr_type=0):
+        cdb = bytes([0x5F, sa, pr_type, 0, 0]) + (24).to_bytes(4, "big") + b"\0"
+        return cdb, key.to_bytes(8, "big") + sa_key.to_bytes(8, "big") + bytes(8)
+
+    assert (await lu.run(*prout(0, sa_key=0xAB), nexus=NEXUS2)).status == 0       # REGISTER
+    assert unit.fast_read_source(NEXUS) is not None          # a registration alone: still fast
+    assert (await lu.run(*prout(1, key=0xAB, pr_type=1), nexus=NEXUS2)).status == 0  # RESERVE WE
+    assert unit.fast_read_source(NEXUS) is None and unit.fast_write(NEXUS, w, DATA) is None
+    assert unit.fast_read_source(NEXUS2) is None          # even the holder: execute() decides
+    assert (await lu.run(*prout(2, key=0xAB, pr_type=1), nexus=NEXUS2)).status == 0  # RELEASE
+    assert unit.fast_read_source(NEXUS) is not None
+    assert fua_calls == []
+
+
+async def test_io_errors_answer_medium_error_on_both_paths(lu, monkeypatch):
+    unit = lu.lu
+
+    async def eio(*_args, **_kw):
+        raise OSError(5, "Input/output error")
+    monkeypatch.setattr(unit.backing, "read", eio)
+    monkeypatch.setattr(unit.backing, "write", eio)
+    res = await lu.run(cdb10(0x28, 0, 1))
+    assert res.status == 2 and sense_of(res) == (0x03, 0x11, 0x00)   # UNRECOVERED READ ERROR
+    res = await lu.run(cdb10(0x2A, 0, 1), DATA)
+    assert res.status == 2 and sense_of(res) == (0x03, 0x0C, 0x00)   # WRITE ERROR
+    # a failed fast write is answered exactly as execute() answers the failed write
+    assert unit.write_failed(OSError(5, "Input/output error")) == res
