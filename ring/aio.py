@@ -26,7 +26,7 @@ def ensure_rings(ring_dir: str, devices: list[dict], part_power: int, replicas: 
     from ring.policies import replicas_of
 
     os.makedirs(ring_dir, exist_ok=True)
-    wanted = {"account": replicas, "container": replicas, "object": replicas}
+    wanted = dict.fromkeys(KINDS, replicas)
     for policy in policies or ():
         wanted[policy.ring_name] = replicas_of(policy, replicas)
     return {stem: _ensure_one(ring_dir, stem, devices, part_power, count, min_part_hours, seed)
