@@ -1,45 +1,28 @@
 """partNumber on an object that was not uploaded in parts (boto3): part 1 is the whole object,
 answered as a range of it (206 with Content-Range) on GET and HEAD, as S3 does; part 2 is 416."""
-import uuid
-
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def test_part_one_of_a_simple_object(aio):
-    s3 = aio["s3"]
-    client = boto3.client("s3", endpoint_url=s3["endpoint"], region_name=s3["region"],
-                          aws_access_key_id=s3["access_key"],
-                          aws_secret_access_key=s3["secret_key"])
-    bucket = f"partnum-{uuid.uuid4().hex[:12]}"
-    client.create_bucket(Bucket=bucket)
-    try:
-        client.put_object(Bucket=bucket, Key="k", Body=b"non-mpu-object")
-        head = client.head_object(Bucket=bucket, Key="k", PartNumber=1)
-        assert head["ResponseMetadata"]["HTTPStatusCode"] == 206
-        assert head["ContentLength"] == 14
-        got = client.get_object(Bucket=bucket, Key="k", PartNumber=1)
-        assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
-        assert got["ContentRange"] == "bytes 0-13/14" and got["Body"].read() == b"non-mpu-object"
-        with pytest.raises(ClientError) as caught:
-            client.get_object(Bucket=bucket, Key="k", PartNumber=2)
-        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
-    finally:
-        client.delete_object(Bucket=bucket, Key="k")
-        client.delete_bucket(Bucket=bucket)
+def test_part_one_of_a_simple_object(s3, bucket):
+    client = s3
+    client.put_object(Bucket=bucket, Key="k", Body=b"non-mpu-object")
+    head = client.head_object(Bucket=bucket, Key="k", PartNumber=1)
+    assert head["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert head["ContentLength"] == 14
+    got = client.get_object(Bucket=bucket, Key="k", PartNumber=1)
+    assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert got["ContentRange"] == "bytes 0-13/14" and got["Body"].read() == b"non-mpu-object"
+    with pytest.raises(ClientError) as caught:
+        client.get_object(Bucket=bucket, Key="k", PartNumber=2)
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
 
 
-def test_part_of_an_older_version(aio):
+def test_part_of_an_older_version(s3, bucket):
     """GET/HEAD ?partNumber&versionId read that part of that version (multipart versions)."""
-    s3 = aio["s3"]
-    client = boto3.client("s3", endpoint_url=s3["endpoint"], region_name=s3["region"],
-                          aws_access_key_id=s3["access_key"],
-                          aws_secret_access_key=s3["secret_key"])
-    bucket = f"partver-{uuid.uuid4().hex[:12]}"
-    client.create_bucket(Bucket=bucket)
+    client = s3
     client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     first = b"a" * (5 * 1024 * 1024)
     versions = []
@@ -61,7 +44,6 @@ def test_part_of_an_older_version(aio):
         head = client.head_object(Bucket=bucket, Key="k", PartNumber=2, VersionId=versions[1])
         assert head["ResponseMetadata"]["HTTPStatusCode"] == 206
         assert head["ContentLength"] == len(b"new tail!")
-    finally:
+    finally:  # versions first: the bucket fixture then finds the bucket empty
         for version in versions:
             client.delete_object(Bucket=bucket, Key="k", VersionId=version)
-        client.delete_bucket(Bucket=bucket)
