@@ -47,6 +47,11 @@ class _Result:
         self.sense = sense
 
 
+# what a command that failed inside the target (a bug, not the medium) is answered with
+_INTERNAL_FAILURE = _Result(nolun.CHECK_CONDITION, b"",
+                            nolun.fixed_sense(nolun.HARDWARE_ERROR, *nolun.INTERNAL_TARGET_FAILURE))
+
+
 class IscsiProtocol(asyncio.BufferedProtocol):
     def __init__(self, server: "TargetServer"):
         self.server = server
@@ -174,9 +179,7 @@ class IscsiProtocol(asyncio.BufferedProtocol):
                 result = _Result(*nolun.respond(task.cdb))
         except Exception:
             log.exception("SCSI command %s failed", task)
-            result = _Result(nolun.CHECK_CONDITION, b"",
-                             nolun.fixed_sense(nolun.HARDWARE_ERROR,
-                                               *nolun.INTERNAL_TARGET_FAILURE))
+            result = _INTERNAL_FAILURE
         finally:
             task.handle = None
         if core.closed:
@@ -218,9 +221,7 @@ class IscsiProtocol(asyncio.BufferedProtocol):
             result = unit.write_failed(future.exception())
         else:
             log.error("SCSI command %s failed", task, exc_info=future.exception())
-            result = _Result(nolun.CHECK_CONDITION, b"",
-                             nolun.fixed_sense(nolun.HARDWARE_ERROR,
-                                               *nolun.INTERNAL_TARGET_FAILURE))
+            result = _INTERNAL_FAILURE
         core.complete(task, result.status, b"", result.sense, task.edtl)
         self.flush_soon()
 

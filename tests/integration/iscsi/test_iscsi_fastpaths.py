@@ -175,3 +175,22 @@ async def test_failed_fast_write_gets_medium_error(portal, monkeypatch):
     assert status == 2 and sense[2] & 0x0F == 0x03 and sense[12] == 0x0C   # WRITE ERROR
     assert unit.executed == []
     raw.writer.close()
+
+
+async def test_failures_inside_the_target_answer_internal_target_failure(portal, monkeypatch):
+    _, _, unit, _ = portal
+    raw = await session(portal)
+
+    def bug(fd, items):
+        raise RuntimeError("a bug, not the medium")
+    monkeypatch.setattr("blockserver.backing._write_batch", bug)
+    status, _, sense = await raw.command(write10(0, 1), edtl=BS, data=b"\x01" * BS)
+    assert status == 2 and sense[2] & 0x0F == 0x04 and sense[12:14] == b"\x44\x00"  # fast path
+    assert unit.executed == []
+
+    async def broken_execute(cmd):
+        raise RuntimeError("a bug in the LU")
+    monkeypatch.setattr(unit, "execute", broken_execute)
+    status, _, sense = await raw.command(bytes(6))                       # TEST UNIT READY
+    assert status == 2 and sense[2] & 0x0F == 0x04 and sense[12:14] == b"\x44\x00"  # execute()
+    raw.writer.close()
