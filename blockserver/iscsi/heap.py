@@ -15,7 +15,6 @@ server applies it when it starts listening.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 
 log = logging.getLogger(__name__)
@@ -39,8 +38,9 @@ def apply() -> bool:
     if _applied:
         return True
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        # the process's own symbols, libc's among them: find_library() would run ldconfig in
+        # a subprocess, and apply() is called on the event loop
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # not glibc (musl has no mallopt): nothing to tune
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
