@@ -78,3 +78,19 @@ def test_slo_segments_may_be_links_to_manifests(swift, container):
                  data=json.dumps([{"path": f"/{c}/l1"}]))
     assert resp.status_code == 201
     assert swift("GET", f"/{c}/m2").content == b"abc"
+
+
+def test_link_copied_as_itself_takes_the_requests_target_account(swift, container):
+    c = container
+    swift("PUT", f"/{c}/t", data=b"target")
+    swift("PUT", f"/{c}/l", data=b"", headers={"X-Symlink-Target": f"{c}/t"})
+    resp = swift("COPY", f"/{c}/l", params={"symlink": "get"}, headers={
+        "Destination": f"{c}/l2", "X-Symlink-Target-Account": "AUTH_elsewhere"})
+    assert resp.status_code == 201, resp.text
+    copied = swift("HEAD", f"/{c}/l2", params={"symlink": "get"})
+    assert copied.headers["X-Symlink-Target"] == f"{c}/t"
+    assert copied.headers["X-Symlink-Target-Account"] == "AUTH_elsewhere"
+    # without the header the copy keeps pointing where the source does (this account)
+    swift("COPY", f"/{c}/l", params={"symlink": "get"}, headers={"Destination": f"{c}/l3"})
+    kept = swift("HEAD", f"/{c}/l3", params={"symlink": "get"})
+    assert "X-Symlink-Target-Account" not in kept.headers
