@@ -83,16 +83,6 @@ def _wants_json(ctx) -> bool:
     return False
 
 
-async def _bytes_used(core, account: str, versions: str) -> int:
-    head = await core.container_read("HEAD", account, versions)
-    if head.status // 100 != 2:
-        return 0
-    try:
-        return int(head.headers.get("X-Container-Bytes-Used", 0))
-    except ValueError:
-        return 0
-
-
 def _render(fmt: str, container: str, rows: list[dict]) -> tuple[int, bytes, str]:
     from objectserver.listings import render  # the one renderer of Swift's listing formats
     return render(MEDIA.get(fmt, "text/plain"), "container", container, rows)
@@ -121,7 +111,7 @@ async def listing_result(ctx, params: dict, result: Result) -> Result:
                 used = int(headers["X-Container-Bytes-Used"])
             except ValueError:
                 used = 0
-            headers["X-Container-Bytes-Used"] = str(used + await _bytes_used(
+            headers["X-Container-Bytes-Used"] = str(used + await writes.versions_bytes(
                 core, ctx.account, versions))
     if ctx.method != "GET":
         return result

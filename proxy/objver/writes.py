@@ -94,17 +94,23 @@ async def copy_current(core, account: str, container: str, obj: str, versions: s
         current.close()
 
 
+async def versions_bytes(core, account: str, versions: str) -> int:
+    """The bytes a versions container holds (0 when it is missing)."""
+    head = await core.container_read("HEAD", account, versions)
+    if head.status // 100 != 2:
+        return 0
+    try:
+        return int(head.headers.get("X-Container-Bytes-Used", 0))
+    except ValueError:
+        return 0
+
+
 async def _check_quota(core, account: str, versions: str, info, length: int | None) -> None:
     """X-Container-Meta-Quota-Bytes counts the versions too (they are the container's data)."""
     quota = info.meta("container").get("quota-bytes")
     if not quota or not quota.isdigit():
         return
-    head = await core.container_read("HEAD", account, versions)
-    try:
-        kept = int(head.headers.get("X-Container-Bytes-Used", 0)) if head.status // 100 == 2 \
-            else 0
-    except ValueError:
-        kept = 0
+    kept = await versions_bytes(core, account, versions)
     if info.int("X-Container-Bytes-Used") + kept + (length or 0) > int(quota):
         raise SwiftError(413, "Upload exceeds quota.")
 
