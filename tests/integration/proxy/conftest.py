@@ -5,15 +5,11 @@ Started as `python -m strato serve storage|proxy` processes from a generated TOM
 Module-scoped: tests that kill a node restart it before they return.
 """
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 import requests
-import tomli_w
+
+from clusterhelper import ServeCluster  # tests/clusterhelper.py
 
 PROXY_PORT = 28000
 NODE_BASE = 28010
@@ -21,95 +17,19 @@ USERS = ["test:tester:testing:.admin", "test:tester3:testing3", "test2:tester2:t
          "admin:admin:admin:.admin,.reseller_admin"]
 
 
-def wait_port(port, timeout=30.0, proc=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"port {port} never answered")
-
-
-class Cluster:
+class Cluster(ServeCluster):
     def __init__(self, root, offset=0, nodes=3, **proxy):
-        self.root = str(root)
-        self.proxy_port = PROXY_PORT + offset
-        self.node_base = NODE_BASE + offset * 4
-        self.nodes = nodes
-        self.procs = {}
-        settings = {
-            "cluster": {"data_dir": os.path.join(self.root, "data"), "hash_path_prefix": "pp",
+        super().__init__(root, {
+            "cluster": {"data_dir": os.path.join(str(root), "data"), "hash_path_prefix": "pp",
                         "hash_path_suffix": "ss", "log_level": "warning"},
             "ring": {"part_power": 6, "replicas": 3},
-            "storage": {"base_port": self.node_base, "nodes": nodes, "devices_per_node": 2,
-                        "fallocate_reserve_mb": 0, "updater_interval": 0.5},
-            "proxy": {"port": self.proxy_port, "users": USERS, "conn_timeout": 0.5,
+            "storage": {"base_port": NODE_BASE + offset * 4, "nodes": nodes,
+                        "devices_per_node": 2, "fallocate_reserve_mb": 0,
+                        "updater_interval": 0.5},
+            "proxy": {"port": PROXY_PORT + offset, "users": USERS, "conn_timeout": 0.5,
                       "node_timeout": 5.0, "expirer_interval": 0.5, "info_cache_ttl": 0.0,
                       "error_limit_count": 3, "error_limit_seconds": 3.0, **proxy},
-        }
-        self.conf = os.path.join(self.root, "strato.toml")
-        with open(self.conf, "wb") as f:
-            tomli_w.dump(settings, f)
-        from objectserver import service as storage_service
-        from strato import config as config_mod
-        self.config = config_mod.load(self.conf, environ={})
-        storage_service.prepare(self.config)
-
-    def _spawn(self, name, *args):
-        log = open(os.path.join(self.root, f"{name}.log"), "ab")
-        proc = subprocess.Popen([sys.executable, "-m", "strato", "serve", *args, "--config",
-                                 self.conf], stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
-        log.close()
-        self.procs[name] = proc
-        return proc
-
-    def start_node(self, i):
-        proc = self._spawn(f"node{i}", "storage", "--instance", str(i))
-        wait_port(self.node_base + i, proc=proc)
-
-    def stop_node(self, i, sig=signal.SIGKILL):
-        proc = self.procs.pop(f"node{i}")
-        proc.send_signal(sig)
-        proc.wait(timeout=20)
-
-    def start(self):
-        for i in range(self.nodes):
-            self.start_node(i)
-        proc = self._spawn("proxy", "proxy")
-        wait_port(self.proxy_port, proc=proc)
-        return self
-
-    def stop(self):
-        for proc in self.procs.values():
-            proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        self.procs.clear()
-
-    @property
-    def auth_url(self):
-        return f"http://127.0.0.1:{self.proxy_port}/auth/v1.0"
-
-    @property
-    def base(self):
-        return f"http://127.0.0.1:{self.proxy_port}"
-
-    def login(self, user="test:tester", key="testing"):
-        resp = requests.get(self.auth_url, headers={"X-Auth-User": user, "X-Auth-Key": key})
-        resp.raise_for_status()
-        return resp.headers["X-Storage-Url"], resp.headers["X-Auth-Token"]
-
-    def log(self, name):
-        with open(os.path.join(self.root, f"{name}.log"), errors="replace") as f:
-            return f.read()
+        })
 
 
 @pytest.fixture(scope="module")
