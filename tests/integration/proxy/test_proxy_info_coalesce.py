@@ -36,7 +36,9 @@ def cluster(tmp_path_factory):
         c.stop()
 
 
-async def _core(cluster, ttl):
+async def _core(cluster, ttl, hold_first=None):
+    """hold_first: (answered, release) events; the first read, once the node answered it, sets
+    `answered` and keeps its answer until `release` is set (a lookup overtaken by a write)."""
     session = aiohttp.ClientSession()
     backend = Backend(session, ErrorLimiter(3, 3.0), 0.5, 5.0)
     core = SwiftCore(backend, Rings.from_config(cluster.config), info_ttl=ttl)
@@ -45,7 +47,12 @@ async def _core(cluster, ttl):
 
     async def counting_read(method, ring, role, *args, **kwargs):
         heads.append((method, role))
-        return await real_read(method, ring, role, *args, **kwargs)
+        number = len(heads)
+        resp = await real_read(method, ring, role, *args, **kwargs)
+        if hold_first is not None and number == 1:
+            hold_first[0].set()
+            await hold_first[1].wait()
+        return resp
 
     backend.read = counting_read
     return core, session, heads
@@ -76,15 +83,19 @@ async def test_invalidate_during_lookup_starts_a_new_one(cluster):
     import requests
     url, token = cluster.login()
     account = url.rsplit("/", 1)[1]
-    core, session, heads = await _core(cluster, ttl=5.0)
+    answered, release = asyncio.Event(), asyncio.Event()
+    core, session, heads = await _core(cluster, ttl=5.0, hold_first=(answered, release))
     try:
         first = asyncio.ensure_future(core.container_info(account, "later"))
-        await asyncio.sleep(0)  # the first lookup is in flight (the container does not exist yet)
+        # the first lookup is in flight, and the node already answered it: no container yet
+        await asyncio.wait_for(answered.wait(), 10)
         assert requests.put(url + "/later", headers={"X-Auth-Token": token}).status_code in (201, 202)
         core.invalidate(account, "later")  # what a write through this core does
         second = await core.container_info(account, "later")
         assert second.status == 204
+        release.set()
         await first
+        assert first.result().status == 404  # the stale answer this test is about
         # the first (pre-write) answer was not cached: a third call sees the container
         assert (await core.container_info(account, "later")).status == 204
         assert heads == [("HEAD", "container")] * 2
