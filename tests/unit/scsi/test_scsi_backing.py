@@ -195,3 +195,20 @@ async def test_batched_write_after_close_fails_cleanly(tmp_path, executor):
         await pending
     assert info.value.errno == errno.EBADF
     assert path.read_bytes()[:512] == bytes(512)
+
+
+@pytest.mark.parametrize("nowait", [True, False])
+async def test_read_across_end_of_file_keeps_the_data_then_zeroes(tmp_path, executor, nowait):
+    # the no-wait read returns the part before end of file and the rest is read on a disk
+    # thread into the same buffer: it must continue where the first part stopped
+    path = tmp_path / "d.img"
+    data = bytes(range(256)) * 16
+    path.write_bytes(data)
+    b = FileBacking(str(path), executor)
+    try:
+        b._nowait = b._nowait and nowait
+        got = await b.read(len(data) - 100, 300)
+        assert isinstance(got, bytearray) and got == data[-100:] + bytes(200)
+        assert await b.read(0, len(data)) == data
+    finally:
+        b.close()
