@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import uuid
+from urllib.parse import quote
 
 from proxy import large
 from proxy.errors import SwiftError
@@ -262,12 +263,7 @@ async def complete(s3):
     used = {n for n, _ in wanted}
     await _delete_many(s3, bucket, [r["name"] for n, r in stored.items() if n not in used]
                        + [f"{s3.key}/{upload_id}"])
-    out = xmlio.document("CompleteMultipartUploadResult")
-    xmlio.add(out, "Location", _location(s3, bucket))
-    xmlio.add(out, "Bucket", bucket.name)
-    xmlio.add(out, "Key", s3.key)
-    xmlio.add(out, "ETag", f'"{s3_etag}"')
-    return common.xml_response(out)
+    return _completed(s3, bucket, s3_etag)
 
 
 async def _already_completed(s3, bucket, upload_id: str):
@@ -280,12 +276,7 @@ async def _already_completed(s3, bucket, upload_id: str):
     body = await read_small(s3, 4 * 1024 * 1024)
     if _etag_of_request(body) != bh.get("X-Object-Sysmeta-Slo-Etag"):
         return None  # other parts than the completed ones: that upload is gone (NoSuchUpload)
-    out = xmlio.document("CompleteMultipartUploadResult")
-    xmlio.add(out, "Location", _location(s3, bucket))
-    xmlio.add(out, "Bucket", bucket.name)
-    xmlio.add(out, "Key", s3.key)
-    xmlio.add(out, "ETag", f'"{bh.get("X-Object-Sysmeta-Slo-Etag", "")}"')
-    return common.xml_response(out)
+    return _completed(s3, bucket, bh.get("X-Object-Sysmeta-Slo-Etag", ""))
 
 
 def _etag_of_request(body: bytes) -> str | None:
@@ -300,9 +291,15 @@ def _etag_of_request(body: bytes) -> str | None:
     return f"{digest}-{len(etags)}"
 
 
-def _location(s3, bucket) -> str:
-    from urllib.parse import quote
-    return f"{s3.request.scheme}://{s3.request.host}/{bucket.name}/{quote(s3.key)}"
+def _completed(s3, bucket, s3_etag: str):
+    """CompleteMultipartUpload's answer; Location is a URL, as S3 gives it."""
+    out = xmlio.document("CompleteMultipartUploadResult")
+    location = f"{s3.request.scheme}://{s3.request.host}/{bucket.name}/{quote(s3.key)}"
+    xmlio.add(out, "Location", location)
+    xmlio.add(out, "Bucket", bucket.name)
+    xmlio.add(out, "Key", s3.key)
+    xmlio.add(out, "ETag", f'"{s3_etag}"')
+    return common.xml_response(out)
 
 
 async def _delete_many(s3, bucket, names: list[str]) -> None:

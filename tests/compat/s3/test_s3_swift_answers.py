@@ -266,6 +266,9 @@ def test_complete_multipart_conditions(s3, signed, bucket):
     assert resp.status_code == 200
     # The same Complete again succeeds again; other parts name an upload that is gone.
     assert signed("POST", f"/{bucket}/mpu?uploadId={upload}", body).status_code == 200
+    again = signed("POST", f"/{bucket}/mpu?uploadId={upload}", body)
+    assert again.status_code == 200 and again.text == resp.text  # the same ETag and Location
+    assert f"<Location>{s3.meta.endpoint_url}/{bucket}/mpu</Location>" in again.text
     other = body.replace(b"</CompleteMultipartUpload>", b"<Part><PartNumber>2</PartNumber>"
                          b"<ETag>\"0123456789abcdef0123456789abcdef\"</ETag></Part>"
                          b"</CompleteMultipartUpload>")
