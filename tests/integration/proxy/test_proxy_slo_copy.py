@@ -143,3 +143,22 @@ def test_missing_first_segment_is_a_conflict_before_any_byte(swift):
     assert swift("GET", f"/{c}/m").status_code == 409
     head = swift("HEAD", f"/{c}/m", params={"part-number": "5"})
     assert head.status_code == 416 and "Last-Modified" in head.headers
+
+
+def test_manifest_may_not_list_itself(swift, slo):
+    entries = [{"path": f"/{slo}/a"}]
+    assert swift("PUT", f"/{slo}/selfish", params={"multipart-manifest": "put"},
+                 data=json.dumps(entries)).status_code == 201
+    # it exists now (an SLO, so a HEAD of it checks out): only the name check refuses it
+    again = swift("PUT", f"/{slo}/selfish", params={"multipart-manifest": "put"},
+                  data=json.dumps(entries + [{"path": f"/{slo}/selfish"}]))
+    assert again.status_code == 400
+    assert f"/{slo}/selfish, Manifest may not reference itself" in again.text
+    assert swift("GET", f"/{slo}/selfish").content == b"a" * 7
+
+
+def test_assembled_read_names_the_manifest_etag(swift, slo):
+    manifest = swift("HEAD", f"/{slo}/m", params={"multipart-manifest": "get"})
+    got = swift("GET", f"/{slo}/m")
+    assert got.headers["X-Manifest-Etag"] == manifest.headers["ETag"].strip('"')
+    assert got.headers["ETag"] != manifest.headers["ETag"]
