@@ -91,3 +91,11 @@ def test_enabling_on_a_legacy_container_is_refused(swift):
         assert swift("POST", name, {"X-Versions-Enabled": "true"}).status_code == 400
     finally:
         swift("DELETE", name)
+
+
+def test_quota_bytes_count_the_versions(swift, container):
+    # the versions are the container's data: the old version's 5 bytes still count
+    assert swift("POST", container, {"X-Container-Meta-Quota-Bytes": "8"}).status_code == 204
+    assert swift("PUT", f"{container}/o", data=b"12345").status_code == 201
+    assert swift("PUT", f"{container}/o", data=b"67890").status_code == 413
+    assert swift("PUT", f"{container}/o", data=b"678").status_code == 201
