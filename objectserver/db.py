@@ -69,6 +69,16 @@ def live_meta(meta: dict) -> dict:
     return {k: v[0] for k, v in meta.items() if v[0] != ""}
 
 
+def policy_totals(record: dict) -> dict:
+    """An account record's {policy index: [containers, objects, bytes]}; an account written
+    before policies has none stored, and all it holds is policy 0's."""
+    if "policies" in record:
+        return record["policies"]
+    if not record["containers"]:
+        return {}
+    return {"0": [record["containers"], record["count"], record["bytes"]]}
+
+
 def is_deleted(record: dict) -> bool:
     return _ts(record["delete_ts"]) > _ts(record["put_ts"])
 
@@ -356,10 +366,7 @@ class DeviceDB:
                 record = _new_account(min((r[1] for r in rows), key=_ts) if rows else ZERO, part)
             else:
                 record = _loads(raw)
-            if "policies" not in record:  # an account from before policies: all of it is policy 0
-                record["policies"] = {"0": [record["containers"], record["count"],
-                                            record["bytes"]]} if record["containers"] else {}
-            per_policy = record["policies"]
+            per_policy = record["policies"] = policy_totals(record)
             for name, put_ts, delete_ts, count, nbytes, stats_ts, *more in rows:
                 policy = int(more[0]) if more else 0
                 ckey = base + name.encode()

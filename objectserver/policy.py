@@ -7,6 +7,7 @@ sender's table and ours disagree, and guessing would put objects where no ring r
 """
 from __future__ import annotations
 
+from .db import policy_totals
 from .errors import HTTPError
 
 HEADER = "X-Backend-Storage-Policy-Index"
@@ -54,11 +55,7 @@ def account_policy_headers(node, record: dict) -> dict:
     """X-Account-Storage-Policy-<name>-{Container-Count,Object-Count,Bytes-Used} of an account
     record's per-policy totals (policies this cluster no longer names are left out, as Swift)."""
     out = {}
-    per_policy = record.get("policies")
-    if per_policy is None:  # an account from before policies: everything is policy 0
-        per_policy = {"0": [record["containers"], record["count"], record["bytes"]]} \
-            if record.get("containers") else {}
-    for index, (containers, count, nbytes) in sorted(per_policy.items()):
+    for index, (containers, count, nbytes) in sorted(policy_totals(record).items()):
         name = node.policies.get(int(index))
         if name is None:
             continue
