@@ -162,3 +162,13 @@ def test_assembled_read_names_the_manifest_etag(swift, slo):
     got = swift("GET", f"/{slo}/m")
     assert got.headers["X-Manifest-Etag"] == manifest.headers["ETag"].strip('"')
     assert got.headers["ETag"] != manifest.headers["ETag"]
+
+
+def test_copy_of_a_missing_object_to_a_forbidden_destination_is_404(swift, client_for, slo):
+    other = client_for("test2:tester2", "testing2")
+    dest = f"no-{uuid.uuid4().hex[:8]}"
+    assert other("PUT", f"/{dest}").status_code == 201            # no write ACL for test:tester
+    copy = {"Destination": f"{dest}/x", "Destination-Account": other.url.rsplit("/", 1)[1]}
+    # Swift's copy reads the source before the destination is authorized
+    assert swift("COPY", f"/{slo}/not-there", headers=copy).status_code == 404
+    assert swift("COPY", f"/{slo}/a", headers=copy).status_code == 403
