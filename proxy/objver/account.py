@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
+from objectserver import listings
 from proxy.core import Result
 from proxy.objver import listing
-
-MEDIA = {"json": "application/json", "xml": "application/xml", "plain": "text/plain"}
 
 
 async def listing_result(ctx, params: dict, result: Result) -> Result:
@@ -24,12 +23,9 @@ async def listing_result(ctx, params: dict, result: Result) -> Result:
     if page.status != 200:
         return result
     rows = json.loads(page.body or b"[]")
-    limit = int(params["limit"]) if str(params.get("limit", "")).isdigit() \
-        else listing.LISTING_LIMIT
-    reverse = str(params.get("reverse", "")).lower() in ("true", "1", "yes", "on", "t", "y")
+    reverse, limit = listing.page_shape(params)
     rows = listing.merge_account(rows, versions_rows, reverse, limit)
-    from objectserver.listings import render
-    status, body, ctype = render(MEDIA.get(params.get("format"), "text/plain"), "account",
-                                 ctx.account, rows)
+    media = listings.FORMATS.get(params.get("format"), "text/plain")
+    status, body, ctype = listings.render(media, "account", ctx.account, rows)
     result.headers["Content-Type"] = ctype
     return Result(status, result.headers, body if status == 200 else b"")

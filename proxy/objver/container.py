@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
+from objectserver import listings
 from proxy.core import Result
 from proxy.errors import SwiftError
 from proxy.objver import listing, names, writes
 
-MEDIA = {"json": "application/json", "xml": "application/xml", "plain": "text/plain"}
 LEGACY = ("X-Versions-Location", "X-History-Location")
 
 
@@ -84,8 +84,8 @@ def _wants_json(ctx) -> bool:
 
 
 def _render(fmt: str, container: str, rows: list[dict]) -> tuple[int, bytes, str]:
-    from objectserver.listings import render  # the one renderer of Swift's listing formats
-    return render(MEDIA.get(fmt, "text/plain"), "container", container, rows)
+    # the one renderer of Swift's listing formats
+    return listings.render(listings.FORMATS.get(fmt, "text/plain"), "container", container, rows)
 
 
 async def listing_result(ctx, params: dict, result: Result) -> Result:
@@ -153,9 +153,7 @@ async def versions_listing(core, account: str, container: str, versions: str, pa
         if page.status // 100 != 2:
             raise SwiftError(page.status if page.status >= 400 else 503)
         primary = listing.decorate(json.loads(page.body or b"[]"), container, versions, True)
-    limit = int(params["limit"]) if str(params.get("limit", "")).isdigit() \
-        else listing.LISTING_LIMIT
-    reverse = str(params.get("reverse", "")).lower() in ("true", "1", "yes", "on", "t", "y")
+    reverse, limit = listing.page_shape(params)
     vinfo = await core.container_info(account, versions)
     rows = None
     if vinfo.status != 404:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote
 
+from objectserver.listings import LISTING_LIMIT, TRUE_VALUES
 from proxy.objver import names
-
-LISTING_LIMIT = 10000
 
 
 class BadListing(ValueError):
@@ -82,6 +81,13 @@ def versions_query(params: dict) -> dict:
     if params.get("prefix"):
         out["prefix"] = names.reserved(params["prefix"])
     return {k: v for k, v in out.items() if v != ""}
+
+
+def page_shape(params: dict) -> tuple[bool, int]:
+    """(reverse, limit) of a client's listing parameters, read as the listing nodes read them."""
+    limit = params.get("limit", "")
+    return (str(params.get("reverse", "")).lower() in TRUE_VALUES,
+            int(limit) if str(limit).isdigit() else LISTING_LIMIT)
 
 
 def _sorted(rows: list[dict], reverse: bool, limit: int) -> list[dict]:
