@@ -27,7 +27,7 @@ _spec.loader.exec_module(_conftest)
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    # offset 20 (proxy 28020, nodes 28090-28092): clear of the shared module cluster's ports
+    # offset 20: search free ports from 28020, clear of the shared module cluster's
     c = _conftest.Cluster(tmp_path_factory.mktemp("infocoalesce"), offset=20)
     try:
         c.start()
@@ -99,5 +99,30 @@ async def test_invalidate_during_lookup_starts_a_new_one(cluster):
         # the first (pre-write) answer was not cached: a third call sees the container
         assert (await core.container_info(account, "later")).status == 204
         assert heads == [("HEAD", "container")] * 2
+    finally:
+        await session.close()
+
+
+@pytest.mark.timeout(60)
+async def test_put_counts_into_the_cached_info_without_a_new_head(cluster):
+    """An object PUT updates the cached container info (count, bytes) in place, so a stream of
+    PUTs into one container costs no container HEAD each (core._count_put)."""
+    import requests
+    url, token = cluster.login()
+    assert requests.put(url + "/counted", headers={"X-Auth-Token": token}).status_code in (201, 202)
+    account = url.rsplit("/", 1)[1]
+    core, session, heads = await _core(cluster, ttl=30.0)
+
+    async def body():
+        yield b"12345"
+
+    try:
+        before = await core.container_info(account, "counted")
+        result = await core.object_put(account, "counted", "o", {}, body(), 5)
+        assert result.status == 201
+        after = await core.container_info(account, "counted")
+        assert heads == [("HEAD", "container")]  # the PUT and the lookup after it sent none
+        assert after.int("X-Container-Object-Count") == before.int("X-Container-Object-Count") + 1
+        assert after.int("X-Container-Bytes-Used") == before.int("X-Container-Bytes-Used") + 5
     finally:
         await session.close()
