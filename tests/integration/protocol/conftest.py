@@ -13,7 +13,7 @@ import requests
 from aiohttp import web
 
 
-def exchange(port: int, data: bytes, timeout: float = 5.0, pause_after: int | None = None) -> bytes:
+def send_raw(port: int, data: bytes, timeout: float = 5.0, pause_after: int | None = None) -> bytes:
     """Send data on a new connection (all in one send unless pause_after splits it) and read until
     the server closes or `timeout` passes without a byte."""
     import socket
@@ -42,7 +42,7 @@ class Answer:
         return f"Answer({self.status}, {self.body[:80]!r})"
 
 
-def answers(raw: bytes) -> list[Answer]:
+def parse_answers(raw: bytes) -> list[Answer]:
     """The responses in a byte stream (each framed by Content-Length, as the proxy frames them)."""
     out = []
     while raw:
@@ -64,7 +64,17 @@ def wire():
     """exchange(port, data, ...) -> bytes and answers(bytes) -> [Answer] (fixtures: tests here
     cannot import from conftest under --import-mode=importlib)."""
     import types
-    return types.SimpleNamespace(exchange=exchange, answers=answers)
+    return types.SimpleNamespace(exchange=send_raw, answers=parse_answers)
+
+
+@pytest.fixture(scope="session")
+def exchange():
+    return send_raw
+
+
+@pytest.fixture(scope="session")
+def answers():
+    return parse_answers
 
 
 async def _echo(request: web.Request) -> web.Response:

@@ -17,16 +17,6 @@ def body(answer):
     return json.loads(answer.body)
 
 
-@pytest.fixture
-def exchange(wire):
-    return wire.exchange
-
-
-@pytest.fixture
-def answers(wire):
-    return wire.answers
-
-
 def test_each_run_uses_the_parser_it_names(echo, exchange, answers):
     # A compiled parser that silently failed to load would make the "native" runs a copy.
     import socket

@@ -10,16 +10,6 @@ import swiftclient
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.fixture
-def exchange(wire):
-    return wire.exchange
-
-
-@pytest.fixture
-def answers(wire):
-    return wire.answers
-
-
 @pytest.fixture(scope="module")
 def client(aio):
     info = aio["swift"]
