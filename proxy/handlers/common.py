@@ -8,15 +8,14 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
+from proxy import account_acl
 from proxy.core import Result
 from proxy.errors import SwiftError
 
 log = logging.getLogger("strato.proxy")
 
-OWNER_ONLY_HEADERS = ("x-container-read", "x-container-write", "x-container-sync-key",
-                      "x-container-meta-temp-url-key", "x-container-meta-temp-url-key-2",
-                      "x-account-meta-temp-url-key", "x-account-meta-temp-url-key-2",
-                      "x-account-access-control")
+# Swift's swift_owner_headers: hidden from non-owners' reads (one list with the writes' filter).
+OWNER_ONLY_HEADERS = account_acl.OWNER_HEADERS
 
 
 class NoContent(web.Response):

@@ -186,3 +186,18 @@ def test_head_of_a_never_written_account_is_204_in_every_format(users, fmt, ctyp
     assert resp.status_code == 204 and resp.headers["Content-Type"].startswith(ctype)
     assert users["admin:admin"]("GET", account, params={"format": fmt}).status_code == \
         (204 if fmt == "plain" else 200)
+
+
+def test_a_read_only_user_sees_no_owner_headers(users, clean_acl):
+    # Swift's swift_owner_headers, X-Container-Sync-To included, are hidden from ACL readers.
+    owner, reader = users[OWNER], users[READER]
+    c = f"oh-{uuid.uuid4().hex[:8]}"
+    owner_only = {"X-Container-Read": "test2", "X-Container-Sync-To": "http://127.0.0.1/v1/a/c"}
+    assert owner("PUT", "AUTH_test", f"/{c}", headers=owner_only).status_code == 201
+    assert set_acl(users, {"read-only": [READER]}).status_code == 204
+    seen = owner("HEAD", "AUTH_test", f"/{c}").headers
+    assert all(seen.get(name) == value for name, value in owner_only.items()), seen
+    head = reader("HEAD", "AUTH_test", f"/{c}")
+    assert head.status_code == 204
+    assert not [name for name in owner_only if name in head.headers], head.headers
+    assert owner("DELETE", "AUTH_test", f"/{c}").status_code == 204
