@@ -21,8 +21,6 @@ async def handle(ctx: Ctx) -> web.StreamResponse:
         params["format"] = limits.listing_format(ctx.query, ctx.headers.get("Accept"))
         result = await ctx.core.account_read(method, ctx.account, params)
         result = await objver.listing_result(ctx, params, result)  # versions containers
-        if method == "GET" and result.status == 200:
-            result.body = with_policy(result.body, params["format"])
         return respond(result, owner=ctx.owner, head=(method == "HEAD"))
     if method == "POST" and "bulk-delete" in ctx.query:
         return await bulk_delete(ctx)
@@ -114,25 +112,3 @@ def account_acl_sysmeta(ctx: Ctx) -> dict[str, str]:
     if value is None:
         return {}
     return account_acl.sysmeta_for(value)
-
-
-POLICY = "Policy-0"
-
-
-def with_policy(body: bytes, fmt: str) -> bytes:
-    """Container rows name their storage policy, as Swift's account listings do (one policy)."""
-    if fmt == "json":
-        import json
-        try:
-            rows = json.loads(body)
-        except ValueError:
-            return body
-        for row in rows:
-            if isinstance(row, dict) and "name" in row:
-                row.setdefault("storage_policy", POLICY)
-        return json.dumps(rows).encode()
-    if fmt == "xml" and b"<storage_policy>" not in body:
-        return body.replace(b"</last_modified></container>",
-                            b"</last_modified><storage_policy>" + POLICY.encode()
-                            + b"</storage_policy></container>")
-    return body
