@@ -108,3 +108,8 @@ def parse_link_target(value: str) -> tuple[str, str]:
 
 def enabled(value) -> bool:
     return str(value or "").strip().lower() in ("true", "1", "yes", "on", "t", "y")
+
+
+def is_version_link(backend_headers) -> bool:
+    """Whether an object's (node) headers make it a version link, not data of its own."""
+    return enabled((backend_headers or {}).get(SYSMETA_LINK))

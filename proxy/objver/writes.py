@@ -75,7 +75,7 @@ async def copy_current(core, account: str, container: str, obj: str, versions: s
         current.close()
         _check(current.status)
     backend = current.backend_headers or {}
-    if names.enabled(backend.get(names.SYSMETA_LINK)):
+    if names.is_version_link(backend):
         current.close()
         return
     stamp = backend.get("X-Timestamp") or Timestamp.now().internal
@@ -203,7 +203,7 @@ async def current_link(core, account: str, container: str, obj: str) -> tuple[bo
         return True, None
     _check(head.status)
     backend = head.backend_headers or {}
-    if names.enabled(backend.get(names.SYSMETA_LINK)):
+    if names.is_version_link(backend):
         return False, backend.get("X-Symlink-Target")
     return False, None
 
