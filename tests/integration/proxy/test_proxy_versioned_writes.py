@@ -87,3 +87,12 @@ def test_history_mode_delete_markers_and_switching_to_stack(swift, versioned):
     assert swift("GET", f"/{c}/o").content == b"version2"
     assert [r["content_type"] for r in rows(swift, archive)] == [
         "application/octet-stream"]
+
+
+def test_archive_entry_is_named_by_the_replaced_objects_timestamp(swift, versioned):
+    c, archive = versioned
+    swift("PUT", f"/{c}/o", data=b"first")
+    stamp = swift("HEAD", f"/{c}/o").headers["X-Timestamp"]
+    swift("PUT", f"/{c}/o", data=b"second")
+    assert [r["name"] for r in rows(swift, archive)] == [f"001o/{stamp}"]
+    assert swift("GET", f"/{archive}/001o/{stamp}").content == b"first"
