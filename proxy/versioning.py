@@ -68,13 +68,28 @@ def _failed(status: int) -> SwiftError:
 async def raw_copy(core: SwiftCore, src: tuple[str, str, str], dst: tuple[str, str, str],
                    max_file_size: int) -> bool:
     """Copy an object exactly as stored (all stored headers but its timestamp); False on 404."""
+    source = await _open(core, src)
+    if source is None:
+        return False
+    await _store(core, source, dst, max_file_size)
+    return True
+
+
+async def _open(core: SwiftCore, src: tuple[str, str, str]) -> Result | None:
+    """A GET of src as stored; None when it is missing."""
     source = await core.object_read("GET", *src)
     if source.status == 404:
         source.close()
-        return False
+        return None
     if source.status // 100 != 2:
         source.close()
         raise _failed(source.status)
+    return source
+
+
+async def _store(core: SwiftCore, source: Result, dst: tuple[str, str, str],
+                 max_file_size: int) -> None:
+    """PUT an opened source at dst with its stored headers (but its timestamp); closes it."""
     bh = source.backend_headers or {}
     length_text = bh.get("Content-Length")
     if not (length_text and length_text.isdigit()) or int(length_text) > max_file_size:
@@ -87,20 +102,17 @@ async def raw_copy(core: SwiftCore, src: tuple[str, str, str], dst: tuple[str, s
         raise _failed(exc.status) from None
     finally:
         source.close()
-    return True
 
 
 async def archive_current(core: SwiftCore, account: str, container: str, obj: str,
-                          versions: str, max_file_size: int, required: bool = True) -> None:
-    """Copy the current object (if any) into the versions container, named by its timestamp."""
-    head = await core.object_read("HEAD", account, container, obj)
-    if head.status == 404:
+                          versions: str, max_file_size: int) -> None:
+    """Copy the current object (if any) into the versions container, named by its timestamp.
+    One GET: the read that copies it also names the version (no HEAD first)."""
+    source = await _open(core, (account, container, obj))
+    if source is None:
         return
-    if head.status // 100 != 2:
-        raise _failed(head.status)
-    stamp = (head.backend_headers or {}).get("X-Timestamp") or Timestamp.now().internal
-    await raw_copy(core, (account, container, obj),
-                   (account, versions, version_name(obj, stamp)), max_file_size)
+    stamp = (source.backend_headers or {}).get("X-Timestamp") or Timestamp.now().internal
+    await _store(core, source, (account, versions, version_name(obj, stamp)), max_file_size)
 
 
 async def _newest_first(core: SwiftCore, account: str, versions: str, obj: str):
