@@ -245,6 +245,16 @@ class SwiftCore:
         return Result(status, CIMultiDict())
 
     # -- objects ----------------------------------------------------------------------------------
+    def _object_placement(self, info: Info, account: str, container: str, obj: str,
+                          node_headers: dict) -> tuple:
+        """(object ring, container-update targets) of a write: the container's storage policy
+        picks the ring (and its index goes into node_headers), one target per replica."""
+        policy = policy_index_of(info.headers)
+        node_headers[POLICY_HEADER] = str(policy)
+        ring = object_ring_for(self.rings, policy)
+        replicas = len(ring.get_nodes(account, container, obj)[1])
+        return ring, self._container_targets(account, container, replicas)
+
     def _container_targets(self, account: str, container: str, count: int) -> list[dict]:
         part, nodes = self.rings.container.get_nodes(account, container)
         return _spread(part, nodes, count, "Container")
@@ -289,11 +299,7 @@ class SwiftCore:
         node_headers.setdefault("Content-Type", hdrs.guess_content_type(obj))
         if content_length is not None:
             node_headers["Content-Length"] = str(content_length)
-        policy = policy_index_of(info.headers)  # the container's storage policy places the object
-        node_headers[POLICY_HEADER] = str(policy)
-        ring = object_ring_for(self.rings, policy)
-        replicas = len(ring.get_nodes(account, container, obj)[1])
-        targets = self._container_targets(account, container, replicas)
+        ring, targets = self._object_placement(info, account, container, obj, node_headers)
 
         def headers_for(i):
             out = dict(node_headers)
@@ -350,11 +356,7 @@ class SwiftCore:
         timestamp = timestamp or Timestamp.now()
         node_headers = hdrs.encoding_to_node(dict(headers))
         node_headers["X-Timestamp"] = timestamp.internal
-        policy = policy_index_of(info.headers)
-        node_headers[POLICY_HEADER] = str(policy)
-        ring = object_ring_for(self.rings, policy)
-        replicas = len(ring.get_nodes(account, container, obj)[1])
-        targets = self._container_targets(account, container, replicas)
+        ring, targets = self._object_placement(info, account, container, obj, node_headers)
 
         def headers_for(i):
             out = dict(node_headers)
