@@ -102,12 +102,6 @@ class KeystoneAuth:
         # for a token it already opened, so the mapping is done once per token, not per request.
         self._identities: dict[int, tuple[object, KeystoneIdentity]] = {}
 
-    # TempAuth's token issuing (/auth/v1.0) stays with TempAuth, when its tokens are accepted.
-    def login(self, user_name, key):
-        if not self.tempauth_tokens:
-            raise _unauthorized()
-        return self.tempauth.login(user_name, key)
-
     async def login_v1(self, user_name, key):
         """/auth/v1.0: config users first (TempAuth token), then identity's users with the same
         "project:user" / password (a Keystone token for AUTH_<project_id>), so Swift's v1 auth
