@@ -31,6 +31,7 @@ class S3Request:
     bucket: str | None
     key: str | None
     request_id: str
+    plan: payload.Plan               # the body rules, checked before the body is read
 
     @property
     def method(self) -> str:
@@ -89,12 +90,12 @@ async def authenticate(request: web.Request, headers: dict, credentials: Credent
 async def build(request: web.Request, core: SwiftCore, config, credentials: Credentials) -> S3Request:
     headers = lower_headers(request)
     principal, signed, key = await authenticate(request, headers, credentials, config.s3)
-    request[payload.PLAN_KEY] = payload.check_request(  # S3 checks these before the body
+    plan = payload.check_request(  # S3 checks these before the body
         request.method, headers, request.query, signed is not None and not signed.presigned)
     target = addressing.target(raw_target(request), headers.get("host"), config.s3.domain)
     query = {k: v for k, v in reversed(list(request.query.items()))}
     return S3Request(request, core, config.s3, config.proxy.max_file_size, principal, signed, key,
-                     headers, query, target.bucket, target.key, new_request_id())
+                     headers, query, target.bucket, target.key, new_request_id(), plan)
 
 
 def new_request_id() -> str:

@@ -442,16 +442,9 @@ def _malformed_trailer() -> S3Error:
 
 def verifier_for(s3, md5_hex_in_error: bool = True) -> PayloadVerifier:
     """The verifier for this request's body, from the Plan context.build() made."""
-    plan = s3.request.get(PLAN_KEY)
-    if plan is None:
-        plan = check_request(s3.method, s3.headers, s3.query,
-                             s3.signed is not None and not s3.signed.presigned)
-
     def canonical() -> str:
         return sigv4.canonical_for(s3.signed, s3.method, s3.request.raw_path,
                                    list(s3.request.query.items()), s3.headers)
-    return PayloadVerifier(plan, s3.signed, s3.signing_key,
+    return PayloadVerifier(s3.plan, s3.signed, s3.signing_key,
                            canonical if s3.signed is not None else None, md5_hex_in_error)
 
-
-PLAN_KEY = "s3_payload_plan"
