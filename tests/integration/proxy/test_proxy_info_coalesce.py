@@ -7,8 +7,6 @@ Real storage nodes on loopback; the SwiftCore under test runs in this process ov
 Backend, whose read() is counted on its way through (a spy, every call reaches the nodes).
 """
 import asyncio
-import importlib.util
-import pathlib
 
 import aiohttp
 import pytest
@@ -18,24 +16,8 @@ from proxy.core import SwiftCore
 from proxy.nodes import ErrorLimiter
 from proxy.rings import Rings
 
-# This folder's Cluster class (conftest.py is not importable by name under importlib mode).
-_spec = importlib.util.spec_from_file_location(
-    "proxy_it_cluster", pathlib.Path(__file__).with_name("conftest.py"))
-_conftest = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_conftest)
 
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    # offset 20: search free ports from 28020, clear of the shared module cluster's
-    c = _conftest.Cluster(tmp_path_factory.mktemp("infocoalesce"), offset=20)
-    try:
-        c.start()
-        yield c
-    finally:
-        c.stop()
-
-
+# `cluster` is this folder's conftest one (its port search already keeps runs apart).
 async def _core(cluster, ttl, hold_first=None):
     """hold_first: (answered, release) events; the first read, once the node answered it, sets
     `answered` and keeps its answer until `release` is set (a lookup overtaken by a write)."""
