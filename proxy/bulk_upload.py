@@ -224,16 +224,9 @@ def object_headers(headers, now: float) -> dict[str, str]:
     detect = headers.get("X-Detect-Content-Type", "").lower() in ("true", "1", "yes", "on")
     if headers.get("Content-Type") and not detect:
         out["Content-Type"] = headers["Content-Type"]
-    delete_at, after = headers.get("X-Delete-At"), headers.get("X-Delete-After")
-    if after is not None:
-        if not after.strip().isdigit():
-            raise SwiftError(400, "Non-integer X-Delete-After")
-        delete_at = str(int(now) + int(after))
+    delete_at = limits.delete_at_header(headers, now)  # the object PUT's own rules and 400s
     if delete_at is not None:
-        if not delete_at.strip().isdigit() or int(delete_at) < now:
-            raise SwiftError(400, "X-Delete-At in past" if delete_at.strip().isdigit()
-                             else "Non-integer X-Delete-At")
-        out["X-Delete-At"] = str(min(int(delete_at), limits.MAX_DELETE_AT))
+        out["X-Delete-At"] = delete_at
     return out
 
 
