@@ -20,3 +20,19 @@ def test_module_imports_no_io(name):
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
     assert not imported & FORBIDDEN, imported & FORBIDDEN
+
+
+# What a pure module drags in through its own proxy imports counts too (proxy.core brings asyncio
+# and aiohttp); socket is left out: the standard library's email.utils loads it.
+LOADED_FORBIDDEN = ("asyncio", "aiohttp", "requests")
+
+
+@pytest.mark.parametrize("name", PURE)
+def test_module_loads_no_io_indirectly(name):
+    import subprocess
+    import sys
+    code = (f"import sys, proxy.{name}; "
+            f"print(' '.join(m for m in {LOADED_FORBIDDEN!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT.parent, capture_output=True,
+                         text=True, timeout=30, check=True).stdout.strip()
+    assert out == "", out
