@@ -18,12 +18,21 @@ cdef extern from "<sys/uio.h>" nogil:
     ssize_t preadv2(int fd, const iovec *iov, int iovcnt, off_t offset, int flags)
     enum: RWF_NOWAIT
 
+# C constants for the loop (a module-level Python name there is a dict lookup and a Python int
+# comparison on every use); the public names below are the same numbers, as the twin has them.
+cdef enum:
+    _OP_SCSI_COMMAND = 0x01
+    _OP_DATA_IN = 0x25
+    _READ_10 = 0x28
+    _READ_16 = 0x88
+    _RELEASE_GIL_AT = 65536
+
 BHS_LEN = 48
-OP_SCSI_COMMAND = 0x01
-OP_DATA_IN = 0x25
-READ_10 = 0x28
-READ_16 = 0x88
-RELEASE_GIL_AT = 65536
+OP_SCSI_COMMAND = _OP_SCSI_COMMAND
+OP_DATA_IN = _OP_DATA_IN
+READ_10 = _READ_10
+READ_16 = _READ_16
+RELEASE_GIL_AT = _RELEASE_GIL_AT
 
 
 cdef inline uint32_t _be32(const uint8_t* p) noexcept nogil:
@@ -43,7 +52,7 @@ cdef ssize_t _read_nowait(int fd, uint8_t* dst, size_t length, off_t offset) noe
     iov.iov_base = dst
     iov.iov_len = length
     while True:
-        if length >= RELEASE_GIL_AT:
+        if length >= _RELEASE_GIL_AT:
             with nogil:
                 got = preadv2(fd, &iov, 1, offset, RWF_NOWAIT)
         else:
@@ -69,7 +78,7 @@ def serve_reads(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, 
     cdef ssize_t got
     while end - pos >= 48:
         p = &buf[pos]
-        if (p[0] != OP_SCSI_COMMAND or (p[1] & 0xE0) != 0xC0 or p[4] or p[5] or p[6] or p[7]
+        if (p[0] != _OP_SCSI_COMMAND or (p[1] & 0xE0) != 0xC0 or p[4] or p[5] or p[6] or p[7]
                 or _be32(p + 8) or _be32(p + 12)):
             break
         itt = _be32(p + 16)
@@ -77,11 +86,11 @@ def serve_reads(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, 
         if itt == 0xFFFFFFFF or _be32(p + 24) != exp_cmdsn or itt in tasks:
             break
         cdb = p + 32
-        if cdb[0] == READ_10:
+        if cdb[0] == _READ_10:
             lba = _be32(cdb + 2)
             blocks = (<uint64_t>cdb[7] << 8) | cdb[8]
             control = cdb[9]
-        elif cdb[0] == READ_16:
+        elif cdb[0] == _READ_16:
             lba = (<uint64_t>_be32(cdb + 2) << 32) | _be32(cdb + 6)
             blocks = _be32(cdb + 10)
             control = cdb[15]
@@ -104,7 +113,7 @@ def serve_reads(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, 
         proposed = exp_cmdsn + window - 1 - <uint32_t>len(tasks)
         if max_cmdsn != proposed and <uint32_t>(proposed - max_cmdsn) < 0x80000000u:
             max_cmdsn = proposed
-        h[0] = OP_DATA_IN
+        h[0] = _OP_DATA_IN
         h[1] = 0x81
         h[2] = 0
         h[3] = 0
