@@ -39,12 +39,16 @@ log = logging.getLogger("strato.proxy")
 SWIFT_PREFIXES = ("/v1/", "/v1.0/", "/auth/", "/info", "/healthcheck")
 
 
+def s3_signed(headers, query) -> bool:
+    """Whether a request carries an S3 signature (Authorization header or presigned query)."""
+    if headers.get("Authorization", "").startswith(("AWS4-HMAC-SHA256", "AWS ")):
+        return True
+    return "X-Amz-Algorithm" in query or "X-Amz-Credential" in query or "AWSAccessKeyId" in query
+
+
 def is_s3_request(path: str, headers, query) -> bool:
     """Whether a request belongs to the S3 API rather than Swift (pure, see module docstring)."""
-    authorization = headers.get("Authorization", "")
-    if authorization.startswith(("AWS4-HMAC-SHA256", "AWS ")):
-        return True
-    if "X-Amz-Algorithm" in query or "X-Amz-Credential" in query or "AWSAccessKeyId" in query:
+    if s3_signed(headers, query):
         return True
     if path in ("/info", "/healthcheck", "/v1", "/v1/", "/auth") or path.startswith("//"):
         return False  # Swift's own answers (a bare version is 412, '//...' a 404)

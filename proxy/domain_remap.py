@@ -10,6 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 from yarl import URL
 
+from proxy.app import s3_signed  # the S3 router's own test of a signed request
 from proxy.context import CONFIG
 from proxy.staticweb import ORIGINAL_PATH
 
@@ -43,16 +44,10 @@ def remap(host: str, raw_path: str, storage_domains, reseller_prefixes=RESELLER_
     return None
 
 
-def _is_s3(request: web.Request) -> bool:
-    if request.headers.get("Authorization", "").startswith(("AWS4-HMAC-SHA256", "AWS ")):
-        return True
-    return any(k in request.query for k in ("X-Amz-Algorithm", "X-Amz-Credential", "AWSAccessKeyId"))
-
-
 @web.middleware
 async def domain_remap_middleware(request: web.Request, handler):
     domains = request.app[CONFIG].proxy.storage_domain
-    if domains and not _is_s3(request):
+    if domains and not s3_signed(request.headers, request.query):
         path = remap(request.headers.get("Host", ""), request.raw_path, domains)
         if path is not None:
             original = request.raw_path.split("?", 1)[0]
