@@ -72,6 +72,36 @@ class _VersionRead:
         return await self._core.object_read(method, account, container, obj, *args, **kwargs)
 
 
+def _check_id(vid: str, argument: str) -> None:
+    """A version id other than 'null' must be a Swift timestamp (InvalidArgument)."""
+    try:
+        names.check_version(vid, allow_null=False)
+    except names.InvalidVersion:
+        raise S3Error("InvalidArgument", "Invalid version id specified",
+                      ArgumentName=argument, ArgumentValue=vid) from None
+
+
+async def _current(core, account: str, container: str, key: str, versions: str):
+    """(gone, link, (container, name) of the version the link names or None, its id)."""
+    gone, link = await writes.current_link(core, account, container, key)
+    if link is None or names.parse_link_target(link)[0] != versions:
+        return gone, link, None, None
+    target = names.parse_link_target(link)
+    return gone, link, target, names.parse_version_name(target[1])[1]
+
+
+async def _version(core, account: str, versions: str, key: str, vid: str):
+    """((container, name) of version `vid` of `key`, whether it is a delete marker);
+    NoSuchVersion when there is no such version."""
+    target = (versions, names.version_name(key, vid))
+    head = await core.object_read("HEAD", account, *target)
+    head.close()
+    if head.status == 404:
+        raise S3Error("NoSuchVersion", Key=key, VersionId=vid)
+    return target, head.status // 100 == 2 and \
+        head.headers.get("Content-Type") == names.DELETE_MARKER
+
+
 def put_headers(result) -> dict:
     """x-amz-version-id of a write, when the bucket versioned it."""
     vid = result.headers.get("X-Object-Version-Id")
@@ -88,11 +118,7 @@ async def object_request(s3, method: str, q):
     bucket = await common.find_bucket(s3)
     versions = writes.versions_of(bucket.info)
     if vid is not None and vid != "null":
-        try:
-            names.check_version(vid, allow_null=False)
-        except names.InvalidVersion:
-            raise S3Error("InvalidArgument", "Invalid version id specified",
-                          ArgumentName="versionId", ArgumentValue=vid) from None
+        _check_id(vid, "versionId")
     if method == "DELETE":
         return await _delete(s3, bucket, vid, versions)
     if not versions:
@@ -106,21 +132,16 @@ async def _read(s3, bucket, method: str, vid: str | None, versions: str):
     from proxy.s3 import objects
     core = s3.core
     if vid in (None, "null"):
-        gone, link = await writes.current_link(core, bucket.account, bucket.name, s3.key)
-        if link is None or names.parse_link_target(link)[0] != versions:
+        gone, link, target, shown = await _current(core, bucket.account, bucket.name, s3.key,
+                                                   versions)
+        if target is None:
             if vid == "null" and link is not None:
                 raise S3Error("NoSuchVersion", Key=s3.key, VersionId=vid)
             shown = "null" if not gone else None
             return await _answer(s3, objects, method, core, shown)
-        target = names.parse_link_target(link)
-        shown = names.parse_version_name(target[1])[1]
     else:
-        target = (versions, names.version_name(s3.key, vid))
-        head = await core.object_read("HEAD", bucket.account, *target)
-        head.close()
-        if head.status == 404:
-            raise S3Error("NoSuchVersion", Key=s3.key, VersionId=vid)
-        if head.status // 100 == 2 and head.headers.get("Content-Type") == names.DELETE_MARKER:
+        target, marker = await _version(core, bucket.account, versions, s3.key, vid)
+        if marker:
             raise S3Error("MethodNotAllowed", Method=method, ResourceType="DeleteMarker",
                           headers={"x-amz-delete-marker": "true", "x-amz-version-id": vid,
                                    "Allow": "DELETE"})
@@ -221,12 +242,7 @@ async def list_versions(s3):
         params["marker"] = q["key-marker"]
         if vmarker is not None:
             if vmarker != "null":
-                try:
-                    names.check_version(vmarker, allow_null=False)
-                except names.InvalidVersion:
-                    raise S3Error("InvalidArgument", "Invalid version id specified",
-                                  ArgumentName="version-id-marker",
-                                  ArgumentValue=vmarker) from None
+                _check_id(vmarker, "version-id-marker")
             params["version_marker"] = vmarker
     elif vmarker is not None:
         raise S3Error("InvalidArgument", "A version-id marker cannot be specified without a "
@@ -319,25 +335,16 @@ async def source_view(s3, name: str, key: str, version: str | None):
         return s3
     core = s3.core
     if version in (None, "null"):
-        gone, link = await writes.current_link(core, bucket.account, bucket.name, key)
-        if link is None or names.parse_link_target(link)[0] != versions:
+        gone, _link, target, shown = await _current(core, bucket.account, bucket.name, key,
+                                                    versions)
+        if target is None:
             if not gone:
                 s3.request["s3_copy_source_version"] = "null"
             return s3
-        target = names.parse_link_target(link)
-        shown = names.parse_version_name(target[1])[1]
     else:
-        try:
-            names.check_version(version, allow_null=False)
-        except names.InvalidVersion:
-            raise S3Error("InvalidArgument", "Invalid version id specified",
-                          ArgumentName="versionId", ArgumentValue=version) from None
-        target = (versions, names.version_name(key, version))
-        head = await core.object_read("HEAD", bucket.account, *target)
-        head.close()
-        if head.status == 404:
-            raise S3Error("NoSuchVersion", Key=key, VersionId=version)
-        if head.status // 100 == 2 and head.headers.get("Content-Type") == names.DELETE_MARKER:
+        _check_id(version, "versionId")
+        target, marker = await _version(core, bucket.account, versions, key, version)
+        if marker:
             raise S3Error("InvalidRequest", "The source of a copy request may not specifically "
                           "refer to a delete marker by version id.")
         shown = version
