@@ -176,8 +176,8 @@ async def serve(ctx: Ctx, route) -> web.StreamResponse | None:
                  meta.get("web-listings", "").strip(), meta.get("web-listings-label", "").strip(),
                  meta.get("web-listings-css", "").strip(),
                  meta.get("web-directory-type", "").strip() or "application/directory")
+    ctx.authorize(info.get("X-Container-Read"))
     if ctx.obj is None:
-        ctx.authorize(info.get("X-Container-Read"))
         if not site.listings and not site.index:
             if ctx.tempurl:  # a TempURL never lists a container by itself
                 raise SwiftError(401, "Unauthorized")
@@ -189,7 +189,6 @@ async def serve(ctx: Ctx, route) -> web.StreamResponse | None:
         if site.index and await site.status_of(site.index) != 404:
             return await route(dataclasses.replace(ctx, obj=site.index))
         return await site.listing("")
-    ctx.authorize(info.get("X-Container-Read"))
     status = await site.status_of(ctx.obj)
     if status < 400:
         return await route(ctx)
