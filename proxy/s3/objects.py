@@ -281,9 +281,11 @@ async def open_for_read(s3, bucket, key: str, method: str):
             sse.check_read(s3, bh)
             if not large.is_slo(bh):
                 return result, None
-            if method == "GET":
+            try:  # (a HEAD's answer is a manifest too: read_slo fetches the body it needs)
                 return await large.read_slo(core, bucket.account, bucket.name, key, result, {},
                                             method), None
+            except SwiftError as exc:
+                raise common.swift_error(exc, s3) from None
         result.close()
     head = await core.object_read("HEAD", bucket.account, bucket.name, key)
     head.close()

@@ -45,6 +45,9 @@ def test_multipart_roundtrip(s3, bucket):
     md5s = b"".join(hashlib.md5(p).digest() for p in parts)
     expected = f'"{hashlib.md5(md5s).hexdigest()}-3"'
     assert done["ETag"] == expected
+    head = s3.head_object(Bucket=bucket, Key="mp")
+    assert head["ETag"] == expected and head["ContentLength"] == sum(map(len, parts))
+    assert head["ContentType"] == "text/x-mp" and head["Metadata"] == {"k": "v"}
     got = s3.get_object(Bucket=bucket, Key="mp")
     assert got["ETag"] == expected and got["ContentType"] == "text/x-mp"
     assert got["Metadata"] == {"k": "v"}
