@@ -113,12 +113,12 @@ class KeystoneAuth:
                 pass
         if swift_auth is None or not self.data_dir or not user_name or key is None:
             raise _unauthorized()
-        loop = asyncio.get_running_loop()
+        def check_and_issue():  # one trip to the worker thread for both
+            ctx = swift_auth.check_v1_credentials(user_name, key, self.data_dir)
+            return ctx, swift_auth.issue_token(ctx, self.data_dir)
+
         try:
-            ctx = await loop.run_in_executor(
-                None, lambda: swift_auth.check_v1_credentials(user_name, key, self.data_dir))
-            token = await loop.run_in_executor(
-                None, lambda: swift_auth.issue_token(ctx, self.data_dir))
+            ctx, token = await asyncio.get_running_loop().run_in_executor(None, check_and_issue)
         except swift_auth.InvalidCredentials:
             raise _unauthorized() from None
         return token, identity_for(ctx, self.admin_project)
