@@ -172,3 +172,13 @@ def test_copy_of_a_missing_object_to_a_forbidden_destination_is_404(swift, clien
     # Swift's copy reads the source before the destination is authorized
     assert swift("COPY", f"/{slo}/not-there", headers=copy).status_code == 404
     assert swift("COPY", f"/{slo}/a", headers=copy).status_code == 403
+
+
+def test_heartbeat_plain_text_lists_each_segment_error(swift, slo):
+    resp = swift("PUT", f"/{slo}/hb-text", params={"multipart-manifest": "put", "heartbeat": "on"},
+                 data=json.dumps([{"path": f"/{slo}/a"}, {"path": f"/{slo}/nope"}]))
+    assert resp.status_code == 202 and resp.headers["Content-Type"].startswith("text/plain")
+    lines = resp.text.strip().splitlines()
+    assert lines[0] == "Response Status: 400 Bad Request"
+    assert lines[-2:] == ["Errors:", f"/{slo}/nope, 404 Not Found"]
+    assert swift("HEAD", f"/{slo}/hb-text").status_code == 404
