@@ -135,3 +135,23 @@ def test_list_object_versions_arguments(s3, bucket):
     rest = s3.list_object_versions(Bucket=bucket, KeyMarker=page["NextKeyMarker"],
                                    VersionIdMarker=page["NextVersionIdMarker"])
     assert [v["VersionId"] for v in rest["Versions"]] == [ids[0]]
+
+
+def test_a_delete_marker_or_a_bad_id_is_no_version_to_read(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    marker = s3.delete_object(Bucket=bucket, Key="k")["VersionId"]
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket=bucket, Key="k", VersionId=marker)
+    assert caught.value.response["Error"]["Code"] == "MethodNotAllowed"
+    assert caught.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amz-delete-marker"] \
+        == "true"
+    with pytest.raises(ClientError) as caught:
+        s3.copy_object(Bucket=bucket, Key="dst",
+                       CopySource={"Bucket": bucket, "Key": "k", "VersionId": marker})
+    assert caught.value.response["Error"]["Code"] == "InvalidRequest"
+    for call in (lambda: s3.get_object(Bucket=bucket, Key="k", VersionId="bogus"),
+                 lambda: s3.copy_object(Bucket=bucket, Key="dst", CopySource={
+                     "Bucket": bucket, "Key": "k", "VersionId": "bogus"})):
+        with pytest.raises(ClientError) as caught:
+            call()
+        assert caught.value.response["Error"]["Code"] == "InvalidArgument"
