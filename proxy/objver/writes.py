@@ -209,10 +209,11 @@ async def current_link(core, account: str, container: str, obj: str) -> tuple[bo
 
 
 async def delete_version(core, account: str, container: str, obj: str, vid: str,
-                         versions: str, delete=None):
+                         versions: str, delete=None, tell_marker: bool = False):
     """DELETE ?version-id=<vid> (not 'null'): that version goes, and the link too when it named
     it. Returns (Result of the version's delete, the id now current or 'null', whether the
-    version was a delete marker). `delete(container, name)` overrides the version's delete."""
+    version was a delete marker: only found out, with a HEAD, when `tell_marker`).
+    `delete(container, name)` overrides the version's delete."""
     gone, link = await current_link(core, account, container, obj)
     vname = names.version_name(obj, vid)
     current = "null"
@@ -221,9 +222,12 @@ async def delete_version(core, account: str, container: str, obj: str, vid: str,
         _check(result.status)
     elif not gone and link:
         current = names.parse_version_name(names.parse_link_target(link)[1])[1] or "null"
-    head = await core.object_read("HEAD", account, versions, vname)
-    head.close()
-    marker = head.status // 100 == 2 and head.headers.get("Content-Type") == names.DELETE_MARKER
+    marker = False
+    if tell_marker:  # the S3 API answers x-amz-delete-marker; Swift's DELETE has no use for it
+        head = await core.object_read("HEAD", account, versions, vname)
+        head.close()
+        marker = head.status // 100 == 2 and \
+            head.headers.get("Content-Type") == names.DELETE_MARKER
     if delete is not None:
         return await delete(versions, vname), current, marker
     result = await core.object_write("DELETE", account, versions, vname, {})

@@ -181,7 +181,7 @@ async def _delete(s3, bucket, vid: str | None, versions: str):
     if not versions:
         return common.empty(204, {"x-amz-version-id": vid})
     result, current, marker = await writes.delete_version(
-        core, bucket.account, bucket.name, s3.key, vid, versions)
+        core, bucket.account, bucket.name, s3.key, vid, versions, tell_marker=True)
     if result.status // 100 != 2 and result.status != 404:
         raise S3Error("ServiceUnavailable")
     if current == "null":
