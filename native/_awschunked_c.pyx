@@ -54,10 +54,6 @@ cdef class Decoder:
     def done(self):
         return self._state == S_DONE
 
-    @property
-    def in_trailers(self):
-        return self._state == S_TRAILER
-
     def feed(self, data):
         cdef const unsigned char[::1] view = memoryview(data).cast("B")
         cdef Py_ssize_t pos = 0, end = view.shape[0], take, i, window

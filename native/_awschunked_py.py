@@ -44,12 +44,6 @@ class Decoder:
         """The empty line after the trailers arrived (later bytes are ignored)."""
         return self._state == _DONE
 
-    @property
-    def in_trailers(self) -> bool:
-        """The last (zero-size) chunk arrived: the body may end here or after whole trailer
-        lines."""
-        return self._state == _TRAILER
-
     def feed(self, data) -> list:
         events = []
         view = memoryview(data).cast("B") if not isinstance(data, memoryview) else data.cast("B")
