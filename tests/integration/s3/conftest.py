@@ -1,4 +1,5 @@
 """Raw signed S3 requests (botocore's SigV4 signer over `requests`) against the session all-in-one."""
+import contextlib
 import uuid
 
 import boto3
@@ -37,14 +38,28 @@ def raw(aio):
     return Raw(aio)
 
 
-@pytest.fixture
-def raw_bucket(aio, raw):
-    client = boto3.client("s3", endpoint_url=aio["s3"]["endpoint"], region_name=raw.region,
-                          aws_access_key_id=raw.creds.access_key,
-                          aws_secret_access_key=raw.creds.secret_key)
-    name = f"raw-{uuid.uuid4().hex[:16]}"
+@contextlib.contextmanager
+def new_bucket(aio, prefix: str):
+    """A fresh bucket of the main test user (boto3), emptied and removed afterwards."""
+    s3 = aio["s3"]
+    client = boto3.client("s3", endpoint_url=s3["endpoint"], region_name=s3["region"],
+                          aws_access_key_id=s3["access_key"],
+                          aws_secret_access_key=s3["secret_key"])
+    name = f"{prefix}-{uuid.uuid4().hex[:16]}"
     client.create_bucket(Bucket=name)
     yield name
     for item in client.list_objects_v2(Bucket=name).get("Contents", []):
         client.delete_object(Bucket=name, Key=item["Key"])
     client.delete_bucket(Bucket=name)
+
+
+@pytest.fixture(scope="session")
+def bucket_maker(aio):
+    """new_bucket for this session's all-in-one: `with bucket_maker("prefix") as name:`."""
+    return lambda prefix: new_bucket(aio, prefix)
+
+
+@pytest.fixture
+def raw_bucket(bucket_maker):
+    with bucket_maker("raw") as name:
+        yield name

@@ -7,11 +7,9 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import uuid
 import zlib
 from urllib.parse import quote
 
-import boto3
 import pytest
 import requests
 
@@ -82,15 +80,9 @@ def signer(aio):
 
 
 @pytest.fixture(scope="module")
-def bucket(aio, signer):
-    client = boto3.client("s3", endpoint_url=signer.endpoint, region_name=signer.region,
-                          aws_access_key_id=signer.access, aws_secret_access_key=signer.secret)
-    name = f"rules-{uuid.uuid4().hex[:16]}"
-    client.create_bucket(Bucket=name)
-    yield name
-    for item in client.list_objects_v2(Bucket=name).get("Contents", []):
-        client.delete_object(Bucket=name, Key=item["Key"])
-    client.delete_bucket(Bucket=name)
+def bucket(bucket_maker):
+    with bucket_maker("rules") as name:
+        yield name
 
 
 def chunked(*chunks: bytes) -> bytes:
