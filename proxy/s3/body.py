@@ -13,32 +13,23 @@ from typing import AsyncIterator
 import aiohttp
 
 from proxy.s3.errors import S3Error
-from proxy.s3.payload import TERMINATED, PayloadVerifier, verifier_for
+from proxy.s3.payload import TERMINATED, PayloadVerifier, content_length, verifier_for
 
 READ_CHUNK = 65536
-
-
-def content_length(s3) -> int | None:
-    value = s3.headers.get("content-length")
-    if value is None:
-        return None
-    if not value.strip().isdigit():
-        raise S3Error("InvalidArgument", ArgumentName="Content-Length", ArgumentValue=value)
-    return int(value)
 
 
 def object_length(s3, verifier: PayloadVerifier) -> int | None:
     """The object's size as the client announced it (decoded length for aws-chunked)."""
     if verifier.streaming:
         return verifier.decoded_length
-    length = content_length(s3)
+    length = content_length(s3.headers)
     if length is None and "chunked" not in s3.headers.get("transfer-encoding", "").lower():
         raise S3Error("MissingContentLength")
     return length
 
 
 async def verified_body(s3, verifier: PayloadVerifier) -> AsyncIterator[bytes]:
-    length = content_length(s3)
+    length = content_length(s3.headers)
     held = None
     try:
         async for data in s3.request.content.iter_chunked(READ_CHUNK):
@@ -59,7 +50,7 @@ async def read_small(s3, limit: int) -> bytes:
     """A whole (XML/JSON) request body up to `limit` bytes, verified like any payload (a bad
     Content-MD5 reports the digest as sent, base64, as S3 does for these bodies)."""
     verifier = verifier_for(s3, md5_hex_in_error=False)
-    length = content_length(s3)
+    length = content_length(s3.headers)
     if length is not None and length > limit and not verifier.streaming:
         raise S3Error("MaxMessageLengthExceeded")
     out = bytearray()

@@ -88,7 +88,8 @@ def _b64(value: str | None, size: int, canonical: bool = True) -> bytes | None:
     return raw
 
 
-def _content_length(headers: dict[str, str]) -> int | None:
+def content_length(headers: dict[str, str]) -> int | None:
+    """Content-Length as a number (None when absent); S3's InvalidArgument when it is not one."""
     value = headers.get("content-length")
     if value is None:
         return None
@@ -113,7 +114,7 @@ def stored_content_encoding(headers: dict[str, str]) -> str | None:
 
 def check_request(method: str, headers: dict[str, str], query, v4_header: bool) -> Plan:
     """The checks S3 makes on a request's headers before it reads the body; raises S3Error."""
-    content_length = _content_length(headers)
+    sent_length = content_length(headers)
     mode = headers.get("x-amz-content-sha256")
     streaming = mode in STREAMING_MODES
     decoded = None
@@ -133,9 +134,9 @@ def check_request(method: str, headers: dict[str, str], query, v4_header: bool) 
         if not v4_header:
             # Only SigV4 header authentication can sign chunks: S3 treats the body as plain
             # bytes whose SHA-256 cannot be the marker it was given.
-            if decoded < (content_length or 0):
+            if decoded < (sent_length or 0):
                 raise S3Error("IncompleteBody", TOO_LONG, NumberBytesExpected=decoded,
-                              NumberBytesProvided=content_length)
+                              NumberBytesProvided=sent_length)
             return Plan(mode, report_body_sha256=True)
         if mode in ECDSA_MODES:
             raise S3Error("NotImplemented", f"Don't know how to validate {mode} streams")
@@ -154,8 +155,7 @@ def check_request(method: str, headers: dict[str, str], query, v4_header: bool) 
         return plan
     algorithm, header_value, trailer = _checksum_headers(headers)
     if trailer and not streaming:
-        raise S3Error("MalformedTrailerError", "The request contained trailing data that was not "
-                      "well-formed or did not conform to our published schema.")
+        raise _malformed_trailer()
     verify = method == "PUT" or "delete" in query
     return dataclasses.replace(plan, algorithm=algorithm, expected_checksum=header_value,
                                checksum_trailer=trailer, verify_checksum=verify)
