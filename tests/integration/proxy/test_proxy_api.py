@@ -362,3 +362,12 @@ def test_slo_part_number(swift, container):
                    headers={"X-Copy-From": f"{container}/m", "Content-Length": "0"})
     assert copied.status_code == 201
     assert swift("GET", f"/{container}/c").content == b"b" * 5   # the copy's source read is ranged too
+
+
+@pytest.mark.parametrize("value", ["t", "Y", "on"])
+def test_fresh_metadata_takes_swifts_true_values(swift, container, value):
+    swift("PUT", f"/{container}/src-{value}", data=b"s", headers={"X-Object-Meta-Keep": "k"})
+    resp = swift("COPY", f"/{container}/src-{value}", headers={
+        "Destination": f"{container}/fresh-{value}", "X-Fresh-Metadata": value})
+    assert resp.status_code == 201
+    assert "X-Object-Meta-Keep" not in swift("HEAD", f"/{container}/fresh-{value}").headers
