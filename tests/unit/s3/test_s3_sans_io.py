@@ -10,7 +10,7 @@ import os
 import pytest
 
 from proxy.s3 import bucket_config, listing, post_object, sigv2, sse
-from proxy.s3.common import Bucket
+from proxy.s3.common import Bucket, iso8601
 from proxy.s3.errors import S3Error
 from proxy.core import Info
 from multidict import CIMultiDict
@@ -43,6 +43,13 @@ def test_sigv2_subresources_and_amz_headers():
     assert text == ("PUT\n\na/b\n\nx-amz-date:Tue, 27 Mar 2007 21:15:45 +0000\n"
                     "x-amz-meta-a:1\nx-amz-meta-b:2\n/b/k?acl&uploadId=u")
     assert sigv2.string_to_sign("GET", {}, "/b/k", {}, 1700000000).split("\n")[3] == "1700000000"
+
+
+def test_listing_times_are_whole_seconds_rounded_up():
+    # ".000Z" as Swift's s3api writes it; rounded up so a listing never looks older than the
+    # write (`aws s3 sync` compares mtimes).
+    assert iso8601(1_700_000_000.0) == "2023-11-14T22:13:20.000Z"
+    assert iso8601(1_700_000_000.001) == "2023-11-14T22:13:21.000Z"
 
 
 def test_listing_markers_skip_a_common_prefix():
