@@ -108,10 +108,8 @@ def _may_create_buckets(s3) -> bool:
     """Only an account's admins create containers (tempauth's .admin group, as Swift's proxy
     enforces under its s3api). Keys of users Swift auth does not list (identity's EC2
     credentials) act for their project as before."""
-    from proxy.auth import parse_users
-    from proxy.context import CONFIG
-    users = parse_users(s3.request.app[CONFIG].proxy.users)
-    user = users.get(f"{s3.principal.account}:{s3.principal.user}")
+    from proxy.context import AUTH
+    user = s3.request.app[AUTH].users.get(f"{s3.principal.account}:{s3.principal.user}")
     return user is None or ".admin" in user.groups or ".reseller_admin" in user.groups
 
 
