@@ -443,7 +443,8 @@ def _malformed_trailer() -> S3Error:
 def verifier_for(s3, md5_hex_in_error: bool = True) -> PayloadVerifier:
     """The verifier for this request's body, from the Plan context.build() made."""
     def canonical() -> str:
-        return sigv4.canonical_for(s3.signed, s3.method, s3.request.raw_path,
+        from proxy.s3.context import raw_target  # (context imports this module)
+        return sigv4.canonical_for(s3.signed, s3.method, raw_target(s3.request),
                                    list(s3.request.query.items()), s3.headers)
     return PayloadVerifier(s3.plan, s3.signed, s3.signing_key,
                            canonical if s3.signed is not None else None, md5_hex_in_error)

@@ -7,8 +7,10 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import http.client
+import types
 import zlib
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
@@ -173,7 +175,8 @@ def test_decoded_length_disagrees_with_the_chunks(signer, bucket):
                  "You must provide the Content-Length HTTP header.")
 
 
-def signed_stream(signer, bucket, pieces, header=b"%x;chunk-signature=%s", length=None):
+def signed_stream(signer, bucket, pieces, header=b"%x;chunk-signature=%s", length=None,
+                  absolute_form=False):
     headers = signer.sign("PUT", f"/{bucket}/signed", {
         "x-amz-content-sha256": STREAM_SIGNED, "content-encoding": "aws-chunked",
         "x-amz-decoded-content-length": str(length or sum(map(len, pieces)))})
@@ -182,8 +185,21 @@ def signed_stream(signer, bucket, pieces, header=b"%x;chunk-signature=%s", lengt
         sig = signer.chunk_signature(previous, piece)
         body += header % (len(piece), sig.encode()) + b"\r\n" + piece + b"\r\n"
         previous = sig
+    if absolute_form:  # the whole URL as the request target (RFC 9112 3.2.2)
+        return _absolute_form_put(f"{signer.endpoint}/{bucket}/signed", body, headers)
     return requests.put(f"{signer.endpoint}/{bucket}/signed", data=body, headers=headers,
                         timeout=30)
+
+
+def _absolute_form_put(url, body, headers):
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request("PUT", url, body, {k: v for k, v in headers.items() if k != "host"})
+        resp = conn.getresponse()
+        return types.SimpleNamespace(status_code=resp.status, text=resp.read().decode())
+    finally:
+        conn.close()
 
 
 def test_signed_chunks_with_spaces_around_the_parameter(signer, bucket):
@@ -202,6 +218,15 @@ def test_signed_chunk_with_another_parameter_first(signer, bucket):
     assert "<StringToSign>AWS4-HMAC-SHA256-PAYLOAD\n" in resp.text
     resp = signed_stream(signer, bucket, [BODY], b"%x;chunk-signature=%s;extra=param")
     assert_error(resp, 400, "IncompleteBody", "The request body terminated unexpectedly")
+
+
+def test_chunk_signature_mismatch_names_the_signed_path(signer, bucket):
+    """The CanonicalRequest an answer shows is the one signed: for an absolute-form target,
+    its path (not the scheme and authority the target started with)."""
+    resp = signed_stream(signer, bucket, [BODY], b"%x;extra=param;chunk-signature=%s",
+                         absolute_form=True)
+    assert_error(resp, 403, "SignatureDoesNotMatch")
+    assert f"<CanonicalRequest>PUT\n/{bucket}/signed\n" in resp.text, resp.text
 
 
 def test_signed_chunks_under_8_kib(signer, bucket):
