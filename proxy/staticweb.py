@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from objectserver.listings import TRUE_VALUES  # Swift's config_true_value set
 from proxy import tempurl
 from proxy.context import Ctx
 from proxy.errors import SwiftError
@@ -26,7 +27,7 @@ ORIGINAL_PATH = "strato.original_path"  # request key: the client's path before 
 
 
 def _true(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("true", "1", "yes", "on", "t", "y")
+    return (value or "").strip().lower() in TRUE_VALUES
 
 
 def applies(ctx: Ctx) -> bool:
