@@ -11,7 +11,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 from .errors import HTTPError
 
 LISTING_LIMIT = 10000
-TRUE_VALUES = ("true", "1", "yes", "on", "t", "y")
+from strato.truth import TRUE_VALUES  # noqa: F401 (callers read it from here)
 FORMATS = {"json": "application/json", "xml": "application/xml", "plain": "text/plain"}
 OFFERS = ("text/plain", "application/json", "application/xml", "text/xml")
 

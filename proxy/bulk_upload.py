@@ -29,6 +29,7 @@ from aiohttp import web
 
 from proxy import limits
 from proxy.errors import SwiftError, reason
+from strato.truth import is_true
 
 log = logging.getLogger("strato.proxy.bulk")
 
@@ -221,7 +222,7 @@ def object_headers(headers, now: float) -> dict[str, str]:
     """What every extracted object is stored with: the request's user metadata, expiry and, unless
     X-Detect-Content-Type says to guess, its Content-Type (as Swift's bulk passes them on)."""
     out = {k: v for k, v in headers.items() if k.lower().startswith("x-object-meta-")}
-    detect = headers.get("X-Detect-Content-Type", "").lower() in ("true", "1", "yes", "on")
+    detect = is_true(headers.get("X-Detect-Content-Type"))
     if headers.get("Content-Type") and not detect:
         out["Content-Type"] = headers["Content-Type"]
     delete_at = limits.delete_at_header(headers, now)  # the object PUT's own rules and 400s

@@ -7,12 +7,9 @@ and shown back under the client's name. Off by default, as Swift ships it.
 """
 from __future__ import annotations
 
+from strato.truth import is_true
+
 ENABLE_BY_DEFAULT = False
-TRUE_VALUES = ("true", "1", "yes", "on", "t", "y")
-
-
-def _true(value: str) -> bool:
-    return value.strip().lower() in TRUE_VALUES
 
 
 def client_header(kind: str) -> str:
@@ -28,14 +25,14 @@ def sysmeta_for(headers, kind: str) -> dict[str, str]:
     out = {}
     value = headers.get(client_header(kind))
     if value is not None:
-        out[sysmeta_header(kind)] = str(_true(value)) if value else ""
+        out[sysmeta_header(kind)] = str(is_true(value)) if value else ""
     if headers.get(f"X-Remove-{kind.title()}-Rfc-Compliant-Etags"):
         out[sysmeta_header(kind)] = ""
     return out
 
 
 def flag(stored: str | None) -> bool | None:
-    return None if not stored else _true(stored)
+    return None if not stored else is_true(stored)
 
 
 async def wanted(core, account: str, container: str) -> bool:

@@ -25,6 +25,7 @@ from proxy import conditional
 from proxy.core import Result, SwiftCore
 from proxy.errors import SwiftError, reason
 from proxy.objver import listing as objver_listing
+from strato.truth import is_true
 
 MAX_MANIFEST_SEGMENTS = 1000
 MAX_MANIFEST_SIZE = 8 * 1024 * 1024
@@ -49,7 +50,7 @@ class Segment:
 
 
 def is_slo(headers) -> bool:
-    return (headers.get("X-Static-Large-Object") or "").lower() in ("true", "1", "yes")
+    return is_true(headers.get("X-Static-Large-Object"))
 
 
 def slo_etag(etags: list[str]) -> str:

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from objectserver.listings import TRUE_VALUES  # Swift's config_true_value set
+from strato.truth import is_true
 from proxy import tempurl
 from proxy.context import Ctx
 from proxy.errors import SwiftError
@@ -26,8 +26,6 @@ from proxy.errors import SwiftError
 ORIGINAL_PATH = "strato.original_path"  # request key: the client's path before domain_remap
 
 
-def _true(value: str | None) -> bool:
-    return (value or "").strip().lower() in TRUE_VALUES
 
 
 def applies(ctx: Ctx) -> bool:
@@ -35,7 +33,7 @@ def applies(ctx: Ctx) -> bool:
         return False
     # Anonymous readers, TempURL holders (a prefix TempURL browses the site, as in Swift), or
     # anyone asking with X-Web-Mode.
-    return ctx.identity is None or ctx.tempurl or _true(ctx.headers.get("X-Web-Mode"))
+    return ctx.identity is None or ctx.tempurl or is_true(ctx.headers.get("X-Web-Mode"))
 
 
 def human_readable(value: int) -> str:
@@ -81,7 +79,7 @@ class _Site:
         label = ctx.request.path
         if self.label:
             label = "%s/%s" % (self.label, "/".join(label.split("/")[4:]))
-        if not _true(self.listings):
+        if not is_true(self.listings):
             body = ("<!DOCTYPE html>\n<html>\n<head>\n<title>Listing of %s</title>\n"
                     % html.escape(label))
             body += self._style(prefix, disabled=True)
@@ -182,7 +180,7 @@ async def serve(ctx: Ctx, route) -> web.StreamResponse | None:
         if not site.listings and not site.index:
             if ctx.tempurl:  # a TempURL never lists a container by itself
                 raise SwiftError(401, "Unauthorized")
-            if _true(ctx.headers.get("X-Web-Mode")):
+            if is_true(ctx.headers.get("X-Web-Mode")):
                 raise SwiftError(404)
             return None
         if not ctx.request.path.endswith("/"):

@@ -19,6 +19,7 @@ from proxy.core import Result
 from proxy.errors import SwiftError, reason
 from proxy.objver import objects as objver
 from proxy.handlers.common import created, respond, stream
+from strato.truth import is_true
 
 
 async def _authorize(ctx: Ctx, write: bool) -> None:
@@ -241,7 +242,7 @@ async def put(ctx: Ctx) -> web.StreamResponse:
         return await _put_slo(ctx, node_headers, length)
     await check_quotas(ctx, length or 0)
     await archive_before_overwrite(ctx, ctx.account, ctx.container, ctx.obj)
-    if headers.get("X-Detect-Content-Type", "").lower() in ("true", "1", "yes"):
+    if is_true(headers.get("X-Detect-Content-Type")):
         node_headers.pop("Content-Type", None)
         node_headers.pop("content-type", None)
     body = ctx.request.content.iter_chunked(65536)
@@ -492,7 +493,7 @@ async def _put_slo(ctx: Ctx, node_headers: dict, length: int | None) -> web.Stre
     body = await ctx.request.content.read(large.MAX_MANIFEST_SIZE + 1)
     if len(body) > large.MAX_MANIFEST_SIZE:
         raise SwiftError(413, "Manifest File > 8388608 bytes")
-    if ctx.query.get("heartbeat", "").lower() in ("on", "true", "1", "yes"):
+    if is_true(ctx.query.get("heartbeat")):
         return await _put_slo_heartbeat(ctx, node_headers, body)
     return created(await _store_slo(ctx, node_headers, body))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import quote, unquote
 
 from strato.timestamps import Timestamp
+from strato.truth import is_true
 
 RESERVED = "\x00"
 DELETE_MARKER = "application/x-deleted;swift_versions_deleted=1"
@@ -107,7 +108,7 @@ def parse_link_target(value: str) -> tuple[str, str]:
 
 
 def enabled(value) -> bool:
-    return str(value or "").strip().lower() in ("true", "1", "yes", "on", "t", "y")
+    return is_true(value)
 
 
 def is_version_link(backend_headers) -> bool:
