@@ -82,7 +82,6 @@ RUNTIME = [
     "cryptography>=42",
     "argon2-cffi>=23.1",
     "psutil>=5.9",
-    "defusedxml>=0.7",
     "crc32c>=2.4",  # native/_checksum_py's CRC32C when the compiled module is absent (iSCSI digests)
 ]
 
