@@ -7,6 +7,7 @@ service's prepare().
 Module-scoped: tests that kill a node restart it before they return.
 """
 import os
+import uuid
 
 import pytest
 import requests
@@ -66,3 +67,11 @@ def swift(cluster):
 def client_for(cluster):
     """client_for(user, key) -> a Client logged in as that user."""
     return lambda user, key: Client(cluster, user, key)
+
+
+@pytest.fixture
+def container(swift):
+    """A fresh, empty container for one test."""
+    c = f"c-{uuid.uuid4().hex[:10]}"
+    assert swift("PUT", f"/{c}").status_code == 201
+    return c

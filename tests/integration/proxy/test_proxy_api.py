@@ -14,13 +14,6 @@ def name(prefix="c"):
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-@pytest.fixture
-def container(swift):
-    c = name()
-    assert swift("PUT", f"/{c}").status_code == 201
-    return c
-
-
 def test_auth_and_info(cluster, swift):
     resp = requests.get(cluster.auth_url, headers={"X-Auth-User": "test:tester", "X-Auth-Key": "no"})
     assert resp.status_code == 401

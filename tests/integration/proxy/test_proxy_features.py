@@ -1,17 +1,9 @@
 """Symlinks, object versioning and CORS through the real proxy and storage nodes."""
-import uuid
 
 import pytest
 import requests
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def container(swift):
-    c = f"f-{uuid.uuid4().hex[:10]}"
-    assert swift("PUT", f"/{c}").status_code == 201
-    return c
 
 
 def test_symlinks(swift, container):

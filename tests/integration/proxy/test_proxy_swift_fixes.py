@@ -1,16 +1,8 @@
 """Swift functional-suite fixes (issue 3): content types kept on POST and symlinks, SLO copy sizes."""
-import uuid
 
 import pytest
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def container(swift):
-    c = f"x-{uuid.uuid4().hex[:10]}"
-    assert swift("PUT", f"/{c}").status_code == 201
-    return c
 
 
 def test_post_without_content_type_keeps_stored_type(swift, container):

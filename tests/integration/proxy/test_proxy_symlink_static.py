@@ -1,19 +1,11 @@
 """Static symlinks (X-Symlink-Target-Etag) as Swift's symlink middleware checks them, through the
 real proxy: chains of static links, links to SLO manifests, broken links, links inside SLOs."""
 import json
-import uuid
 
 import pytest
 
 pytestmark = pytest.mark.timeout(90)
 EMPTY = "d41d8cd98f00b204e9800998ecf8427e"
-
-
-@pytest.fixture
-def container(swift):
-    c = f"sl-{uuid.uuid4().hex[:10]}"
-    assert swift("PUT", f"/{c}").status_code == 201
-    return c
 
 
 def static(swift, c, name, target, etag):
