@@ -2,11 +2,34 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 AIO_START_TIMEOUT = 120
+# The default ports of an all-in-one's listeners (identity, storage nodes 0-2, proxy, compute,
+# volume API, network, iSCSI portal): an offset is usable when all of them are free.
+AIO_BASE_PORTS = (5000, 6200, 6201, 6202, 8080, 8774, 8776, 9696, 3260)
+
+
+def free_offset(candidates):
+    """The first port offset in candidates whose all-in-one ports are all free on loopback, so
+    that tests with their own all-in-one run beside other engineers' (and other runs')."""
+    for offset in candidates:
+        socks = []
+        try:
+            for port in AIO_BASE_PORTS:
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port + offset))
+            return offset
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no free all-in-one port offset among {list(candidates)}")
 
 
 def start_aio(data_dir, port_offset, *extra):

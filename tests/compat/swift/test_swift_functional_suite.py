@@ -13,7 +13,6 @@ import collections
 import glob
 import os
 import signal
-import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -96,26 +95,15 @@ def markdown(res):
     return "\n".join(lines)
 
 
-def free_offset():
-    for offset in OFFSETS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", 8080 + offset))
-            except OSError:
-                continue
-            return offset
-    pytest.fail(f"no free proxy port among offsets {OFFSETS}")
-
-
 @pytest.fixture
 def private_aio(tmp_path):
     if not os.path.isdir(os.path.join(SDIST, "test", "functional")):
         pytest.skip(f"peer set-up absent: run {PEERS}/setup.sh (needs {SDIST})")
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
-    from aiohelper import start_aio, stop_aio
+    from aiohelper import free_offset, start_aio, stop_aio
     data_dir = tmp_path / "aio"
     data_dir.mkdir()
-    process, info = start_aio(data_dir, free_offset(), "--test-users")
+    process, info = start_aio(data_dir, free_offset(OFFSETS), "--test-users")
     try:
         yield info
     finally:
