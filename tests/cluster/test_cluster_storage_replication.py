@@ -63,15 +63,17 @@ def test_killed_node_catches_up_through_replication(tmp_path):
             part, devs = rings["object"].get_nodes("a", "c", name)
             body = os.urandom(1000 + i)
             stamp = Timestamp.now().internal
-            ok = 0
+            ok, answers = 0, []
             for dev in devs:
                 try:
                     resp = requests.put(f"http://{dev.ip}:{dev.port}/object/{dev.device}/{part}/a/c/{name}",
                                         data=body, headers={"X-Timestamp": stamp}, timeout=5)
                     ok += resp.status_code == 201
-                except requests.ConnectionError:
-                    pass
-            assert ok == 2  # every object has the dead node as one of its three primaries
+                    answers.append((dev.port, resp.status_code, resp.text[:200]))
+                except requests.ConnectionError as exc:
+                    answers.append((dev.port, type(exc).__name__))
+            # every object has the dead node as one of its three primaries
+            assert ok == 2, answers
             written[name] = (part, body)
         procs[2] = start(2)
         wait_port(base + 2, time.monotonic() + 30)
