@@ -30,6 +30,13 @@ _ZERO_CHUNK = 1 << 20
 # from the page cache or answers EAGAIN at once, so the loop never waits on the disk, and a
 # cached 4 KiB read skips the thread hop that otherwise dominates its cost.
 NOWAIT_READ_MAX = 1 << 20
+# Write-back batches of one volume on disk threads at a time. Writes that arrive while they are
+# being written wait and form the next batch, so under load one thread hop carries many writes
+# (128 KiB writes at depth 32, in-process: 37 us of CPU per write with 1 or 2 batches in flight
+# against 52-58 us with one batch per event-loop iteration). Two, not one, so that a batch being
+# written never leaves the loop holding a full next batch it cannot start; more would not help:
+# buffered writes to one file take its inode lock in turn.
+WRITE_BATCHES_IN_FLIGHT = 2
 _RWF_NOWAIT = getattr(os, "RWF_NOWAIT", 0)
 
 
@@ -64,22 +71,65 @@ def _pwrite_all(fd: int, data, offset: int) -> None:
         offset += done
 
 
+# how many writes one pwritev may carry (chunkio.pwritev splits at IOV_MAX itself)
+_RUN_MAX = 1024
+
+
+def _pwritev_all(fd: int, buffers: list, offset: int) -> None:
+    helper = getattr(_chunkio, "pwritev", None) if _chunkio else None
+    if helper is not None:
+        helper(fd, buffers, offset)
+        return
+    views = [memoryview(b).cast("B") for b in buffers]
+    while views:
+        done = os.pwritev(fd, views, offset)
+        offset += done
+        while views and done >= len(views[0]):
+            done -= len(views[0])
+            views.pop(0)
+        if done:
+            views[0] = views[0][done:]
+
+
 def _write_batch(fd: int, items: list) -> list:
-    """pwrite each (offset, data) in order; the error of each (None when it was written)."""
-    errors = []
-    for offset, data in items:
+    """pwrite each (offset, data) in order; the error of each (None when it was written).
+
+    Writes that continue one another (a sequential stream: each starts where the previous one
+    ends) go out as one pwritev: one system call and one pass through the file system's write
+    path (inode lock, block mapping) for the run instead of one per write. If such a combined
+    write fails, its writes are retried one by one so each gets its own outcome (rewriting the
+    same bytes at the same offsets is harmless)."""
+    errors: list = [None] * len(items)
+    i, n = 0, len(items)
+    while i < n:
+        offset, data = items[i]
+        end = offset + len(data)
+        j = i + 1
+        while j < n and items[j][0] == end and j - i < _RUN_MAX:
+            end += len(items[j][1])
+            j += 1
         try:
-            _pwrite_all(fd, data, offset)
-            errors.append(None)
+            if j - i == 1:
+                _pwrite_all(fd, data, offset)
+            else:
+                _pwritev_all(fd, [d for _, d in items[i:j]], offset)
         except OSError as exc:
-            errors.append(exc)
+            if j - i == 1:
+                errors[i] = exc
+            else:
+                for k in range(i, j):
+                    try:
+                        _pwrite_all(fd, items[k][1], items[k][0])
+                    except OSError as one:
+                        errors[k] = one
+        i = j
     return errors
 
 
-def _settle(batch: list, work: asyncio.Future) -> None:
-    """Hand each write of a finished batch its own outcome (cancelled waiters are skipped)."""
-    exc = work.exception() if not work.cancelled() else asyncio.CancelledError()
-    errors = work.result() if exc is None else [exc] * len(batch)
+def _settle(batch: list, outcome) -> None:
+    """Hand each write of a finished batch its own outcome: outcome is _write_batch's list of
+    errors, or the exception that stopped it (cancelled waiters are skipped)."""
+    errors = outcome if isinstance(outcome, list) else [outcome] * len(batch)
     for (_, _, done), error in zip(batch, errors):
         if done.done():
             continue
@@ -121,6 +171,7 @@ class FileBacking:
         self._idle: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
         # Write-back writes issued in one event-loop iteration, sent to a disk thread together
         self._batch: list[tuple[int, object, asyncio.Future]] = []
+        self._writing = 0                    # write-back batches on disk threads
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _running_loop(self) -> asyncio.AbstractEventLoop:
@@ -230,10 +281,12 @@ class FileBacking:
         """write() as a future, for callers that want no coroutine per write (the transport's
         write path). Range and closed-file errors raise here; I/O errors land in the future.
 
-        Write-back writes (fua=False) that arrive in the same event-loop iteration - a queue of
-        initiator writes landing together - share one trip to a disk thread, written in arrival
-        order: a thread hop costs more CPU than a 4 KiB page-cache write, and every hop is GIL
-        traffic. Each write still completes (or fails) on its own."""
+        Write-back writes (fua=False) go to disk threads in batches, written in arrival order:
+        the writes of one event-loop iteration, or, while WRITE_BATCHES_IN_FLIGHT batches are
+        on threads, all that arrive until one of them is done. A thread hop costs more CPU than
+        a 4 KiB page-cache write and about as much as a 128 KiB one, and every hop is GIL
+        traffic. Each write still completes (or fails) on its own, once its batch is written;
+        FUA writes are not batched (each is written and fdatasynced in its own trip)."""
         self._check_range(offset, len(data))
         if fua:
             return self._run(self._write_sync, offset, data, fua)
@@ -242,20 +295,50 @@ class FileBacking:
         done = loop.create_future()
         batch = self._batch
         batch.append((offset, data, done))
-        if len(batch) == 1:
+        if len(batch) == 1 and self._writing < WRITE_BATCHES_IN_FLIGHT:
             loop.call_soon(self._submit_batch)
         return done
 
     def _submit_batch(self) -> None:
+        if self._writing >= WRITE_BATCHES_IN_FLIGHT or not self._batch:
+            return               # it goes when a batch in flight is done (_batch_done)
         batch, self._batch = self._batch, []
         try:
-            work = self._run(_write_batch, self._fd, [(off, data) for off, data, _ in batch])
+            self._check_open()
         except OSError as exc:               # closed meanwhile
-            for _, _, done in batch:
-                if not done.done():
-                    done.set_exception(exc)
+            _settle(batch, exc)
             return
-        work.add_done_callback(lambda w: _settle(batch, w))
+        with self._lock:
+            self._inflight += 1
+        self._writing += 1
+        # The job reports back with one call_soon_threadsafe: no concurrent.futures callbacks,
+        # no wrapping asyncio future and the two extra loop iterations its chaining costs
+        # (with the joined pwritev: 39-45 us of CPU per 128 KiB write in-process, from 62-65).
+        try:
+            self._executor.submit(self._write_job, self._running_loop(), batch,
+                                  [(off, data) for off, data, _ in batch])
+        except BaseException as exc:         # the executor was shut down
+            self._op_done(None)
+            self._writing -= 1
+            _settle(batch, exc)
+
+    def _write_job(self, loop: asyncio.AbstractEventLoop, batch: list, items: list) -> None:
+        """On a disk thread: write a batch, then settle its futures on the loop."""
+        try:
+            outcome = _write_batch(self._fd, items)
+        except BaseException as exc:         # a bug, not the medium: every write fails with it
+            outcome = exc
+        finally:
+            self._op_done(None)
+        try:
+            loop.call_soon_threadsafe(self._batch_done, batch, outcome)
+        except RuntimeError:                 # the loop is closed: nobody waits any more
+            pass
+
+    def _batch_done(self, batch: list, outcome) -> None:
+        self._writing -= 1
+        _settle(batch, outcome)
+        self._submit_batch()                 # the writes that arrived meanwhile
 
     async def flush(self) -> None:
         await self._run(_fdatasync, self._fd)

@@ -6,6 +6,7 @@ call, retries EINTR after running signal handlers (PEP 475, as the os module doe
 OSError subclasses from errno. Where fallocate(2) is not Linux's this module does not compile and
 the twin is used.
 """
+from cpython.bytearray cimport PyByteArray_FromStringAndSize
 from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
@@ -337,3 +338,11 @@ def fdatasync(int fd):
             PyErr_CheckSignals()
             continue
         _raise_errno(err)
+
+
+def recv_buffer(Py_ssize_t size):
+    """A bytearray of size bytes whose contents are unspecified (not zeroed): only for buffers
+    that are filled completely before anything reads them, such as received data."""
+    if size < 0:
+        raise ValueError("negative size")
+    return PyByteArray_FromStringAndSize(NULL, size)

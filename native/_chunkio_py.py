@@ -225,3 +225,11 @@ def fdatasync(fd: int) -> None:
         os.fdatasync(fd)
     else:
         os.fsync(fd)
+
+
+def recv_buffer(size: int) -> bytearray:
+    """A bytearray of size bytes whose contents are unspecified (the compiled twin does not zero
+    them): only for buffers that are filled completely before anything reads them."""
+    if size < 0:
+        raise ValueError("negative size")
+    return bytearray(size)

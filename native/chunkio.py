@@ -9,8 +9,10 @@ they import for it.
     fadvise(fd, offset, length, advice)     advice: os.POSIX_FADV_* or "dontneed", "sequential", ...
     sendfile(out_fd, in_fd, offset, count) -> n   one sendfile(2); BlockingIOError when the socket is full
     fdatasync(fd)
+    recv_buffer(size) -> bytearray         contents unspecified (not zeroed): for buffers filled
+                                          completely before they are read (received data)
 
-All of them block: call them from the per-device executors (strato/executors.py), not the event loop.
+All of them but recv_buffer block: call them from the per-device executors (strato/executors.py), not the event loop.
 The compiled module (native/_chunkio_c.pyx) is used when built; STRATO_NO_EXTENSIONS=1 selects the twin.
 """
 import native
@@ -25,9 +27,10 @@ punch_hole = _impl.punch_hole
 fadvise = _impl.fadvise
 sendfile = _impl.sendfile
 fdatasync = _impl.fdatasync
+recv_buffer = _impl.recv_buffer
 PAGE_SIZE = _impl.PAGE_SIZE
 FADVISE = _impl.FADVISE
 IMPLEMENTATION = "c" if _impl.__name__.endswith("_c") else "py"
 
 __all__ = ["BufferPool", "pread_into", "pwritev", "fallocate", "punch_hole", "fadvise", "sendfile",
-           "fdatasync", "PAGE_SIZE", "FADVISE", "IMPLEMENTATION"]
+           "fdatasync", "recv_buffer", "PAGE_SIZE", "FADVISE", "IMPLEMENTATION"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from native.chunkio import recv_buffer
 from native.iscsipdu import build_bhs, parse_bhs
 
 from .constants import (BHS_LEN, INITIATOR_OPCODES, MAX_RECV_DATA_SEGMENT, Opcode,
@@ -23,6 +24,10 @@ Bhs = namedtuple("Bhs", ("opcode", "immediate", "flags", "byte2", "byte3", "ahs_
 _PADS = (b"", b"\0\0\0", b"\0\0", b"\0")   # indexed by length % 4
 SEGMENT_MIN = 16384      # data segments at least this long are received into their own buffer
 SCRATCH_LEN = 65536      # receive buffer for everything else
+# After a PDU with a large segment, the next read asks for this much only: the next PDU is likely
+# large too (a stream of big writes), and whatever of its segment lands in the scratch buffer
+# has to be copied into the segment's own buffer (up to 64 KiB per 128 KiB write otherwise).
+HEADER_READ = 4096
 _new_bhs = tuple.__new__
 
 
@@ -71,6 +76,7 @@ class PduReader:
         self._seg_meta: tuple = ()            # (fields, header, ahs) of that PDU
         self._scratch = memoryview(bytearray(SCRATCH_LEN))
         self._gave_segment = False
+        self._after_segment = False           # the last PDU had a large segment
         # fastread.ReadFastPath, set by the connection in full feature phase: answers the plain
         # READs at the head of freshly received bytes before they are parsed into Pdu objects
         self.fast = None
@@ -86,6 +92,8 @@ class PduReader:
             self._gave_segment = True
             return memoryview(self._seg)[self._seg_filled:]
         self._gave_segment = False
+        if self._after_segment:
+            return self._scratch[:HEADER_READ]
         return self._scratch
 
     def buffer_updated(self, nbytes: int) -> list[Pdu]:
@@ -96,8 +104,10 @@ class PduReader:
             self._seg_filled += nbytes
             if self._seg_filled == len(self._seg):
                 out.append(self._complete_segment())
+                self._after_segment = True
             self._pending = []
             return out
+        self._after_segment = False
         fast = self.fast
         if fast is not None and not self._buf and self._seg is None:
             start = fast(self._scratch, 0, nbytes)
@@ -156,7 +166,8 @@ class PduReader:
                 ahs = bytes(view[pos + BHS_LEN:hdr_end]) if ahs_len else b""
                 if not complete:
                     # a large segment still on its way: give it its own buffer
-                    seg = bytearray(padded + dd)
+                    # not zeroed: every byte is received before the segment is used
+                    seg = recv_buffer(padded + dd)
                     have = end - data_start
                     seg[:have] = view[data_start:end]
                     self._seg, self._seg_filled = seg, have

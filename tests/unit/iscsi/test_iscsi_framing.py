@@ -156,3 +156,25 @@ def test_bad_padding_of_a_large_segment_keeps_the_stream(tools, buffered):
     got += reader.feed(b"")
     assert len(errors) == 1 and not errors[0].fatal
     assert [p.bhs.itt for p in got] == [2]
+
+
+def test_after_a_large_segment_the_next_read_is_short(tools):
+    # a stream of big writes: each PDU after a large segment is read with a short first read,
+    # so at most HEADER_READ bytes of its segment go through the scratch buffer (and get copied);
+    # a small PDU brings back full-size reads for streams of small PDUs
+    from blockserver.iscsi.pdu import HEADER_READ, SCRATCH_LEN
+    big = [_nop(tools, bytes([i]) * 131072, i + 1) for i in range(3)]
+    wire = b"".join(big) + _nop(tools, b"s", 4) + _nop(tools, b"t", 5)
+    reader = PduReader()
+    offered, got, pos = [], [], 0
+    while pos < len(wire):
+        target = reader.get_buffer(-1)
+        offered.append(len(target))
+        n = min(len(target), len(wire) - pos)
+        target[:n] = wire[pos:pos + n]
+        got += reader.buffer_updated(n)
+        pos += n
+    assert [(p.bhs.itt, bytes(p.data)) for p in got] == \
+        [(i + 1, bytes([i]) * 131072) for i in range(3)] + [(4, b"s"), (5, b"t")]
+    assert offered[0] == SCRATCH_LEN and offered.count(HEADER_READ) == 3
+    assert reader.get_buffer(-1).nbytes == SCRATCH_LEN

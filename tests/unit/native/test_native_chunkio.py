@@ -102,6 +102,23 @@ def test_pool_shared_by_threads(native_impl):
         assert pool.available == 4
 
 
+# --- recv_buffer ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", [0, 1, 48, 131072 + 4])
+def test_recv_buffer_is_a_writable_bytearray_of_the_size(native_impl, size):
+    buf = native_impl.recv_buffer(size)
+    assert type(buf) is bytearray and len(buf) == size
+    memoryview(buf)[:] = b"\xa5" * size          # writable through the buffer protocol
+    assert buf == b"\xa5" * size
+    buf += b"x"                                   # an ordinary, resizable bytearray
+    assert len(buf) == size + 1
+
+
+def test_recv_buffer_rejects_negative_sizes(native_impl):
+    with pytest.raises(ValueError):
+        native_impl.recv_buffer(-1)
+
+
 # --- pread_into / pwritev ---------------------------------------------------------------------
 
 def test_pwritev_then_pread_into(native_impl, fd):

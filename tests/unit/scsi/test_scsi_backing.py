@@ -212,3 +212,69 @@ async def test_read_across_end_of_file_keeps_the_data_then_zeroes(tmp_path, exec
         assert await b.read(0, len(data)) == data
     finally:
         b.close()
+
+
+@pytest.mark.parametrize("native_pwritev", [True, False])
+def test_write_batch_joins_runs_and_keeps_order_and_outcomes(tmp_path, monkeypatch, native_pwritev):
+    # contiguous writes go out as one pwritev, the rest one by one, in the order issued: a later
+    # write to the same bytes wins; every write gets its own outcome
+    import errno
+    from blockserver import backing
+    if not native_pwritev:
+        monkeypatch.setattr(backing, "_chunkio", None)
+    path = tmp_path / "r.img"
+    path.write_bytes(bytes(1 << 20))
+    items = [(i * 4096, bytes([i + 1]) * 4096) for i in range(8)]           # one run
+    items += [(65536, memoryview(bytearray(b"m" * 8192))[:4096]),           # a view, alone
+              (100000, b"a" * 10), (100010, b"b" * 10),                     # a short run
+              (4096, b"z" * 100)]                                           # overwrites run
+    fd = os.open(path, os.O_RDWR)
+    try:
+        assert backing._write_batch(fd, items) == [None] * len(items)
+    finally:
+        os.close(fd)
+    data = path.read_bytes()
+    assert data[:4096] == b"\x01" * 4096
+    assert data[4096:4196] == b"z" * 100 and data[4196:8192] == b"\x02" * 3996
+    assert all(data[i * 4096:(i + 1) * 4096] == bytes([i + 1]) * 4096 for i in range(2, 8))
+    assert data[65536:69632] == b"m" * 4096 and data[69632:69640] == bytes(8)
+    assert data[100000:100020] == b"a" * 10 + b"b" * 10
+    fd = os.open(path, os.O_RDONLY)                  # every write of a failed run fails alone
+    try:
+        errors = backing._write_batch(fd, items[:3] + items[9:10])
+    finally:
+        os.close(fd)
+    assert [e.errno for e in errors] == [errno.EBADF] * 4
+
+
+async def test_writes_arriving_while_batches_are_written_form_one_batch(tmp_path, executor):
+    # at most WRITE_BATCHES_IN_FLIGHT batches per volume on threads; what arrives meanwhile, one
+    # write per loop iteration as the network delivers them, waits and goes in one job
+    import asyncio
+    import threading
+    from blockserver.backing import WRITE_BATCHES_IN_FLIGHT
+    gate = threading.Event()
+
+    class Gated(CountingExecutor):
+        def submit(self, fn, *args):
+            self.jobs += 1
+            return self.pool.submit(lambda: gate.wait(10) and fn(*args))
+
+    path = tmp_path / "g.img"
+    path.write_bytes(bytes(1 << 20))
+    gated = Gated(executor)
+    b = FileBacking(str(path), gated)
+    try:
+        writes = []
+        for i in range(10):
+            writes.append(b.start_write(i * 4096, bytes([i + 1]) * 4096))
+            await asyncio.sleep(0.01)
+        assert gated.jobs == WRITE_BATCHES_IN_FLIGHT
+        gate.set()
+        await asyncio.gather(*writes)
+        assert gated.jobs == WRITE_BATCHES_IN_FLIGHT + 1
+        data = path.read_bytes()
+        assert all(data[i * 4096:(i + 1) * 4096] == bytes([i + 1]) * 4096 for i in range(10))
+    finally:
+        gate.set()
+        b.close()
