@@ -14,6 +14,7 @@ from typing import AsyncIterator, Callable
 from urllib.parse import quote, urlencode
 
 import aiohttp
+import aiohttp.payload
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
@@ -22,7 +23,6 @@ from proxy.quorum import FAILED
 
 log = logging.getLogger("strato.proxy.backend")
 
-PUT_QUEUE_CHUNKS = 4          # chunks buffered per node during a streamed PUT (back-pressure bound)
 CHUNK_SIZE = 64 * 1024
 
 
@@ -176,7 +176,7 @@ class Backend:
         """Stream one body to every replica at once (never buffering it whole).
 
         Connect phase: a target that fails before it starts pulling the body is replaced by the
-        next handoff. Then each chunk goes into every live target's bounded queue (back-pressure).
+        next handoff. Then each chunk is written to every live target's connection (_fan_out).
         Returns (answers, replicas); a client that sends less than Content-Length raises 499.
         """
         part, primaries = _placement(ring, "object", account, container, obj)
@@ -216,9 +216,7 @@ class Backend:
         try:
             async for chunk in body:
                 sent += len(chunk)
-                for target in targets:
-                    if not target.dead:
-                        await target.queue.put(chunk)
+                await _fan_out(targets, chunk)
             if content_length is not None and sent < content_length:
                 from proxy.errors import SwiftError
                 aborted = SwiftError(499, "Client Disconnect")
@@ -236,8 +234,7 @@ class Backend:
                 raise SwiftError(499, "Client Disconnect")
             raise aborted
         for target in targets:
-            if not target.dead:
-                await target.queue.put(None)
+            target.end_body()
         answers = []
         for target in targets:
             try:
@@ -247,17 +244,57 @@ class Backend:
         return answers, replicas
 
     async def _put_one(self, target: "_Target", headers: dict) -> NodeResponse:
-        queue = target.queue
+        return await self.call(target.node, "PUT", target.url, headers, _FanOutBody(target))
 
-        async def feed():
-            target.started.set()
-            while True:
-                chunk = await queue.get()
-                if chunk is None:
-                    return
-                yield chunk
 
-        return await self.call(target.node, "PUT", target.url, headers, feed())
+async def _fan_out(targets: list["_Target"], chunk: bytes) -> None:
+    """Write one chunk of the client's body to every live node connection, then wait while any
+    of them holds more than its transport's high-water mark (back-pressure: the proxy keeps at
+    most about one chunk plus each connection's write buffer per node, never the whole body).
+    The same bytes object goes to each transport: no copies, no queue or task hop per node."""
+    for target in targets:
+        writer = target.writer
+        if writer is None or target.dead:
+            continue
+        try:
+            await writer.write(chunk, drain=False)
+        except (OSError, aiohttp.ClientError):  # the node went away: its call() answers FAILED
+            target.dead = True
+    for target in targets:
+        writer = target.writer
+        if writer is None or target.dead:
+            continue
+        try:
+            await writer.drain()
+        except (OSError, aiohttp.ClientError):
+            target.dead = True
+
+
+class _FanOutBody(aiohttp.payload.Payload):
+    """The request body aiohttp sends to one node: it hands aiohttp's writer for the node's
+    connection to its _Target (put_stream writes the chunks through it) and returns when the
+    whole body was written, so aiohttp then ends the request as for any other body."""
+
+    def __init__(self, target: "_Target") -> None:
+        super().__init__(None)
+        self._target = target
+
+    async def write(self, writer) -> None:
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(self, writer, content_length: int | None) -> None:
+        self._consumed = True  # never replayed (a redirect or retry cannot resend a stream)
+        target = self._target
+        target.writer = writer
+        target.started.set()
+        try:
+            await target.body_sent
+        except asyncio.CancelledError:
+            target.dead = True  # aiohttp stopped sending (the node answered early): stop feeding
+            raise
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        raise TypeError("a streamed body is not kept")
 
 
 class _Target:
@@ -265,13 +302,17 @@ class _Target:
         self.index = index
         self.node = node
         self.url = url
-        self.queue: asyncio.Queue = asyncio.Queue(PUT_QUEUE_CHUNKS)
+        self.writer = None  # aiohttp's StreamWriter of the node connection, once the body starts
         self.started = asyncio.Event()
+        self.body_sent: asyncio.Future = asyncio.get_running_loop().create_future()
         self.task: asyncio.Task | None = None
         self.dead = False
 
+    def end_body(self) -> None:
+        if not self.body_sent.done():
+            self.body_sent.set_result(None)
+
     def finished(self, _task) -> None:
-        # The node answered or failed: stop feeding it and unblock a feeder waiting on its queue.
+        # The node answered or failed: stop feeding it.
         self.dead = True
-        while not self.queue.empty():
-            self.queue.get_nowait()
+        self.end_body()

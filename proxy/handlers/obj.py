@@ -245,7 +245,9 @@ async def put(ctx: Ctx) -> web.StreamResponse:
     if is_true(headers.get("X-Detect-Content-Type")):
         node_headers.pop("Content-Type", None)
         node_headers.pop("content-type", None)
-    body = ctx.request.content.iter_chunked(65536)
+    # Whatever the socket delivered, as it arrived: no re-slicing into fixed chunks (each chunk
+    # costs one write per replica in backend._fan_out; the reader's limit bounds its size).
+    body = ctx.request.content.iter_any()
     result = await ctx.core.object_put(ctx.account, ctx.container, ctx.obj, node_headers, body,
                                        length)
     return created(result)
