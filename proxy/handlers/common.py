@@ -65,8 +65,7 @@ async def stream(request: web.Request, result: Result, extra: dict | None = None
         resp.content_length = int(length)
     try:
         await resp.prepare(request)
-        async for chunk in result.iter_body():
-            await resp.write(chunk)
+        await _copy_body(resp, result)
         await resp.write_eof()
     except (SwiftError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
         if not resp.prepared:
@@ -79,6 +78,19 @@ async def stream(request: web.Request, result: Result, extra: dict | None = None
     finally:
         result.close()
     return resp
+
+
+async def _copy_body(resp: web.StreamResponse, result: Result) -> None:
+    """The body through Python: a node's body as its reads arrived (readany: no re-slicing into
+    fixed-size chunks, so one write per socket read), anything else as the Result yields it."""
+    node = result.stream
+    if node is None or node.raw is None or result.body_iter is not None:
+        async for chunk in result.iter_body():
+            await resp.write(chunk)
+        return
+    content = node.raw.content
+    while chunk := await content.readany():
+        await resp.write(chunk)
 
 
 def created(result: Result) -> web.Response:
