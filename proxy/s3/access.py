@@ -113,10 +113,12 @@ def check(s3, bucket: Bucket, action: str, permission: str, key: str | None = No
     if policy is not None and _public_block(bucket).get("RestrictPublicBuckets") and \
             not is_owner(s3, bucket):
         policy = None
-    resource = f"arn:aws:s3:::{bucket.name}" + (f"/{key}" if key is not None else "")
-    decision = policy_mod.evaluate(policy, policy_mod.Request(
-        principal_id(s3), s3.principal.account if s3.principal else None, action, resource,
-        _context(s3)))
+    decision = None
+    if policy is not None:  # (most buckets have none: no request context to build)
+        resource = f"arn:aws:s3:::{bucket.name}" + (f"/{key}" if key is not None else "")
+        decision = policy_mod.evaluate(policy, policy_mod.Request(
+            principal_id(s3), s3.principal.account if s3.principal else None, action, resource,
+            _context(s3)))
     if decision == "Deny":
         raise S3Error("AccessDenied")
     if decision == "Allow" or is_owner(s3, bucket):

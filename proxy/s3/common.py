@@ -176,8 +176,11 @@ def swift_meta_to_s3(headers, backend_headers=None) -> CIMultiDict:
     for name, value in headers.items():
         if name.lower().startswith("x-object-meta-"):
             out["x-amz-meta-" + name[14:].lower()] = value
+    stored = (backend_headers or {}).get(ODD_META)
+    if not stored:
+        return out
     try:
-        odd = json.loads((backend_headers or {}).get(ODD_META) or "{}")
+        odd = json.loads(stored)
     except ValueError:
         odd = {}
     for suffix, value in odd.items():

@@ -6,13 +6,16 @@ a Swift-level failure translated, anything unexpected as InternalError (logged o
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 
 from aiohttp import web
 
 from proxy.context import CONFIG, CORE
 from proxy.errors import SwiftError
-from proxy.s3 import addressing, buckets, common, context, listing, objects
+from proxy.s3 import (addressing, bucket_config, buckets, common, context, listing, multipart,
+                      object_config, objects, versioning)
 from proxy.s3.credentials import Credentials, from_config
 from proxy.s3.errors import S3Error, not_implemented
 
@@ -35,9 +38,10 @@ async def _route(s3) -> web.StreamResponse:
     addressing.check_bucket_name(s3.bucket, strict=False)
     if s3.key is None and "object-lock" in q and method in ("GET", "PUT"):
         return await _object_lock(s3, method)
-    for name in UNSUPPORTED_BUCKET:
-        if name in q:
-            raise not_implemented(f"The {name} subresource")
+    if q:
+        for name in UNSUPPORTED_BUCKET:
+            if name in q:
+                raise not_implemented(f"The {name} subresource")
     if s3.key is None:
         return await _bucket(s3, method, q)
     return await _object(s3, method, q)
@@ -55,7 +59,6 @@ async def _object_lock(s3, method: str) -> web.StreamResponse:
 
 
 async def _bucket(s3, method: str, q) -> web.StreamResponse:
-    from proxy.s3 import bucket_config, multipart
     if method == "GET":
         if "location" in q:
             return await buckets.location(s3)
@@ -93,9 +96,8 @@ async def _bucket(s3, method: str, q) -> web.StreamResponse:
 
 
 async def _object(s3, method: str, q) -> web.StreamResponse:
-    from proxy.s3 import multipart, object_config
-    from proxy.s3 import versioning
-    versioned = await versioning.object_request(s3, method, q)  # versioned buckets, ?versionId
+    # versioned buckets, ?versionId
+    versioned, bucket = await versioning.object_request(s3, method, q)
     if versioned is not None:
         return versioned
     if method in ("GET", "HEAD"):
@@ -104,7 +106,7 @@ async def _object(s3, method: str, q) -> web.StreamResponse:
         for name in object_config.SUBRESOURCES:
             if name in q and method == "GET":
                 return await object_config.get(s3, name)
-        return await objects.get(s3)
+        return await objects.get(s3, bucket)
     if method == "PUT":
         if "uploadId" in q or "partNumber" in q:
             return await multipart.upload_part(s3)
@@ -128,7 +130,6 @@ async def _object(s3, method: str, q) -> web.StreamResponse:
                 return await object_config.delete(s3, name)
         return await objects.delete(s3)
     if method == "OPTIONS":
-        from proxy.s3 import bucket_config
         return await bucket_config.preflight(s3)
     raise S3Error("MethodNotAllowed", Method=method, ResourceType="OBJECT")
 
@@ -151,10 +152,11 @@ def make_handler(config, credentials: Credentials | None = None):
         request_id = context.new_request_id()
         request["s3_credentials"] = credentials
         try:
-            s3 = await context.build(request, request.app[CORE], request.app[CONFIG], credentials)
-            request_id = s3.request_id
+            s3 = await context.build(request, request.app[CORE], request.app[CONFIG], credentials,
+                                     request_id)
             extra = {"x-amz-request-id": request_id, "x-amz-id-2": _host_id(request_id)}
-            extra.update(await _cors_for(s3))
+            if "origin" in s3.headers:
+                extra.update(await _cors_for(s3))
             request["s3_extra"] = extra  # streamed answers add these before they are prepared
             response = await _route(s3)
         except S3Error as exc:
@@ -181,7 +183,6 @@ async def _cors_for(s3) -> dict:
     origin = s3.headers.get("origin")
     if not origin or s3.bucket is None or s3.method == "OPTIONS":
         return {}
-    from proxy.s3 import bucket_config
     try:
         bucket = await common.find_bucket(s3)
     except S3Error:
@@ -193,8 +194,6 @@ async def _cors_for(s3) -> dict:
 
 def _host_id(request_id: str) -> str:
     """x-amz-id-2, the "extended request id" clients log (and some require) with every answer."""
-    import base64
-    import hashlib
     return base64.b64encode(hashlib.sha256(request_id.encode()).digest()).decode()
 
 

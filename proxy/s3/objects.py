@@ -17,7 +17,7 @@ from multidict import CIMultiDict
 from proxy import conditional, large, limits
 from proxy.errors import SwiftError
 from proxy.handlers.common import NoContent
-from proxy.s3 import access, common
+from proxy.s3 import access, bucket_config, common, sse, versioning
 from proxy.s3 import acl as acl_mod
 from proxy.s3.body import object_length, verified_body
 from proxy.s3.errors import S3Error
@@ -86,7 +86,6 @@ def new_object_headers(s3, bucket: common.Bucket) -> dict[str, str]:
                  "x-amz-object-lock-mode"):
         if name in s3.headers and s3.headers[name] not in ("AES256",):
             raise common_not_implemented(name)
-    from proxy.s3 import bucket_config
     expires = bucket_config.expiry_for(bucket, s3.key, time.time())
     own = _client_delete_at(s3)
     if own is not None:  # Swift's X-Delete-At / X-Delete-After pass through, as in Swift's s3api
@@ -171,7 +170,6 @@ async def put(s3):
     if length is not None and length > s3.max_file_size:
         raise S3Error("EntityTooLarge", ProposedSize=length, MaxSizeAllowed=s3.max_file_size)
     headers = new_object_headers(s3, bucket)
-    from proxy.s3 import sse
     encryption = sse.for_write(s3, headers)
     if verifier.expected_checksum:
         headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.expected_checksum}"
@@ -188,7 +186,6 @@ async def put(s3):
         headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.checksum_value}"
         await repost(s3, bucket, s3.key, headers)
     out = {"ETag": f'"{(result.headers.get("ETag") or "").strip(chr(34))}"'}
-    from proxy.s3 import versioning
     out.update(versioning.put_headers(result))  # x-amz-version-id
     if "X-Delete-At" in headers:
         out["x-amz-expiration"] = expiration_header(headers["X-Delete-At"],
@@ -267,7 +264,6 @@ async def open_for_read(s3, bucket, key: str, method: str):
     if part_number is not None and (not part_number.isdigit() or not 1 <= int(part_number) <= 10000):
         raise S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, "
                       "inclusive", ArgumentName="partNumber", ArgumentValue=part_number)
-    from proxy.s3 import sse
     if part_number is None and access.is_owner(s3, bucket) and \
             not any(h in s3.headers for h in CONDITIONAL + ("range",)):
         # The common case (owner, whole object): one node request, not HEAD then GET.
@@ -358,15 +354,16 @@ def answer_headers(s3, result, parts: int | None) -> CIMultiDict:
         for param, header in RESPONSE_OVERRIDES.items():
             if param in s3.query:
                 out[header] = s3.query[param]
-    from proxy.s3 import sse
     out.update(sse.response_headers(bh))
     if sse.is_encrypted(bh) and sse.PREFIX + "key-md5" in s3.headers:
         out[sse.PREFIX + "key-MD5"] = s3.headers[sse.PREFIX + "key-md5"]
     return out
 
 
-async def get(s3):
-    bucket = await common.find_bucket(s3)
+async def get(s3, bucket: common.Bucket | None = None):
+    """GetObject/HeadObject; `bucket`: the request's bucket when the caller already found it."""
+    if bucket is None:
+        bucket = await common.find_bucket(s3)
     method = s3.method
     result, parts = await open_for_read(s3, bucket, s3.key, method)
     status = result.status

@@ -149,16 +149,18 @@ def check_request(method: str, headers: dict[str, str], query, v4_header: bool) 
         if md5 is None:
             raise S3Error("InvalidDigest", "The Content-MD5 you specified was invalid.",
                           ContentMD5=md5_text)
-    plan = Plan(mode, streaming, decoded, md5=md5, md5_text=md5_text,
-                signed_trailer=streaming and mode == sigv4.STREAMING_SIGNED_TRAILER)
+    signed_trailer = streaming and mode == sigv4.STREAMING_SIGNED_TRAILER
     if method not in ("PUT", "POST"):
-        return plan
+        return Plan(mode, streaming, decoded, md5=md5, md5_text=md5_text,
+                    signed_trailer=signed_trailer)
     algorithm, header_value, trailer = _checksum_headers(headers)
     if trailer and not streaming:
         raise _malformed_trailer()
     verify = method == "PUT" or "delete" in query
-    return dataclasses.replace(plan, algorithm=algorithm, expected_checksum=header_value,
-                               checksum_trailer=trailer, verify_checksum=verify)
+    # One construction (dataclasses.replace() introspects the fields: ~8 us per request).
+    return Plan(mode, streaming, decoded, md5=md5, md5_text=md5_text, algorithm=algorithm,
+                expected_checksum=header_value, checksum_trailer=trailer,
+                verify_checksum=verify, signed_trailer=signed_trailer)
 
 
 def _checksum_headers(headers: dict[str, str]) -> tuple[str | None, str | None, str | None]:

@@ -33,6 +33,7 @@ AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 _CREDENTIAL = re.compile(r"^([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request$")
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 _SPACES = re.compile(r"\s+")
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9_.~/-]*\Z")  # RFC 3986 unreserved and "/": canonical as is
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +61,7 @@ class SignedRequest:
     expires: int | None = None
 
 
+@functools.lru_cache(maxsize=256)  # one client signs many requests with one scope a day
 def _parse_credential(text: str, presigned: bool) -> Credential:
     match = _CREDENTIAL.match(text)
     if not match:
@@ -145,6 +147,7 @@ def parse(method: str, headers: dict[str, str], query: list[tuple[str, str]]) ->
     return None
 
 
+@functools.lru_cache(maxsize=256)  # a client sends the same list with every request
 def _signed_headers(text: str) -> tuple[str, ...]:
     names = tuple(text.split(";"))
     if not text or any(not n or n != n.lower() for n in names):
@@ -203,6 +206,8 @@ def _encode(text: str) -> str:
 
 
 def canonical_uri(raw_path: str) -> str:
+    if _PLAIN_PATH.match(raw_path):  # nothing to decode or encode (most keys): as it is
+        return raw_path
     return "/".join(_encode(unquote(segment)) for segment in raw_path.split("/")) or "/"
 
 
@@ -236,7 +241,7 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 
 
 def _sign(key: bytes, text: str) -> str:
-    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, text.encode("utf-8"), "sha256").hex()  # (OpenSSL's one-shot HMAC)
 
 
 def string_to_sign(amz_date: str, scope: str, canonical: str) -> str:

@@ -109,23 +109,25 @@ def put_headers(result) -> dict:
 
 
 async def object_request(s3, method: str, q):
-    """GET/HEAD/DELETE of a key in a versioned bucket or with ?versionId; None: not ours."""
+    """GET/HEAD/DELETE of a key in a versioned bucket or with ?versionId: (answer, bucket).
+    answer None: not ours; bucket: the one looked up on the way (None if none was), which the
+    plain GET/HEAD then uses instead of looking it up again."""
     vid = q.get("versionId")
     if method not in ("GET", "HEAD", "DELETE") or any(k in q for k in OBJECT_SUBRESOURCES):
         if vid not in (None, "null"):
             raise S3Error("NoSuchVersion", Key=s3.key, VersionId=vid)
-        return None
+        return None, None
     bucket = await common.find_bucket(s3)
     versions = writes.versions_of(bucket.info)
     if vid is not None and vid != "null":
         _check_id(vid, "versionId")
     if method == "DELETE":
-        return await _delete(s3, bucket, vid, versions)
+        return await _delete(s3, bucket, vid, versions), bucket
     if not versions:
         if vid not in (None, "null"):
             raise S3Error("NoSuchVersion", Key=s3.key, VersionId=vid)
-        return None
-    return await _read(s3, bucket, method, vid, versions)
+        return None, bucket
+    return await _read(s3, bucket, method, vid, versions), bucket
 
 
 async def _read(s3, bucket, method: str, vid: str | None, versions: str):
