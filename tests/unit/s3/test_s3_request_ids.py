@@ -1,0 +1,47 @@
+"""S3 request ids (x-amz-request-id) and the SigV4 canonical URI's shortcut for plain paths."""
+import os
+import re
+from urllib.parse import quote, unquote
+
+from hypothesis import given, strategies as st
+
+from proxy.s3 import context, sigv4
+
+ID = re.compile(r"[0-9A-F]{16}\Z")
+
+
+def test_request_ids_have_s3s_shape_and_do_not_repeat():
+    ids = [context.new_request_id() for _ in range(20000)]
+    assert all(ID.match(i) for i in ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_a_forked_worker_does_not_repeat_its_parents_ids():
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: one id, then gone without running pytest's teardown
+        os.write(write, context.new_request_id().encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    parent = context.new_request_id()
+    assert ID.match(child)
+    assert child[:8] != parent[:8]  # its own random prefix, not a copy of the parent's counter
+
+
+def _reference_uri(raw_path: str) -> str:
+    return "/".join(quote(unquote(s), safe="-_.~") for s in raw_path.split("/")) or "/"
+
+
+@given(st.text(alphabet=st.sampled_from("aZ09-_.~/%+ ()!*'é=&?"), max_size=30))
+def test_canonical_uri_equals_the_full_encoding(tail):
+    raw = "/" + tail
+    assert sigv4.canonical_uri(raw) == _reference_uri(raw)
+
+
+def test_canonical_uri_of_plain_and_encoded_paths():
+    assert sigv4.canonical_uri("/bucket/obj-1.txt~") == "/bucket/obj-1.txt~"
+    assert sigv4.canonical_uri("/b/a%41(") == "/b/aA%28"
+    assert sigv4.canonical_uri("/b//k") == "/b//k"
