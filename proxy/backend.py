@@ -192,23 +192,19 @@ class Backend:
 
         pending = [start(i, n) for i, n in enumerate(nodes.take(replicas))]
         while pending:  # connect phase
-            waits = {asyncio.ensure_future(t.started.wait()): t for t in pending}
-            await asyncio.wait([*waits, *(t.task for t in pending)],
-                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([t.ready for t in pending], return_when=asyncio.FIRST_COMPLETED)
             still = []
-            for fut, target in waits.items():
-                if not fut.done():
-                    fut.cancel()
-                if target.started.is_set():
+            for target in pending:
+                if not target.ready.done():
+                    still.append(target)
+                elif target.ready.result():
                     targets.append(target)
-                elif target.task.done():
+                else:
                     replacement = next(nodes, None)
                     if replacement is None:
                         targets.append(target)  # keep its failed answer for the count
                     else:
                         still.append(start(target.index, replacement))
-                else:
-                    still.append(target)
             pending = still
 
         sent = 0
@@ -286,7 +282,8 @@ class _FanOutBody(aiohttp.payload.Payload):
         self._consumed = True  # never replayed (a redirect or retry cannot resend a stream)
         target = self._target
         target.writer = writer
-        target.started.set()
+        if not target.ready.done():
+            target.ready.set_result(True)
         try:
             await target.body_sent
         except asyncio.CancelledError:
@@ -303,8 +300,10 @@ class _Target:
         self.node = node
         self.url = url
         self.writer = None  # aiohttp's StreamWriter of the node connection, once the body starts
-        self.started = asyncio.Event()
-        self.body_sent: asyncio.Future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        # True once aiohttp pulls the body (connected, head sent); False if the call ended first
+        self.ready: asyncio.Future = loop.create_future()
+        self.body_sent: asyncio.Future = loop.create_future()
         self.task: asyncio.Task | None = None
         self.dead = False
 
@@ -316,3 +315,5 @@ class _Target:
         # The node answered or failed: stop feeding it.
         self.dead = True
         self.end_body()
+        if not self.ready.done():
+            self.ready.set_result(False)

@@ -468,15 +468,18 @@ async def check_quotas(ctx: Ctx, length: int, account: str | None = None,
     info = await ctx.core.container_info(account, container)
     if not info.exists:
         raise SwiftError(404 if info.status == 404 else 503)
-    meta = info.meta("container")
-    if "quota-bytes" in meta and meta["quota-bytes"].isdigit():
-        if info.int("X-Container-Bytes-Used") + length > int(meta["quota-bytes"]):
+    # Named lookups in the (case-insensitive) cached headers: building Info.meta()'s dict of
+    # every metadata header cost ~3 % of a 4 KiB PUT's proxy CPU.
+    quota_bytes = info.get("X-Container-Meta-Quota-Bytes")
+    if quota_bytes is not None and quota_bytes.isdigit():
+        if info.int("X-Container-Bytes-Used") + length > int(quota_bytes):
             raise SwiftError(413, "Upload exceeds quota.")
-    if "quota-count" in meta and meta["quota-count"].isdigit():
-        if info.int("X-Container-Object-Count") + 1 > int(meta["quota-count"]):
+    quota_count = info.get("X-Container-Meta-Quota-Count")
+    if quota_count is not None and quota_count.isdigit():
+        if info.int("X-Container-Object-Count") + 1 > int(quota_count):
             raise SwiftError(413, "Upload exceeds quota.")
     ainfo = await ctx.core.account_info(account)
-    legacy = ainfo.meta("account").get("quota-bytes")
+    legacy = ainfo.get("X-Account-Meta-Quota-Bytes")
     for quota, used, extra in (
             (legacy, "X-Account-Bytes-Used", length),
             (ainfo.get("X-Account-Sysmeta-Quota-Bytes"), "X-Account-Bytes-Used", length),
