@@ -17,6 +17,7 @@ from multidict import CIMultiDict
 from proxy import conditional, large, limits
 from proxy.errors import SwiftError
 from proxy.handlers.common import NoContent
+from proxy.handlers.common import _copy_body as copy_body
 from proxy.s3 import access, bucket_config, common, sse, versioning
 from proxy.s3 import acl as acl_mod
 from proxy.s3.body import object_length, verified_body
@@ -400,8 +401,7 @@ async def get(s3, bucket: common.Bucket | None = None):
         response.content_length = int(length)
     try:
         await response.prepare(s3.request)
-        async for chunk in result.iter_body():
-            await response.write(chunk)
+        await copy_body(response, result)  # the Swift path's relay: one write per node read
         await response.write_eof()
     finally:
         result.close()
