@@ -75,9 +75,9 @@ async def _report(node: Node, target: Target, record: dict) -> None:
 
 async def put(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
     timestamp = require_timestamp(request)
-    db = await _db(node, target, writing=True)
     if target.obj is not None:
-        return await _put_row(node, request, target, db, timestamp)
+        return await _put_row(node, request, target, timestamp)
+    db = await _db(node, target, writing=True)
     account_targets = split_targets(request.headers, "X-Account-Host", "X-Account-Device",
                                     "X-Account-Partition")
     policy, default_policy = requested_policy(node, request)
@@ -89,7 +89,7 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
                         headers={"X-Backend-Timestamp": timestamp.internal})
 
 
-async def _put_row(node, request, target, db, timestamp) -> web.StreamResponse:
+async def _put_row(node, request, target, timestamp) -> web.StreamResponse:
     headers = request.headers
     try:
         size = int(headers["X-Size"])
@@ -100,23 +100,34 @@ async def _put_row(node, request, target, db, timestamp) -> web.StreamResponse:
     if size < 0:
         raise HTTPError(400, "Invalid X-Size")
     row = [target.obj, timestamp.internal, size, content_type, etag, 0]
-    record = await node.rows(target.device).merge(target.account, target.container, row)
-    if record is None:
+    if not await merge_row(node, target.device, target.account, target.container, row):
         raise HTTPError(404)
-    node.reporter.mark(target.device, target.account, target.container)
     return web.Response(status=201)
+
+
+async def merge_row(node: Node, device: str, account: str, container: str, row: list,
+                    writing: bool = True) -> bool:
+    """One object row [name, timestamp, size, content_type, etag, deleted] into this replica
+    (group commit, newest wins); False when there is no such container. The one path of a row
+    PUT/DELETE, whether it came over HTTP or from an object write in this process (updates.py).
+    Raises HTTPError 507 for a device that is not ours, missing or (writing) full."""
+    await node.check_device(device, writing=writing)
+    record = await node.rows(device).merge(account, container, row)
+    if record is None:
+        return False
+    node.reporter.mark(device, account, container)
+    return True
 
 
 async def delete(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
     timestamp = require_timestamp(request)
-    db = await _db(node, target, writing=False)
     if target.obj is not None:
         row = [target.obj, timestamp.internal, 0, "", "", 1]
-        record = await node.rows(target.device).merge(target.account, target.container, row)
-        if record is None:
+        if not await merge_row(node, target.device, target.account, target.container, row,
+                               writing=False):
             raise HTTPError(404)
-        node.reporter.mark(target.device, target.account, target.container)
         return web.Response(status=204)
+    db = await _db(node, target, writing=False)
     existed, record = await node.io(target.device, db.container_delete, target.account,
                                     target.container, timestamp.internal)
     await _report(node, target, record)

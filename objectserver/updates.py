@@ -2,7 +2,10 @@
 
 ContainerUpdates: after an object PUT/DELETE, send the row to every container replica named in
 X-Container-Host/Device/Partition (waiting at most storage.update_timeout); a failed one is written
-to <device>/async_pending/ and retried by the updater daemon until the container takes it.
+to <device>/async_pending/ and retried by the updater daemon until the container takes it. A
+replica on this very node (its host is the address the object request came in on; the proxy pairs
+each object replica with the container replica on its own node) is merged in process through the
+container role's own row path (container_role.merge_row): no HTTP request, same outcome.
 AccountReporter: containers report (put/delete timestamps, object count, bytes) to the account
 replicas. Container PUT/DELETE report at once; object-row changes mark the container dirty and a
 loop coalesces them (one report per container per flush). Everything is dirty at start-up, so a
@@ -18,6 +21,8 @@ import secrets
 from urllib.parse import quote
 
 from . import diskfile, layout
+from .db import DBError
+from .errors import HTTPError
 
 log = logging.getLogger("objectserver.updates")
 FLUSH_INTERVAL = 0.2
@@ -66,7 +71,9 @@ class ContainerUpdates:
         headers = dict(row_headers, **{"X-Timestamp": timestamp.internal})
         updates = [{"op": op, "account": target.account, "container": target.container,
                     "obj": target.obj, "headers": headers, "target": t} for t in targets]
-        tasks = [asyncio.ensure_future(self.send_one(u)) for u in updates]
+        me = own_host(request)
+        tasks = [asyncio.ensure_future(self.merge_here(u) if u["target"]["host"] == me
+                                       else self.send_one(u)) for u in updates]
         done, pending = await asyncio.wait(tasks, timeout=self.node.storage.update_timeout)
         failed = [u for u, t in zip(updates, tasks)
                   if t in pending or t.cancelled() or t.exception() or not t.result()]
@@ -76,6 +83,23 @@ class ContainerUpdates:
             path = self.node.device_path(target.device)
             await self.node.io(target.device, save_pending, path, name_hash, timestamp.internal,
                                failed)
+
+    async def merge_here(self, update: dict) -> bool:
+        """An update for a container replica served by this process: the row goes straight to
+        the container role's merge (the group commit every row update shares). A row the batch
+        format cannot carry goes over HTTP, so the container role judges it as before."""
+        row = _row_of(update)
+        if row is None:
+            return await self.send_one(update)
+        from .container_role import merge_row
+
+        t = update["target"]
+        try:
+            return await merge_row(self.node, t["device"], update["account"],
+                                   update["container"], row, writing=update["op"] != "DELETE")
+        except (HTTPError, DBError) as exc:  # e.g. 507: kept in async_pending, as over HTTP
+            log.debug("in-process update of %s failed: %r", t["device"], exc)
+            return False
 
     async def send_one(self, update: dict) -> bool:
         """Send one row to its container replica. While a request to the same container replica
@@ -170,6 +194,15 @@ def _row_of(update: dict) -> list | None:
                 headers["X-Etag"], 0]
     except (KeyError, ValueError, TypeError):
         return None
+
+
+def own_host(request) -> str | None:
+    """"ip:port" the request came in on (the address peers and the rings know this node by)."""
+    transport = request.transport
+    sockname = transport.get_extra_info("sockname") if transport is not None else None
+    if not isinstance(sockname, tuple) or len(sockname) != 2:
+        return None  # IPv6 or a UNIX socket: such updates simply go over HTTP
+    return f"{sockname[0]}:{sockname[1]}"
 
 
 def save_pending(device_path: str, name_hash: str, timestamp: str, updates: list[dict]) -> None:

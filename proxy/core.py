@@ -252,12 +252,13 @@ class SwiftCore:
         policy = policy_index_of(info.headers)
         node_headers[POLICY_HEADER] = str(policy)
         ring = object_ring_for(self.rings, policy)
-        replicas = len(ring.get_nodes(account, container, obj)[1])
-        return ring, self._container_targets(account, container, replicas)
+        primaries = ring.get_nodes(account, container, obj)[1]
+        return ring, self._container_targets(account, container, len(primaries), primaries)
 
-    def _container_targets(self, account: str, container: str, count: int) -> list[dict]:
+    def _container_targets(self, account: str, container: str, count: int,
+                           writers: list | None = None) -> list[dict]:
         part, nodes = self.rings.container.get_nodes(account, container)
-        return _spread(part, nodes, count, "Container")
+        return _spread(part, nodes, count, "Container", writers)
 
     async def object_read(self, method: str, account: str, container: str, obj: str,
                           headers: dict | None = None) -> Result:
@@ -410,13 +411,26 @@ class SwiftCore:
         return quorum.best_status([a.status for a in answers], len(answers))
 
 
-def _spread(part: int, nodes: list, count: int, kind: str) -> list[dict]:
-    """Give each of `count` writers a share of the `nodes` to update (all nodes get covered)."""
+def _spread(part: int, nodes: list, count: int, kind: str,
+            writers: list | None = None) -> list[dict]:
+    """Give each of `count` writers a share of the `nodes` to update (all nodes get covered).
+
+    With `writers` (writer i's own ring device, e.g. the object primaries), writer i first takes
+    the node on its own ip:port: the storage node applies that update in process instead of
+    sending an HTTP request to another node (objectserver/updates.py). The other nodes go, in
+    ring order, to the writer holding the fewest so far (without writers: node i to writer i)."""
     if not nodes or count <= 0:
         return []
     shares: list[list] = [[] for _ in range(count)]
-    for i, node in enumerate(nodes):
-        shares[i % count].append(node)
+    rest = list(nodes)
+    for i, writer in enumerate((writers or [])[:count]):
+        same = next((n for n in rest if (n.ip, n.port) == (writer.ip, writer.port)), None)
+        if same is not None:
+            shares[i].append(same)
+            rest.remove(same)
+    for node in rest:
+        fewest = min(range(count), key=lambda i: len(shares[i]))
+        shares[fewest].append(node)
     for i in range(count):
         if not shares[i]:
             shares[i].append(nodes[i % len(nodes)])
