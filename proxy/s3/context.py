@@ -91,12 +91,14 @@ async def authenticate(request: web.Request, headers: dict, credentials: Credent
 async def build(request: web.Request, core: SwiftCore, config, credentials: Credentials,
                 request_id: str | None = None) -> S3Request:
     headers = lower_headers(request)
-    principal, signed, key = await authenticate(request, headers, credentials, config.s3)
+    settings = config.s3
+    principal, signed, key = await authenticate(request, headers, credentials, settings)
+    raw_query = request.query
     plan = payload.check_request(  # S3 checks these before the body
-        request.method, headers, request.query, signed is not None and not signed.presigned)
-    target = addressing.target(raw_target(request), headers.get("host"), config.s3.domain)
-    query = {k: v for k, v in reversed(list(request.query.items()))}
-    return S3Request(request, core, config.s3, config.proxy.max_file_size, principal, signed, key,
+        request.method, headers, raw_query, signed is not None and not signed.presigned)
+    target = addressing.target(raw_target(request), headers.get("host"), settings.domain)
+    query = {k: v for k, v in reversed(list(raw_query.items()))} if raw_query else {}
+    return S3Request(request, core, settings, config.proxy.max_file_size, principal, signed, key,
                      headers, query, target.bucket, target.key,
                      request_id or new_request_id(), plan)
 

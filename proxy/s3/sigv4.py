@@ -223,7 +223,12 @@ def canonical_headers(headers: dict[str, str], names: tuple[str, ...]) -> str:
         value = headers.get(name)
         if value is None:
             raise S3Error("SignatureDoesNotMatch", f"The signed header {name} is not in the request.")
-        lines.append(f"{name}:{_SPACES.sub(' ', value.strip())}\n")
+        value = value.strip()
+        # isprintable(): no whitespace but ASCII spaces (others are Unicode "Separator"/"Other"),
+        # so without a double space there is nothing for the regex to fold.
+        if not value.isprintable() or "  " in value:
+            value = _SPACES.sub(" ", value)
+        lines.append(f"{name}:{value}\n")
     return "".join(lines)
 
 

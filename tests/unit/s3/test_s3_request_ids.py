@@ -45,3 +45,10 @@ def test_canonical_uri_of_plain_and_encoded_paths():
     assert sigv4.canonical_uri("/bucket/obj-1.txt~") == "/bucket/obj-1.txt~"
     assert sigv4.canonical_uri("/b/a%41(") == "/b/aA%28"
     assert sigv4.canonical_uri("/b//k") == "/b//k"
+
+
+@given(st.text(alphabet=st.sampled_from("ab =;\t\n\x0b\x1f\xa0\u2003"), max_size=20))
+def test_canonical_header_values_fold_whitespace_as_the_regex_does(value):
+    expected = re.sub(r"\s+", " ", value.strip())
+    assert sigv4.canonical_headers({"x-amz-meta-a": value}, ("x-amz-meta-a",)) == \
+        f"x-amz-meta-a:{expected}\n"
