@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 from typing import AsyncIterator, Callable
 from urllib.parse import quote, urlencode
@@ -24,6 +25,29 @@ from proxy.quorum import FAILED
 log = logging.getLogger("strato.proxy.backend")
 
 CHUNK_SIZE = 64 * 1024
+
+
+class _NodeRequest(aiohttp.ClientRequest):
+    """A request to a storage node carries the headers the proxy gives it (plus Host and the
+    body's framing) and nothing else: aiohttp's automatic Accept, Accept-Encoding and User-Agent
+    mean nothing to a node (the proxy never decompresses) and adding them cost ~5 % of a 4 KiB
+    PUT's proxy CPU (a sorted CIMultiDict copy of every request's headers)."""
+
+    def update_auto_headers(self, skip_auto_headers) -> None:
+        # Only what the body would add by itself is skipped (Content-Type on a POST, see call()).
+        self._skip_auto_headers = (CIMultiDict((name, None) for name in skip_auto_headers)
+                                   if skip_auto_headers else None)
+
+
+def node_session() -> aiohttp.ClientSession:
+    """The one client session a proxy process uses for its nodes (its owner closes it): kept-alive
+    connections without a per-host limit, no cookie jar (a node's Set-Cookie must never be
+    replayed; the jar's filter and update cost CPU per request), no automatic headers."""
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=None,
+                                     force_close=False, enable_cleanup_closed=True)
+    return aiohttp.ClientSession(connector=connector, auto_decompress=False,
+                                 cookie_jar=aiohttp.DummyCookieJar(),
+                                 request_class=_NodeRequest)
 
 
 @dataclasses.dataclass
@@ -46,11 +70,18 @@ def failed(node) -> NodeResponse:
     return NodeResponse(node, FAILED, CIMultiDict())
 
 
+@functools.lru_cache(maxsize=4096)
+def _segment(name: str) -> str:
+    """A device, account or container name percent-encoded: the same few names recur in every
+    request (three nodes each), so they are quoted once; object names are quoted as they come."""
+    return quote(name, safe="")
+
+
 def node_url(node, role: str, part: int, account: str, container: str | None = None,
              obj: str | None = None, query: dict | None = None) -> URL:
-    path = f"/{role}/{quote(node.device, safe='')}/{part}/{quote(account, safe='')}"
+    path = f"/{role}/{_segment(node.device)}/{part}/{_segment(account)}"
     if container is not None:
-        path += "/" + quote(container, safe="")
+        path += "/" + _segment(container)
         if obj is not None:
             path += "/" + quote(obj, safe="")
     url = f"http://{node.ip}:{node.port}{path}"
@@ -91,7 +122,7 @@ class Backend:
         try:
             # aiohttp adds Content-Type: application/octet-stream to a bodied request by
             # itself; on a POST the node would then reset the object's stored type.
-            skip = ("Content-Type",) if method == "POST" else ()
+            skip = ("Content-Type",) if method == "POST" else None
             resp = await self.session.request(method, url, headers=headers, data=body,
                                               timeout=self.timeout, allow_redirects=False,
                                               skip_auto_headers=skip)
