@@ -169,16 +169,23 @@ def main() -> None:
     print(f"proxy pids {[p.pid for p in procs]}, load average {load}, "
           f"{args.rounds} rounds x {args.seconds:g} s, concurrency {args.concurrency}")
     print("| object | op | S3 ops/s | Swift ops/s | S3 proxy CPU µs/req | Swift proxy CPU µs/req "
-          "| S3/Swift CPU per request |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+          "| S3/Swift CPU per request | S3/Swift ops/s | S3/Swift CPU, paired rounds |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for size in (4096, 1024 * 1024):
         for op in ("PUT", "GET"):
             med = {api: [statistics.median(r[i] for r in results[(size, op, api)]) for i in (0, 2)]
                    if (size, op, api) in results else [float("nan")] * 2 for api in ("s3", "swift")}
             label = "4 KiB" if size == 4096 else "1 MiB"
             ratio = med["s3"][1] / med["swift"][1] if med["swift"][1] else float("nan")
+            speed = med["s3"][0] / med["swift"][0] if med["swift"][0] else float("nan")
+            # Each round's S3 run against the Swift run next to it: on a shared box the load
+            # drifts between rounds, and a ratio within a round cancels more of that drift.
+            pairs = zip(results.get((size, op, "s3"), []), results.get((size, op, "swift"), []))
+            paired = [a[2] / b[2] for a, b in pairs if b[2]]
+            paired_text = f"{statistics.median(paired):.2f}" if paired else "nan"
             print(f"| {label} | {op} | {med['s3'][0]:.0f} | {med['swift'][0]:.0f} | "
-                  f"{med['s3'][1]:.0f} | {med['swift'][1]:.0f} | {ratio:.2f} |")
+                  f"{med['s3'][1]:.0f} | {med['swift'][1]:.0f} | {ratio:.2f} | {speed:.2f} | "
+                  f"{paired_text} |")
 
 
 if __name__ == "__main__":
