@@ -33,7 +33,7 @@ from proxy.handlers import misc
 from proxy.handlers.common import no_content
 from proxy.handlers import obj as obj_h
 from proxy.nodes import ErrorLimiter
-from proxy.s3.context import new_request_id  # the one request id helper (S3 uses it too)
+from proxy.request_ids import new_request_id
 
 log = logging.getLogger("strato.proxy")
 

@@ -65,7 +65,7 @@ async def stream(request: web.Request, result: Result, extra: dict | None = None
         resp.content_length = int(length)
     try:
         await resp.prepare(request)
-        await _copy_body(resp, result)
+        await copy_body(resp, result)
         await resp.write_eof()
     except (SwiftError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
         if not resp.prepared:
@@ -80,7 +80,7 @@ async def stream(request: web.Request, result: Result, extra: dict | None = None
     return resp
 
 
-async def _copy_body(resp: web.StreamResponse, result: Result) -> None:
+async def copy_body(resp: web.StreamResponse, result: Result) -> None:
     """The body through Python: a node's body in one write per wake-up, whatever has arrived
     (readany's first piece plus the rest already buffered; fewer, larger sends than 64 KiB
     slices or one write per socket read), anything else as the Result yields it."""

@@ -245,13 +245,13 @@ async def put(ctx: Ctx) -> web.StreamResponse:
     if is_true(headers.get("X-Detect-Content-Type")):
         node_headers.pop("Content-Type", None)
         node_headers.pop("content-type", None)
-    body = _as_buffered(ctx.request.content)
+    body = as_buffered(ctx.request.content)
     result = await ctx.core.object_put(ctx.account, ctx.container, ctx.obj, node_headers, body,
                                        length)
     return created(result)
 
 
-async def _as_buffered(content):
+async def as_buffered(content):
     """The client's body in pieces of whatever has arrived at each wake-up: no re-slicing into
     fixed chunks, no piece per socket read (each piece costs a write per replica in
     backend._fan_out; the request reader's buffer limit bounds a piece's size)."""

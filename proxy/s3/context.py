@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import itertools
-import os
 
 from aiohttp import web
 
 from proxy.core import SwiftCore
+from proxy.request_ids import new_request_id
 from proxy.s3 import addressing, payload, sigv2, sigv4
 from proxy.s3.credentials import Credentials, Principal
-from proxy.s3.errors import S3Error
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,20 +99,3 @@ async def build(request: web.Request, core: SwiftCore, config, credentials: Cred
     return S3Request(request, core, settings, config.proxy.max_file_size, principal, signed, key,
                      headers, query, target.bucket, target.key,
                      request_id or new_request_id(), plan)
-
-
-def _reseed() -> None:
-    global _ID_PREFIX, _ID_COUNTER
-    _ID_PREFIX = os.urandom(4).hex().upper()
-    _ID_COUNTER = itertools.count(int.from_bytes(os.urandom(4), "big"))
-
-
-_reseed()
-os.register_at_fork(after_in_child=_reseed)  # forked workers must not repeat each other's ids
-
-
-def new_request_id() -> str:
-    """S3's 16 upper-case hex digits: a random per-process prefix and a counter. Unique within a
-    process for 2**32 requests; a uuid4 per request cost a getrandom() call and a UUID object,
-    and only uniqueness is asked of a request id (clients quote it to support)."""
-    return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFF:08X}"

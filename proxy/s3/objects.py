@@ -17,7 +17,7 @@ from multidict import CIMultiDict
 from proxy import conditional, large, limits
 from proxy.errors import SwiftError
 from proxy.handlers.common import NoContent
-from proxy.handlers.common import _copy_body as copy_body
+from proxy.handlers.common import copy_body
 from proxy.s3 import access, bucket_config, common, sse, versioning
 from proxy.s3 import acl as acl_mod
 from proxy.s3.body import object_length, verified_body

@@ -1,17 +1,18 @@
-"""S3 request ids (x-amz-request-id) and the SigV4 canonical URI's shortcut for plain paths."""
+"""Request ids (proxy.request_ids: S3's x-amz-request-id, Swift's X-Trans-Id) and the SigV4 canonical URI's shortcut for plain paths."""
 import os
 import re
 from urllib.parse import quote, unquote
 
 from hypothesis import given, strategies as st
 
-from proxy.s3 import context, sigv4
+from proxy import request_ids
+from proxy.s3 import sigv4
 
 ID = re.compile(r"[0-9A-F]{16}\Z")
 
 
 def test_request_ids_have_s3s_shape_and_do_not_repeat():
-    ids = [context.new_request_id() for _ in range(20000)]
+    ids = [request_ids.new_request_id() for _ in range(20000)]
     assert all(ID.match(i) for i in ids)
     assert len(set(ids)) == len(ids)
 
@@ -20,13 +21,13 @@ def test_a_forked_worker_does_not_repeat_its_parents_ids():
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: one id, then gone without running pytest's teardown
-        os.write(write, context.new_request_id().encode())
+        os.write(write, request_ids.new_request_id().encode())
         os._exit(0)
     os.close(write)
     child = os.read(read, 64).decode()
     os.close(read)
     os.waitpid(pid, 0)
-    parent = context.new_request_id()
+    parent = request_ids.new_request_id()
     assert ID.match(child)
     assert child[:8] != parent[:8]  # its own random prefix, not a copy of the parent's counter
 
