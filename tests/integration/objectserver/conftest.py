@@ -38,6 +38,11 @@ class NodeHandle:
     def request(self, method, path, **kwargs):
         return self.session.request(method, self.url(path), **kwargs)
 
+    def pending_files(self, device="d0"):
+        """The container updates waiting in a device's async_pending/ for the updater."""
+        root = os.path.join(self.root, device, "async_pending")
+        return [os.path.join(d, f) for d, _, files in os.walk(root) for f in files]
+
 
 async def start_node(tmp_path, name="node", devices=DEVICES, daemons=False, **storage):
     root = os.path.join(str(tmp_path), name, "devices")

@@ -1,7 +1,6 @@
 """Container updates for a replica on the writing node itself are merged in process (no HTTP),
 with the same outcome as over HTTP: the row is listed, a failure waits in async_pending."""
 import json
-import os
 
 import pytest
 
@@ -13,11 +12,6 @@ pytestmark = pytest.mark.timeout(60)
 
 def ts(offset=0.0):
     return Timestamp(Timestamp.now().seconds + offset).internal
-
-
-def pending_files(node, device="d0"):
-    root = os.path.join(node.root, device, "async_pending")
-    return [os.path.join(d, f) for d, _, files in os.walk(root) for f in files]
 
 
 async def listing(node, path):
@@ -52,7 +46,7 @@ async def test_own_replica_is_updated_in_process(node):
                             headers=dict(targets, **{"X-Timestamp": ts(2)})) as resp:
         assert resp.status == 204
     assert await listing(node, "/container/d1/5/acc/cont") == []
-    assert pending_files(node) == []
+    assert node.pending_files() == []
     async with node.request("HEAD", "/container/d1/5/acc/cont") as resp:
         assert resp.headers["X-Container-Object-Count"] == "0"
 
@@ -66,7 +60,7 @@ async def test_in_process_failure_is_kept_for_the_updater(node):
                             headers=headers) as resp:
         assert resp.status == 201  # the object is durable; its listing waits
     saved = []
-    for path in pending_files(node):
+    for path in node.pending_files():
         with open(path) as f:
             saved.append(json.load(f))
     assert sorted(u["target"]["device"] for u in saved) == ["d1", "nope"]
@@ -86,4 +80,4 @@ async def test_own_and_remote_replicas_both_get_the_row(node_factory):
     for n in (here, there):
         assert await listing(n, "/container/d1/5/acc/cont") == [
             ("x", 5, "827ccb0eea8a706c4c34a16891f84e7b")]
-    assert pending_files(here) == []
+    assert here.pending_files() == []

@@ -1,7 +1,6 @@
 """Object writes update container listings; failed updates wait in async_pending and are retried."""
 import asyncio
 import json
-import os
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -13,11 +12,6 @@ pytestmark = pytest.mark.timeout(60)
 
 def ts(offset=0.0):
     return Timestamp(Timestamp.now().seconds + offset).internal
-
-
-def pending_files(node, device="d0"):
-    root = os.path.join(node.root, device, "async_pending")
-    return [os.path.join(d, f) for d, _, files in os.walk(root) for f in files]
 
 
 async def list_names(node, path):
@@ -50,7 +44,7 @@ async def test_put_and_delete_update_every_container_replica(node_factory):
         assert resp.status == 204
     for c in (c1, c2):
         assert await list_names(c, "/container/d1/5/acc/cont") == []
-    assert pending_files(objects) == []
+    assert objects.pending_files() == []
 
 
 async def test_failed_update_is_kept_and_retried_after_container_node_returns(node_factory):
@@ -66,7 +60,7 @@ async def test_failed_update_is_kept_and_retried_after_container_node_returns(no
     async with objects.request("PUT", "/object/d0/9/acc/cont/obj", data=b"abc",
                                headers=headers) as resp:
         assert resp.status == 201  # the object is durable; its listing update waits
-    pending = pending_files(objects)
+    pending = objects.pending_files()
     assert len(pending) == 1
     with open(pending[0]) as f:
         saved = json.load(f)
@@ -80,10 +74,10 @@ async def test_failed_update_is_kept_and_retried_after_container_node_returns(no
         await asyncio.sleep(0.1)
     assert await list_names(container, "/container/d1/5/acc/cont") == ["obj"]
     for _ in range(20):
-        if not pending_files(objects):
+        if not objects.pending_files():
             break
         await asyncio.sleep(0.1)
-    assert pending_files(objects) == []
+    assert objects.pending_files() == []
 
 
 async def test_container_update_overrides(node_factory):
