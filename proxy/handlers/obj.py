@@ -8,7 +8,6 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from native import checksum
-from objectserver.listings import TRUE_VALUES  # Swift's config_true_value set
 from proxy import account_acl, bulk, etag_quoter
 from proxy import copy as copy_mod
 from proxy import large
@@ -330,7 +329,7 @@ async def _copy(ctx: Ctx, src: tuple[str, str, str], dst: tuple[str, str, str]) 
         await account_acl.authorize_in(ctx, src[0], src[1], src[2], "GET",
                                        info.get("X-Container-Read"))
     limits.check_names(*dst)
-    fresh = ctx.headers.get("X-Fresh-Metadata", "").lower() in TRUE_VALUES  # "t", "y" too
+    fresh = is_true(ctx.headers.get("X-Fresh-Metadata"))  # "t", "y" too
     # The source is read as the request would read it (Swift's copy_get): conditionals, Range
     # and ?part-number apply, so a ranged COPY copies that range.
     read_headers = {k: v for k, v in ctx.headers.items()
