@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from strato.timestamps import Timestamp
+from clusterhelper import wait_port  # tests/clusterhelper.py
 from ports import free_block  # tests/ports.py
 
 pytestmark = pytest.mark.timeout(90)
@@ -44,15 +45,7 @@ class StorageProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "strato", "serve", "storage", "--config", str(self.config)],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, "storage node exited"
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError("storage node did not start")
+        wait_port(self.port, self.process)
 
     def kill9(self):
         os.kill(self.process.pid, signal.SIGKILL)

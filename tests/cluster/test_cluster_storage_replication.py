@@ -2,7 +2,6 @@
 go to the other two; once it is back, its replicas are restored by replication alone."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ import requests
 
 from strato import config as config_mod
 from strato.timestamps import Timestamp
+from clusterhelper import wait_port  # tests/clusterhelper.py
 from ports import free_block  # tests/ports.py
 
 pytestmark = pytest.mark.timeout(120)
@@ -19,16 +19,6 @@ pytestmark = pytest.mark.timeout(120)
 
 def free_base(count):
     return free_block(26220, 26250, count)
-
-
-def wait_port(port, deadline):
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            assert time.monotonic() < deadline, f"port {port} never opened"
-            time.sleep(0.1)
 
 
 def test_killed_node_catches_up_through_replication(tmp_path):
@@ -52,9 +42,8 @@ def test_killed_node_catches_up_through_replication(tmp_path):
 
     procs = [start(i) for i in range(3)]
     try:
-        deadline = time.monotonic() + 30
-        for _, port in service.ports(config):
-            wait_port(port, deadline)
+        for proc, (_, port) in zip(procs, service.ports(config)):
+            wait_port(port, proc)
         os.kill(procs[2].pid, signal.SIGKILL)
         procs[2].wait()
         written = {}
@@ -76,7 +65,7 @@ def test_killed_node_catches_up_through_replication(tmp_path):
             assert ok == 2, answers
             written[name] = (part, body)
         procs[2] = start(2)
-        wait_port(base + 2, time.monotonic() + 30)
+        wait_port(base + 2, procs[2])
         down = [d for d in service.device_specs(config) if d["port"] == base + 2][0]["device"]
         deadline = time.monotonic() + 60
         missing = dict(written)
