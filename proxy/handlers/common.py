@@ -89,10 +89,17 @@ async def copy_body(resp: web.StreamResponse, result: Result) -> None:
         async for chunk in result.iter_body():
             await resp.write(chunk)
         return
-    content = node.raw.content
+    async for chunk in as_buffered(node.raw.content):
+        await resp.write(chunk)
+
+
+async def as_buffered(content):
+    """A body (client's or node's) in pieces of whatever has arrived at each wake-up: no
+    re-slicing into fixed chunks, no piece per socket read (each piece costs a write to the
+    client, or one per replica in backend._fan_out; the reader's buffer limit bounds a piece)."""
     while chunk := await content.readany():
-        more = content.read_nowait()  # everything else already buffered: one write for all
-        await resp.write(chunk + more if more else chunk)
+        more = content.read_nowait()  # everything else already buffered: one piece for all
+        yield chunk + more if more else chunk
 
 
 def created(result: Result) -> web.Response:

@@ -17,7 +17,7 @@ from proxy.context import Ctx
 from proxy.core import Result
 from proxy.errors import SwiftError, reason
 from proxy.objver import objects as objver
-from proxy.handlers.common import created, respond, stream
+from proxy.handlers.common import as_buffered, created, respond, stream
 from strato.truth import is_true
 
 
@@ -248,15 +248,6 @@ async def put(ctx: Ctx) -> web.StreamResponse:
     result = await ctx.core.object_put(ctx.account, ctx.container, ctx.obj, node_headers, body,
                                        length)
     return created(result)
-
-
-async def as_buffered(content):
-    """The client's body in pieces of whatever has arrived at each wake-up: no re-slicing into
-    fixed chunks, no piece per socket read (each piece costs a write per replica in
-    backend._fan_out; the request reader's buffer limit bounds a piece's size)."""
-    while chunk := await content.readany():
-        more = content.read_nowait()
-        yield chunk + more if more else chunk
 
 
 async def _symlink_headers(ctx: Ctx, node_headers: dict, length: int | None) -> None:
