@@ -102,3 +102,27 @@ def test_commit_survives_the_replicator_pruning_a_parent_between_mkdirs(device, 
     opened, _ = diskfile.open_object(device, 1, H)
     assert opened.read(0, 100) == b"kept" and final.endswith(".data")
     opened.close()
+
+
+def test_commit_survives_the_replicator_pruning_new_dirs_before_their_fsync(device, monkeypatch):
+    """Fault injection: the directories commit just made (still empty) are pruned before their
+    parents are fsynced; the fsync of a vanished parent is skipped, the rename loop makes them
+    again and fsyncs those, and the PUT succeeds."""
+    real = diskfile.makedirs_deferred
+    hash_dir = layout.hash_dir(device, 1, H)
+    pruned = []
+
+    def make_then_prune(path):
+        parents = real(path)
+        if not pruned:
+            for gone in (hash_dir, os.path.dirname(hash_dir),
+                         os.path.dirname(os.path.dirname(hash_dir))):
+                os.rmdir(gone)  # hash, suffix, partition: empty, as the replicator removes them
+                pruned.append(gone)
+        return parents
+    monkeypatch.setattr(diskfile, "makedirs_deferred", make_then_prune)
+    final = put(device, "1000000001.00000", b"kept")
+    assert len(pruned) == 3 and os.path.dirname(final) == hash_dir
+    opened, _ = diskfile.open_object(device, 1, H)
+    assert opened.read(0, 100) == b"kept"
+    opened.close()
