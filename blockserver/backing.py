@@ -14,10 +14,7 @@ import os
 import threading
 from typing import Callable
 
-try:  # the native chunk-I/O helpers, when that module has landed; os.* otherwise
-    from native import chunkio as _chunkio  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - depends on another area's progress
-    _chunkio = None
+from native import chunkio as _chunkio  # compiled helpers, or their pure twin
 
 # fallocate(2) mode bits (linux/falloc.h); os.posix_fallocate cannot punch holes.
 FALLOC_FL_KEEP_SIZE = 0x01
@@ -75,22 +72,6 @@ def _pwrite_all(fd: int, data, offset: int) -> None:
 _RUN_MAX = 1024
 
 
-def _pwritev_all(fd: int, buffers: list, offset: int) -> None:
-    helper = getattr(_chunkio, "pwritev", None) if _chunkio else None
-    if helper is not None:
-        helper(fd, buffers, offset)
-        return
-    views = [memoryview(b).cast("B") for b in buffers]
-    while views:
-        done = os.pwritev(fd, views, offset)
-        offset += done
-        while views and done >= len(views[0]):
-            done -= len(views[0])
-            views.pop(0)
-        if done:
-            views[0] = views[0][done:]
-
-
 def _write_batch(fd: int, items: list) -> list:
     """pwrite each (offset, data) in order; the error of each (None when it was written).
 
@@ -112,7 +93,7 @@ def _write_batch(fd: int, items: list) -> list:
             if j - i == 1:
                 _pwrite_all(fd, data, offset)
             else:
-                _pwritev_all(fd, [d for _, d in items[i:j]], offset)
+                _chunkio.pwritev(fd, [d for _, d in items[i:j]], offset)
         except OSError as exc:
             if j - i == 1:
                 errors[i] = exc

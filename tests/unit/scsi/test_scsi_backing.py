@@ -219,9 +219,16 @@ def test_write_batch_joins_runs_and_keeps_order_and_outcomes(tmp_path, monkeypat
     # contiguous writes go out as one pwritev, the rest one by one, in the order issued: a later
     # write to the same bytes wins; every write gets its own outcome
     import errno
+    import types
     from blockserver import backing
-    if not native_pwritev:
-        monkeypatch.setattr(backing, "_chunkio", None)
+    from native import _chunkio_py
+    impl = backing._chunkio if native_pwritev else _chunkio_py
+    runs = []                    # the writes each pwritev carried: proves the runs were joined
+
+    def pwritev(fd, buffers, offset):
+        runs.append(len(buffers))
+        return impl.pwritev(fd, buffers, offset)
+    monkeypatch.setattr(backing, "_chunkio", types.SimpleNamespace(pwritev=pwritev))
     path = tmp_path / "r.img"
     path.write_bytes(bytes(1 << 20))
     items = [(i * 4096, bytes([i + 1]) * 4096) for i in range(8)]           # one run
@@ -233,6 +240,7 @@ def test_write_batch_joins_runs_and_keeps_order_and_outcomes(tmp_path, monkeypat
         assert backing._write_batch(fd, items) == [None] * len(items)
     finally:
         os.close(fd)
+    assert runs == [8, 2]        # the 8-write run and the short run; the rest went alone
     data = path.read_bytes()
     assert data[:4096] == b"\x01" * 4096
     assert data[4096:4196] == b"z" * 100 and data[4196:8192] == b"\x02" * 3996
