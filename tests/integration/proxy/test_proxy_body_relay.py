@@ -7,6 +7,7 @@ the node cuts short or stalls on reaches the client as a cut connection, never a
 that looks complete; a client that leaves mid-body costs no file descriptors.
 """
 import asyncio
+import contextlib
 import dataclasses
 import os
 
@@ -92,6 +93,19 @@ async def proxy_app(node_port: int, node_timeout: float = 5.0):
     return runner, session, site._server.sockets[0].getsockname()[1]
 
 
+@contextlib.asynccontextmanager
+async def relay(behaviour: str, node_timeout: float = 5.0):
+    """A node of `behaviour` behind a proxy app: yields (proxy port, node connections accepted)."""
+    node, node_port, accepted = await node_server(behaviour)
+    runner, session, port = await proxy_app(node_port, node_timeout)
+    try:
+        yield port, accepted
+    finally:
+        await session.close()
+        await runner.cleanup()
+        node.close()
+
+
 async def fetch(reader, writer, size: int):
     """One GET on an open client connection: (status line, body bytes read, clean end?)."""
     writer.write(b"GET /%d HTTP/1.1\r\nHost: x\r\n\r\n" % size)
@@ -110,9 +124,7 @@ async def fetch(reader, writer, size: int):
 
 def test_whole_bodies_keep_the_connection_alive():
     async def scenario():
-        node, node_port, accepted = await node_server("whole")
-        runner, session, port = await proxy_app(node_port)
-        try:
+        async with relay("whole") as (port, accepted):
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             for size in (BIG, SMALL, 1, BIG, 256 * 1024):
                 status, body, clean = await fetch(reader, writer, size)
@@ -121,10 +133,6 @@ def test_whole_bodies_keep_the_connection_alive():
             writer.close()
             # Each answer ended its node connection's response: one pooled connection served all.
             assert accepted[0] == 1
-        finally:
-            await session.close()
-            await runner.cleanup()
-            node.close()
 
     uvloop.run(scenario())
 
@@ -132,28 +140,20 @@ def test_whole_bodies_keep_the_connection_alive():
 @pytest.mark.parametrize("behaviour", ["cut", "stall"])
 def test_a_node_failing_mid_body_cuts_the_client_connection(behaviour):
     async def scenario():
-        node, node_port, _ = await node_server(behaviour)
-        runner, session, port = await proxy_app(node_port, node_timeout=0.5)
-        try:
+        async with relay(behaviour, node_timeout=0.5) as (port, _):
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             status, body, clean = await asyncio.wait_for(fetch(reader, writer, BIG), 20)
             assert status == b"HTTP/1.1 200 OK"
             assert not clean and len(body) < BIG  # a short body, and the connection ended
             assert await reader.read() == b""
             writer.close()
-        finally:
-            await session.close()
-            await runner.cleanup()
-            node.close()
 
     uvloop.run(scenario())
 
 
 def test_a_client_leaving_mid_body_leaks_nothing():
     async def scenario():
-        node, node_port, _ = await node_server("whole")
-        runner, session, port = await proxy_app(node_port)
-        try:
+        async with relay("whole") as (port, _):
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             await fetch(reader, writer, BIG)  # warm: pools and pipes exist before counting
             writer.close()
@@ -172,9 +172,6 @@ def test_a_client_leaving_mid_body_leaks_nothing():
             writer.close()
             await asyncio.sleep(0.2)
             assert len(os.listdir("/proc/self/fd")) <= fds + 2
-        finally:
-            await session.close()
-            await runner.cleanup()
-            node.close()
 
     uvloop.run(scenario())
+
