@@ -24,8 +24,6 @@ from proxy.quorum import FAILED
 
 log = logging.getLogger("strato.proxy.backend")
 
-CHUNK_SIZE = 64 * 1024
-
 
 class _NodeRequest(aiohttp.ClientRequest):
     """A request to a storage node carries the headers the proxy gives it (plus Host and the
