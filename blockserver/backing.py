@@ -16,11 +16,6 @@ from typing import Callable
 
 from native import chunkio as _chunkio  # compiled helpers, or their pure twin
 
-# fallocate(2) mode bits (linux/falloc.h); os.posix_fallocate cannot punch holes.
-FALLOC_FL_KEEP_SIZE = 0x01
-FALLOC_FL_PUNCH_HOLE = 0x02
-FALLOC_FL_ZERO_RANGE = 0x10
-
 # Zero-filling falls back to plain writes of this many bytes at a time.
 _ZERO_CHUNK = 1 << 20
 # Reads up to this size first try preadv(RWF_NOWAIT) on the event loop: the kernel serves it
@@ -37,27 +32,9 @@ WRITE_BATCHES_IN_FLIGHT = 2
 _RWF_NOWAIT = getattr(os, "RWF_NOWAIT", 0)
 
 
-def _fallocate(fd: int, mode: int, offset: int, length: int) -> None:
-    import ctypes
-    import ctypes.util
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    libc.fallocate.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
-    if libc.fallocate(fd, mode, offset, length) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-
-
-def _punch_hole(fd: int, offset: int, length: int) -> None:
-    helper = getattr(_chunkio, "punch_hole", None) if _chunkio else None
-    if helper is not None:
-        helper(fd, offset, length)
-    else:
-        _fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length)
-
-
-def _fdatasync(fd: int) -> None:
-    helper = getattr(_chunkio, "fdatasync", None) if _chunkio else None
-    (helper or os.fdatasync)(fd)
+# fallocate(PUNCH_HOLE | KEEP_SIZE); where the file system cannot punch, chunkio writes zeros
+_punch_hole = _chunkio.punch_hole
+_fdatasync = _chunkio.fdatasync
 
 
 def _pwrite_all(fd: int, data, offset: int) -> None:
