@@ -90,7 +90,8 @@ def test_delete_markers(s3, bucket):
 def test_delete_newest_version_restores_the_previous(s3, bucket):
     first = s3.put_object(Bucket=bucket, Key="k", Body=b"one")["VersionId"]
     second = s3.put_object(Bucket=bucket, Key="k", Body=b"two")["VersionId"]
-    s3.delete_object(Bucket=bucket, Key="k", VersionId=second)
+    gone = s3.delete_object(Bucket=bucket, Key="k", VersionId=second)
+    assert "DeleteMarker" not in gone  # a data version is no delete marker
     got = s3.get_object(Bucket=bucket, Key="k")
     assert got["Body"].read() == b"one" and got["VersionId"] == first
 
