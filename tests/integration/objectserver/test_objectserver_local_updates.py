@@ -1,6 +1,7 @@
 """Container updates for a replica on the writing node itself are merged in process (no HTTP),
 with the same outcome as over HTTP: the row is listed, a failure waits in async_pending."""
 import json
+import os
 
 import pytest
 
@@ -81,3 +82,23 @@ async def test_own_and_remote_replicas_both_get_the_row(node_factory):
         assert await listing(n, "/container/d1/5/acc/cont") == [
             ("x", 5, "827ccb0eea8a706c4c34a16891f84e7b")]
     assert here.pending_files() == []
+
+
+async def test_row_path_checks_the_device(node, node_factory):
+    """merge_row (every row PUT/DELETE, over HTTP or in process) answers 507 for a device that
+    is not this node's, and for a row PUT on a full node; a row DELETE needs no room."""
+    os.makedirs(os.path.join(node.root, "d2", "objects"))  # on disk, but not one of ours
+    row = {"X-Size": "1", "X-Content-Type": "t/p", "X-Etag": "e"}
+    async with node.request("PUT", "/container/d2/5/acc/cont/o",
+                            headers=dict(row, **{"X-Timestamp": ts()})) as resp:
+        assert resp.status == 507
+    async with node.request("DELETE", "/container/d2/5/acc/cont/o",
+                            headers={"X-Timestamp": ts()}) as resp:
+        assert resp.status == 507
+    full = await node_factory("full", fallocate_reserve_mb=10 ** 9)
+    async with full.request("PUT", "/container/d1/5/acc/cont/o",
+                            headers=dict(row, **{"X-Timestamp": ts()})) as resp:
+        assert resp.status == 507
+    async with full.request("DELETE", "/container/d1/5/acc/cont/o",
+                            headers={"X-Timestamp": ts()}) as resp:
+        assert resp.status == 404  # room is not asked for; there is just no such container
