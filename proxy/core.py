@@ -253,12 +253,8 @@ class SwiftCore:
         node_headers[POLICY_HEADER] = str(policy)
         ring = object_ring_for(self.rings, policy)
         primaries = ring.get_nodes(account, container, obj)[1]
-        return ring, self._container_targets(account, container, len(primaries), primaries)
-
-    def _container_targets(self, account: str, container: str, count: int,
-                           writers: list | None = None) -> list[dict]:
         part, nodes = self.rings.container.get_nodes(account, container)
-        return _spread(part, nodes, count, "Container", writers)
+        return ring, _spread(part, nodes, len(primaries), "Container", primaries)
 
     async def object_read(self, method: str, account: str, container: str, obj: str,
                           headers: dict | None = None) -> Result:
