@@ -18,3 +18,14 @@ def test_callers_take_swifts_short_forms():
     assert large.is_slo({"X-Static-Large-Object": "t"})
     assert large.is_slo({"X-Static-Large-Object": "True"})
     assert not large.is_slo({"X-Static-Large-Object": "no"})
+
+
+def test_bulk_upload_detects_the_content_type_on_a_short_true():
+    # X-Detect-Content-Type: t kept the request's Content-Type before the shared rule
+    from proxy import bulk_upload
+    assert "Content-Type" not in bulk_upload.object_headers(
+        {"Content-Type": "text/x", "X-Detect-Content-Type": "t"}, 0)
+    assert "Content-Type" not in bulk_upload.object_headers(
+        {"Content-Type": "text/x", "X-Detect-Content-Type": "Y"}, 0)
+    assert bulk_upload.object_headers(
+        {"Content-Type": "text/x", "X-Detect-Content-Type": "no"}, 0)["Content-Type"] == "text/x"
