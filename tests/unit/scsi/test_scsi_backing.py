@@ -286,3 +286,24 @@ async def test_writes_arriving_while_batches_are_written_form_one_batch(tmp_path
     finally:
         gate.set()
         b.close()
+
+
+def test_write_batch_retries_a_failed_run_write_by_write(tmp_path, monkeypatch):
+    # the joined pwritev fails (as a transient EIO would): each write of the run is then written
+    # on its own, so writes that can be written succeed and each reports its own outcome
+    import errno
+    import types
+    from blockserver import backing
+
+    def failing_pwritev(fd, buffers, offset):
+        raise OSError(errno.EIO, "joined write failed")
+    monkeypatch.setattr(backing, "_chunkio", types.SimpleNamespace(pwritev=failing_pwritev))
+    path = tmp_path / "f.img"
+    path.write_bytes(bytes(16384))
+    items = [(i * 4096, bytes([i + 1]) * 4096) for i in range(3)]
+    fd = os.open(path, os.O_RDWR)
+    try:
+        assert backing._write_batch(fd, items) == [None, None, None]
+    finally:
+        os.close(fd)
+    assert path.read_bytes()[:12288] == b"".join(d for _, d in items)
