@@ -1,9 +1,7 @@
 """objectserver/service.py: the all-in-one's devices and rings, and node processes serving them."""
 import os
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
@@ -11,6 +9,7 @@ import requests
 from objectserver import service
 from strato import config as config_mod
 from strato.timestamps import Timestamp
+from clusterhelper import wait_port  # tests/clusterhelper.py
 from ports import free_block  # tests/ports.py
 
 pytestmark = pytest.mark.timeout(90)
@@ -57,15 +56,8 @@ def test_prepare_is_idempotent_and_nodes_serve_their_ring_devices(tmp_path):
                                "--instance", str(i)], stdin=subprocess.DEVNULL)
              for i in range(3)]
     try:
-        deadline = time.monotonic() + 30
-        for host, port in service.ports(config):
-            while True:
-                try:
-                    socket.create_connection((host, port), timeout=0.2).close()
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, "storage node did not start"
-                    time.sleep(0.1)
+        for proc, (_, port) in zip(procs, service.ports(config)):
+            wait_port(port, proc)
         part, devs = rings["object"].get_nodes("a", "c", "o")
         for dev in devs:
             url = f"http://{dev.ip}:{dev.port}/object/{dev.device}/{part}/a/c/o"
