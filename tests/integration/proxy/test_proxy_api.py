@@ -262,6 +262,21 @@ def test_account_quota_set_by_reseller_admin(client_for, swift, container):
     assert swift("PUT", f"/{container}/big", data=b"x" * 20).status_code == 201
 
 
+def test_legacy_account_meta_quota_bytes_is_enforced(client_for, swift, container):
+    # The legacy quota is account user metadata a reseller admin sets; a write past it is 413
+    # (obj.check_quotas reads it by name from the cached account info).
+    admin = client_for("admin:admin", "admin")
+    resp = admin.session.post(swift.url, headers={"X-Auth-Token": admin.token,
+                                                  "X-Account-Meta-Quota-Bytes": "10"})
+    assert resp.status_code == 204
+    try:
+        assert swift("PUT", f"/{container}/big", data=b"x" * 20).status_code == 413
+    finally:
+        admin.session.post(swift.url, headers={"X-Auth-Token": admin.token,
+                                               "X-Remove-Account-Meta-Quota-Bytes": "t"})
+    assert swift("PUT", f"/{container}/big", data=b"x" * 20).status_code == 201
+
+
 def test_quotas(swift, container):
     swift("POST", f"/{container}", headers={"X-Container-Meta-Quota-Bytes": "10"})
     assert swift("PUT", f"/{container}/a", data=b"12345678").status_code == 201
