@@ -59,21 +59,16 @@ def parse_answers(raw: bytes) -> list[Answer]:
     return out
 
 
-@pytest.fixture(scope="session")
-def wire():
-    """exchange(port, data, ...) -> bytes and answers(bytes) -> [Answer] (fixtures: tests here
-    cannot import from conftest under --import-mode=importlib)."""
-    import types
-    return types.SimpleNamespace(exchange=send_raw, answers=parse_answers)
-
-
+# Fixtures, not imports: tests here cannot import from conftest under --import-mode=importlib.
 @pytest.fixture(scope="session")
 def exchange():
+    """exchange(port, data, ...) -> the raw bytes answered."""
     return send_raw
 
 
 @pytest.fixture(scope="session")
 def answers():
+    """answers(bytes) -> [Answer]."""
     return parse_answers
 
 

@@ -55,19 +55,20 @@ def port(aio):
 
 @pytest.mark.parametrize("headers", [{"x-amz-content-sha256": "UNSIGNED-PAYLOAD"}, {}])
 def test_put_without_content_length_is_411_missing_content_length(aio, s3, bucket, headers,
-                                                                   wire):
+                                                                   exchange, answers):
     stream = signed_head(aio, "PUT", f"/{bucket}/nolength", headers) + BODY
-    got = wire.answers(wire.exchange(port(aio), stream, timeout=5))
+    got = answers(exchange(port(aio), stream, timeout=5))
     assert len(got) == 1 and got[0].status == 411, got
     assert b"<Code>MissingContentLength</Code>" in got[0].body
     assert b"<Message>You must provide the Content-Length HTTP header.</Message>" in got[0].body
     assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
 
 
-def test_a_body_longer_than_content_length_stores_the_declared_bytes(aio, s3, bucket, wire):
+def test_a_body_longer_than_content_length_stores_the_declared_bytes(aio, s3, bucket, exchange,
+                                                                    answers):
     headers = {"Content-Length": str(len(BODY))}
     stream = signed_head(aio, "PUT", f"/{bucket}/long", headers) + BODY + b"0123456789"
-    got = wire.answers(wire.exchange(port(aio), stream, timeout=2))
+    got = answers(exchange(port(aio), stream, timeout=2))
     assert got[0].status == 200, got  # its own answer, not the 400 for the bytes after it
     assert s3.get_object(Bucket=bucket, Key="long")["Body"].read() == BODY
 
