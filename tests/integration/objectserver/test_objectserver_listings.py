@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from objectserver.app import NODE
 from strato.timestamps import Timestamp
 
 pytestmark = pytest.mark.timeout(60)
@@ -156,10 +157,14 @@ async def test_account_role_and_updates_from_containers(node_factory):
         rows = json.loads(await resp.read())
     assert [r["name"] for r in rows] == ["c1", "c2", "c3"]
     assert rows[1]["count"] == 4 and rows[1]["bytes"] == 400 and "last_modified" in rows[1]
+    policy0 = node.app[NODE].policies[0]  # each row names its policy, as Swift's do
+    assert [r["storage_policy"] for r in rows] == [policy0] * 3
+    assert not any("storage_policy_index" in r for r in rows)
     assert await listing(node, "reverse=1&limit=2", path=account_path) == ["c3", "c2"]
     async with node.request("GET", f"{account_path}?format=xml") as resp:
         doc = ET.fromstring(await resp.read())
         assert doc.tag == "account" and [c.find("name").text for c in doc] == ["c1", "c2", "c3"]
+        assert [c.find("storage_policy").text for c in doc] == [policy0] * 3
     async with node.request("DELETE", "/container/d0/3/acc/c1",
                             headers={"X-Timestamp": ts(1)}) as resp:
         assert resp.status == 204
