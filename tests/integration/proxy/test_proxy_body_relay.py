@@ -11,14 +11,13 @@ import contextlib
 import dataclasses
 import os
 
-import aiohttp
 import pytest
 import uvloop
 from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
-from proxy.backend import Backend
+from proxy.backend import Backend, node_session
 from proxy.core import Result
 from proxy.handlers.common import stream
 from proxy.nodes import ErrorLimiter
@@ -73,7 +72,7 @@ async def node_server(behaviour):
 
 
 async def proxy_app(node_port: int, node_timeout: float = 5.0):
-    session = aiohttp.ClientSession(auto_decompress=False)
+    session = node_session()  # the proxy's own node client
     backend = Backend(session, ErrorLimiter(100, 1.0), 0.5, node_timeout)
     node = Node("127.0.0.1", node_port)
 

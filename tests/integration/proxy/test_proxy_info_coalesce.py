@@ -8,10 +8,9 @@ Backend, whose read() is counted on its way through (a spy, every call reaches t
 """
 import asyncio
 
-import aiohttp
 import pytest
 
-from proxy.backend import Backend
+from proxy.backend import Backend, node_session
 from proxy.core import SwiftCore
 from proxy.nodes import ErrorLimiter
 from proxy.rings import Rings
@@ -21,7 +20,7 @@ from proxy.rings import Rings
 async def _core(cluster, ttl, hold_first=None):
     """hold_first: (answered, release) events; the first read, once the node answered it, sets
     `answered` and keeps its answer until `release` is set (a lookup overtaken by a write)."""
-    session = aiohttp.ClientSession()
+    session = node_session()  # the proxy's own node client
     backend = Backend(session, ErrorLimiter(3, 3.0), 0.5, 5.0)
     core = SwiftCore(backend, Rings.from_config(cluster.config), info_ttl=ttl)
     heads = []
