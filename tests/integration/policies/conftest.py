@@ -51,8 +51,3 @@ def conn(cluster):
 
     return swiftclient.Connection(authurl=cluster.auth_url, user="test:tester", key="testing",
                                   retries=0)
-
-
-@pytest.fixture(scope="module")
-def token(cluster):
-    return cluster.login()
