@@ -11,7 +11,6 @@ import datetime as dt
 from aiohttp import web
 
 from proxy.core import SwiftCore
-from proxy.request_ids import new_request_id
 from proxy.s3 import addressing, payload, sigv2, sigv4
 from proxy.s3.credentials import Credentials, Principal
 
@@ -87,7 +86,7 @@ async def authenticate(request: web.Request, headers: dict, credentials: Credent
 
 
 async def build(request: web.Request, core: SwiftCore, config, credentials: Credentials,
-                request_id: str | None = None) -> S3Request:
+                request_id: str) -> S3Request:
     headers = lower_headers(request)
     settings = config.s3
     principal, signed, key = await authenticate(request, headers, credentials, settings)
@@ -98,4 +97,4 @@ async def build(request: web.Request, core: SwiftCore, config, credentials: Cred
     query = {k: v for k, v in reversed(list(raw_query.items()))} if raw_query else {}
     return S3Request(request, core, settings, config.proxy.max_file_size, principal, signed, key,
                      headers, query, target.bucket, target.key,
-                     request_id or new_request_id(), plan)
+                     request_id, plan)

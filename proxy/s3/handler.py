@@ -14,6 +14,7 @@ from aiohttp import web
 
 from proxy.context import CONFIG, CORE
 from proxy.errors import SwiftError
+from proxy.request_ids import new_request_id
 from proxy.s3 import (addressing, bucket_config, buckets, common, context, listing, multipart,
                       object_config, objects, versioning)
 from proxy.s3.credentials import Credentials, from_config
@@ -149,7 +150,7 @@ def make_handler(config, credentials: Credentials | None = None):
     credentials = credentials or from_config(config)
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        request_id = context.new_request_id()
+        request_id = new_request_id()  # before build(): its failures are answered with it too
         request["s3_credentials"] = credentials
         try:
             s3 = await context.build(request, request.app[CORE], request.app[CONFIG], credentials,
