@@ -84,9 +84,9 @@ def _check_id(vid: str, argument: str) -> None:
 async def _current(core, account: str, container: str, key: str, versions: str):
     """(gone, link, (container, name) of the version the link names or None, its id)."""
     gone, link = await writes.current_link(core, account, container, key)
-    if link is None or names.parse_link_target(link)[0] != versions:
+    target = names.parse_link_target(link) if link is not None else None
+    if target is None or target[0] != versions:
         return gone, link, None, None
-    target = names.parse_link_target(link)
     return gone, link, target, names.parse_version_name(target[1])[1]
 
 
