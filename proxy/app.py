@@ -207,10 +207,6 @@ async def _options(core, request: web.Request, account: str, container: str | No
 
 async def _tempurl_identity(core, request, account, container, obj):
     """A TempURL stands in for the account's owner, for this one object and method."""
-
-    from proxy import tempurl
-    from proxy.auth import Identity
-
     ainfo = await core.account_info(account)
     meta = ainfo.meta("account") if ainfo.exists else {}
     account_keys = [meta[k] for k in ("temp-url-key", "temp-url-key-2") if meta.get(k)]
@@ -224,7 +220,7 @@ async def _tempurl_identity(core, request, account, container, obj):
         raise SwiftError(400, "TempURL may not create manifests or symlinks")
     # A container key reaches that container only (large-object segments included).
     user = ".tempurl" if key in account_keys else ".tempurl-container"
-    return Identity.for_tempurl(user, account, time.time() + 60)
+    return auth_mod.Identity.for_tempurl(user, account, time.time() + 60)
 
 
 async def _trans_id(request: web.Request, response: web.StreamResponse) -> None:
