@@ -2,33 +2,32 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
+from ports import all_free  # tests/ports.py
+from strato import config
+
 AIO_START_TIMEOUT = 120
-# The default ports of an all-in-one's listeners (identity, storage nodes 0-2, proxy, compute,
-# volume API, network, iSCSI portal): an offset is usable when all of them are free.
-AIO_BASE_PORTS = (5000, 6200, 6201, 6202, 8080, 8774, 8776, 9696, 3260)
+
+
+def aio_ports(offset: int = 0) -> list[int]:
+    """The ports an all-in-one on its defaults listens on, shifted by `offset`: every declared
+    port field (strato/config.py), plus one per storage node after storage.base_port."""
+    ports = [field.default + offset for section in config.schema().values()
+             for field in section.fields.values() if field.port]
+    storage = config.schema()["storage"].fields
+    ports += [storage["base_port"].default + offset + i for i in range(1, storage["nodes"].default)]
+    return ports
 
 
 def free_offset(candidates):
     """The first port offset in candidates whose all-in-one ports are all free on loopback, so
     that tests with their own all-in-one run beside other engineers' (and other runs')."""
     for offset in candidates:
-        socks = []
-        try:
-            for port in AIO_BASE_PORTS:
-                sock = socket.socket()
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port + offset))
+        if all_free(aio_ports(offset)):
             return offset
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
     raise RuntimeError(f"no free all-in-one port offset among {list(candidates)}")
 
 
