@@ -12,7 +12,7 @@ from typing import AsyncIterator
 
 import aiohttp
 
-from proxy.handlers.obj import as_buffered
+from proxy.handlers.common import as_buffered
 from proxy.s3.errors import S3Error
 from proxy.s3.payload import TERMINATED, PayloadVerifier, content_length, verifier_for
 
