@@ -379,3 +379,19 @@ def test_fresh_metadata_takes_swifts_true_values(swift, container, value):
         "Destination": f"{container}/fresh-{value}", "X-Fresh-Metadata": value})
     assert resp.status_code == 201
     assert "X-Object-Meta-Keep" not in swift("HEAD", f"/{container}/fresh-{value}").headers
+
+
+def test_account_listing_rows_name_their_storage_policy(swift, container):
+    # Swift's account listings name each container's policy; the storage nodes fill it in
+    # (account_role), the proxy relays their listing as is (json and xml alike).
+    deadline = time.monotonic() + 10
+    while True:  # the account learns of a new container from the container replicas
+        rows = {r["name"]: r for r in swift("GET", "", params={"format": "json"}).json()}
+        if container in rows or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    policy = swift("HEAD", f"/{container}").headers["X-Storage-Policy"]  # the ring's own name
+    assert rows[container]["storage_policy"] == policy
+    xml = swift("GET", "", params={"format": "xml", "prefix": container}).text
+    assert f"<name>{container}</name>" in xml
+    assert f"<storage_policy>{policy}</storage_policy>" in xml
