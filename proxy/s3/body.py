@@ -14,7 +14,7 @@ import aiohttp
 
 from proxy.handlers.common import as_buffered
 from proxy.s3.errors import S3Error
-from proxy.s3.payload import TERMINATED, PayloadVerifier, content_length, verifier_for
+from proxy.s3.payload import TERMINATED, PayloadVerifier, verifier_for
 
 READ_CHUNK = 65536
 
@@ -23,14 +23,14 @@ def object_length(s3, verifier: PayloadVerifier) -> int | None:
     """The object's size as the client announced it (decoded length for aws-chunked)."""
     if verifier.streaming:
         return verifier.decoded_length
-    length = content_length(s3.headers)
+    length = verifier.plan.content_length  # (check_request parsed it)
     if length is None and "chunked" not in s3.headers.get("transfer-encoding", "").lower():
         raise S3Error("MissingContentLength")
     return length
 
 
 async def verified_body(s3, verifier: PayloadVerifier) -> AsyncIterator[bytes]:
-    length = content_length(s3.headers)
+    length = verifier.plan.content_length
     held = None
     try:
         # Whatever has arrived at each wake-up, as the Swift path reads it: bigger pieces than a
@@ -53,7 +53,7 @@ async def read_small(s3, limit: int) -> bytes:
     """A whole (XML/JSON) request body up to `limit` bytes, verified like any payload (a bad
     Content-MD5 reports the digest as sent, base64, as S3 does for these bodies)."""
     verifier = verifier_for(s3, md5_hex_in_error=False)
-    length = content_length(s3.headers)
+    length = verifier.plan.content_length
     if length is not None and length > limit and not verifier.streaming:
         raise S3Error("MaxMessageLengthExceeded")
     out = bytearray()

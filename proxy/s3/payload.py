@@ -59,6 +59,7 @@ class Plan:
     checksum_trailer: str | None = None   # its trailer name when it comes after the body
     verify_checksum: bool = False       # S3 does not check checksums of some POSTs (Complete)
     signed_trailer: bool = False        # STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER
+    content_length: int | None = None   # Content-Length as sent, checked (None: absent)
 
     @property
     def expected_trailers(self) -> frozenset:
@@ -137,7 +138,7 @@ def check_request(method: str, headers: dict[str, str], query, v4_header: bool) 
             if decoded < (sent_length or 0):
                 raise S3Error("IncompleteBody", TOO_LONG, NumberBytesExpected=decoded,
                               NumberBytesProvided=sent_length)
-            return Plan(mode, report_body_sha256=True)
+            return Plan(mode, report_body_sha256=True, content_length=sent_length)
         if mode in ECDSA_MODES:
             raise S3Error("NotImplemented", f"Don't know how to validate {mode} streams")
     elif mode != sigv4.UNSIGNED_PAYLOAD and not _SHA256_HEX.match(mode) and v4_header:
@@ -152,7 +153,7 @@ def check_request(method: str, headers: dict[str, str], query, v4_header: bool) 
     signed_trailer = streaming and mode == sigv4.STREAMING_SIGNED_TRAILER
     if method not in ("PUT", "POST"):
         return Plan(mode, streaming, decoded, md5=md5, md5_text=md5_text,
-                    signed_trailer=signed_trailer)
+                    signed_trailer=signed_trailer, content_length=sent_length)
     algorithm, header_value, trailer = _checksum_headers(headers)
     if trailer and not streaming:
         raise _malformed_trailer()
@@ -160,7 +161,8 @@ def check_request(method: str, headers: dict[str, str], query, v4_header: bool) 
     # One construction (dataclasses.replace() introspects the fields: ~8 us per request).
     return Plan(mode, streaming, decoded, md5=md5, md5_text=md5_text, algorithm=algorithm,
                 expected_checksum=header_value, checksum_trailer=trailer,
-                verify_checksum=verify, signed_trailer=signed_trailer)
+                verify_checksum=verify, signed_trailer=signed_trailer,
+                content_length=sent_length)
 
 
 def _checksum_headers(headers: dict[str, str]) -> tuple[str | None, str | None, str | None]:
