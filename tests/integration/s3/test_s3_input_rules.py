@@ -278,3 +278,22 @@ def test_multi_delete_needs_md5_or_a_checksum(signer, bucket):
     resp = signer.send("POST", f"/{bucket}", xml, {"content-md5": _md5(b"other")},
                        query="delete=")
     assert_error(resp, 400, "BadDigest", ExpectedDigest=_md5(b"other"))
+
+
+def test_an_announced_oversized_xml_body_is_refused_before_it_arrives(signer, bucket):
+    """An XML body whose Content-Length is past the limit is refused on that header alone: the
+    client here sends only the headers of a 2 MiB tagging document and must get its answer
+    (a server that waited for the body would time out)."""
+    parts = urlsplit(signer.endpoint)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        conn.putrequest("PUT", f"/{bucket}?tagging=", skip_host=True, skip_accept_encoding=True)
+        for name, value in signer.sign("PUT", f"/{bucket}", {}, "tagging=").items():
+            conn.putheader(name, value)
+        conn.putheader("Content-Length", str(2 * 1024 * 1024))
+        conn.endheaders()
+        resp = conn.getresponse()
+        answer = types.SimpleNamespace(status_code=resp.status, text=resp.read().decode())
+    finally:
+        conn.close()
+    assert_error(answer, 400, "MaxMessageLengthExceeded")
