@@ -37,6 +37,12 @@ class _NodeRequest(aiohttp.ClientRequest):
                                    if skip_auto_headers else None)
 
 
+async def empty_body():
+    """The body of a zero-length PUT (markers, registry rows, upload records): yields nothing."""
+    return
+    yield b""  # noqa: unreachable - makes this an async generator
+
+
 def node_session() -> aiohttp.ClientSession:
     """The one client session a proxy process uses for its nodes (its owner closes it): kept-alive
     connections without a per-host limit, no cookie jar (a node's Set-Cookie must never be

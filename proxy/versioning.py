@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from urllib.parse import unquote
 
+from proxy.backend import empty_body
 from proxy.core import Info, Result, SwiftCore
 from proxy.errors import SwiftError
 from strato.timestamps import Timestamp
@@ -141,13 +142,9 @@ async def delete(core: SwiftCore, account: str, container: str, obj: str, versio
         await archive_current(core, account, container, obj, versions, max_file_size)
         marker = version_name(obj, Timestamp.now().internal)
 
-        async def empty():
-            if False:
-                yield b""
-
         try:
             await core.object_put(account, versions, marker,
-                                  {"Content-Type": DELETE_MARKER_CONTENT_TYPE}, empty(), 0)
+                                  {"Content-Type": DELETE_MARKER_CONTENT_TYPE}, empty_body(), 0)
         except SwiftError as exc:
             raise _failed(exc.status) from None
         return await core.object_write("DELETE", account, container, obj, node_headers)

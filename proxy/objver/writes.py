@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from multidict import CIMultiDict
 
+from proxy.backend import empty_body
 from proxy.errors import SwiftError
 from proxy.objver import names
 from strato.timestamps import Timestamp
@@ -36,11 +37,6 @@ def versions_of(info) -> str:
 
 def is_enabled(info) -> bool:
     return bool(versions_of(info)) and names.enabled(info.get(names.SYSMETA_ENABLED))
-
-
-async def _empty():
-    if False:  # pragma: no cover - an async generator that yields nothing
-        yield b""
 
 
 async def _counted(body, counter: list):
@@ -136,7 +132,7 @@ def link_headers(headers: dict, versions: str, vname: str, etag: str, size, cont
 
 async def put_link(core, account: str, container: str, obj: str, headers: dict,
                    timestamp: Timestamp):
-    return await core.object_put(account, container, obj, headers, _empty(), 0,
+    return await core.object_put(account, container, obj, headers, empty_body(), 0,
                                  Timestamp(timestamp, offset=1), versioned=False)
 
 
@@ -183,7 +179,7 @@ async def delete(core, account: str, container: str, obj: str, headers: dict,
     vid = names.version_id(timestamp)
     marker = {"Content-Type": names.DELETE_MARKER}
     try:
-        await core.object_put(account, versions, names.version_name(obj, vid), marker, _empty(),
+        await core.object_put(account, versions, names.version_name(obj, vid), marker, empty_body(),
                               0, timestamp)
     except SwiftError as exc:
         _check(exc.status)

@@ -18,6 +18,7 @@ from email.utils import formatdate
 from aiohttp import web
 from multidict import CIMultiDict
 
+from proxy.backend import empty_body
 from proxy.core import Info
 from proxy.errors import SwiftError
 from proxy.limits import RESELLER_PREFIX
@@ -101,13 +102,9 @@ async def ensure_registry(core) -> None:
 async def register(core, name: str, account: str) -> None:
     await ensure_registry(core)
 
-    async def empty():
-        if False:
-            yield b""
-
     await core.object_put(REGISTRY_ACCOUNT, REGISTRY_CONTAINER, name,
                           {"X-Object-Meta-Owner": account, "Content-Type": "text/plain"},
-                          empty(), 0)
+                          empty_body(), 0)
 
 
 async def unregister(core, name: str) -> None:

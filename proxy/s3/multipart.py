@@ -16,7 +16,7 @@ import re
 import uuid
 from urllib.parse import quote
 
-from proxy import large
+from proxy.backend import empty_body
 from proxy.errors import SwiftError
 from proxy.s3 import access, common, objects, xmlio
 from proxy.s3.body import object_length, read_small, verified_body
@@ -36,11 +36,6 @@ def segments(bucket) -> str:
 
 def part_name(key: str, upload_id: str, number: int) -> str:
     return f"{key}/{upload_id}/{number:05d}"
-
-
-async def _empty():
-    if False:
-        yield b""
 
 
 def _upload_id(s3) -> str:
@@ -83,7 +78,7 @@ async def create(s3):
     headers[MARKER] = "1"
     headers[common.OBJ_SYSMETA + "Initiator"] = s3.principal.account if s3.principal else ""
     try:
-        await s3.core.object_put(bucket.account, seg, f"{s3.key}/{upload_id}", headers, _empty(), 0)
+        await s3.core.object_put(bucket.account, seg, f"{s3.key}/{upload_id}", headers, empty_body(), 0)
     except SwiftError as exc:
         raise common.swift_error(exc, s3) from None
     root = xmlio.document("InitiateMultipartUploadResult")
