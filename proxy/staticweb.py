@@ -26,8 +26,6 @@ from proxy.errors import SwiftError
 ORIGINAL_PATH = "strato.original_path"  # request key: the client's path before domain_remap
 
 
-
-
 def applies(ctx: Ctx) -> bool:
     if ctx.method not in ("GET", "HEAD") or ctx.container is None:
         return False
