@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shlex
 import uuid
 
@@ -20,6 +19,7 @@ from identity.catalog import host_for
 from identity.ec2 import credential_id
 from identity.passwords import hash_password, verify_password
 from identity.store import Store, db_path_for
+from strato.generated_secrets import cli_safe_token
 
 DEFAULT_DOMAIN = {"id": "default", "name": "Default", "description": "The default domain",
                   "enabled": True, "tags": [], "options": {}}
@@ -84,7 +84,7 @@ def bootstrap(config) -> dict:
     for project_name, user_name, _, key in ACCOUNTS:
         if user_name not in config_users.RESERVED_USERS and (project_name, user_name) in configured:
             state[key] = configured[(project_name, user_name)]
-        state.setdefault(key, secrets.token_urlsafe(18))
+        state.setdefault(key, cli_safe_token(18))
     accounts = state.setdefault("accounts", {})
 
     store = Store(db_path_for(data_dir))

@@ -25,6 +25,7 @@ import tomli_w
 
 from strato import config as config_mod
 from strato import services
+from strato.generated_secrets import cli_safe_token
 
 READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 10.0
@@ -54,11 +55,11 @@ class AioError(RuntimeError):
 
 def generated_settings(test_users: bool) -> dict:
     """Secrets and credentials for a new all-in-one (written once to <data>/generated.toml)."""
-    tester_key = secrets.token_urlsafe(12)
-    alt_key = secrets.token_urlsafe(12)
+    tester_key = cli_safe_token(12)
+    alt_key = cli_safe_token(12)
     users = [f"test:tester:{tester_key}:.admin", f"alt:alt:{alt_key}:.admin"]
-    s3 = [f"{secrets.token_hex(10).upper()} {secrets.token_urlsafe(30)} test tester",
-          f"{secrets.token_hex(10).upper()} {secrets.token_urlsafe(30)} alt alt"]
+    s3 = [f"{secrets.token_hex(10).upper()} {cli_safe_token(30)} test tester",
+          f"{secrets.token_hex(10).upper()} {cli_safe_token(30)} alt alt"]
     if test_users:
         # The functional suite's fixed secrets replace the random test:tester key.
         users = SWIFT_TEST_USERS + [f"alt:alt:{alt_key}:.admin"]
@@ -67,7 +68,7 @@ def generated_settings(test_users: bool) -> dict:
         "cluster": {"hash_path_prefix": secrets.token_hex(16), "hash_path_suffix": secrets.token_hex(16)},
         "proxy": {"users": users},
         "s3": {"credentials": s3},
-        "identity": {"admin_password": secrets.token_urlsafe(16)},
+        "identity": {"admin_password": cli_safe_token(16)},
     }
 
 
