@@ -101,7 +101,10 @@ class SwiftCore:
         self.rings = rings
         self.autocreate = autocreate
         self.info_ttl = info_ttl
-        self._info: dict[tuple, tuple[float, Info]] = {}
+        # account -> {container (None: the account itself) -> (expiry, Info)}: dropping an
+        # account's entries on an account or container write is one pop, not a scan of the cache.
+        self._info: dict[str, dict[str | None, tuple[float, Info]]] = {}
+        self._info_entries = 0
         # Lookups in flight: when an entry expires, every request that arrives before the
         # answer waits for the same HEAD instead of sending its own (under load that was one
         # container HEAD per concurrent request, and as many account HEADs, every info_ttl).
@@ -111,12 +114,29 @@ class SwiftCore:
     # -- info cache -------------------------------------------------------------------------------
     def invalidate(self, account: str, container: str | None = None) -> None:
         # A lookup already in flight may predate the change: later callers start a new one.
-        self._info.pop((account, container), None)
         self._inflight.pop((account, container), None)
-        if container is None:
-            for cache in (self._info, self._inflight):
-                for key in [k for k in cache if k[0] == account]:
-                    cache.pop(key, None)
+        if container is not None:
+            entries = self._info.get(account)
+            if entries is not None and entries.pop(container, None) is not None:
+                self._info_entries -= 1
+            return
+        self._info_entries -= len(self._info.pop(account, ()))
+        # only lookups in flight right now (bounded by concurrency) are scanned
+        for key in [k for k in self._inflight if k[0] == account]:
+            self._inflight.pop(key, None)
+
+    def _cached_entry(self, account: str, container: str | None):
+        return self._info.get(account, {}).get(container)
+
+    def _cache_entry(self, account: str, container: str | None, entry: tuple) -> None:
+        entries = self._info.setdefault(account, {})
+        if container not in entries:
+            if self._info_entries >= 100_000:
+                self._info.clear()
+                self._info_entries = 0
+                entries = self._info.setdefault(account, {})
+            self._info_entries += 1
+        entries[container] = entry
 
     async def account_info(self, account: str) -> Info:
         return await self._cached_info(account, None)
@@ -127,7 +147,7 @@ class SwiftCore:
     async def _cached_info(self, account: str, container: str | None) -> Info:
         key = (account, container)
         now = time.monotonic()
-        hit = self._info.get(key)
+        hit = self._cached_entry(account, container)
         if hit is not None and hit[0] > now:
             return hit[1]
         pending = self._inflight.get(key)
@@ -146,9 +166,7 @@ class SwiftCore:
         info = Info(resp.status, CIMultiDict(resp.headers))
         # Not cached when invalidate() dropped this lookup meanwhile: its answer may be stale.
         if resp.status < 500 and self._inflight.get(key) is asyncio.current_task():
-            if len(self._info) > 100_000:
-                self._info.clear()
-            self._info[key] = (now + self.info_ttl, info)
+            self._cache_entry(account, container, (now + self.info_ttl, info))
         return info
 
     # -- accounts ---------------------------------------------------------------------------------
@@ -330,14 +348,14 @@ class SwiftCore:
         """Keep the cached container info, with the new object counted, so the next PUT into the
         container does not pay a container HEAD. Counting an overwrite twice errs towards a quota
         413 only until the entry's TTL runs out, as Swift's own cached container info does."""
-        hit = self._info.get((account, container))
+        hit = self._cached_entry(account, container)
         if hit is None or size is None:
             self.invalidate(account, container)
             return
         headers = hit[1].headers.copy()
         headers["X-Container-Object-Count"] = str(hit[1].int("X-Container-Object-Count") + 1)
         headers["X-Container-Bytes-Used"] = str(hit[1].int("X-Container-Bytes-Used") + size)
-        self._info[(account, container)] = (hit[0], Info(hit[1].status, headers))
+        self._cache_entry(account, container, (hit[0], Info(hit[1].status, headers)))
 
     async def object_write(self, method: str, account: str, container: str, obj: str,
                            headers: dict, timestamp: Timestamp | None = None,

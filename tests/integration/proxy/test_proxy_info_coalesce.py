@@ -107,3 +107,39 @@ async def test_put_counts_into_the_cached_info_without_a_new_head(cluster):
         assert after.int("X-Container-Bytes-Used") == before.int("X-Container-Bytes-Used") + 5
     finally:
         await session.close()
+
+
+@pytest.mark.timeout(60)
+async def test_invalidate_drops_exactly_the_written_entries(cluster):
+    """invalidate(account, container) drops that container's entry; invalidate(account) drops
+    the account's own entry and every container of it (an account write changes what they
+    report), and no other account's entries (core keeps them per account: one pop, no scan)."""
+    import requests
+    url, token = cluster.login()
+    for name in ("inv1", "inv2"):
+        assert requests.put(f"{url}/{name}", headers={"X-Auth-Token": token}).status_code in (201, 202)
+    account = url.rsplit("/", 1)[1]
+    other = account + "_someone_else"  # a 404 answer is cached like any other
+    core, session, heads = await _core(cluster, ttl=30.0)
+
+    async def lookups():
+        await core.account_info(account)
+        await core.container_info(account, "inv1")
+        await core.container_info(account, "inv2")
+        await core.container_info(other, "inv1")
+
+    try:
+        await lookups()
+        assert len(heads) == 4
+        await lookups()
+        assert len(heads) == 4  # all cached
+        core.invalidate(account, "inv1")
+        await lookups()
+        assert heads[4:] == [("HEAD", "container")]  # inv1 only
+        core.invalidate(account)
+        await lookups()
+        assert heads[5:] == [("HEAD", "account"), ("HEAD", "container"), ("HEAD", "container")]
+        await lookups()
+        assert len(heads) == 8  # cached again; the other account's entry never left
+    finally:
+        await session.close()
