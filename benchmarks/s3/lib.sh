@@ -1,0 +1,33 @@
+# Shared shell helpers of the S3 benchmark scripts (sourced, not executed).
+
+# The process ROOT and every descendant (a `strato aio` supervisor: identity, storage nodes, proxy
+# and its workers).
+tree_pids() {
+  local todo=("$1") all=() p c
+  while [ ${#todo[@]} -gt 0 ]; do
+    p=${todo[0]}; todo=("${todo[@]:1}"); all+=("$p")
+    for c in $(pgrep -P "$p" || true); do todo+=("$c"); done
+  done
+  echo "${all[@]}"
+}
+
+# Those of PIDS... that are proxy processes (`strato serve proxy`: the parent and its workers).
+proxy_pids_of() {
+  local p out=()
+  for p in "$@"; do
+    [[ $(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null) == *" serve proxy "* ]] && out+=("$p")
+  done
+  echo "${out[@]}"
+}
+
+# utime + stime (clock ticks, all threads) summed over PIDS...; a process gone counts 0.
+cpu_ticks() {
+  local t=0 p
+  for p in "$@"; do
+    t=$(( t + $(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat" 2>/dev/null || echo 0) ))
+  done
+  echo "$t"
+}
+
+# "busy total" jiffies of the whole machine, as bench.sh reads them.
+machine_jiffies() { awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
