@@ -14,6 +14,13 @@ around each timed run), and "S3/Swift" is the ratio of those.
   python benchmarks/s3/s3_vs_swift.py --aio /path/aio.json [--seconds 5] [--rounds 3] [-c 16]
       [--only s3|swift]   (one API only: for a profiler attached to the proxy)
 Prints a Markdown table (medians over the rounds).
+
+For issue 4's goal ("through the same harness as the Swift API") benchmarks/s3/side_by_side.sh
+supersedes this script: it drives both APIs with wrk, the Swift API's own harness (the Swift
+peer's bench.sh for Swift, bench_s3.sh replaying the same boto3 requests for S3), at 16 and 64
+connections, and reports CPU per request of the proxy and of all servers. Here the client is an
+aiohttp loop on the same 2 cores as the servers, whose own CPU differs between the two APIs and
+takes cores from the servers. This script stays for quick checks and for profiling one API.
 """
 from __future__ import annotations
 
