@@ -17,9 +17,11 @@
 # is only valid within 15 minutes of its x-amz-date, so the requests are captured afresh right
 # before each timed run (each test x concurrency x rep), never reused across runs.
 # Buckets are filled by boto3 itself (prep), so every object carries the CRC32 boto3 stores.
-# One difference from boto3 on the wire, none in the server's work: boto3 sends a PUT's head, waits
-# (up to 1 s) for the proxy's "100 Continue", then the body; wrk writes head and body at once (the
-# proxy still answers 100, then the result; s3_obj.lua explains how wrk waits for both).
+# One difference from boto3 on the wire: boto3 sends a PUT's head, waits (up to 1 s) for the
+# proxy's "100 Continue", then the body; wrk writes head and body at once. The proxy still answers
+# 100 and then the result (s3_obj.lua explains how wrk waits for both), but it may get a small body
+# in the same read as the head, where boto3 makes it wait for a second read: S3 PUTs can look
+# slightly cheaper here than with boto3 itself, never dearer.
 # Prints, per rep x concurrency x test, bench.sh's columns (ops/s, MB/s (10^6 B), p50/p99 latency,
 # errors = non-2xx answers + socket errors + timeouts, CPU% (100 = one core) of wrk and of the
 # server processes, whole-machine busy% (100 = all cores)) and then the server CPU per request:
