@@ -15,7 +15,8 @@
 # 100-continue; x-amz-checksum-mode on GET); s3_obj.lua replays them, picking keys as swift_obj.lua
 # does. The proxy verifies every signature and payload hash as it does for boto3. A SigV4 signature
 # is only valid within 15 minutes of its x-amz-date, so the requests are captured afresh right
-# before each timed run (each test x concurrency x rep), never reused across runs.
+# before each timed run (each test x concurrency x rep), never reused across runs (so DURATION
+# must stay under 15 minutes).
 # Buckets are filled by boto3 itself (prep), so every object carries the CRC32 boto3 stores.
 # One difference from boto3 on the wire: boto3 sends a PUT's head, waits (up to 1 s) for the
 # proxy's "100 Continue", then the body; wrk writes head and body at once. The proxy still answers
@@ -23,7 +24,9 @@
 # in the same read as the head, where boto3 makes it wait for a second read: S3 PUTs can look
 # slightly cheaper here than with boto3 itself, never dearer.
 # Prints, per rep x concurrency x test, bench.sh's columns (ops/s, MB/s (10^6 B), p50/p99 latency,
-# errors = non-2xx answers + socket errors + timeouts, CPU% (100 = one core) of wrk and of the
+# errors = non-2xx answers (every PUT answer is checked in Lua; for GETs, whose 1 MiB bodies wrk
+# would otherwise copy into Lua, wrk's own count of answers >= 400) + socket errors + timeouts
+# + PUT answers that came without their 100 Continue, CPU% (100 = one core) of wrk and of the
 # server processes, whole-machine busy% (100 = all cores)) and then the server CPU per request:
 # µs of utime+stime of the proxy processes and of all server processes, over the timed run, per
 # answered request. PUTs overwrite the pre-created objects.
