@@ -44,12 +44,19 @@ class Target:
     obj: str | None = None
 
 
+PARTITIONS_IN_BODY = -1  # Target.partition of a batched REPLICATE: the partitions are in its body
+
+
 def parse_path(raw_path: str, method: str = "GET") -> Target:
     """Split the raw (still percent-encoded) path so that %2F stays inside its segment.
-    `/replicate/object/{device}/{partition}` is the one path without an account."""
+    `/replicate/object/{device}/{partition}` and `/replicate/object/{device}` (its partitions in
+    the body: Target.partition is PARTITIONS_IN_BODY) are the paths without an account."""
     parts = raw_path.split("?", 1)[0].lstrip("/").split("/", 5)
-    if method == "REPLICATE" and len(parts) == 3 and parts[0] == "object" and parts[2].isdigit():
-        return Target("object", unquote(parts[1]), int(parts[2]), "")
+    if method == "REPLICATE" and parts[0] == "object" and len(parts) in (2, 3) and parts[1]:
+        if len(parts) == 2:
+            return Target("object", unquote(parts[1]), PARTITIONS_IN_BODY, "")
+        if parts[2].isdigit():
+            return Target("object", unquote(parts[1]), int(parts[2]), "")
     if len(parts) < 4 or parts[0] not in ROLES:
         raise HTTPError(400, "Invalid path")
     try:

@@ -427,6 +427,21 @@ def partition_hashes(device_path: str, part: int, reclaim_before: float = 0.0,
     return hashes
 
 
+def hash_partitions(device_path: str, work: dict[int, list[str] | None],
+                    reclaim_before: float = 0.0, policy: int = 0) -> dict[int, dict[str, str | None]]:
+    """Many partitions' digests in one call, so a REPLICATE batch costs one executor hop, not one
+    per suffix. work maps a partition to None (hash all of it: its whole {suffix: digest}) or to
+    the suffixes to rehash ({suffix: digest, or None for a suffix that is now empty})."""
+    out: dict[int, dict[str, str | None]] = {}
+    for part, suffixes in work.items():
+        if suffixes is None:
+            out[part] = dict(partition_hashes(device_path, part, reclaim_before, policy))
+        else:
+            out[part] = {suffix: hash_suffix(device_path, part, suffix, reclaim_before, policy)
+                         for suffix in suffixes}
+    return out
+
+
 def remove_if_current(device_path: str, part: int, name_hash: str, files: list[str],
                       policy: int = 0) -> bool:
     """Delete an object's files if they are still exactly its current ones (a handoff's copy

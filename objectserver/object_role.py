@@ -27,6 +27,7 @@ import asyncio
 import email.utils
 import errno
 import functools
+import json
 import logging
 import math
 import os
@@ -42,7 +43,7 @@ from native import chunkio
 from strato.timestamps import Timestamp
 
 from . import diskfile, layout, listings, ranges
-from .app import Node, Target, require_timestamp
+from .app import PARTITIONS_IN_BODY, Node, Target, require_timestamp
 from .errors import HTTPError
 from .policy import policy_index
 
@@ -663,14 +664,35 @@ async def post(node: Node, request: web.Request, target: Target) -> web.StreamRe
     return web.Response(status=202, headers={"X-Backend-Timestamp": timestamp.internal})
 
 
+MAX_REPLICATE_PARTITIONS = 1024  # partitions one batched REPLICATE may ask for (the replicator sends 256)
+
+
 async def replicate(node: Node, request: web.Request, target: Target) -> web.StreamResponse:
     """POST /replicate/object/{device}/{partition}: {suffix: digest} of the partition's current files
-    (obsolete files and tombstones older than storage.reclaim_age are cleaned on the way)."""
+    (obsolete files and tombstones older than storage.reclaim_age are cleaned on the way).
+    POST /replicate/object/{device} with {"partitions": [p, ...]}: {"p": {suffix: digest}, ...},
+    all of them rehashed in one executor call. The single form is the batch of one."""
     if target.account:
         raise HTTPError(400, "Invalid path")
     policy = policy_index(node, request)
+    batch = target.partition == PARTITIONS_IN_BODY
+    parts = _replicate_partitions(await request.read()) if batch else [target.partition]
     await node.check_device(target.device)
-    return web.json_response(await node.suffixes.get(target.device, target.partition, policy))
+    hashes = await node.suffixes.get_many(target.device, parts, policy)
+    if batch:
+        return web.json_response({str(part): found for part, found in hashes.items()})
+    return web.json_response(hashes[target.partition])
+
+
+def _replicate_partitions(body: bytes) -> list[int]:
+    try:
+        parts = json.loads(body)["partitions"]
+    except (ValueError, TypeError, KeyError):
+        raise HTTPError(400, 'Body must be {"partitions": [partition, ...]}') from None
+    if not isinstance(parts, list) or not 0 < len(parts) <= MAX_REPLICATE_PARTITIONS or \
+            not all(type(p) is int and 0 <= p < 1 << 32 for p in parts):
+        raise HTTPError(400, f"partitions: 1 to {MAX_REPLICATE_PARTITIONS} partition numbers")
+    return parts
 
 
 HANDLERS = {"PUT": put, "GET": get, "HEAD": get, "DELETE": delete, "POST": post,

@@ -1,10 +1,12 @@
 """The replicator: keeps every partition's replicas equal, and moves handoff data home.
 
-Objects (each storage policy's directory with its own object ring): for each partition on a local device, ask each other primary for its suffix digests
-(`POST /replicate/object/{dev}/{part}`), and push the current files of every suffix that differs by
-replaying them as backend requests marked `X-Backend-Replication: true` (PUT of the .data with its
-stored metadata and timestamp, DELETE at a tombstone's timestamp, POST of a .meta). Newest-wins on
-the receiver makes a replay of something it already has (or something older) harmless.
+Objects (each storage policy's directory with its own object ring): for each batch of up to BATCH
+partitions on a local device, ask each peer device for the suffix digests of all the batch's
+partitions it holds in one request (`POST /replicate/object/{dev}` with {"partitions": [...]}),
+and push the current files of every suffix that differs by replaying them as backend requests
+marked `X-Backend-Replication: true` (PUT of the .data with its stored metadata and timestamp,
+DELETE at a tombstone's timestamp, POST of a .meta). Newest-wins on the receiver makes a replay
+of something it already has (or something older) harmless.
 Containers and accounts: send the record and, when the peer's answer shows different rows, every
 row in batches (`POST /replicate/container/...` / `.../account/...`, merged newest-wins).
 A device that is not a primary of a partition (a handoff) pushes to all primaries and removes its
@@ -24,6 +26,9 @@ from .policy import HEADER as POLICY_HEADER
 
 log = logging.getLogger("objectserver.replicator")
 ROW_BATCH = 1000
+# partitions per REPLICATE request (and per local batch): one answer stays small (~50 KiB at ten
+# suffixes a partition) and a slow or dead peer holds up at most this many partitions
+BATCH = 256
 CHUNK = 1 << 20
 _SYNC_FIELDS = ("put_ts", "delete_ts", "stats_ts", "count", "bytes", "containers")
 
@@ -119,56 +124,131 @@ async def _file_body(node, device: str, file_path: str, length: int):
         await node.io(device, os.close, fd)
 
 
-async def replicate_partition(node, ring, device: str, part: int, policy: int = 0) -> bool:
-    """Sync one local partition (of one storage policy, placed by that policy's object ring)
-    with its primaries; True when they all answered in sync."""
+def _partition_files(device_path: str, part: int, suffixes, policy: int = 0
+                     ) -> dict[str, list[tuple[str, list[str]]]]:
+    """{suffix: [(hash, current files)]} of several suffixes of one partition, in one executor hop."""
+    return {suffix: _suffix_files(device_path, part, suffix, policy) for suffix in suffixes}
+
+
+def _handoff_snapshot(device_path: str, local: dict[int, dict[str, str]], policy: int = 0
+                      ) -> dict[int, dict[str, list[tuple[str, list[str]]]]]:
+    return {part: _partition_files(device_path, part, hashes, policy)
+            for part, hashes in local.items()}
+
+
+def _peer_key(dev) -> tuple[str, int, str]:
+    return dev.ip, dev.port, dev.device
+
+
+async def _ask_peer(node, peer, parts: list[int], policy: int) -> dict | None:
+    """The peer device's {"partition": {suffix: digest}} for parts (one request), None when it
+    could not answer."""
+    status, body = await _request(node, "POST", peer, f"replicate/object/{_q(peer.device)}",
+                                  {POLICY_HEADER: str(policy), "Content-Type": "application/json"},
+                                  json.dumps({"partitions": parts}))
+    if status != 200:
+        return None
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return None
+    return answer if isinstance(answer, dict) else None
+
+
+async def replicate_partitions(node, ring, device: str, parts: list[int], policy: int = 0
+                               ) -> dict[int, bool]:
+    """Sync local partitions (of one storage policy, placed by that policy's object ring) with
+    their primaries: one REPLICATE per peer device for the whole batch (so len(parts) should stay
+    within BATCH). {partition: True when all its primaries answered in sync}."""
     path = node.device_path(device)
-    local = await node.suffixes.get(device, part, policy)
-    primaries = ring.get_part_nodes(part)
-    am_primary = any(_is_local(dev, node) and dev.device == device for dev in primaries)
-    peers = [dev for dev in primaries if not (_is_local(dev, node) and dev.device == device)]
+    peers_of: dict[int, list] = {}
+    handoffs = []
+    groups: dict[tuple[str, int, str], tuple[object, list[int]]] = {}
+    for part in parts:
+        primaries = ring.get_part_nodes(part)
+        peers = [dev for dev in primaries if not (_is_local(dev, node) and dev.device == device)]
+        peers_of[part] = peers
+        if len(peers) == len(primaries):
+            handoffs.append(part)
+        for dev in peers:
+            groups.setdefault(_peer_key(dev), (dev, []))[1].append(part)
     # a handoff remembers exactly which files it handed over, so it deletes only those
-    snapshot = {} if am_primary else {
-        suffix: await node.io(device, _suffix_files, path, part, suffix, policy)
-        for suffix in local}
-    all_synced = True
-    for peer in peers:
-        status, body = await _request(node, "POST", peer,
-                                      f"replicate/object/{_q(peer.device)}/{part}",
-                                      {POLICY_HEADER: str(policy)})
-        if status != 200:
-            all_synced = False
+    snapshot = {}
+    if handoffs:
+        snapshot = await node.io(device, _handoff_snapshot, path,
+                                 await node.suffixes.get_many(device, handoffs, policy), policy)
+    synced = dict.fromkeys(parts, True)
+    for peer, group in groups.values():
+        # our digests right before asking, so that writes landing on both meanwhile match
+        local = await node.suffixes.get_many(device, group, policy)
+        remote = await _ask_peer(node, peer, group, policy)
+        if remote is None:
+            for part in group:
+                synced[part] = False
             continue
-        remote = json.loads(body)
-        for suffix in (s for s, digest in local.items() if remote.get(s) != digest):
-            entries = snapshot.get(suffix)
-            if entries is None:
-                entries = await node.io(device, _suffix_files, path, part, suffix, policy)
-            for name_hash, files in entries:
-                if not await push_hash_dir(node, device, part, name_hash, files, peer, policy):
-                    all_synced = False
-    if not am_primary and all_synced and peers:
-        # file by file, under the hash-directory lock: a write that landed on this handoff
-        # while we were pushing is newer than the snapshot and stays for the next pass
-        for entries in snapshot.values():
-            for name_hash, files in entries:
-                await node.io(device, diskfile.remove_if_current, path, part, name_hash, files,
-                              policy)
-        await node.io(device, diskfile.prune_partition, path, part, policy)
-        node.suffixes.forget(device, part, policy)
-        log.info("%s: handoff partition %d handed back to its primaries", device, part)
-    return all_synced
+        for part in group:
+            theirs = remote.get(str(part))
+            if not isinstance(theirs, dict):
+                synced[part] = False
+                continue
+            differ = [s for s, digest in local[part].items() if theirs.get(s) != digest]
+            if not differ:
+                continue
+            try:
+                if not await _push_suffixes(node, device, part, differ, snapshot.get(part, {}),
+                                            peer, policy):
+                    synced[part] = False
+            except Exception:  # one partition's trouble (a disk error, say) spares the rest
+                log.exception("%s: pushing partition %d to %s failed", device, part, peer.device)
+                synced[part] = False
+    for part in handoffs:
+        if synced[part] and peers_of[part]:
+            await _hand_back(node, device, part, snapshot[part], policy)
+    return synced
+
+
+async def _push_suffixes(node, device: str, part: int, suffixes: list[str], known: dict, peer,
+                         policy: int) -> bool:
+    """Push the files of suffixes (a handoff's from its snapshot, else as they are now)."""
+    missing = [s for s in suffixes if s not in known]
+    read = await node.io(device, _partition_files, node.device_path(device), part, missing,
+                         policy) if missing else {}
+    ok = True
+    for suffix in suffixes:
+        for name_hash, files in known[suffix] if suffix in known else read[suffix]:
+            ok &= await push_hash_dir(node, device, part, name_hash, files, peer, policy)
+    return ok
+
+
+async def _hand_back(node, device: str, part: int, entries_by_suffix: dict, policy: int) -> None:
+    # file by file, under the hash-directory lock: a write that landed on this handoff
+    # while we were pushing is newer than the snapshot and stays for the next pass
+    path = node.device_path(device)
+    for entries in entries_by_suffix.values():
+        for name_hash, files in entries:
+            await node.io(device, diskfile.remove_if_current, path, part, name_hash, files, policy)
+    await node.io(device, diskfile.prune_partition, path, part, policy)
+    node.suffixes.forget(device, part, policy)
+    log.info("%s: handoff partition %d handed back to its primaries", device, part)
+
+
+async def replicate_partition(node, ring, device: str, part: int, policy: int = 0) -> bool:
+    """Sync one local partition with its primaries (the batch of one); True when all in sync."""
+    return (await replicate_partitions(node, ring, device, [part], policy))[part]
 
 
 async def replicate_objects(node, ring, policy: int = 0) -> None:
     for device in sorted(node.devices):
         parts = await node.io(device, diskfile.listdir,
                               layout.objects_dir(node.device_path(device), policy))
-        for part in sorted(int(p) for p in parts if p.isdigit()):
+        parts = sorted(int(p) for p in parts if p.isdigit())
+        for start in range(0, len(parts), BATCH):
+            batch = parts[start:start + BATCH]
             try:
-                await replicate_partition(node, ring, device, part, policy)
+                await replicate_partitions(node, ring, device, batch, policy)
             except Exception:
-                log.exception("%s: replicating partition %d failed", device, part)
+                log.exception("%s: replicating partitions %d-%d failed", device, batch[0],
+                              batch[-1])
 
 
 # ---- containers and accounts -----------------------------------------------------------------
