@@ -131,7 +131,7 @@ def prep(client, bucket: str, size: int, count: int) -> None:
         print(f"{bucket}: {have} objects already present")
         return
     body = os.urandom(size)
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:  # as bench.sh's prep.py
         list(pool.map(lambda i: client.put_object(Bucket=bucket, Key=f"o{i}", Body=body),
                       range(count)))
     print(f"{bucket}: uploaded {count} x {size} bytes with boto3")
