@@ -149,9 +149,10 @@ def main(argv=None) -> None:
     parser.add_argument("--corrupt", choices=("signature", "body"))
     args = parser.parse_args(argv)
     if args.action == "prep":
-        # Retries off so that a failing prep shows its first error instead of hiding it.
-        prep(client_from_aio(args.aio, Config(retries={"max_attempts": 1})), args.bucket,
-             args.size, args.count)
+        # Retries off so that a failing prep shows its first error instead of hiding it; one
+        # pooled connection per upload thread.
+        config = Config(retries={"max_attempts": 1}, max_pool_connections=16)
+        prep(client_from_aio(args.aio, config), args.bucket, args.size, args.count)
         return
     # Captured with boto3's defaults untouched: even amz-sdk-request (attempt=1; max=3) is its own.
     client = client_from_aio(args.aio)
