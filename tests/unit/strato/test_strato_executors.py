@@ -2,6 +2,8 @@
 device run jobs at once, devices do not wait for each other, cancellation and close() behave as
 loop.run_in_executor on a ThreadPoolExecutor did, and no thread outlives close()."""
 import asyncio
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -249,3 +251,38 @@ async def test_pool_is_an_executor_for_run_in_executor_and_submit():
         executors.close()
     with pytest.raises(RuntimeError):
         pool.submit(abs, 1)
+
+
+class _CountingLoop(asyncio.SelectorEventLoop):
+    wakeups = 0
+
+    def call_soon_threadsafe(self, *args, **kwargs):
+        self.wakeups += 1
+        return super().call_soon_threadsafe(*args, **kwargs)
+
+
+def test_completions_while_a_wake_up_is_pending_share_it():
+    executors = DeviceExecutors(threads_per_device=2)
+
+    async def main():
+        jobs = [asyncio.ensure_future(executors.run("sda", abs, -i)) for i in range(50)]
+        await asyncio.sleep(0)  # the jobs are queued
+        time.sleep(0.3)  # the loop is busy while the threads finish all 50
+        assert await asyncio.gather(*jobs) == list(range(50))
+
+    loop = _CountingLoop()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        executors.close()
+        loop.close()
+    assert loop.wakeups <= 2  # not one per job
+
+
+def test_interpreter_exits_without_close():
+    # Worker threads are not daemons (a write in progress finishes), so they must be told to stop.
+    code = ("import asyncio; from strato.executors import DeviceExecutors; "
+            "e = DeviceExecutors(2); print(asyncio.run(e.run('sda', abs, -5)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=15)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "5"
