@@ -37,8 +37,13 @@ class S3Request:
 
 
 def lower_headers(request: web.Request) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name, value in request.headers.items():
+    """Lower-cased names; a repeated header's values joined with "," (as SigV4 signs them)."""
+    raw = request.headers
+    out = {name.lower(): value for name, value in raw.items()}
+    if len(out) == len(raw):  # (no name twice: the common case, one pass)
+        return out
+    out = {}
+    for name, value in raw.items():
         lname = name.lower()
         out[lname] = f"{out[lname]},{value}" if lname in out else value
     return out
@@ -59,20 +64,27 @@ def raw_target(request: web.Request) -> str:
 
 
 async def authenticate(request: web.Request, headers: dict, credentials: Credentials, settings,
-                 now: dt.datetime | None = None):
-    """(principal, signed, signing_key), or (None, None, None) for an anonymous request."""
-    pairs = list(request.query.items())
-    v2 = sigv2.parse(headers, dict(pairs))
-    if v2 is not None:
+                 now: dt.datetime | None = None, target: str | None = None):
+    """(principal, signed, signing_key), or (None, None, None) for an anonymous request.
+    target: raw_target(request) when the caller already has it."""
+    query = request.query
+    auth = headers.get("authorization")
+    # SigV2 only when the request names it (sigv2.parse answers None otherwise): most requests
+    # are SigV4 and need no dict of the query for it.
+    if (auth is not None and auth.startswith("AWS ")) or \
+            ("AWSAccessKeyId" in query and "Signature" in query):
+        pairs = list(query.items())
+        v2 = sigv2.parse(headers, dict(pairs))
         principal = await credentials.lookup(v2.access_key)
-        raw_path = raw_target(request).split("?", 1)[0]
+        raw_path = (target or raw_target(request)).split("?", 1)[0]
         prefix = ""
-        target = addressing.target(raw_path, headers.get("host"), settings.domain)
-        if target.bucket is not None and not raw_path.lstrip("/").startswith(target.bucket):
-            prefix = "/" + target.bucket  # virtual-host style: the bucket is signed in the path
+        named = addressing.target(raw_path, headers.get("host"), settings.domain)
+        if named.bucket is not None and not raw_path.lstrip("/").startswith(named.bucket):
+            prefix = "/" + named.bucket  # virtual-host style: the bucket is signed in the path
         sigv2.verify(v2, principal.secret, request.method, headers, raw_path, dict(pairs),
                      now or dt.datetime.now(dt.timezone.utc), settings.max_clock_skew, prefix)
         return principal, None, None
+    pairs = list(query.items()) if query else []
     signed = sigv4.parse(request.method, headers, pairs)
     if signed is None:
         return None, None, None
@@ -80,21 +92,24 @@ async def authenticate(request: web.Request, headers: dict, credentials: Credent
         sigv4.check_payload_hash(signed.payload_hash)  # bodies (PUT/POST) report a mismatch
     principal = await credentials.lookup(signed.credential.access_key)
     sigv4.check_time(signed, now or dt.datetime.now(dt.timezone.utc), settings.max_clock_skew)
-    raw_path = raw_target(request).split("?", 1)[0]
+    raw_path = (target or raw_target(request)).split("?", 1)[0]
     key = sigv4.verify(signed, principal.secret, request.method, raw_path, pairs, headers)
     return principal, signed, key
 
 
-async def build(request: web.Request, core: SwiftCore, config, credentials: Credentials,
-                request_id: str) -> S3Request:
+async def build(request: web.Request, core: SwiftCore, settings, max_file_size: int,
+                credentials: Credentials, request_id: str) -> S3Request:
+    """settings: config.s3, max_file_size: config.proxy.max_file_size (the handler reads them
+    once, not per request)."""
     headers = lower_headers(request)
-    settings = config.s3
-    principal, signed, key = await authenticate(request, headers, credentials, settings)
+    target = raw_target(request)
+    principal, signed, key = await authenticate(request, headers, credentials, settings,
+                                                target=target)
     raw_query = request.query
     plan = payload.check_request(  # S3 checks these before the body
         request.method, headers, raw_query, signed is not None and not signed.presigned)
-    target = addressing.target(raw_target(request), headers.get("host"), settings.domain)
+    named = addressing.target(target, headers.get("host"), settings.domain)
     query = {k: v for k, v in reversed(list(raw_query.items()))} if raw_query else {}
-    return S3Request(request, core, settings, config.proxy.max_file_size, principal, signed, key,
-                     headers, query, target.bucket, target.key,
+    return S3Request(request, core, settings, max_file_size, principal, signed, key,
+                     headers, query, named.bucket, named.key,
                      request_id, plan)

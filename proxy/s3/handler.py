@@ -12,7 +12,7 @@ import logging
 
 from aiohttp import web
 
-from proxy.context import CONFIG, CORE
+from proxy.context import CORE
 from proxy.errors import SwiftError
 from proxy.request_ids import new_request_id
 from proxy.s3 import (addressing, bucket_config, buckets, common, context, listing, multipart,
@@ -148,13 +148,14 @@ def _error_response(request: web.Request, exc: S3Error, request_id: str) -> web.
 
 def make_handler(config, credentials: Credentials | None = None):
     credentials = credentials or from_config(config)
+    settings, max_file_size = config.s3, config.proxy.max_file_size  # (not per request)
 
     async def handle(request: web.Request) -> web.StreamResponse:
         request_id = new_request_id()  # before build(): its failures are answered with it too
         request["s3_credentials"] = credentials
         try:
-            s3 = await context.build(request, request.app[CORE], request.app[CONFIG], credentials,
-                                     request_id)
+            s3 = await context.build(request, request.app[CORE], settings, max_file_size,
+                                     credentials, request_id)
             extra = {"x-amz-request-id": request_id, "x-amz-id-2": _host_id(request_id)}
             if "origin" in s3.headers:
                 extra.update(await _cors_for(s3))

@@ -35,9 +35,10 @@ RESPONSE_OVERRIDES = {"response-content-type": "Content-Type",
                       "response-expires": "Expires", "response-cache-control": "Cache-Control",
                       "response-content-disposition": "Content-Disposition",
                       "response-content-encoding": "Content-Encoding"}
-ANSWER_HEADERS = ("content-type", "content-length", "content-range", "last-modified",
+ANSWER_HEADERS = frozenset(("content-type", "content-length", "content-range", "last-modified",
                   "accept-ranges", "content-disposition", "content-encoding", "content-language",
-                  "cache-control", "expires", "x-robots-tag")
+                  "cache-control", "expires", "x-robots-tag"))
+_READ_MODIFIERS = frozenset(CONDITIONAL + ("range",))  # a GET/HEAD with one: HEAD first
 MAX_TAGS = 10
 _POST_KEYS = tuple(k.lower() for k in common.POST_KEYS)
 
@@ -266,7 +267,7 @@ async def open_for_read(s3, bucket, key: str, method: str):
         raise S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, "
                       "inclusive", ArgumentName="partNumber", ArgumentValue=part_number)
     if part_number is None and access.is_owner(s3, bucket) and \
-            not any(h in s3.headers for h in CONDITIONAL + ("range",)):
+            _READ_MODIFIERS.isdisjoint(s3.headers):
         # The common case (owner, whole object): one node request, not HEAD then GET.
         access.check(s3, bucket, "s3:GetObject", "READ", key)  # a policy Deny still binds
         result = await core.object_read(method, bucket.account, bucket.name, key)
@@ -323,10 +324,17 @@ async def open_for_read(s3, bucket, key: str, method: str):
 def answer_headers(s3, result, parts: int | None) -> CIMultiDict:
     bh = result.backend_headers or CIMultiDict()
     out = CIMultiDict()
-    for name, value in result.headers.items():
-        if name.lower() in ANSWER_HEADERS:
+    meta = []
+    for name, value in result.headers.items():  # one pass: the answer's headers and metadata
+        lname = name.lower()
+        if lname in ANSWER_HEADERS:
             out[name] = value
-    out.update(common.swift_meta_to_s3(result.headers, bh))
+        elif lname.startswith("x-object-meta-"):
+            meta.append(("x-amz-meta-" + lname[14:], value))
+    if meta:
+        out.update(meta)
+    if bh.get(common.ODD_META):  # (user metadata named outside HTTP tokens, as stored)
+        out.update(common.swift_meta_to_s3({}, bh))
     etag = (result.headers.get("ETag") or "").strip('"')
     if etag:
         out["ETag"] = f'"{etag}"'
@@ -351,7 +359,7 @@ def answer_headers(s3, result, parts: int | None) -> CIMultiDict:
         out[f"x-amz-checksum-{algorithm}"] = value
         if "-" in value:
             out["x-amz-checksum-type"] = "COMPOSITE"
-    if s3.principal is not None:
+    if s3.principal is not None and s3.query:
         for param, header in RESPONSE_OVERRIDES.items():
             if param in s3.query:
                 out[header] = s3.query[param]

@@ -86,21 +86,21 @@ def parse(method: str, headers: dict[str, str], query: list[tuple[str, str]]) ->
     headers: lower-cased names; query: decoded (name, value) pairs in arrival order.
     """
     auth = headers.get("authorization")
-    params = dict(query)
     if auth is not None:
         if not auth.startswith(ALGORITHM + " "):
             if auth.startswith("AWS "):
                 raise S3Error("NotImplemented", "Signature Version 2 is not implemented; use "
                               "Signature Version 4.")
             raise S3Error("AuthorizationHeaderMalformed", "Unsupported Authorization Type")
-        fields = {}
-        for part in auth[len(ALGORITHM) + 1:].split(","):
-            name, sep, value = part.strip().partition("=")
-            if not sep:
-                raise S3Error("AuthorizationHeaderMalformed",
-                              f"The authorization header is malformed; \"{part.strip()}\" is not a "
-                              "key=value pair.")
-            fields[name] = value
+        text = auth[len(ALGORITHM) + 1:]
+        head, sep, signature = text.rpartition("Signature=")
+        head = head.rstrip()
+        if sep and head.endswith(",") and "," not in signature:
+            # The usual shape, Signature last: only it changes from request to request, so the
+            # rest is parsed once per client (the same fields as the loop below would give).
+            fields = {**_header_fields(head[:-1]), "Signature": signature.rstrip()}
+        else:
+            fields = _header_fields(text)
         missing = [f for f in ("Credential", "SignedHeaders", "Signature") if f not in fields]
         if missing:
             raise S3Error("AuthorizationHeaderMalformed",
@@ -113,6 +113,7 @@ def parse(method: str, headers: dict[str, str], query: list[tuple[str, str]]) ->
                           "x-amz-content-sha256")
         return SignedRequest(credential, amz_date, _signed_headers(fields["SignedHeaders"]),
                              fields["Signature"], payload_hash, presigned=False)
+    params = dict(query)
     if "X-Amz-Algorithm" in params or "X-Amz-Credential" in params or "X-Amz-Signature" in params:
         if params.get("X-Amz-Algorithm") != ALGORITHM:
             raise S3Error("AuthorizationQueryParametersError",
@@ -145,6 +146,20 @@ def parse(method: str, headers: dict[str, str], query: list[tuple[str, str]]) ->
         raise S3Error("NotImplemented", "Signature Version 2 presigned URLs are not implemented; "
                       "use Signature Version 4.")
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _header_fields(text: str) -> dict[str, str]:
+    """The name=value pairs of an Authorization header after the algorithm (read-only: cached)."""
+    fields = {}
+    for part in text.split(","):
+        name, sep, value = part.strip().partition("=")
+        if not sep:
+            raise S3Error("AuthorizationHeaderMalformed",
+                          f"The authorization header is malformed; \"{part.strip()}\" is not a "
+                          "key=value pair.")
+        fields[name] = value
+    return fields
 
 
 @functools.lru_cache(maxsize=256)  # a client sends the same list with every request

@@ -30,6 +30,9 @@ BLOCK = 16
 
 def customer_key(headers: dict, prefix: str = PREFIX) -> bytes | None:
     """The validated 32-byte SSE-C key of a request, or None when it names none."""
+    if prefix == PREFIX and SSE_C_HEADERS[0] not in headers and SSE_C_HEADERS[1] not in \
+            headers and SSE_C_HEADERS[2] not in headers:
+        return None  # (every plain GET and PUT asks: answered without building the names)
     names = [prefix + n for n in ("algorithm", "key", "key-md5")]
     present = [n in headers for n in names]
     if not any(present):

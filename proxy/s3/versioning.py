@@ -113,7 +113,7 @@ async def object_request(s3, method: str, q):
     answer None: not ours; bucket: the one looked up on the way (None if none was), which the
     plain GET/HEAD then uses instead of looking it up again."""
     vid = q.get("versionId")
-    if method not in ("GET", "HEAD", "DELETE") or any(k in q for k in OBJECT_SUBRESOURCES):
+    if method not in ("GET", "HEAD", "DELETE") or (q and any(k in q for k in OBJECT_SUBRESOURCES)):
         if vid not in (None, "null"):
             raise S3Error("NoSuchVersion", Key=s3.key, VersionId=vid)
         return None, None
