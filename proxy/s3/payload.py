@@ -60,6 +60,7 @@ class Plan:
     verify_checksum: bool = False       # S3 does not check checksums of some POSTs (Complete)
     signed_trailer: bool = False        # STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER
     content_length: int | None = None   # Content-Length as sent, checked (None: absent)
+    expected_digest: bytes | None = None  # expected_checksum decoded (validated once, here)
 
     @property
     def expected_trailers(self) -> frozenset:
@@ -154,7 +155,7 @@ def check_request(method: str, headers: dict[str, str], query, v4_header: bool) 
     if method not in ("PUT", "POST"):
         return Plan(mode, streaming, decoded, md5=md5, md5_text=md5_text,
                     signed_trailer=signed_trailer, content_length=sent_length)
-    algorithm, header_value, trailer = _checksum_headers(headers)
+    algorithm, header_value, trailer, digest = _checksum_headers(headers)
     if trailer and not streaming:
         raise _malformed_trailer()
     verify = method == "PUT" or "delete" in query
@@ -162,11 +163,13 @@ def check_request(method: str, headers: dict[str, str], query, v4_header: bool) 
     return Plan(mode, streaming, decoded, md5=md5, md5_text=md5_text, algorithm=algorithm,
                 expected_checksum=header_value, checksum_trailer=trailer,
                 verify_checksum=verify, signed_trailer=signed_trailer,
-                content_length=sent_length)
+                content_length=sent_length, expected_digest=digest)
 
 
-def _checksum_headers(headers: dict[str, str]) -> tuple[str | None, str | None, str | None]:
-    """(algorithm, value from the header, trailer name): at most one checksum, header or trailer."""
+def _checksum_headers(headers: dict[str, str]
+                      ) -> tuple[str | None, str | None, str | None, bytes | None]:
+    """(algorithm, value from the header, trailer name, the value decoded): at most one
+    checksum, header or trailer."""
     found = {name: value for name, value in headers.items()
              if name.startswith("x-amz-checksum-") and name not in _EXEMPT_CHECKSUM_HEADERS}
     if any(name[15:] not in CHECKSUM_ALGORITHMS for name in found):
@@ -184,11 +187,12 @@ def _checksum_headers(headers: dict[str, str]) -> tuple[str | None, str | None, 
         raise S3Error("InvalidRequest", MULTIPLE)
     if len(found) + len(trailers) > 1:
         raise S3Error("InvalidRequest", SINGLE)
-    algorithm = header_value = trailer = None
+    algorithm = header_value = trailer = digest = None
     if found:
         name, header_value = next(iter(found.items()))
         algorithm = name[15:]
-        if _b64(header_value, _DIGEST_SIZES[algorithm]) is None:
+        digest = _b64(header_value, _DIGEST_SIZES[algorithm])
+        if digest is None:
             raise S3Error("InvalidRequest", f"Value for {name} header is invalid.")
     elif trailers:
         trailer = trailers[0]
@@ -201,7 +205,7 @@ def _checksum_headers(headers: dict[str, str]) -> tuple[str | None, str | None, 
         if sdk.lower() != algorithm:
             raise S3Error("InvalidRequest", "Value for x-amz-sdk-checksum-algorithm header is "
                           "invalid.")
-    return algorithm, header_value, trailer
+    return algorithm, header_value, trailer, digest
 
 
 class _Checksum:
@@ -426,17 +430,21 @@ class PayloadVerifier:
         algorithm = self.checksum_algorithm
         if self.plan.checksum_trailer:
             value = self._trailers.get(self.plan.checksum_trailer)
-            if _b64(value, _DIGEST_SIZES[algorithm]) is None:
+            expected = _b64(value, _DIGEST_SIZES[algorithm])
+            if expected is None:
                 # The value is not echoed: it came from the body and may be anything.
                 raise S3Error("InvalidRequest", f"Value for {self.plan.checksum_trailer} "
                               "trailing header is invalid.")
         else:
             value = self.plan.expected_checksum
-        actual = self._checksum.digest()
-        if actual != _b64(value, _DIGEST_SIZES[algorithm]):
+            expected = self.plan.expected_digest
+            if expected is None:
+                expected = _b64(value, _DIGEST_SIZES[algorithm])
+        if self._checksum.digest() != expected:
             raise S3Error("BadDigest", f"The {algorithm.upper()} you specified did not match the "
                           "calculated checksum.")
-        self.checksum_value = base64.b64encode(actual).decode("ascii")
+        # value is the canonical base64 of what matched (_b64 checked that): no re-encoding.
+        self.checksum_value = value
 
 
 def _malformed_trailer() -> S3Error:
