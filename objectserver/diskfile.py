@@ -428,7 +428,8 @@ def partition_hashes(device_path: str, part: int, reclaim_before: float = 0.0,
 
 
 def hash_partitions(device_path: str, work: dict[int, list[str] | None],
-                    reclaim_before: float = 0.0, policy: int = 0) -> dict[int, dict[str, str | None]]:
+                    reclaim_before: float = 0.0, policy: int = 0
+                    ) -> dict[int, dict[str, str | None]]:
     """Many partitions' digests in one call, so a REPLICATE batch costs one executor hop, not one
     per suffix. work maps a partition to None (hash all of it: its whole {suffix: digest}) or to
     the suffixes to rehash ({suffix: digest, or None for a suffix that is now empty})."""

@@ -664,7 +664,7 @@ async def post(node: Node, request: web.Request, target: Target) -> web.StreamRe
     return web.Response(status=202, headers={"X-Backend-Timestamp": timestamp.internal})
 
 
-MAX_REPLICATE_PARTITIONS = 1024  # partitions one batched REPLICATE may ask for (the replicator sends 256)
+MAX_REPLICATE_PARTITIONS = 1024  # per batched REPLICATE (the replicator sends up to 256)
 
 
 async def replicate(node: Node, request: web.Request, target: Target) -> web.StreamResponse:

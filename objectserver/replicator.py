@@ -126,7 +126,7 @@ async def _file_body(node, device: str, file_path: str, length: int):
 
 def _partition_files(device_path: str, part: int, suffixes, policy: int = 0
                      ) -> dict[str, list[tuple[str, list[str]]]]:
-    """{suffix: [(hash, current files)]} of several suffixes of one partition, in one executor hop."""
+    """{suffix: [(hash, current files)]} of several suffixes of one partition (one executor hop)."""
     return {suffix: _suffix_files(device_path, part, suffix, policy) for suffix in suffixes}
 
 
