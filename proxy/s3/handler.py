@@ -6,9 +6,8 @@ a Swift-level failure translated, anything unexpected as InternalError (logged o
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
+import time
 
 from aiohttp import web
 
@@ -137,8 +136,7 @@ async def _object(s3, method: str, q) -> web.StreamResponse:
 
 def _error_response(request: web.Request, exc: S3Error, request_id: str) -> web.Response:
     headers = dict(exc.headers)
-    headers["x-amz-request-id"] = request_id
-    headers["x-amz-id-2"] = _host_id(request_id)
+    headers.update(_ids(request_id))
     headers["Content-Type"] = "application/xml"
     if request.method == "HEAD":  # no body, and clients check that it says so
         headers["Content-Length"] = "0"
@@ -156,7 +154,7 @@ def make_handler(config, credentials: Credentials | None = None):
         try:
             s3 = await context.build(request, request.app[CORE], settings, max_file_size,
                                      credentials, request_id)
-            extra = {"x-amz-request-id": request_id, "x-amz-id-2": _host_id(request_id)}
+            extra = _ids(request_id)
             if "origin" in s3.headers:
                 extra.update(await _cors_for(s3))
             request["s3_extra"] = extra  # streamed answers add these before they are prepared
@@ -194,9 +192,14 @@ async def _cors_for(s3) -> dict:
     return headers
 
 
-def _host_id(request_id: str) -> str:
-    """x-amz-id-2, the "extended request id" clients log (and some require) with every answer."""
-    return base64.b64encode(hashlib.sha256(request_id.encode()).digest()).decode()
+def _ids(request_id: str) -> dict[str, str]:
+    """The answer's ids: x-amz-request-id, and one transaction id built from it (the shape the
+    proxy's X-Trans-Id hook gives, which then makes no second id) that is also x-amz-id-2, the
+    "extended request id" clients log (and some require) with every answer, as Swift's s3api
+    sends it (its x-amz-id-2 is the transaction id)."""
+    trans = f"tx{request_id.lower():0>21}-{int(time.time()):010x}"
+    return {"x-amz-request-id": request_id, "x-amz-id-2": trans, "X-Trans-Id": trans,
+            "X-Openstack-Request-Id": trans}
 
 
 def _from_swift(exc: SwiftError) -> S3Error:
