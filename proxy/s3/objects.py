@@ -41,6 +41,9 @@ ANSWER_HEADERS = frozenset(("content-type", "content-length", "content-range", "
 _READ_MODIFIERS = frozenset(CONDITIONAL + ("range",))  # a GET/HEAD with one: HEAD first
 MAX_TAGS = 10
 _POST_KEYS = tuple(k.lower() for k in common.POST_KEYS)
+# (name as S3 sends it, as stored: "content-type" -> "Content-Type"), spelled once, not per PUT
+_STORED_NAMES = tuple((n, "-".join(p.capitalize() for p in n.split("-")))
+                      for n in common.STORED_HEADERS)
 
 
 def parse_tagging_header(value: str) -> list[list[str]]:
@@ -63,7 +66,7 @@ def check_tags(pairs) -> None:
 def new_object_headers(s3, bucket: common.Bucket) -> dict[str, str]:
     """The Swift headers that store an S3 object's metadata, from the request's headers."""
     out: dict[str, str] = {}
-    for name in common.STORED_HEADERS:
+    for name, swift_name in _STORED_NAMES:
         value = s3.headers.get(name)
         if value is None:
             continue
@@ -71,7 +74,7 @@ def new_object_headers(s3, bucket: common.Bucket) -> dict[str, str]:
             value = payload.stored_content_encoding(s3.headers)
             if not value:
                 continue
-        out["-".join(p.capitalize() for p in name.split("-"))] = value
+        out[swift_name] = value
     out.setdefault("Content-Type", "binary/octet-stream")
     out.update(common.user_meta_to_swift(s3.headers))
     writer = s3.principal.account if s3.principal else bucket.owner
