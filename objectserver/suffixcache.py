@@ -5,7 +5,9 @@ pass (and for every peer's REPLICATE) costs more than the replication itself. So
 each partition's digests and recomputes only the suffixes that something touched since (writes,
 deletes, POSTs, quarantines, hand-offs all call invalidate()), plus a full recompute once an entry
 is older than MAX_AGE (which also reclaims old tombstones on the way). A batch of partitions is
-rehashed in one executor call (get_many), not one call per suffix.
+rehashed in one executor call (get_many), not one call per suffix. A changed suffix stays dirty for
+RECENT seconds after its last change, so that a file lost right after a write without this server
+knowing (removed behind its back) is still seen by the next pass or peer asking within that time.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import time
 from . import diskfile, layout
 
 MAX_AGE = 3600.0
+RECENT = 2.0  # seconds a changed suffix is rehashed on every get, not only on the first one
 
 
 class SuffixHashes:
@@ -22,13 +25,14 @@ class SuffixHashes:
         self.node = node
         # keyed by (device, partition, storage policy index)
         self._cache: dict[tuple[str, int, int], tuple[float, dict[str, str]]] = {}
-        self._dirty: dict[tuple[str, int, int], set[str]] = {}
+        self._dirty: dict[tuple[str, int, int], dict[str, float]] = {}  # suffix: changed at
         # one rehash at a time per device: results then apply in the order their dirty sets were
         # taken (two overlapping rehashes finishing out of order would cache the older digest)
         self._locks: dict[str, asyncio.Lock] = {}
 
     def invalidate(self, device: str, part: int, name_hash: str, policy: int = 0) -> None:
-        self._dirty.setdefault((device, part, policy), set()).add(layout.suffix_of(name_hash))
+        self._dirty.setdefault((device, part, policy), {})[layout.suffix_of(name_hash)] = \
+            time.monotonic()
 
     def forget(self, device: str, part: int, policy: int = 0) -> None:
         self._cache.pop((device, part, policy), None)
@@ -47,11 +51,14 @@ class SuffixHashes:
         async with lock:
             now = time.monotonic()
             work: dict[int, list[str] | None] = {}
+            taken: dict[int, dict[str, float]] = {}
             for part in parts:
                 key = (device, part, policy)
                 entry = self._cache.get(key)
                 # take the dirty set BEFORE hashing: a write that lands meanwhile marks it again
                 dirty = self._dirty.pop(key, None)
+                if dirty:
+                    taken[part] = dirty
                 if entry is None or now - entry[0] > MAX_AGE:
                     work[part] = None
                 elif dirty:
@@ -63,9 +70,10 @@ class SuffixHashes:
                                                self.node.device_path(device), work,
                                                reclaim_before, policy)
                 except BaseException:
-                    self._restore(device, work, policy)  # hashed nothing: retry them next time
+                    self._restore(device, taken, policy, now, None)  # hashed nothing: all dirty
                     raise
                 self._apply(device, work, found, now, policy)
+                self._restore(device, taken, policy, now, RECENT)
             return {part: dict(self._cache.get((device, part, policy), (0.0, {}))[1])
                     for part in parts}
 
@@ -85,7 +93,11 @@ class SuffixHashes:
                 else:
                     hashes[suffix] = digest
 
-    def _restore(self, device: str, work, policy: int) -> None:
-        for part, suffixes in work.items():
-            if suffixes is not None:
-                self._dirty.setdefault((device, part, policy), set()).update(suffixes)
+    def _restore(self, device: str, taken, policy: int, now: float, recent: float | None
+                 ) -> None:
+        """Mark again what was taken: all of it when recent is None, else what changed within
+        recent seconds. A newer mark made meanwhile is kept as it is."""
+        for part, dirty in taken.items():
+            for suffix, changed in dirty.items():
+                if recent is None or now - changed < recent:
+                    self._dirty.setdefault((device, part, policy), {}).setdefault(suffix, changed)

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from objectserver import diskfile, layout
+from objectserver import diskfile, layout, suffixcache
 from objectserver.app import Node
 from strato import config as config_mod
 from strato.timestamps import Timestamp
@@ -59,7 +59,8 @@ def on_disk(node, part):
     return diskfile.partition_hashes(node.device_path("d0"), part)
 
 
-async def test_a_batch_of_dirty_partitions_costs_one_executor_call(node):
+async def test_a_batch_of_dirty_partitions_costs_one_executor_call(node, monkeypatch):
+    monkeypatch.setattr(suffixcache, "RECENT", 0.0)  # a changed suffix is rehashed once
     for part in range(1, 6):
         write(node, part, h(part), 1700000000)
     calls = spy_io(node)
@@ -90,7 +91,8 @@ async def test_an_emptied_suffix_leaves_the_digests(node):
     assert list(await node.suffixes.get("d0", 1)) == [layout.suffix_of(h(0x201))]
 
 
-async def test_a_write_after_the_rehash_is_not_lost(node):
+async def test_a_write_after_the_rehash_is_not_lost(node, monkeypatch):
+    monkeypatch.setattr(suffixcache, "RECENT", 0.0)  # only the race rule keeps the mark
     write(node, 1, h(1), 1700000000)
     first = await node.suffixes.get("d0", 1)
     write(node, 1, h(1), 1700000001)
@@ -144,3 +146,20 @@ async def test_a_failed_rehash_keeps_its_suffixes_dirty(node):
         await node.suffixes.get("d0", 1)
     node.io = real
     assert await node.suffixes.get("d0", 1) == on_disk(node, 1)
+
+
+async def test_a_file_lost_right_after_its_write_is_seen(node, monkeypatch):
+    """Within RECENT seconds of a change its suffix is rehashed on every get, so a file removed
+    behind the server's back right after the write shows; later the cached digest is trusted."""
+    monkeypatch.setattr(suffixcache, "RECENT", 0.5)
+    write(node, 1, h(1), 1700000000)
+    write(node, 1, h(0x201), 1700000000)
+    assert len(await node.suffixes.get("d0", 1)) == 2
+    os.unlink(os.path.join(layout.hash_dir(node.device_path("d0"), 1, h(1)),
+                           "1700000000.00000.data"))  # no invalidate: the server does not know
+    assert await node.suffixes.get("d0", 1) == on_disk(node, 1) and len(on_disk(node, 1)) == 1
+    await asyncio.sleep(0.6)
+    await node.suffixes.get("d0", 1)  # the last rehash of the settled suffix
+    calls = spy_io(node)
+    assert await node.suffixes.get("d0", 1) == on_disk(node, 1)
+    assert calls == []
