@@ -7,6 +7,7 @@ ending with a letter or digit, not an IP address); keys are at most 1024 bytes o
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import re
 from urllib.parse import unquote
@@ -25,6 +26,7 @@ class Target:
     key: str | None
 
 
+@functools.lru_cache(maxsize=1024)  # every request names its bucket; a client uses a few
 def valid_bucket_name(name: str, strict: bool = True) -> bool:
     if strict:
         if not _BUCKET.match(name) or ".." in name or ".-" in name or "-." in name:

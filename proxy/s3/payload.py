@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
 import hashlib
 import hmac
 import re
@@ -153,8 +154,8 @@ def check_request(method: str, headers: dict[str, str], query, v4_header: bool) 
                           ContentMD5=md5_text)
     signed_trailer = streaming and mode == sigv4.STREAMING_SIGNED_TRAILER
     if method not in ("PUT", "POST"):
-        return Plan(mode, streaming, decoded, md5=md5, md5_text=md5_text,
-                    signed_trailer=signed_trailer, content_length=sent_length)
+        return _bodiless_plan(mode, streaming, decoded, md5, md5_text, signed_trailer,
+                              sent_length)
     algorithm, header_value, trailer, digest = _checksum_headers(headers)
     if trailer and not streaming:
         raise _malformed_trailer()
@@ -164,6 +165,15 @@ def check_request(method: str, headers: dict[str, str], query, v4_header: bool) 
                 expected_checksum=header_value, checksum_trailer=trailer,
                 verify_checksum=verify, signed_trailer=signed_trailer,
                 content_length=sent_length, expected_digest=digest)
+
+
+@functools.lru_cache(maxsize=256)
+def _bodiless_plan(mode, streaming, decoded, md5, md5_text, signed_trailer, content_length) -> Plan:
+    # A Plan is frozen, so one per distinct set of values is shared: a client's GETs and HEADs
+    # all send the same few (the empty body's SHA-256, no length), and building the 13-field
+    # dataclass was the largest part of check_request for them.
+    return Plan(mode, streaming, decoded, md5=md5, md5_text=md5_text,
+                signed_trailer=signed_trailer, content_length=content_length)
 
 
 def _checksum_headers(headers: dict[str, str]

@@ -135,3 +135,18 @@ def test_customer_key_shortcut_keeps_the_partial_header_error():
     with pytest.raises(S3Error) as caught:
         sse.customer_key({sse.PREFIX + "key": "x"})
     assert caught.value.code == "InvalidArgument"
+
+
+def test_bodiless_requests_share_one_plan_per_distinct_header_set():
+    from proxy.s3 import payload
+    get = {"x-amz-content-sha256": sigv4.EMPTY_SHA256}
+    first = payload.check_request("GET", dict(get), {}, True)
+    assert payload.check_request("HEAD", dict(get), {}, True) is first  # shared: frozen
+    assert first == payload.Plan(sigv4.EMPTY_SHA256)
+    md5 = "1B2M2Y8AsgTpgAmY7PhCfg=="  # of b""
+    with_md5 = payload.check_request("DELETE", {**get, "content-md5": md5}, {}, True)
+    assert with_md5 is not first and with_md5.md5_text == md5 and with_md5.md5 is not None
+    sized = payload.check_request("GET", {**get, "content-length": "0"}, {}, True)
+    assert sized.content_length == 0 and first.content_length is None
+    unsigned = payload.check_request("GET", {"x-amz-content-sha256": "UNSIGNED-PAYLOAD"}, {}, True)
+    assert unsigned.mode == "UNSIGNED-PAYLOAD"
