@@ -179,24 +179,31 @@ async def replicate_partitions(node, ring, device: str, parts: list[int], policy
                                  await node.suffixes.get_many(device, handoffs, policy), policy)
     synced = dict.fromkeys(parts, True)
     for peer, group in groups.values():
-        # our digests right before asking, so that writes landing on both meanwhile match
+        # our digests just before asking (writes keep landing on both of us while we push)
         local = await node.suffixes.get_many(device, group, policy)
         remote = await _ask_peer(node, peer, group, policy)
         if remote is None:
             for part in group:
                 synced[part] = False
             continue
+        differ = {}
         for part in group:
             theirs = remote.get(str(part))
             if not isinstance(theirs, dict):
                 synced[part] = False
-                continue
-            differ = [s for s, digest in local[part].items() if theirs.get(s) != digest]
-            if not differ:
+            elif any(theirs.get(s) != digest for s, digest in local[part].items()):
+                differ[part] = theirs
+        if differ:
+            # the peer hashed after us: writes that reached both of us in between differ only
+            # until we look again (a cheap look: only what changed since is rehashed)
+            local = await node.suffixes.get_many(device, list(differ), policy)
+        for part, theirs in differ.items():
+            differ_suffixes = [s for s, digest in local[part].items() if theirs.get(s) != digest]
+            if not differ_suffixes:
                 continue
             try:
-                if not await _push_suffixes(node, device, part, differ, snapshot.get(part, {}),
-                                            peer, policy):
+                if not await _push_suffixes(node, device, part, differ_suffixes,
+                                            snapshot.get(part, {}), peer, policy):
                     synced[part] = False
             except Exception:  # one partition's trouble (a disk error, say) spares the rest
                 log.exception("%s: pushing partition %d to %s failed", device, part, peer.device)

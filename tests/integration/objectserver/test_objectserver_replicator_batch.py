@@ -174,6 +174,39 @@ async def test_batches_hold_at_most_batch_partitions(cluster, sent, monkeypatch)
     assert len(batches) == expected
 
 
+async def test_a_write_reaching_both_while_the_peer_hashes_is_not_pushed(cluster, monkeypatch):
+    """We hash, then an overwrite lands on every replica, then the peer hashes: the digests differ
+    only because ours is older; looking again before pushing finds them equal."""
+    nodes, rings = cluster
+    ring = rings["object"]
+    part = next(p for p in range(8) if "n0" in {d.device for d in ring.get_part_nodes(p)})
+    devs = ring.get_part_nodes(part)
+    name = next(f"w{i}" for i in range(999) if ring.get_part("a", "c", f"w{i}") == part)
+
+    async def everywhere(stamp):
+        for dev in devs:
+            await put(nodes[int(dev.device[1:])], dev.device, part, name, stamp.encode(),
+                      **{"X-Timestamp": stamp})
+
+    await everywhere(ts())
+    assert await replicator.replicate_once(nodes[0].app[NODE])  # in sync, digests cached
+    real = replicator._request
+    log = []
+
+    async def overwrite_first(node, method, dev, path, headers=None, data=None):
+        log.append((method, path))
+        if path.startswith("replicate/object/") and part in json.loads(data)["partitions"] \
+                and ("written", name) not in log:
+            await everywhere(ts(1))  # after our hash, before the peer's
+            log.append(("written", name))
+        return await real(node, method, dev, path, headers, data)
+
+    monkeypatch.setattr(replicator, "_request", overwrite_first)
+    assert await replicator.replicate_once(nodes[0].app[NODE])
+    assert ("written", name) in log
+    assert [m for m, path in log if path.startswith("object/")] == []
+
+
 @pytest.fixture
 async def failing_server():
     """A loopback server answering 500 to everything (a peer whose REPLICATE breaks)."""
