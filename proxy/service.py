@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import signal
 
+from strato.runtime import die_with_parent
+
 
 def ports(config) -> list[tuple[str, int]]:
     return [(config.proxy.bind_ip, config.proxy.port)]
@@ -64,10 +66,12 @@ def serve(config, instance: int = 0) -> None:
         _run_worker(config, 0, reuse_port=False)
         return
     children = []
+    master = os.getpid()
     for index in range(1, workers):
         pid = os.fork()
         if pid == 0:
             try:
+                die_with_parent(master)  # a master killed before its finally ran
                 _run_worker(config, index, reuse_port=True)
             finally:
                 os._exit(0)

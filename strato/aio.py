@@ -9,8 +9,8 @@ written to <data>/aio.json (removed again on a clean stop). Ctrl-C or SIGTERM st
 """
 from __future__ import annotations
 
-import ctypes
 import fcntl
+import functools
 import json
 import os
 import secrets
@@ -26,6 +26,7 @@ import tomli_w
 from strato import config as config_mod
 from strato import services
 from strato.generated_secrets import cli_safe_token
+from strato.runtime import die_with_parent
 
 READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 10.0
@@ -110,15 +111,6 @@ def resolve_config(data_dir: str, user_config: str | None, port_offset: int, tes
                            port_offset=port_offset)
 
 
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM if the supervisor dies, so no orphan keeps a port."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
 class Child:
     def __init__(self, name: str, instance: int, argv: list[str], log_path: str):
         self.name, self.instance, self.argv, self.log_path = name, instance, argv, log_path
@@ -136,7 +128,8 @@ class Child:
         log = open(self.log_path, "ab")
         try:
             self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+                                            stdin=subprocess.DEVNULL,
+                                            preexec_fn=functools.partial(die_with_parent, os.getpid()))
         finally:
             log.close()
 

@@ -2,8 +2,24 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
+import os
+import signal
 import sys
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """In a child process: get SIGTERM when the parent dies, so no orphan keeps a port (a
+    parent killed with SIGKILL, or by a default-action SIGTERM during its start-up, runs no
+    clean-up of its own). When the parent is already gone, exit now (prctl came too late)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        return
+    if os.getppid() != parent_pid:
+        os._exit(0)
 
 
 def setup_logging(config, name: str) -> logging.Logger:
