@@ -8,6 +8,8 @@ Hooking SwiftCore means every writer (Swift PUT/COPY/SLO, bulk delete, S3) versi
 """
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from multidict import CIMultiDict
 
 from proxy.backend import empty_body
@@ -30,7 +32,6 @@ NO_VERSIONS = ("The versions container does not exist. You may want to re-enable
 
 def versions_of(info) -> str:
     """The versions container a container's info names ('' when never versioned)."""
-    from urllib.parse import unquote
     value = info.get(names.SYSMETA_CONTAINER) if info.exists else None
     return unquote(value).split("/")[0] if value else ""
 
