@@ -29,6 +29,10 @@ ROW_BATCH = 1000
 # partitions per REPLICATE request (and per local batch): one answer stays small (~50 KiB at ten
 # suffixes a partition) and a slow or dead peer holds up at most this many partitions
 BATCH = 256
+# A file lost or damaged outside the server changes no dirty set: each pass lists the partitions
+# whose number is the pass number modulo RELIST_EVERY afresh (as Swift's replicator rotates its
+# do_listdir), so such a loss shows within RELIST_EVERY passes, at a tenth of a full listing a pass.
+RELIST_EVERY = 10
 CHUNK = 1 << 20
 _SYNC_FIELDS = ("put_ts", "delete_ts", "stats_ts", "count", "bytes", "containers")
 
@@ -155,12 +159,15 @@ async def _ask_peer(node, peer, parts: list[int], policy: int) -> dict | None:
     return answer if isinstance(answer, dict) else None
 
 
-async def replicate_partitions(node, ring, device: str, parts: list[int], policy: int = 0
-                               ) -> dict[int, bool]:
+async def replicate_partitions(node, ring, device: str, parts: list[int], policy: int = 0,
+                               relist=()) -> dict[int, bool]:
     """Sync local partitions (of one storage policy, placed by that policy's object ring) with
     their primaries: one REPLICATE per peer device for the whole batch (so len(parts) should stay
-    within BATCH). {partition: True when all its primaries answered in sync}."""
+    within BATCH). relist: partitions whose digests are recomputed in full first.
+    {partition: True when all its primaries answered in sync}."""
     path = node.device_path(device)
+    if relist:
+        await node.suffixes.get_many(device, list(relist), policy, relist=set(relist))
     peers_of: dict[int, list] = {}
     handoffs = []
     groups: dict[tuple[str, int, str], tuple[object, list[int]]] = {}
@@ -244,7 +251,8 @@ async def replicate_partition(node, ring, device: str, part: int, policy: int = 
     return (await replicate_partitions(node, ring, device, [part], policy))[part]
 
 
-async def replicate_objects(node, ring, policy: int = 0) -> None:
+async def replicate_objects(node, ring, policy: int = 0, cycle: int = 0) -> None:
+    """One pass over every local partition; cycle (the pass number) picks which get relisted."""
     for device in sorted(node.devices):
         parts = await node.io(device, diskfile.listdir,
                               layout.objects_dir(node.device_path(device), policy))
@@ -252,7 +260,9 @@ async def replicate_objects(node, ring, policy: int = 0) -> None:
         for start in range(0, len(parts), BATCH):
             batch = parts[start:start + BATCH]
             try:
-                await replicate_partitions(node, ring, device, batch, policy)
+                await replicate_partitions(
+                    node, ring, device, batch, policy,
+                    relist=[p for p in batch if p % RELIST_EVERY == cycle % RELIST_EVERY])
             except Exception:
                 log.exception("%s: replicating partitions %d-%d failed", device, batch[0],
                               batch[-1])
@@ -341,13 +351,14 @@ def _bind(fn, *args):
     return lambda after, limit: fn(*args, after, limit)
 
 
-async def replicate_once(node) -> bool:
-    """One full pass (objects, containers, accounts). False when there are no rings."""
+async def replicate_once(node, cycle: int = 0) -> bool:
+    """One full pass (objects, containers, accounts). False when there are no rings. cycle: the
+    pass number (which partitions are listed afresh, see RELIST_EVERY)."""
     rings = node.rings_loader() if node.rings_loader else None
     if not rings:
         return False
     for name, ring in policy_rings(rings):
-        await replicate_objects(node, ring, name)
+        await replicate_objects(node, ring, name, cycle)
     await replicate_containers(node, rings["container"])
     await replicate_accounts(node, rings["account"])
     return True
@@ -370,11 +381,13 @@ async def reclaim_listings(node) -> int:
 
 async def run(node) -> None:
     last_reclaim = 0.0
+    cycle = 0
     while True:
         await asyncio.sleep(node.storage.replicator_interval)
         try:
             started = time.monotonic()
-            if await replicate_once(node):
+            cycle += 1
+            if await replicate_once(node, cycle):
                 log.debug("replication pass took %.2fs", time.monotonic() - started)
             if started - last_reclaim >= RECLAIM_EVERY:
                 last_reclaim = started

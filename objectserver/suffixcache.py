@@ -5,9 +5,10 @@ pass (and for every peer's REPLICATE) costs more than the replication itself. So
 each partition's digests and recomputes only the suffixes that something touched since (writes,
 deletes, POSTs, quarantines, hand-offs all call invalidate()), plus a full recompute once an entry
 is older than MAX_AGE (which also reclaims old tombstones on the way). A batch of partitions is
-rehashed in one executor call (get_many), not one call per suffix. A changed suffix stays dirty for
-RECENT seconds after its last change, so that a file lost right after a write without this server
-knowing (removed behind its back) is still seen by the next pass or peer asking within that time.
+rehashed in one executor call (get_many), not one call per suffix. What changed behind the
+server's back (a file lost or damaged outside it) is not in any dirty set: the replicator asks
+for a full recompute of a rotating share of its partitions every pass (get_many's relist; see
+replicator.RELIST_EVERY), so every partition is listed afresh every few passes.
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ import time
 from . import diskfile, layout
 
 MAX_AGE = 3600.0
-RECENT = 2.0  # seconds a changed suffix is rehashed on every get, not only on the first one
 
 
 class SuffixHashes:
@@ -25,14 +25,13 @@ class SuffixHashes:
         self.node = node
         # keyed by (device, partition, storage policy index)
         self._cache: dict[tuple[str, int, int], tuple[float, dict[str, str]]] = {}
-        self._dirty: dict[tuple[str, int, int], dict[str, float]] = {}  # suffix: changed at
+        self._dirty: dict[tuple[str, int, int], set[str]] = {}
         # one rehash at a time per device: results then apply in the order their dirty sets were
         # taken (two overlapping rehashes finishing out of order would cache the older digest)
         self._locks: dict[str, asyncio.Lock] = {}
 
     def invalidate(self, device: str, part: int, name_hash: str, policy: int = 0) -> None:
-        self._dirty.setdefault((device, part, policy), {})[layout.suffix_of(name_hash)] = \
-            time.monotonic()
+        self._dirty.setdefault((device, part, policy), set()).add(layout.suffix_of(name_hash))
 
     def forget(self, device: str, part: int, policy: int = 0) -> None:
         self._cache.pop((device, part, policy), None)
@@ -42,16 +41,18 @@ class SuffixHashes:
         """{suffix: digest} of the partition (of one storage policy) as it is on disk now."""
         return (await self.get_many(device, [part], policy))[part]
 
-    async def get_many(self, device: str, parts, policy: int = 0) -> dict[int, dict[str, str]]:
+    async def get_many(self, device: str, parts, policy: int = 0,
+                       relist=()) -> dict[int, dict[str, str]]:
         """{partition: {suffix: digest}} of several partitions of one device and policy, with
-        everything that needs hashing done in ONE executor call."""
+        everything that needs hashing done in ONE executor call. Partitions in relist are
+        recomputed in full (every suffix listed again), whatever the cache holds."""
         lock = self._locks.get(device)
         if lock is None:
             lock = self._locks[device] = asyncio.Lock()
         async with lock:
             now = time.monotonic()
             work: dict[int, list[str] | None] = {}
-            taken: dict[int, dict[str, float]] = {}
+            taken: dict[int, set[str]] = {}
             for part in parts:
                 key = (device, part, policy)
                 entry = self._cache.get(key)
@@ -59,7 +60,7 @@ class SuffixHashes:
                 dirty = self._dirty.pop(key, None)
                 if dirty:
                     taken[part] = dirty
-                if entry is None or now - entry[0] > MAX_AGE:
+                if entry is None or now - entry[0] > MAX_AGE or part in relist:
                     work[part] = None
                 elif dirty:
                     work[part] = sorted(dirty)
@@ -70,10 +71,10 @@ class SuffixHashes:
                                                self.node.device_path(device), work,
                                                reclaim_before, policy)
                 except BaseException:
-                    self._restore(device, taken, policy, now, None)  # hashed nothing: all dirty
+                    for part, dirty in taken.items():  # hashed nothing: all of it stays dirty
+                        self._dirty.setdefault((device, part, policy), set()).update(dirty)
                     raise
                 self._apply(device, work, found, now, policy)
-                self._restore(device, taken, policy, now, RECENT)
             return {part: dict(self._cache.get((device, part, policy), (0.0, {}))[1])
                     for part in parts}
 
@@ -92,12 +93,3 @@ class SuffixHashes:
                     hashes.pop(suffix, None)
                 else:
                     hashes[suffix] = digest
-
-    def _restore(self, device: str, taken, policy: int, now: float, recent: float | None
-                 ) -> None:
-        """Mark again what was taken: all of it when recent is None, else what changed within
-        recent seconds. A newer mark made meanwhile is kept as it is."""
-        for part, dirty in taken.items():
-            for suffix, changed in dirty.items():
-                if recent is None or now - changed < recent:
-                    self._dirty.setdefault((device, part, policy), {}).setdefault(suffix, changed)

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from objectserver import diskfile, layout, suffixcache
+from objectserver import diskfile, layout
 from objectserver.app import Node
 from strato import config as config_mod
 from strato.timestamps import Timestamp
@@ -59,8 +59,7 @@ def on_disk(node, part):
     return diskfile.partition_hashes(node.device_path("d0"), part)
 
 
-async def test_a_batch_of_dirty_partitions_costs_one_executor_call(node, monkeypatch):
-    monkeypatch.setattr(suffixcache, "RECENT", 0.0)  # a changed suffix is rehashed once
+async def test_a_batch_of_dirty_partitions_costs_one_executor_call(node):
     for part in range(1, 6):
         write(node, part, h(part), 1700000000)
     calls = spy_io(node)
@@ -91,8 +90,7 @@ async def test_an_emptied_suffix_leaves_the_digests(node):
     assert list(await node.suffixes.get("d0", 1)) == [layout.suffix_of(h(0x201))]
 
 
-async def test_a_write_after_the_rehash_is_not_lost(node, monkeypatch):
-    monkeypatch.setattr(suffixcache, "RECENT", 0.0)  # only the race rule keeps the mark
+async def test_a_write_after_the_rehash_is_not_lost(node):
     write(node, 1, h(1), 1700000000)
     first = await node.suffixes.get("d0", 1)
     write(node, 1, h(1), 1700000001)
@@ -148,18 +146,19 @@ async def test_a_failed_rehash_keeps_its_suffixes_dirty(node):
     assert await node.suffixes.get("d0", 1) == on_disk(node, 1)
 
 
-async def test_a_file_lost_right_after_its_write_is_seen(node, monkeypatch):
-    """Within RECENT seconds of a change its suffix is rehashed on every get, so a file removed
-    behind the server's back right after the write shows; later the cached digest is trusted."""
-    monkeypatch.setattr(suffixcache, "RECENT", 0.5)
+async def test_a_file_lost_behind_the_servers_back_shows_on_a_relist(node):
+    """No dirty set knows of a file lost outside the server: the cached digest is trusted until
+    the partition is relisted (the replicator relists a rotating share every pass)."""
     write(node, 1, h(1), 1700000000)
     write(node, 1, h(0x201), 1700000000)
+    write(node, 2, h(2), 1700000000)
     assert len(await node.suffixes.get("d0", 1)) == 2
+    before = await node.suffixes.get_many("d0", [1, 2])
     os.unlink(os.path.join(layout.hash_dir(node.device_path("d0"), 1, h(1)),
                            "1700000000.00000.data"))  # no invalidate: the server does not know
-    assert await node.suffixes.get("d0", 1) == on_disk(node, 1) and len(on_disk(node, 1)) == 1
-    await asyncio.sleep(0.6)
-    await node.suffixes.get("d0", 1)  # the last rehash of the settled suffix
     calls = spy_io(node)
-    assert await node.suffixes.get("d0", 1) == on_disk(node, 1)
+    assert await node.suffixes.get("d0", 1) == before[1] != on_disk(node, 1)  # cached
     assert calls == []
+    relisted = await node.suffixes.get_many("d0", [1, 2], relist={1})
+    assert calls == ["hash_partitions"]
+    assert relisted == {1: on_disk(node, 1), 2: before[2]} and len(on_disk(node, 1)) == 1
