@@ -28,20 +28,10 @@ machine() {
 }
 load() { echo "- load $1: $(uptime | sed 's/.*load average/load average/')"; }
 
-strato_pids() {  # the aio supervisor and every descendant
-  local todo=("$1") all=() p
-  while [ ${#todo[@]} -gt 0 ]; do
-    p=${todo[0]}; todo=("${todo[@]:1}"); all+=("$p")
-    for c in $(pgrep -P "$p" || true); do todo+=("$c"); done
-  done
-  echo "${all[@]}"
-}
+. "$REPO/benchmarks/aio_lib.sh"
 
 cleanup() {
-  if [ -n "$AIO_PID" ] && kill -0 "$AIO_PID" 2>/dev/null; then
-    kill -TERM "$AIO_PID"; for _ in $(seq 1 100); do kill -0 "$AIO_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$AIO_PID" 2>/dev/null && kill -KILL "$AIO_PID" || true
-  fi
+  stop_pid "$AIO_PID"
   [ -n "${SWIFT_STARTED:-}" ] && "$PEER/stop.sh" >/dev/null || true
 }
 trap cleanup EXIT
@@ -58,25 +48,11 @@ if [[ " $ONLY " == *" swift "* ]]; then
 fi
 
 if [[ " $ONLY " == *" strato "* ]]; then
-  cat > "$OUT/strato.toml" <<TOML
-[cluster]
-disable = ["blockserver", "compute", "network"]
-log_level = "warning"
-[proxy]
-workers = $PROXY_WORKERS
-[storage]
-disk_threads = $DISK_THREADS
-TOML
-  rm -rf "$DATA"
-  "$REPO/.venv/bin/strato" aio --data "$DATA" --port-offset "$PORT_OFFSET" --config "$OUT/strato.toml" \
-      > "$OUT/strato-aio.log" 2>&1 &
-  AIO_PID=$!
-  for _ in $(seq 1 900); do [ -f "$DATA/aio.json" ] && break; kill -0 "$AIO_PID" || break; sleep 0.1; done
-  [ -f "$DATA/aio.json" ] || { echo "strato aio did not come up; see $OUT/strato-aio.log" >&2; exit 1; }
-  read -r auth user key < <("$REPO/.venv/bin/python" -c 'import json,sys; s=json.load(open(sys.argv[1]))["swift"]; print(s["auth_url"], s["user"], s["key"])' "$DATA/aio.json")
-  read -r url tok < <("$PEER/token.sh" "$auth" "$user" "$key")
+  bench_aio_toml "$OUT/strato.toml"
+  start_bench_aio "$REPO" "$DATA" "$PORT_OFFSET" "$OUT/strato.toml" "$OUT/strato-aio.log" || exit 1
+  read -r url tok < <(aio_swift_login "$REPO" "$DATA" "$PEER")
   echo "## Strato (proxy.workers=$PROXY_WORKERS, storage.disk_threads=$DISK_THREADS, 3 nodes x 2 devices, data on $(df --output=fstype "$OUT" | tail -1))" | tee -a "$OUT/summary.md"
-  SERVER_PIDS="$(strato_pids "$AIO_PID")" "$PEER/bench.sh" "$url" "$tok" 2>&1 | tee "$OUT/strato.tsv"
+  SERVER_PIDS="$(tree_pids "$AIO_PID")" "$PEER/bench.sh" "$url" "$tok" 2>&1 | tee "$OUT/strato.tsv"
 fi
 
 load after | tee -a "$OUT/summary.md"

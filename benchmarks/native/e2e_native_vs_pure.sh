@@ -12,6 +12,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+. "$REPO/benchmarks/aio_lib.sh"
 PEER=${SWIFT_PEER:-/work/shared/peers/swift}
 PY=$REPO/.venv/bin/python
 ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-10s}; CONC=${CONC:-16}; N4K=${N4K:-1000}
@@ -31,15 +32,7 @@ stop_aio() {
 }
 trap stop_aio EXIT
 
-cat > "$OUT/strato.toml" <<TOML
-[cluster]
-disable = ["blockserver", "compute", "network"]
-log_level = "warning"
-[proxy]
-workers = ${PROXY_WORKERS:-2}
-[storage]
-disk_threads = ${DISK_THREADS:-8}
-TOML
+bench_aio_toml "$OUT/strato.toml"
 
 { echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), kernel $(uname -r)"
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); load before: $(cut -d' ' -f1-3 /proc/loadavg)"

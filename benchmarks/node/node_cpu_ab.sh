@@ -12,6 +12,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+. "$REPO/benchmarks/aio_lib.sh"
 PEER=${SWIFT_PEER:-/work/shared/peers/swift}
 [ $# -eq 2 ] || { echo "usage: $0 TREE_A TREE_B" >&2; exit 2; }
 TREE_A=$(cd "$1" && pwd); TREE_B=$(cd "$2" && pwd)
@@ -30,17 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat > "$OUT/strato.toml" <<TOML
-[cluster]
-disable = ["blockserver", "compute", "network"]
-log_level = "warning"
-[proxy]
-workers = ${PROXY_WORKERS:-2}
-[storage]
-disk_threads = ${DISK_THREADS:-8}
-replicator_interval = 36000.0
-auditor_interval = 36000.0
-TOML
+bench_aio_toml "$OUT/strato.toml" "replicator_interval = 36000.0" "auditor_interval = 36000.0"
 
 start() {  # side tree offset -> sets PID_<side> URL_<side> TOK_<side>
   local side=$1 tree=$2 off=$3 data=$OUT/data-$1 pid auth user key url tok

@@ -69,22 +69,28 @@ def wire_head(method: str, url: str, headers) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-def captured(client, operation: str, **params) -> tuple[bytes, bytes]:
-    """(head, body) of the request boto3 would send for `operation`; nothing is sent."""
+def boto3_request(client, operation: str, **params):
+    """The request (botocore's AWSPreparedRequest) boto3 would send for `operation`; nothing is
+    sent: boto3 is stopped at its before-send event."""
     def grab(request, **_):
         raise _Captured(request)
     client.meta.events.register_first("before-send.s3", grab)
     try:
         getattr(client, operation)(**params)
     except _Captured as got:
-        req = got.request
-        body = req.body or b""
-        if not isinstance(body, bytes):
-            body = body.read()
-        return wire_head(req.method, req.url, req.headers), body
+        return got.request
     finally:
         client.meta.events.unregister("before-send.s3", grab)
     raise RuntimeError(f"boto3 sent {operation} without the hook seeing it")
+
+
+def captured(client, operation: str, **params) -> tuple[bytes, bytes]:
+    """(head, body) of the request boto3 would send for `operation`, as bytes on the wire."""
+    req = boto3_request(client, operation, **params)
+    body = req.body or b""
+    if not isinstance(body, bytes):
+        body = body.read()
+    return wire_head(req.method, req.url, req.headers), body
 
 
 def capture(client, bucket: str, method: str, count: int, body: bytes) -> list[bytes]:

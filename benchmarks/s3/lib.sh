@@ -1,15 +1,7 @@
 # Shared shell helpers of the S3 benchmark scripts (sourced, not executed).
 
-# The process ROOT and every descendant (a `strato aio` supervisor: identity, storage nodes, proxy
-# and its workers).
-tree_pids() {
-  local todo=("$1") all=() p c
-  while [ ${#todo[@]} -gt 0 ]; do
-    p=${todo[0]}; todo=("${todo[@]:1}"); all+=("$p")
-    for c in $(pgrep -P "$p" || true); do todo+=("$c"); done
-  done
-  echo "${all[@]}"
-}
+# tree_pids (and the all-in-one helpers) live with the other benchmarks' shell helpers.
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/aio_lib.sh"
 
 # Those of PIDS... that are proxy processes (`strato serve proxy`: the parent and its workers).
 proxy_pids_of() {

@@ -39,15 +39,9 @@ from botocore.config import Config
 import psutil
 import requests
 
+from capture import boto3_request  # benchmarks/s3/capture.py (this script's folder)
+
 OBJECTS = 64
-
-
-class _Captured(Exception):
-    """Raised from boto3's before-send hook: carries the request boto3 was about to send."""
-
-    def __init__(self, request):
-        super().__init__("captured")
-        self.request = request
 
 
 def swift_login(aio):
@@ -67,18 +61,9 @@ def s3_client(aio):
 
 def captured(client, operation: str, **params):
     """(method, url, headers) of the request boto3 would send for `operation`."""
-    def grab(request, **_):
-        raise _Captured(request)
-    client.meta.events.register_first("before-send.s3", grab)
-    try:
-        getattr(client, operation)(**params)
-    except _Captured as got:
-        req = got.request
-        return req.method, req.url, {k: (v.decode() if isinstance(v, bytes) else v)
-                                     for k, v in req.headers.items()}
-    finally:
-        client.meta.events.unregister("before-send.s3", grab)
-    raise RuntimeError(f"boto3 sent {operation} without the hook seeing it")
+    req = boto3_request(client, operation, **params)
+    return req.method, req.url, {k: (v.decode() if isinstance(v, bytes) else v)
+                                 for k, v in req.headers.items()}
 
 
 def targets(aio, api: str, bucket: str, size: int, body: bytes):

@@ -36,12 +36,7 @@ DATA=$OUT/strato-data
 HZ=$(getconf CLK_TCK)
 AIO_PID=
 
-cleanup() {
-  if [ -n "$AIO_PID" ] && kill -0 "$AIO_PID" 2>/dev/null; then
-    kill -TERM "$AIO_PID"; for _ in $(seq 1 100); do kill -0 "$AIO_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$AIO_PID" 2>/dev/null && kill -KILL "$AIO_PID" || true
-  fi
-}
+cleanup() { stop_pid "$AIO_PID"; }
 trap cleanup EXIT
 load() { echo "- load $1: $(uptime | sed 's/.*load average/load average/')"; }
 
@@ -51,23 +46,9 @@ load() { echo "- load $1: $(uptime | sed 's/.*load average/load average/')"; }
   echo "- $REPS rounds x $DURATION per run, concurrencies $CONCS, $N4K x 4 KiB and $N1M x 1 MiB objects per API"
   load before; } | tee "$OUT/summary.md"
 
-cat > "$OUT/strato.toml" <<TOML
-[cluster]
-disable = ["blockserver", "compute", "network"]
-log_level = "warning"
-[proxy]
-workers = $PROXY_WORKERS
-[storage]
-disk_threads = $DISK_THREADS
-TOML
-rm -rf "$DATA"
-"$REPO/.venv/bin/strato" aio --data "$DATA" --port-offset "$PORT_OFFSET" --config "$OUT/strato.toml" \
-    > "$OUT/strato-aio.log" 2>&1 &
-AIO_PID=$!
-for _ in $(seq 1 900); do [ -f "$DATA/aio.json" ] && break; kill -0 "$AIO_PID" || break; sleep 0.1; done
-[ -f "$DATA/aio.json" ] || { echo "strato aio did not come up; see $OUT/strato-aio.log" >&2; exit 1; }
-read -r auth user key < <("$PY" -c 'import json,sys; s=json.load(open(sys.argv[1]))["swift"]; print(s["auth_url"], s["user"], s["key"])' "$DATA/aio.json")
-read -r url tok < <("$PEER/token.sh" "$auth" "$user" "$key")
+bench_aio_toml "$OUT/strato.toml"
+start_bench_aio "$REPO" "$DATA" "$PORT_OFFSET" "$OUT/strato.toml" "$OUT/strato-aio.log" || exit 1
+read -r url tok < <(aio_swift_login "$REPO" "$DATA" "$PEER")
 export SERVER_PIDS; SERVER_PIDS=$(tree_pids "$AIO_PID")
 export PROXY_PIDS; PROXY_PIDS=$(proxy_pids_of $SERVER_PIDS)
 [ -n "$PROXY_PIDS" ] || { echo "no proxy process under the all-in-one" >&2; exit 1; }
