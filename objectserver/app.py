@@ -112,6 +112,7 @@ class Node:
         self.updates = None    # updates.ContainerUpdates, set by create_app
         self.reporter = None   # updates.AccountReporter
         self.tasks: list[asyncio.Task] = []
+        self._device_locks: list[int] = []  # fds holding each served device's flock
         self.rings_loader = None  # () -> {"object"|"container"|"account": Ring} or None
         from .suffixcache import SuffixHashes
 
@@ -174,6 +175,7 @@ class Node:
         for device in sorted(self.devices):
             path = self.device_path(device)
             if await self.io(device, os.path.isdir, path):
+                self._device_locks.append(await self.io(device, diskfile.lock_device, path))
                 await self.io(device, diskfile.ensure_device_dirs, path)
                 swept = await self.io(device, diskfile.sweep_tmp, path)
                 if swept:
@@ -194,6 +196,9 @@ class Node:
             await self.io(device, handle.close)
         self._dbs.clear()
         self.executors.close()
+        for fd in self._device_locks:
+            os.close(fd)
+        self._device_locks.clear()
 
 
 def _device_state(path: str, reserve: int) -> tuple[bool, bool]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import errno
+import fcntl
 import os
 import tempfile
 import threading
@@ -106,6 +107,24 @@ def ensure_device_dirs(device_path: str) -> None:
     for sub in (layout.objects_dir(device_path), layout.tmp_dir(device_path),
                 layout.async_pending_dir(device_path), layout.db_dir(device_path)):
         os.makedirs(sub, exist_ok=True)
+
+
+class DeviceInUseError(RuntimeError):
+    pass
+
+
+def lock_device(device_path: str) -> int:
+    """An exclusive flock on <device>/.lock for this process's lifetime (the kernel drops it when
+    the process dies); returns its fd. A second storage process on the same device would sweep
+    the first one's unfinished temp files (failing its writes) and race it on hash directories,
+    whose locks are per process: it is refused with DeviceInUseError instead."""
+    fd = os.open(os.path.join(device_path, ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DeviceInUseError(f"{device_path} is served by another storage process") from None
+    return fd
 
 
 def sweep_tmp(device_path: str) -> int:
