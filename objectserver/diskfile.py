@@ -113,18 +113,29 @@ class DeviceInUseError(RuntimeError):
     pass
 
 
+# How long a starting node waits for a device's lock: a previous process of the same node may still
+# be finishing its shutdown (an all-in-one restarted right after its supervisor was killed).
+DEVICE_LOCK_WAIT = 10.0
+
+
 def lock_device(device_path: str) -> int:
     """An exclusive flock on <device>/.lock for this process's lifetime (the kernel drops it when
     the process dies); returns its fd. A second storage process on the same device would sweep
     the first one's unfinished temp files (failing its writes) and race it on hash directories,
-    whose locks are per process: it is refused with DeviceInUseError instead."""
+    whose locks are per process: after DEVICE_LOCK_WAIT seconds it is refused with
+    DeviceInUseError instead."""
     fd = os.open(os.path.join(device_path, ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise DeviceInUseError(f"{device_path} is served by another storage process") from None
-    return fd
+    deadline = time.monotonic() + DEVICE_LOCK_WAIT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise DeviceInUseError(
+                    f"{device_path} is served by another storage process") from None
+            time.sleep(0.1)
 
 
 def sweep_tmp(device_path: str) -> int:

@@ -2,6 +2,8 @@
 (its in-flight PUTs then fail) and race it on hash directories, whose commit locks are per process.
 Node.start takes an exclusive flock on each served device and refuses a device already held."""
 import os
+import threading
+import time
 
 import pytest
 
@@ -18,7 +20,9 @@ def _node(root):
     return Node(config, str(root), ["d0"])
 
 
-async def test_a_second_node_on_a_served_device_is_refused_and_sweeps_nothing(tmp_path):
+async def test_a_second_node_on_a_served_device_is_refused_and_sweeps_nothing(tmp_path,
+                                                                             monkeypatch):
+    monkeypatch.setattr(diskfile, "DEVICE_LOCK_WAIT", 0.3)
     (tmp_path / "d0").mkdir()
     first, second = _node(tmp_path), _node(tmp_path)
     await first.start(None)
@@ -36,3 +40,14 @@ async def test_a_second_node_on_a_served_device_is_refused_and_sweeps_nothing(tm
     await third.start(None)
     await third.stop()
     assert os.listdir(layout.tmp_dir(str(tmp_path / "d0"))) == []
+
+
+def test_a_lock_released_while_waiting_is_taken(tmp_path, monkeypatch):
+    """A node restarting while its previous process still shuts down waits for the lock."""
+    monkeypatch.setattr(diskfile, "DEVICE_LOCK_WAIT", 5.0)
+    held = diskfile.lock_device(str(tmp_path))
+    threading.Timer(0.3, os.close, (held,)).start()
+    started = time.monotonic()
+    fd = diskfile.lock_device(str(tmp_path))
+    os.close(fd)
+    assert 0.2 < time.monotonic() - started < 5.0
