@@ -15,17 +15,30 @@ UNITS = 10 ** PRECISION
 
 @functools.total_ordering
 class Timestamp:
-    __slots__ = ("ticks", "offset")
+    # _normal caches the normal form: a node formats one timestamp several times per request
+    # (metadata, container row, answer headers). ticks and offset are not to be changed after
+    # construction (from_ticks builds one from ticks).
+    __slots__ = ("ticks", "offset", "_normal")
 
     def __init__(self, value, offset: int = 0):
-        """value: float seconds, int ticks via from_ticks, a Timestamp, or a header string."""
+        """value: float seconds, a Timestamp, or a header string (int ticks: from_ticks)."""
+        self._normal = None
         if isinstance(value, Timestamp):
             self.ticks, self.offset = value.ticks, value.offset + offset
+            self._normal = value._normal
             return
         if isinstance(value, str):
             text, _, off = value.partition("_")
             if off:
                 offset += int(off, 16)
+            if len(text) == 16 and text[10] == "." and text.isascii() \
+                    and text[:10].isdigit() and text[11:].isdigit():
+                # the normal form every Strato process sends: exact integer parse, no float
+                if offset < 0:
+                    raise ValueError(f"negative timestamp {value!r}")
+                self.ticks, self.offset = int(text[:10]) * UNITS + int(text[11:]), offset
+                self._normal = text
+                return
             value = float(text)
         if not isinstance(value, (int, float)) or value != value:
             raise ValueError(f"invalid timestamp {value!r}")
@@ -35,6 +48,15 @@ class Timestamp:
         if ticks >= 10 ** (10 + PRECISION):
             raise ValueError(f"timestamp too large {value!r}")
         self.ticks, self.offset = ticks, offset
+
+    @classmethod
+    def from_ticks(cls, ticks: int, offset: int = 0) -> "Timestamp":
+        """A timestamp of ticks (1e-5 s units) and offset, both checked like any other."""
+        stamp = cls(0)
+        if not 0 <= ticks < 10 ** (10 + PRECISION) or offset < 0:
+            raise ValueError(f"invalid timestamp ticks {ticks!r} offset {offset!r}")
+        stamp.ticks, stamp.offset, stamp._normal = ticks, offset, None
+        return stamp
 
     @classmethod
     def now(cls) -> "Timestamp":
@@ -50,7 +72,10 @@ class Timestamp:
 
     @property
     def normal(self) -> str:
-        return f"{self.ticks // UNITS:010d}.{self.ticks % UNITS:05d}"
+        text = self._normal
+        if text is None:
+            text = self._normal = f"{self.ticks // UNITS:010d}.{self.ticks % UNITS:05d}"
+        return text
 
     @property
     def internal(self) -> str:

@@ -52,15 +52,12 @@ def primary_of(versions: str) -> str | None:
 def invert(timestamp: Timestamp) -> Timestamp:
     if timestamp.offset:
         raise ValueError("cannot invert a timestamp with an offset")
-    inverted = Timestamp(0)
-    inverted.ticks = _MAX_TICKS - timestamp.ticks
-    return inverted
+    return Timestamp.from_ticks(_MAX_TICKS - timestamp.ticks)
 
 
 def _no_offset(value) -> Timestamp:
     stamp = Timestamp(value)
-    stamp.offset = 0
-    return stamp
+    return Timestamp.from_ticks(stamp.ticks) if stamp.offset else stamp
 
 
 def version_id(timestamp) -> str:

@@ -23,3 +23,23 @@ def test_ordering_and_equality_with_strings():
 def test_malformed_is_refused(bad):
     with pytest.raises(ValueError):
         Timestamp.parse(bad)
+
+
+@pytest.mark.parametrize("text", ["0000000000.00000", "1700000000.12345", "9999999999.99999",
+                                  "0000000001.00001", "1234567890.09990"])
+def test_normal_form_parses_exactly_and_keeps_its_text(text):
+    ts = Timestamp(text)
+    assert ts.ticks == int(text.replace(".", ""))  # integer parse, no float rounding
+    assert ts.normal is text  # formatted once: the text it came from
+    assert Timestamp(f"{text}_000000000000000a").offset == 10
+    assert Timestamp(float(text)) == ts
+
+
+def test_from_ticks_and_copies_format_their_own_values():
+    ts = Timestamp.from_ticks(170000000012345, 3)
+    assert ts.internal == "1700000000.12345_0000000000000003"
+    assert Timestamp.from_ticks(0).normal == "0000000000.00000"
+    assert Timestamp(ts, offset=1).internal == "1700000000.12345_0000000000000004"
+    for bad in ((-1, 0), (10 ** 15, 0), (1, -1)):
+        with pytest.raises(ValueError):
+            Timestamp.from_ticks(*bad)
