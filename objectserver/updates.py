@@ -72,13 +72,25 @@ class ContainerUpdates:
         updates = [{"op": op, "account": target.account, "container": target.container,
                     "obj": target.obj, "headers": headers, "target": t} for t in targets]
         me = own_host(request)
-        tasks = [asyncio.ensure_future(self.merge_here(u) if u["target"]["host"] == me
-                                       else self.send_one(u)) for u in updates]
-        done, pending = await asyncio.wait(tasks, timeout=self.node.storage.update_timeout)
-        failed = [u for u, t in zip(updates, tasks)
-                  if t in pending or t.cancelled() or t.exception() or not t.result()]
-        for task in pending:
-            task.cancel()
+        timeout = self.node.storage.update_timeout
+        if len(updates) == 1:  # the usual case (one container replica per object replica):
+            update = updates[0]  # awaited in place, no task and no wait() per write
+            try:
+                async with asyncio.timeout(timeout):
+                    ok = await (self.merge_here(update) if update["target"]["host"] == me
+                                else self.send_one(update))
+            except Exception as exc:  # as a failed task below: kept in async_pending
+                log.debug("container update of %s failed: %r", update["target"], exc)
+                ok = False
+            failed = [] if ok else updates
+        else:
+            tasks = [asyncio.ensure_future(self.merge_here(u) if u["target"]["host"] == me
+                                           else self.send_one(u)) for u in updates]
+            done, pending = await asyncio.wait(tasks, timeout=timeout)
+            failed = [u for u, t in zip(updates, tasks)
+                      if t in pending or t.cancelled() or t.exception() or not t.result()]
+            for task in pending:
+                task.cancel()
         if failed:
             path = self.node.device_path(target.device)
             await self.node.io(target.device, save_pending, path, name_hash, timestamp.internal,

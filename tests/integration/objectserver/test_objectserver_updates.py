@@ -141,3 +141,34 @@ async def test_account_reports_wait_for_a_down_account_server(node_factory):
         await asyncio.sleep(0.1)
     assert resp.headers["X-Account-Container-Count"] == "1"
     assert resp.headers["X-Account-Object-Count"] == "1"
+
+
+async def test_a_hanging_container_replica_costs_update_timeout_and_is_kept(node_factory):
+    """A container replica that accepts but never answers: the object PUT still answers 201 after
+    update_timeout, and the row waits in async_pending (one target: awaited in place)."""
+    accepted = []
+
+    async def never_answer(reader, writer):
+        accepted.append(writer)  # held open, never read or answered
+
+    hung = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = hung.sockets[0].getsockname()[1]
+    try:
+        objects = await node_factory("objects", update_timeout=0.5)
+        headers = {"X-Container-Host": f"127.0.0.1:{port}", "X-Container-Device": "d1",
+                   "X-Container-Partition": "5", "X-Timestamp": ts(1), "Content-Type": "text/plain"}
+        started = asyncio.get_running_loop().time()
+        async with objects.request("PUT", "/object/d0/9/acc/cont/obj", data=b"abc",
+                                   headers=headers) as resp:
+            assert resp.status == 201
+        assert asyncio.get_running_loop().time() - started < 5
+        assert accepted  # the update was tried
+        pending = objects.pending_files()
+        assert len(pending) == 1
+        with open(pending[0]) as f:
+            assert json.load(f)["obj"] == "obj"
+    finally:
+        for writer in accepted:
+            writer.close()
+        hung.close()
+        await hung.wait_closed()
