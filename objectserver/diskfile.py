@@ -55,6 +55,14 @@ def listdir(path: str) -> list[str]:
         return []
 
 
+def _open_dir(path: str) -> int:
+    """A directory's descriptor, or -1 when it does not exist."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
+        return -1
+
+
 def fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -183,24 +191,46 @@ class Writer:
         self.name_hash = name_hash
         self.policy = policy
         self.hasher = Md5Xxh3()
-        self.size = 0
+        self.size = 0  # bytes of body written to the file
+        self._held: list = []  # hashed, not yet written (see hold)
+        self._held_size = 0
         self._fd, self._tmp = tempfile.mkstemp(dir=layout.tmp_dir(device_path),
                                                prefix=f"{name_hash}.", suffix=".tmp")
 
     def write(self, data) -> None:
         """Append a buffer, or a list of buffers: one pwritev(2) for all of them, so the node
         hands over the chunks it received without joining them into one copy first."""
+        self.hold(data)
+        self.size += chunkio.pwritev(self._fd, self._held, self.size)
+        self._held, self._held_size = [], 0
+
+    def hold(self, data) -> None:
+        """Hash buffers now and write them with the next write() or with commit()'s trailer:
+        a small object's body and trailer then go to the file in one system call."""
         parts = data if isinstance(data, list) else [data]
         for part in parts:
             self.hasher.update(part)
-        self.size += chunkio.pwritev(self._fd, parts, self.size)
+            self._held_size += len(part)
+        self._held.extend(parts)
+
+    @property
+    def length(self) -> int:
+        """Bytes of body so far, written or held."""
+        return self.size + self._held_size
 
     def commit(self, metadata: dict, timestamp: Timestamp, ext: str) -> str:
         """Make the file visible as <timestamp><ext>; returns its path. Raises ConflictError when
         something at least as new is there, NoObjectError for a .meta without data."""
-        chunkio.pwritev(self._fd, [metafile.encode(metadata)], self.size)
+        self._held.append(metafile.encode(metadata))
+        chunkio.pwritev(self._fd, self._held, self.size)
+        self.size += self._held_size
+        self._held, self._held_size = [], 0
         hash_dir = layout.hash_dir(self.device_path, self.part, self.name_hash, self.policy)
-        parents = makedirs_deferred(hash_dir)
+        # One descriptor of the hash directory serves the listing, the rename and the directory
+        # fsync; only a missing directory costs the makedirs path (parents fsynced alongside ours).
+        dir_fd, parents = _open_dir(hash_dir), []
+        if dir_fd < 0:
+            parents = makedirs_deferred(hash_dir)
         synced = [_dir_sync_executor().submit(_fsync_dir_if_present, p) for p in parents]
         try:
             os.fsync(self._fd)
@@ -210,36 +240,47 @@ class Writer:
         os.close(self._fd)
         self._fd = -1
         with _lock_for(hash_dir):
-            files = listdir(hash_dir)
-            found = layout.choose(files)
-            newest = found.timestamp
-            if ext == layout.META:
-                if found.data is None:
-                    raise NoObjectError(newest)
-                if found.meta_timestamp is not None and found.meta_timestamp > newest:
-                    newest = found.meta_timestamp
-            if newest is not None and newest >= timestamp:
-                raise ConflictError(newest)
-            final_name = layout.filename(timestamp, ext)
-            final = os.path.join(hash_dir, final_name)
-            for attempt in range(10):  # the replicator may remove empty directories meanwhile
-                try:
-                    os.rename(self._tmp, final)
-                    break
-                except FileNotFoundError:
-                    if attempt == 9:
-                        raise
-                    parents += makedirs_deferred(hash_dir)
-            self._tmp = None
-            fsync_dir(hash_dir)
-            for parent in dict.fromkeys(parents[len(synced):]):  # made after a racing rmdir
-                fsync_dir(parent)
-            for name in layout.choose(files + [final_name]).obsolete:
-                try:
-                    os.unlink(os.path.join(hash_dir, name))
-                except OSError:
-                    pass
-        return final
+            try:
+                for attempt in range(10):  # the replicator may remove empty directories meanwhile
+                    if dir_fd < 0:
+                        parents += makedirs_deferred(hash_dir)
+                        dir_fd = _open_dir(hash_dir)
+                        if dir_fd < 0:
+                            continue
+                    files = os.listdir(dir_fd)
+                    found = layout.choose(files)
+                    newest = found.timestamp
+                    if ext == layout.META:
+                        if found.data is None:
+                            raise NoObjectError(newest)
+                        if found.meta_timestamp is not None and found.meta_timestamp > newest:
+                            newest = found.meta_timestamp
+                    if newest is not None and newest >= timestamp:
+                        raise ConflictError(newest)
+                    final_name = layout.filename(timestamp, ext)
+                    try:
+                        os.rename(self._tmp, final_name, dst_dir_fd=dir_fd)
+                        break
+                    except FileNotFoundError:  # the directory went after we opened it
+                        if attempt == 9:
+                            raise
+                        os.close(dir_fd)
+                        dir_fd = -1
+                else:
+                    raise FileNotFoundError(errno.ENOENT, "hash directory keeps vanishing", hash_dir)
+                self._tmp = None
+                os.fsync(dir_fd)
+                for parent in dict.fromkeys(parents[len(synced):]):  # made after a racing rmdir
+                    fsync_dir(parent)
+                for name in layout.choose(files + [final_name]).obsolete:
+                    try:
+                        os.unlink(name, dir_fd=dir_fd)
+                    except OSError:
+                        pass
+            finally:
+                if dir_fd >= 0:
+                    os.close(dir_fd)
+        return os.path.join(hash_dir, final_name)
 
     def abort(self) -> None:
         if self._fd >= 0:

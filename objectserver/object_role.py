@@ -119,13 +119,15 @@ class _LazyWriter:
         self.writer.write(data)
 
     def finish(self, data, metadata: dict, client_etag: str | None, timestamp: Timestamp) -> dict:
-        self.write(data)
+        if self.writer is None:
+            self.writer = diskfile.Writer(*self.args)
         writer = self.writer
+        writer.hold(data)  # written with the trailer: one pwritev for a small object
         etag = writer.hasher.md5_hexdigest()
         if client_etag is not None and client_etag.strip('"').lower() != etag:
             raise HTTPError(422, "Unprocessable Entity: ETag does not match the body")
         metadata.update({"ETag": etag, "xxh3": writer.hasher.xxh3_hexdigest(),
-                         "Content-Length": str(writer.size)})
+                         "Content-Length": str(writer.length)})
         writer.commit(metadata, timestamp, layout.DATA)
         return metadata
 
@@ -195,10 +197,15 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
         pending = 0
         limit = node.storage.max_object_size
         stall = node.storage.client_timeout
+        content = request.content
         while True:
             try:
-                async with asyncio.timeout(stall):
-                    chunk = await request.content.readany()
+                # What already arrived is taken without a timer (a small body usually comes
+                # with the head); only a wait for more data gets the stall timeout.
+                chunk = content.read_nowait()
+                if not chunk and not content.at_eof():
+                    async with asyncio.timeout(stall):
+                        chunk = await content.readany()
             except TimeoutError:
                 raise HTTPError(408) from None
             except (aiohttp.ClientError, ConnectionError, asyncio.IncompleteReadError,
