@@ -1,7 +1,9 @@
 """The auditor: re-hashes every current .data file at a bounded rate and quarantines mismatches.
 
-Rate: storage.auditor_bytes_per_second per device (the sleep after each chunk keeps the average
-under it), so auditing never starves client I/O. A quarantined file disappears from its hash
+Rate: storage.auditor_bytes_per_second and auditor_files_per_second per device (Swift's two
+limits: the sleep after each chunk keeps the byte average under the first, the sleep before each
+file keeps the file average under the second), so auditing never starves client I/O; without the
+file limit a device of small objects was audited as fast as its executor could open files. A quarantined file disappears from its hash
 directory; the replicator then restores a good copy from another replica.
 """
 from __future__ import annotations
@@ -101,11 +103,16 @@ async def audit_file(node, device: str, name_hash: str, path: str, rate: float,
 async def audit_device(node, device: str) -> tuple[int, int]:
     """One pass over a device, every storage policy: (files checked, files quarantined)."""
     rate = float(node.storage.auditor_bytes_per_second)
+    files_rate = float(node.storage.auditor_files_per_second)
     device_path = node.device_path(device)
     checked = bad = 0
+    started = time.monotonic()
     for policy in await node.io(device, _policies, device_path):
         for part in await node.io(device, _partitions, device_path, policy):
             for name_hash, path in await node.io(device, _data_files, device_path, part, policy):
+                ahead = checked / files_rate - (time.monotonic() - started)
+                if ahead > 0:  # the n-th file of a pass starts no sooner than n / files_rate
+                    await asyncio.sleep(ahead)
                 checked += 1
                 if not await audit_file(node, device, name_hash, path, rate,
                                         int(part) if part.isdigit() else None, policy):

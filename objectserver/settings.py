@@ -15,6 +15,9 @@ SECTION = Section("storage", "Storage nodes: one process per node, several devic
     "replicator_interval": Field("float", 30.0, "Seconds between replication passes.", min=0.1),
     "auditor_bytes_per_second": Field("int", 10_000_000, "Auditor re-hash rate limit per device.",
                                       min=1),
+    "auditor_files_per_second": Field("float", 20.0, "Auditor file rate limit per device (Swift's "
+                                      "default): small objects cost per file, not per byte.",
+                                      min=0.1),
     "auditor_interval": Field("float", 300.0, "Seconds between the end of one audit pass and the "
                               "start of the next.", min=0.1),
     "updater_interval": Field("float", 5.0, "Seconds between retries of failed container updates.",
