@@ -182,15 +182,33 @@ def _dir_sync_executor() -> concurrent.futures.ThreadPoolExecutor:
     return _dir_sync_pool
 
 
-class Writer:
-    """One new file for a hash directory: body via write(), then commit() or abort()."""
+class Xxh3Only:
+    """The part of Md5Xxh3's interface a footer PUT uses: the proxy sent the body's MD5
+    (strato/put_footer.py), so the node hashes only xxh3 (~1/50 of MD5's cost per byte)."""
 
-    def __init__(self, device_path: str, part: int, name_hash: str, policy: int = 0):
+    __slots__ = ("_xxh3",)
+
+    def __init__(self):
+        self._xxh3 = xxhash.xxh3_64()
+
+    def update(self, data) -> None:
+        self._xxh3.update(data)
+
+    def xxh3_hexdigest(self) -> str:
+        return self._xxh3.hexdigest()
+
+
+class Writer:
+    """One new file for a hash directory: body via write(), then commit() or abort().
+    md5=False hashes xxh3 only (the caller knows the MD5 from elsewhere and checks the xxh3)."""
+
+    def __init__(self, device_path: str, part: int, name_hash: str, policy: int = 0,
+                 md5: bool = True):
         self.device_path = device_path
         self.part = part
         self.name_hash = name_hash
         self.policy = policy
-        self.hasher = Md5Xxh3()
+        self.hasher = Md5Xxh3() if md5 else Xxh3Only()
         self.size = 0  # bytes of body written to the file
         self._held: list = []  # hashed, not yet written (see hold)
         self._held_size = 0

@@ -40,6 +40,7 @@ import xxhash
 from aiohttp import web
 
 from native import chunkio
+from strato import put_footer
 from strato.timestamps import Timestamp
 
 from . import diskfile, layout, listings, ranges
@@ -59,6 +60,13 @@ STORED_HEADERS = ("Content-Disposition", "Content-Encoding", "X-Delete-At", "X-O
 STORED_PREFIXES = ("X-Object-Meta-", "X-Object-Sysmeta-", "X-Object-Transient-Sysmeta-",
                    "X-Symlink-Target")
 INTERNAL_KEYS = ("name", "xxh3", "Content-Length", "X-Timestamp")
+
+# A test-only switch that makes this node behave like a release before the PUT footer: it neither
+# advertises the feature nor understands X-Backend-Obj-Footer (tests of a mixed cluster set it in
+# one node's environment). Never set it in production.
+EMULATE_NO_PUT_FOOTER = os.environ.get("STRATO_TEST_EMULATE_NO_PUT_FOOTER", "") == "1"
+# Sent on every object-role answer so that a proxy learns what this node understands.
+FEATURES = {} if EMULATE_NO_PUT_FOOTER else {put_footer.FEATURES_HEADER: put_footer.FEATURE}
 
 
 @functools.lru_cache(maxsize=4096)  # the same few header names arrive on every request
@@ -109,8 +117,8 @@ def _not_found(found: layout.FileSet) -> HTTPError:
 class _LazyWriter:
     """diskfile.Writer created on first use, so a small PUT costs one executor hop."""
 
-    def __init__(self, path: str, part: int, name_hash: str, policy: int = 0):
-        self.args = (path, part, name_hash, policy)
+    def __init__(self, path: str, part: int, name_hash: str, policy: int = 0, md5: bool = True):
+        self.args = (path, part, name_hash, policy, md5)
         self.writer: diskfile.Writer | None = None
 
     def write(self, data) -> None:
@@ -118,16 +126,22 @@ class _LazyWriter:
             self.writer = diskfile.Writer(*self.args)
         self.writer.write(data)
 
-    def finish(self, data, metadata: dict, client_etag: str | None, timestamp: Timestamp) -> dict:
+    def finish(self, data, metadata: dict, client_etag: str | None, timestamp: Timestamp,
+               footer: tuple[str, str] | None = None) -> dict:
         if self.writer is None:
             self.writer = diskfile.Writer(*self.args)
         writer = self.writer
         writer.hold(data)  # written with the trailer: one pwritev for a small object
-        etag = writer.hasher.md5_hexdigest()
+        xxh3 = writer.hasher.xxh3_hexdigest()
+        if footer is not None:  # the proxy hashed the body: check the transfer, keep its MD5
+            etag, sent_xxh3 = footer
+            if sent_xxh3 != xxh3:
+                raise HTTPError(422, "Unprocessable Entity: body does not match the footer")
+        else:
+            etag = writer.hasher.md5_hexdigest()
         if client_etag is not None and client_etag.strip('"').lower() != etag:
             raise HTTPError(422, "Unprocessable Entity: ETag does not match the body")
-        metadata.update({"ETag": etag, "xxh3": writer.hasher.xxh3_hexdigest(),
-                         "Content-Length": str(writer.length)})
+        metadata.update({"ETag": etag, "xxh3": xxh3, "Content-Length": str(writer.length)})
         writer.commit(metadata, timestamp, layout.DATA)
         return metadata
 
@@ -171,6 +185,16 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
         length = int(length_header)
     elif not chunked:
         raise HTTPError(411)
+    splitter = None
+    footer_kind = None if EMULATE_NO_PUT_FOOTER else request.headers.get(put_footer.HEADER)
+    if footer_kind is not None:  # the proxy sends the body's MD5 + xxh3 after it
+        if footer_kind != put_footer.VERSION:
+            raise HTTPError(400, "Invalid " + put_footer.HEADER)
+        try:
+            splitter = put_footer.BodySplitter(length)
+        except put_footer.FooterError as exc:
+            raise HTTPError(400, str(exc)) from None
+        length = splitter.body_length  # the object's own bytes from here on
     if length is not None and length > node.storage.max_object_size:
         raise HTTPError(413)
     policy = policy_index(node, request)
@@ -189,7 +213,7 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
     metadata.update({"name": _object_name(target), "X-Timestamp": timestamp.internal,
                      "Content-Type": request.headers.get("Content-Type",
                                                          "application/octet-stream")})
-    writer = _LazyWriter(path, target.partition, name_hash, policy)
+    writer = _LazyWriter(path, target.partition, name_hash, policy, md5=splitter is None)
     committed = False
     try:
         received = 0
@@ -214,22 +238,39 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
                 raise HTTPError(499) from None
             if not chunk:
                 break
-            received += len(chunk)
+            if splitter is None:
+                size = len(chunk)
+                parts.append(chunk)
+            else:
+                try:
+                    pieces = splitter.feed(chunk)
+                except put_footer.FooterError as exc:
+                    raise HTTPError(400, str(exc)) from None
+                size = sum(map(len, pieces))
+                parts.extend(pieces)
+            received += size
             if received > limit:
                 raise HTTPError(413)
-            parts.append(chunk)
-            pending += len(chunk)
+            pending += size
             if pending >= CHUNK:
                 data, parts, pending = parts, [], 0
                 try:
                     await node.io(target.device, writer.write, data)
                 except OSError as exc:
                     raise _disk_error(request, exc) from None
-        if length is not None and received != length:
+        footer = None
+        if splitter is not None:
+            if splitter.body_length:
+                raise HTTPError(499, "body shorter than Content-Length")
+            try:
+                footer = splitter.footer()
+            except put_footer.FooterError as exc:
+                raise HTTPError(400, str(exc)) from None
+        elif length is not None and received != length:
             raise HTTPError(499, "body shorter than Content-Length")
         try:
             metadata = await node.io(target.device, writer.finish, parts, metadata,
-                                     request.headers.get("ETag"), timestamp)
+                                     request.headers.get("ETag"), timestamp, footer)
         except diskfile.ConflictError as exc:
             raise HTTPError(409, headers={"X-Backend-Timestamp": exc.existing.internal}) from None
         except OSError as exc:
@@ -289,6 +330,7 @@ def _response_headers(opened: diskfile.OpenObject) -> dict:
         "Last-Modified": _http_date(opened.timestamp),
         "Accept-Ranges": "bytes",
     })
+    headers.update(FEATURES)
     return headers
 
 
@@ -702,5 +744,26 @@ def _replicate_partitions(body: bytes) -> list[int]:
     return parts
 
 
-HANDLERS = {"PUT": put, "GET": get, "HEAD": get, "DELETE": delete, "POST": post,
-            "REPLICATE": replicate}
+def _advertising(handler):
+    """The handler with FEATURES on its answer, errors included (a proxy learns from any answer
+    of this role; GET's streamed answers carry them from _response_headers)."""
+    if not FEATURES:
+        return handler
+
+    @functools.wraps(handler)
+    async def with_features(node: Node, request: web.Request, target: Target):
+        try:
+            response = await handler(node, request, target)
+        except HTTPError as exc:
+            exc.headers.update(FEATURES)
+            raise
+        if not response.prepared:
+            response.headers.update(FEATURES)
+        return response
+
+    return with_features
+
+
+HANDLERS = {method: _advertising(handler) for method, handler in (
+    ("PUT", put), ("GET", get), ("HEAD", get), ("DELETE", delete), ("POST", post),
+    ("REPLICATE", replicate))}

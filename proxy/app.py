@@ -266,7 +266,8 @@ def create_app(config, *, rings=None, run_expirer: bool = True) -> web.Applicati
         session = node_session()
         the_rings = rings if rings is not None else _rings_factory(config)
         limiter = ErrorLimiter(config.proxy.error_limit_count, config.proxy.error_limit_seconds)
-        backend = Backend(session, limiter, config.proxy.conn_timeout, config.proxy.node_timeout)
+        backend = Backend(session, limiter, config.proxy.conn_timeout, config.proxy.node_timeout,
+                          put_footer=config.proxy.put_footer)
         app[CORE] = SwiftCore(backend, the_rings, autocreate=config.proxy.account_autocreate,
                               info_ttl=config.proxy.info_cache_ttl)
         if run_expirer:

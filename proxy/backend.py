@@ -19,8 +19,10 @@ import aiohttp.payload
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from native import checksum
 from proxy.nodes import ErrorLimiter, NodeIter
 from proxy.quorum import FAILED
+from strato import put_footer
 
 log = logging.getLogger("strato.proxy.backend")
 
@@ -106,11 +108,26 @@ def _placement(ring, role: str, account: str, container: str | None, obj: str | 
 
 class Backend:
     def __init__(self, session: aiohttp.ClientSession, limiter: ErrorLimiter,
-                 conn_timeout: float, node_timeout: float):
+                 conn_timeout: float, node_timeout: float, put_footer: bool = True):
         self.session = session
         self.limiter = limiter
         self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=conn_timeout,
                                              sock_read=node_timeout)
+        # PUT footer negotiation (strato/put_footer.py): (ip, port) -> whether that node's last
+        # object-role answer listed the feature. Unknown or forgotten nodes get the old form.
+        self.put_footer = put_footer
+        self.footer_nodes: dict[tuple[str, int], bool] = {}
+
+    def _learn(self, node, url: URL, headers) -> None:
+        """Remember what the node's object role says it understands (only object-role answers:
+        the container and account roles on the same port say nothing about it)."""
+        if url.raw_path.startswith("/object/"):
+            self.footer_nodes[(node.ip, node.port)] = put_footer.supports_footer(
+                headers.get(put_footer.FEATURES_HEADER))
+
+    def footer_ok(self, node) -> bool:
+        """Whether a PUT to this node may carry the footer."""
+        return self.put_footer and self.footer_nodes.get((node.ip, node.port), False)
 
     def _judge(self, node, status: int) -> None:
         if status == 507:
@@ -133,8 +150,11 @@ class Backend:
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             log.warning("%s %s: %s", method, url, exc or type(exc).__name__)
             self.limiter.error(node)
+            # it may come back as another release: ask again before the next footer PUT
+            self.footer_nodes.pop((node.ip, node.port), None)
             return failed(node)
         self._judge(node, resp.status)
+        self._learn(node, url, resp.headers)
         if stream and method != "HEAD":
             return NodeResponse(node, resp.status, resp.headers, raw=resp)
         try:
@@ -218,10 +238,17 @@ class Backend:
         replicas = len(primaries)
         nodes = NodeIter(ring, part, primaries, self.limiter)
         targets: list[_Target] = []
+        client_etag: str | None = None
 
         def start(index: int, node) -> "_Target":
+            nonlocal client_etag
             target = _Target(index, node, node_url(node, "object", part, account, container, obj))
-            target.task = asyncio.create_task(self._put_one(target, headers_for(index)))
+            headers = headers_for(index)
+            if self.footer_ok(node):  # decided per node: mixed replicas are fine
+                target.footer = True
+                headers, etag = _footer_headers(headers, content_length)
+                client_etag = etag if etag is not None else client_etag
+            target.task = asyncio.create_task(self._put_one(target, headers))
             target.task.add_done_callback(target.finished)
             return target
 
@@ -244,13 +271,29 @@ class Backend:
 
         sent = 0
         aborted: BaseException | None = None
+        # One MD5 per PUT: hashed here on the loop (measured cheaper in CPU than a thread hand-off
+        # per chunk, see docs/storage-protocol.md) and sent after the body to the footer targets.
+        footer_targets = [t for t in targets if t.footer]
+        hasher = checksum.Md5Xxh3() if footer_targets else None
         try:
             async for chunk in body:
                 sent += len(chunk)
+                if hasher is not None:
+                    hasher.update(chunk)
                 await _fan_out(targets, chunk)
             if content_length is not None and sent < content_length:
                 from proxy.errors import SwiftError
                 aborted = SwiftError(499, "Client Disconnect")
+            elif hasher is not None:
+                md5_hex = hasher.md5_hexdigest()
+                if client_etag is not None and client_etag != md5_hex:
+                    # no footer goes out: every footer replica sees a short body and stores
+                    # nothing; an old-form replica checks the ETag itself (422)
+                    from proxy.errors import SwiftError
+                    aborted = SwiftError(422, "Unprocessable Entity")
+                else:
+                    await _fan_out(footer_targets,
+                                   put_footer.encode(md5_hex, hasher.xxh3_hexdigest()))
         except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - re-raised below
             # Whatever stops the body (client gone, or a verifying source such as S3's raising on
             # a bad checksum) must abort every replica before it sees the end of the body.
@@ -276,6 +319,22 @@ class Backend:
 
     async def _put_one(self, target: "_Target", headers: dict) -> NodeResponse:
         return await self.call(target.node, "PUT", target.url, headers, _FanOutBody(target))
+
+
+def _footer_headers(headers: dict, content_length: int | None) -> tuple[dict, str | None]:
+    """The footer form of one node's PUT headers, and the client's ETag taken out of them (the
+    proxy checks it against its own MD5: the node cannot before the footer arrives)."""
+    out, etag = {}, None
+    for name, value in headers.items():
+        low = name.lower()
+        if low == "etag":
+            etag = value.strip().strip('"').lower()
+        elif low != "content-length":
+            out[name] = value
+    if content_length is not None:  # else chunked, the footer last
+        out["Content-Length"] = str(content_length + put_footer.FOOTER_LEN)
+    out[put_footer.HEADER] = put_footer.VERSION
+    return out, etag
 
 
 async def _fan_out(targets: list["_Target"], chunk: bytes) -> None:
@@ -341,6 +400,7 @@ class _Target:
         self.body_sent: asyncio.Future = loop.create_future()
         self.task: asyncio.Task | None = None
         self.dead = False
+        self.footer = False  # this node gets the footer form (strato/put_footer.py)
 
     def end_body(self) -> None:
         if not self.body_sent.done():

@@ -23,6 +23,10 @@ SECTION = Section("proxy", "The proxy: Swift API v1 and S3 on one port.", {
     "conn_timeout": Field("float", 0.5, "Seconds to wait for a storage node connection.", min=0.01),
     "error_limit_count": Field("int", 10, "Errors after which a node is error-limited.", min=1),
     "error_limit_seconds": Field("float", 60.0, "How long an error-limited node is skipped.", min=0),
+    "put_footer": Field("bool", True, "Hash each object PUT's body once here and send its MD5 "
+                        "and xxh3 after it to storage nodes that advertise the footer (each then "
+                        "hashes xxh3 only; docs/storage-protocol.md). Turn it off before rolling a "
+                        "storage node back to a release without it."),
     "max_file_size": Field("int", 5 * 1024 ** 3, "Largest single object in bytes.", min=1),
     "expirer_interval": Field("float", 5.0, "Seconds between passes of the object expirer.",
                               min=0.1),

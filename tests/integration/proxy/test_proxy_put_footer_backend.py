@@ -1,0 +1,150 @@
+"""The proxy's side of the PUT footer (proxy/backend.py put_stream, strato/put_footer.py) against
+three real storage-node apps on loopback (in process, so each node can record the PUT heads it
+gets) and a real ring: the footer goes only to nodes whose last object answer advertised it,
+put_footer=False never sends it, and a client ETag that does not match leaves nothing anywhere.
+"""
+import asyncio
+import hashlib
+import os
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from objectserver.app import create_app
+from proxy.backend import Backend, node_session
+from proxy.errors import SwiftError
+from proxy.nodes import ErrorLimiter
+from ring.builder import RingBuilder
+from ring.lookup import Ring
+from strato import config as config_mod
+from strato import put_footer
+from strato.timestamps import Timestamp
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def _cluster(tmp_path):
+    """Three nodes (one device each), each recording whether a PUT carried the footer header."""
+    config = config_mod.load(overrides={
+        "cluster": {"data_dir": str(tmp_path), "hash_path_prefix": "p", "hash_path_suffix": "s",
+                    "use_uvloop": False},
+        "storage": {"fallocate_reserve_mb": 0, "update_timeout": 0.2}}, environ={})
+    servers, seen = [], []
+    for i in range(3):
+        root = os.path.join(str(tmp_path), f"n{i}")
+        os.makedirs(os.path.join(root, "d0", "objects"))
+        app = create_app(config, root, ["d0"], daemons=False)
+        heads = []
+
+        @web.middleware
+        async def record(request, handler, heads=heads):
+            if request.method == "PUT":
+                heads.append(request.headers.get(put_footer.HEADER))
+            return await handler(request)
+
+        app.middlewares.append(record)
+        server = TestServer(app, host="127.0.0.1", port=0)
+        await server.start_server()
+        servers.append((server, root))
+        seen.append(heads)
+    builder = RingBuilder(4, 3)
+    for i, (server, _) in enumerate(servers):
+        builder.add_device(1, i, "127.0.0.1", server.port, "d0", 1.0)
+    builder.rebalance()
+    return Ring.from_builder(builder), servers, seen
+
+
+def _files(root):
+    return sorted(os.path.join(d, f) for d, _, files in os.walk(root) for f in files
+                  if "/objects/" in d or "/tmp" in d)
+
+
+async def _put(backend, ring, name, body, etag=None, chunked=False):
+    headers = {"X-Timestamp": Timestamp.now().internal, "Content-Type": "a/b",
+               "X-Backend-Storage-Policy-Index": "0"}
+    if etag:
+        headers["ETag"] = etag
+    if not chunked:
+        headers["Content-Length"] = str(len(body))
+
+    async def pieces():
+        for i in range(0, len(body), 65536):
+            yield body[i:i + 65536]
+
+    answers, _ = await backend.put_stream(ring, "AUTH_a", "c", name, lambda i: dict(headers),
+                                          pieces(), None if chunked else len(body))
+    return answers
+
+
+@pytest.fixture
+async def setup(tmp_path):
+    ring, servers, seen = await _cluster(tmp_path)
+    session = node_session()
+    yield ring, servers, seen, session
+    await session.close()
+    for server, _ in servers:
+        await server.close()
+
+
+async def test_footer_only_after_a_node_advertised_it(setup):
+    ring, servers, seen, session = setup
+    backend = Backend(session, ErrorLimiter(10, 1.0), 0.5, 5.0)
+    body = os.urandom(300_001)
+    first = await _put(backend, ring, "o1", body)
+    assert [a.status for a in first] == [201] * 3
+    assert [h for heads in seen for h in heads] == [None] * 3  # unknown nodes: the old form
+    assert set(backend.footer_nodes.values()) == {True}  # learned from those answers
+    for chunked in (False, True):
+        answers = await _put(backend, ring, f"o-{chunked}", body, chunked=chunked)
+        assert [a.status for a in answers] == [201] * 3
+        assert {a.headers["ETag"] for a in answers} == {hashlib.md5(body).hexdigest()}
+    assert [heads[1:] for heads in seen] == [[put_footer.VERSION] * 2] * 3
+    # every replica holds exactly the body (a footer taken for data would show here)
+    for server, _ in servers:
+        for name in ("o-False", "o-True"):
+            async with session.get(f"http://127.0.0.1:{server.port}/object/d0/"
+                                   f"{ring.get_nodes('AUTH_a', 'c', name)[0]}/AUTH_a/c/{name}",
+                                   headers={"X-Backend-Storage-Policy-Index": "0"}) as resp:
+                assert resp.status == 200 and await resp.read() == body
+                assert resp.headers["ETag"] == hashlib.md5(body).hexdigest()
+
+
+async def test_put_footer_false_never_sends_it(setup):
+    ring, _, seen, session = setup
+    backend = Backend(session, ErrorLimiter(10, 1.0), 0.5, 5.0, put_footer=False)
+    for name in ("a", "b"):
+        answers = await _put(backend, ring, name, b"x" * 1000)
+        assert [a.status for a in answers] == [201] * 3
+    assert [h for heads in seen for h in heads] == [None] * 6
+
+
+async def test_a_node_that_stops_advertising_gets_the_old_form(setup):
+    ring, _, seen, session = setup
+    backend = Backend(session, ErrorLimiter(10, 1.0), 0.5, 5.0)
+    await _put(backend, ring, "warm", b"w")
+    node = ring.get_nodes("AUTH_a", "c", "x")[1][0]
+    backend.footer_nodes[(node.ip, node.port)] = False  # as after an answer without the header
+    await _put(backend, ring, "x", b"abc")
+    footers = [heads[-1] for heads in seen]
+    assert sorted(footers, key=str) == [None, put_footer.VERSION, put_footer.VERSION]
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_client_etag_mismatch_422_and_nothing_on_any_node(setup, chunked):
+    ring, servers, seen, session = setup
+    backend = Backend(session, ErrorLimiter(10, 1.0), 0.5, 5.0)
+    await _put(backend, ring, "warm", b"w")
+    assert list(backend.footer_nodes.values()) == [True] * 3  # the next PUT takes the footer path
+    before = [_files(root) for _, root in servers]
+    body = os.urandom(200_000)
+    with pytest.raises(SwiftError) as err:
+        await _put(backend, ring, "bad", body, etag='"' + "0" * 32 + '"', chunked=chunked)
+    assert err.value.status == 422
+    for _ in range(50):  # the nodes see their connections cut: give them a moment to clean up
+        if [_files(root) for _, root in servers] == before:
+            break
+        await asyncio.sleep(0.1)
+    assert [_files(root) for _, root in servers] == before
+    good = await _put(backend, ring, "good", body, etag=hashlib.md5(body).hexdigest().upper())
+    assert [a.status for a in good] == [201] * 3
