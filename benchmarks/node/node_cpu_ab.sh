@@ -5,7 +5,8 @@
 # swift_obj.lua) goes to A, then B, then A ... and each window's utime+stime of the storage-node
 # processes and of the proxy (with its workers), read from /proc, is divided by wrk's requests.
 # Usage: benchmarks/node/node_cpu_ab.sh TREE_A TREE_B
-#   env: ROUNDS=4 DURATION=8s CONCS="16 64" TESTS="put4k get4k" PORT_OFFSET_A=13000
+#   env: ROUNDS=4 DURATION=8s CONCS="16 64" TESTS="put4k get4k" (also put1m: 1 MiB PUTs
+#        over 200 names) PORT_OFFSET_A=13000
 #        PORT_OFFSET_B=13100 DISK_THREADS=8 PROXY_WORKERS=2 OUT=/tmp/node-cpu-ab
 # A tree is a checkout (its native/*.so built or copied in); it runs with PYTHONPATH=TREE on this
 # repository's venv. Prints one TSV line per window and a median summary per side.
@@ -44,7 +45,7 @@ start() {  # side tree offset -> sets PID_<side> URL_<side> TOK_<side>
   read -r auth user key < <("$PY" -c 'import json,sys; s=json.load(open(sys.argv[1]))["swift"]; print(s["auth_url"], s["user"], s["key"])' "$data/aio.json")
   read -r url tok < <("$PEER/token.sh" "$auth" "$user" "$key")
   [ -n "$tok" ] || { echo "no token from $auth" >&2; exit 1; }
-  python3 "$PEER/bench/prep.py" "$url" "$tok" "bench-4k:4096:1000" >/dev/null
+  python3 "$PEER/bench/prep.py" "$url" "$tok" "bench-4k:4096:1000" "bench-1m:1048576:0" >/dev/null
   printf -v "PID_$side" %s "$pid"; printf -v "URL_$side" %s "$url"; printf -v "TOK_$side" %s "$tok"
 }
 
@@ -70,7 +71,12 @@ echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf "round\ttest\tconc\tside\tops_s\tp50_ms\tp99_ms\terrors\tstorage_us_per_req\tproxy_us_per_req\tload1\n" | tee "$OUT/ab.tsv"
 for r in $(seq 1 "$ROUNDS"); do
   for t in $TESTS; do
-    case $t in put4k) method=PUT ;; get4k) method=GET ;; *) echo "unknown test $t" >&2; exit 2 ;; esac
+    case $t in
+      put4k) method=PUT cont=bench-4k size=4096 nobj=1000 ;;
+      get4k) method=GET cont=bench-4k size=4096 nobj=1000 ;;
+      put1m) method=PUT cont=bench-1m size=1048576 nobj=200 ;;
+      *) echo "unknown test $t" >&2; exit 2 ;;
+    esac
     for c in $CONCS; do
       # A first on odd rounds, B first on even ones: neither side always follows the other.
       if (( r % 2 )); then order="A B"; else order="B A"; fi
@@ -80,7 +86,7 @@ for r in $(seq 1 "$ROUNDS"); do
         hostport=$(sed -E 's#^(https?://[^/]+).*#\1#' <<<"$url"); path=${url#$hostport}
         s0=$(ticks "${storage[@]}"); p0=$(ticks "${proxy[@]}")
         wrk -t 1 -c "$c" -d "$DURATION" --timeout 30s -s "$PEER/bench/swift_obj.lua" "$hostport" \
-            -- "$method" "$tok" "$path/bench-4k" 4096 1000 > "$OUT/wrk.out" 2>&1
+            -- "$method" "$tok" "$path/$cont" "$size" "$nobj" > "$OUT/wrk.out" 2>&1
         s1=$(ticks "${storage[@]}"); p1=$(ticks "${proxy[@]}")
         awk -v r="$r" -v t="$t" -v c="$c" -v side="$side" -v hz="$HZ" -v ds=$((s1 - s0)) -v dp=$((p1 - p0)) \
             -v load="$(cut -d' ' -f1 /proc/loadavg)" '
