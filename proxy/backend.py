@@ -271,8 +271,9 @@ class Backend:
 
         sent = 0
         aborted: BaseException | None = None
-        # One MD5 per PUT: hashed here on the loop (measured cheaper in CPU than a thread hand-off
-        # per chunk, see docs/storage-protocol.md) and sent after the body to the footer targets.
+        # One MD5 per PUT: hashed here on the loop (a thread hand-off per chunk cost ~0.4 ms more
+        # proxy CPU per 1 MiB PUT for no p99 gain, docs/storage-protocol.md) and sent after the
+        # body to the footer targets.
         footer_targets = [t for t in targets if t.footer]
         hasher = checksum.Md5Xxh3() if footer_targets else None
         try:
