@@ -143,3 +143,35 @@ async def test_every_object_answer_advertises_the_feature(node):
     # the container role says nothing about it (the proxy only learns from object answers)
     async with node.request("HEAD", "/container/d0/7/acc/cont") as resp:
         assert put_footer.FEATURES_HEADER not in resp.headers
+
+
+async def test_replicator_and_auditor_take_the_stored_etag_as_the_md5(node_factory):
+    """A footer PUT's object audits clean (xxh3) and replicates by the old form: the receiving
+    node hashes MD5 itself and checks it against the pushed ETag (422 if they differed)."""
+    import dataclasses
+
+    from objectserver import auditor, diskfile, replicator
+    from objectserver.app import NODE
+
+    a = await node_factory("a", devices=("n0",))
+    b = await node_factory("b", devices=("n1",))
+    body = os.urandom(300_000)
+    async with a.request("PUT", "/object/n0/7/acc/cont/obj", data=body + _footer(body),
+                         headers={**HDR, "X-Timestamp": Timestamp.now().internal}) as resp:
+        assert resp.status == 201
+    node_a = a.app[NODE]
+    assert await auditor.audit_device(node_a, "n0") == (1, 0)
+    name_hash = node_a.object_hash("acc", "cont", "obj")
+    found = diskfile.current(node_a.device_path("n0"), 7, name_hash)
+
+    @dataclasses.dataclass
+    class Peer:
+        device: str
+        ip: str
+        port: int
+
+    assert await replicator.push_hash_dir(node_a, "n0", 7, name_hash, [found.data],
+                                          Peer("n1", "127.0.0.1", b.server.port))
+    async with b.request("GET", "/object/n1/7/acc/cont/obj") as resp:
+        assert resp.status == 200 and await resp.read() == body
+        assert resp.headers["ETag"] == hashlib.md5(body).hexdigest()
