@@ -268,9 +268,12 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
                 raise HTTPError(400, str(exc)) from None
         elif length is not None and received != length:
             raise HTTPError(499, "body shorter than Content-Length")
+        client_etag = request.headers.get("ETag")
+        if footer is not None and client_etag == put_footer.ETAG_SENTINEL:
+            client_etag = None  # there only to make a node without the footer refuse the PUT
         try:
             metadata = await node.io(target.device, writer.finish, parts, metadata,
-                                     request.headers.get("ETag"), timestamp, footer)
+                                     client_etag, timestamp, footer)
         except diskfile.ConflictError as exc:
             raise HTTPError(409, headers={"X-Backend-Timestamp": exc.existing.internal}) from None
         except OSError as exc:

@@ -335,6 +335,7 @@ def _footer_headers(headers: dict, content_length: int | None) -> tuple[dict, st
     if content_length is not None:  # else chunked, the footer last
         out["Content-Length"] = str(content_length + put_footer.FOOTER_LEN)
     out[put_footer.HEADER] = put_footer.VERSION
+    out["ETag"] = put_footer.ETAG_SENTINEL  # a node without the feature answers 422, keeps nothing
     return out, etag
 
 

@@ -9,7 +9,8 @@ and then FOOTER_LEN bytes: MAGIC + MD5 hex (32) + xxh3-64 hex (16), lowercase. W
 that length includes the footer; with chunked framing the footer is the stream's last FOOTER_LEN
 bytes. A node says it understands this with `FEATURES_HEADER` (a comma-separated token list holding
 FEATURE) on every object-role answer; a proxy sends the footer form only to a node whose last
-answer said so. Sans-I/O: bytes in, values out.
+answer said so, with `ETag: ETAG_SENTINEL` so that a node without the feature refuses it.
+Sans-I/O: bytes in, values out.
 """
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ HEADER = "X-Backend-Obj-Footer"
 VERSION = "md5xxh3-1"
 FEATURES_HEADER = "X-Backend-Storage-Features"
 FEATURE = "put-footer-1"
+# The ETag a footer PUT carries: never an MD5, so a node that does not know the footer (one
+# rolled back by mistake) rejects the PUT with 422 and stores nothing instead of storing the
+# footer as object bytes. A node that knows the footer ignores it.
+ETAG_SENTINEL = "put-footer-follows"
 MAGIC = b"STRFTR1\n"
 MD5_HEX_LEN = 32
 XXH3_HEX_LEN = 16

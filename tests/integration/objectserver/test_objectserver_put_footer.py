@@ -73,6 +73,15 @@ async def test_footer_needs_room_and_a_known_version(node):
     _nothing_stored(node)
 
 
+async def test_the_sentinel_etag_is_ignored_with_a_footer_only(node):
+    body = os.urandom(1000)
+    status, headers = await _put(node, body + _footer(body), ETag=put_footer.ETAG_SENTINEL)
+    assert status == 201 and headers["ETag"] == hashlib.md5(body).hexdigest()
+    plain = {"X-Timestamp": Timestamp.now().internal, "ETag": put_footer.ETAG_SENTINEL}
+    async with node.request("PUT", OBJ, data=body, headers=plain) as resp:
+        assert resp.status == 422  # without the footer it is just a wrong ETag
+
+
 async def test_footer_put_checks_a_given_etag_against_the_footer(node):
     body = b"abc"
     assert (await _put(node, body + _footer(body), ETag="0" * 32))[0] == 422

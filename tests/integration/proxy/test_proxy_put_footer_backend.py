@@ -22,6 +22,7 @@ from strato import put_footer
 from strato.timestamps import Timestamp
 
 pytestmark = pytest.mark.timeout(60)
+etags_seen = []  # the ETag header of every footer PUT the nodes got
 
 
 async def _cluster(tmp_path):
@@ -41,6 +42,8 @@ async def _cluster(tmp_path):
         async def record(request, handler, heads=heads):
             if request.method == "PUT":
                 heads.append(request.headers.get(put_footer.HEADER))
+                if put_footer.HEADER in request.headers:
+                    etags_seen.append(request.headers.get("ETag"))
             return await handler(request)
 
         app.middlewares.append(record)
@@ -90,6 +93,7 @@ async def setup(tmp_path):
 async def test_footer_only_after_a_node_advertised_it(setup):
     ring, servers, seen, session = setup
     backend = Backend(session, ErrorLimiter(10, 1.0), 0.5, 5.0)
+    etags_seen.clear()
     body = os.urandom(300_001)
     first = await _put(backend, ring, "o1", body)
     assert [a.status for a in first] == [201] * 3
@@ -100,6 +104,7 @@ async def test_footer_only_after_a_node_advertised_it(setup):
         assert [a.status for a in answers] == [201] * 3
         assert {a.headers["ETag"] for a in answers} == {hashlib.md5(body).hexdigest()}
     assert [heads[1:] for heads in seen] == [[put_footer.VERSION] * 2] * 3
+    assert etags_seen == [put_footer.ETAG_SENTINEL] * 6  # what makes an old node refuse it
     # every replica holds exactly the body (a footer taken for data would show here)
     for server, _ in servers:
         for name in ("o-False", "o-True"):

@@ -91,15 +91,21 @@ def test_only_the_new_nodes_advertise(mixed):
             None if node == OLD else put_footer.FEATURE)
 
 
-def test_the_old_node_would_store_a_footer_as_data(mixed):
-    """What makes the next test meaningful: node 2 really behaves like the old release."""
+def test_the_old_node_refuses_a_footer_put(mixed):
+    """Node 2 really behaves like the old release: without the sentinel ETag it would store a
+    footer as object bytes; with it (as the proxy sends a footer PUT) it refuses (422), so a
+    node rolled back by mistake can never keep a footer as data."""
     cluster = mixed[0]
     body = b"abc"
     footer = put_footer.encode(hashlib.md5(body).hexdigest(), xxhash.xxh3_64(body).hexdigest())
     url = f"http://127.0.0.1:{cluster.node_base + OLD}/object/n{OLD}d0/0/a/c/direct"
+    headers = {put_footer.HEADER: put_footer.VERSION, "Content-Type": "a/b"}
     resp = _direct(url, "PUT", data=body + footer, headers={
-        put_footer.HEADER: put_footer.VERSION, "X-Timestamp": Timestamp.now().internal,
-        "Content-Type": "a/b"})
+        **headers, "X-Timestamp": Timestamp.now().internal, "ETag": put_footer.ETAG_SENTINEL})
+    assert resp.status_code == 422
+    assert _direct(url).status_code == 404
+    resp = _direct(url, "PUT", data=body + footer, headers={
+        **headers, "X-Timestamp": Timestamp.now().internal})
     assert resp.status_code == 201
     assert _direct(url).content == body + footer
 
