@@ -6,6 +6,7 @@ X-<Type>-Meta-Foo (which deletes the key), as Swift's proxy translates it.
 """
 from __future__ import annotations
 
+import functools
 import mimetypes
 
 from multidict import CIMultiDict
@@ -117,5 +118,21 @@ def to_client(headers) -> CIMultiDict:
 
 
 def guess_content_type(obj: str) -> str:
-    guessed, _ = mimetypes.guess_type(obj, strict=False)
+    """The type mimetypes guesses from the name's last two suffixes (".tar.gz" counts as one
+    type with an encoding; nothing before them matters), cached per suffix pair: a PUT without
+    Content-Type paid a full mimetypes.guess_type per request. The name is a name, never a URL:
+    an object called "data:text/html,x" is not a data: URL (Swift guesses from the path)."""
+    base = obj.rpartition("/")[2]
+    last = base.rfind(".")
+    if last < 0 or not base[:last].lstrip("."):  # posixpath.splitext: ".txt" has no suffix
+        return "application/octet-stream"
+    before = base.rfind(".", 0, last)
+    if before < 0 or not base[:before].lstrip("."):
+        before = last
+    return _guess_by_suffixes(base[before:])
+
+
+@functools.lru_cache(maxsize=4096)
+def _guess_by_suffixes(suffixes: str) -> str:
+    guessed, _ = mimetypes.guess_type("x" + suffixes, strict=False)
     return guessed or "application/octet-stream"
