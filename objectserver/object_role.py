@@ -222,42 +222,52 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
         limit = node.storage.max_object_size
         stall = node.storage.client_timeout
         content = request.content
-        while True:
-            try:
-                # What already arrived is taken without a timer (a small body usually comes
-                # with the head); only a wait for more data gets the stall timeout.
-                chunk = content.read_nowait()
-                if not chunk and not content.at_eof():
-                    async with asyncio.timeout(stall):
-                        chunk = await content.readany()
-            except TimeoutError:
-                raise HTTPError(408) from None
-            except (aiohttp.ClientError, ConnectionError, asyncio.IncompleteReadError,
-                    aiohttp.http_exceptions.HttpProcessingError):
-                # the client went away or broke the framing: nothing of this write is kept
-                raise HTTPError(499) from None
-            if not chunk:
-                break
-            if splitter is None:
-                size = len(chunk)
-                parts.append(chunk)
-            else:
-                try:
-                    pieces = splitter.feed(chunk)
-                except put_footer.FooterError as exc:
-                    raise HTTPError(400, str(exc)) from None
-                size = sum(map(len, pieces))
-                parts.extend(pieces)
-            received += size
-            if received > limit:
-                raise HTTPError(413)
-            pending += size
-            if pending >= CHUNK:
-                data, parts, pending = parts, [], 0
-                try:
-                    await node.io(target.device, writer.write, data)
-                except OSError as exc:
-                    raise _disk_error(request, exc) from None
+        loop = asyncio.get_running_loop()
+        try:
+            # One stall timer for the whole body: it moves 1.5 stall ahead of the last progress
+            # (a received piece or a finished disk write), at most twice per stall period, so a
+            # body is cut after stall to 1.5 stall seconds of silence. readchunk hands over each
+            # received piece as it is (readany joined them into a new copy) and does not suspend
+            # while something is buffered.
+            async with asyncio.timeout(stall) as deadline:
+                while True:
+                    try:
+                        chunk, chunk_end = await content.readchunk()
+                    except (aiohttp.ClientError, ConnectionError, asyncio.IncompleteReadError,
+                            aiohttp.http_exceptions.HttpProcessingError):
+                        # the client went away or broke the framing: nothing of it is kept
+                        raise HTTPError(499) from None
+                    if not chunk:
+                        # (b"", True) is a chunked body's chunk boundary; aiohttp's reader of
+                        # an empty body answers it forever, hence at_eof
+                        if chunk_end and not content.at_eof():
+                            continue
+                        break
+                    if splitter is None:
+                        size = len(chunk)
+                        parts.append(chunk)
+                    else:
+                        try:
+                            pieces = splitter.feed(chunk)
+                        except put_footer.FooterError as exc:
+                            raise HTTPError(400, str(exc)) from None
+                        size = sum(map(len, pieces))
+                        parts.extend(pieces)
+                    received += size
+                    if received > limit:
+                        raise HTTPError(413)
+                    pending += size
+                    if pending >= CHUNK:
+                        data, parts, pending = parts, [], 0
+                        try:
+                            await node.io(target.device, writer.write, data)
+                        except OSError as exc:
+                            raise _disk_error(request, exc) from None
+                    now = loop.time()
+                    if deadline.when() - now < stall:
+                        deadline.reschedule(now + 1.5 * stall)
+        except TimeoutError:
+            raise HTTPError(408) from None
         footer = None
         if splitter is not None:
             if splitter.body_length:

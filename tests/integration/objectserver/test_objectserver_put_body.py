@@ -76,3 +76,22 @@ async def test_body_cut_off_leaves_nothing(node):
             break
     assert _files(node.root) == before
     assert (await _object(node))[0] == 404
+
+
+async def test_chunked_body_across_chunk_boundaries_and_empty_body(node):
+    host, port = node.host.split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    head = (f"PUT {PATH} HTTP/1.1\r\nHost: x\r\nX-Timestamp: {Timestamp.now().internal}\r\n"
+            "Transfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n").encode()
+    writer.write(head + b"3\r\nabc\r\n")
+    for piece in (b"1\r\nd\r\n", b"4\r\nefgh\r\n2\r\nij\r\n", b"0\r\n\r\n"):
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(piece)
+    status = await asyncio.wait_for(reader.readline(), 10)
+    writer.close()
+    assert status.startswith(b"HTTP/1.1 201")
+    assert await _object(node) == (200, b"abcdefghij")
+    status = await _raw_put(node, [b""], 0, close=False)
+    assert status.startswith(b"HTTP/1.1 201")
+    assert await _object(node) == (200, b"")
