@@ -58,6 +58,9 @@ ALLOWED = {
         "sendfile(2) sends those pages",
     ("objectserver/diskfile.py", "open_verifying", "xxhash.xxh3_64"):
         "the first sendfile window verified in the executor call that opens the file (as above)",
+    ("objectserver/diskfile.py", "Xxh3Only.__init__", "xxhash.xxh3_64"):
+        "footer PUT (strato/put_footer.py): the proxy sent the MD5, the node checks xxh3 ALONE "
+        "(as above: native.checksum offers MD5 fused with xxh3 only)",
     ("objectserver/auditor.py", "audit_file", "xxhash.xxh3_64"):
         "background auditor re-hash, xxh3 alone (as above); rate-limited, not a request path",
     ("proxy/s3/payload.py", "PayloadVerifier.__init__", "hashlib.md5"):
