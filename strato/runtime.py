@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import gc
 import logging
 import os
 import signal
@@ -51,10 +52,27 @@ def tune_malloc() -> bool:
             and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1)
 
 
+# CPython's collector runs a young-generation pass every 700 net allocations and an older one
+# every tenth of those: a proxy or storage node allocates a few thousand objects per request, and
+# the passes that walk the long-lived objects (imported modules, the app, caches) cost 60-130 us
+# per request in the proxy (measured by the S3 engineer). Objects alive at start are frozen out of
+# the collector's sight and the thresholds raised: 2-7 us per request. A/B (4 rounds, c16): 4 KiB
+# PUT storage CPU x0.87, proxy x0.90; 4 KiB GET x0.96 / x0.95; 1 MiB PUT x0.98 / x0.97. Cyclic
+# garbage still goes, after 20,000 allocations instead of 700.
+GC_THRESHOLDS = (20_000, 20, 100)
+
+
+def tune_gc() -> None:
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def run(main, config) -> None:
     """Run the coroutine main() to completion on uvloop when configured and installed."""
     if config.cluster.tune_malloc:
         tune_malloc()
+    if config.cluster.tune_gc:
+        tune_gc()
     if config.cluster.use_uvloop:
         try:
             import uvloop

@@ -9,6 +9,8 @@ SECTION = Section("cluster", "Cluster-wide settings shared by every process.", {
     "log_level": Field("str", "info", "Log level of every service.",
                        choices=("debug", "info", "warning", "error")),
     "use_uvloop": Field("bool", True, "Run event loops on uvloop when it is installed."),
+    "tune_gc": Field("bool", True, "Services freeze the objects alive at start out of the garbage "
+                     "collector's passes and raise its thresholds to (20000, 20, 100)."),
     "tune_malloc": Field("bool", True, "Services fix glibc malloc's mmap/trim thresholds (4 MiB / "
                          "128 MiB) so streamed buffers reuse pages instead of faulting new ones."),
     "disable": Field("list", [], "Services `strato aio` must not start (names as in `strato services`)."),

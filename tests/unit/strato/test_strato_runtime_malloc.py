@@ -1,4 +1,5 @@
-"""strato.runtime.tune_malloc: streamed buffers reuse heap pages instead of faulting fresh ones.
+"""strato.runtime.tune_malloc: streamed buffers reuse heap pages instead of faulting fresh ones;
+strato.runtime.tune_gc: the collector's thresholds raised and start-up objects frozen.
 
 Each case runs in a fresh interpreter (malloc settings are per process): it allocates and frees
 100 buffers of 200 KiB (a proxy or node reading a body) three times and reports the minor page
@@ -41,13 +42,15 @@ def test_tuned_malloc_keeps_pages_of_freed_buffers():
     assert tuned < 200, tuned
 
 
-def test_run_tunes_malloc_only_when_configured(monkeypatch):
+def test_run_tunes_malloc_and_gc_only_when_configured(monkeypatch):
     calls = []
-    monkeypatch.setattr(runtime, "tune_malloc", lambda: calls.append(True) or True)
+    monkeypatch.setattr(runtime, "tune_malloc", lambda: calls.append("malloc") or True)
+    monkeypatch.setattr(runtime, "tune_gc", lambda: calls.append("gc"))
 
     class Cluster:
         use_uvloop = False
         tune_malloc = False
+        tune_gc = False
 
     class Config:
         cluster = Cluster()
@@ -57,6 +60,17 @@ def test_run_tunes_malloc_only_when_configured(monkeypatch):
 
     runtime.run(main, Config())
     assert calls == []
-    Cluster.tune_malloc = True
+    Cluster.tune_malloc = Cluster.tune_gc = True
     runtime.run(main, Config())
-    assert calls == [True]
+    assert calls == ["malloc", "gc"]
+
+
+def test_tune_gc_freezes_start_up_objects_and_raises_thresholds():
+    script = ("import gc; from strato import runtime; before = gc.get_threshold(); "
+              "runtime.tune_gc(); print(before, gc.get_threshold(), gc.get_freeze_count() > 1000, "
+              "sep='|')")
+    before, after, frozen = subprocess.run([sys.executable, "-c", script], check=True,
+                                           capture_output=True, text=True,
+                                           timeout=60).stdout.strip().split("|")
+    assert before == "(700, 10, 10)"  # CPython's defaults: what the tuning replaces
+    assert after == str(runtime.GC_THRESHOLDS) and frozen == "True"
