@@ -3,7 +3,7 @@
 # both 3 replicas, driven one after the other by the SAME client (the peer's bench.sh: wrk +
 # swift_obj.lua, GET/PUT of 4 KiB and 1 MiB at concurrency 16 and 64). Both clusters are stopped
 # at the end (also on error). Sequential, not simultaneous: the two would otherwise share 2 cores.
-# Usage: benchmarks/e2e/run.sh            env: OUT=dir  ONLY="swift strato"  PORT_OFFSET=1000
+# Usage: benchmarks/e2e/run.sh            env: OUT=dir  ONLY="swift strato"  PORT_OFFSET=1000  KEEP_DATA=
 #        PROXY_WORKERS=2 DISK_THREADS=8  plus bench.sh's DURATION/CONCS/REPS/TESTS/N4K/N1M
 # Prints both tables and writes them with the machine/load facts to $OUT/summary.md.
 set -euo pipefail
@@ -32,6 +32,7 @@ load() { echo "- load $1: $(uptime | sed 's/.*load average/load average/')"; }
 
 cleanup() {
   stop_pid "$AIO_PID"
+  [ -n "${KEEP_DATA:-}" ] || rm -rf "$DATA"  # ~0.7 GB a run; KEEP_DATA=1 keeps it
   [ -n "${SWIFT_STARTED:-}" ] && "$PEER/stop.sh" >/dev/null || true
 }
 trap cleanup EXIT

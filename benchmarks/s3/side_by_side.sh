@@ -36,7 +36,10 @@ DATA=$OUT/strato-data
 HZ=$(getconf CLK_TCK)
 AIO_PID=
 
-cleanup() { stop_pid "$AIO_PID"; }
+cleanup() {  # the all-in-one's data (~1.3 GB a run) goes too unless KEEP_DATA=1
+  stop_pid "$AIO_PID"
+  [ -n "${KEEP_DATA:-}" ] || rm -rf "$DATA"
+}
 trap cleanup EXIT
 load() { echo "- load $1: $(uptime | sed 's/.*load average/load average/')"; }
 
