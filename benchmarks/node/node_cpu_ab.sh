@@ -29,6 +29,7 @@ cleanup() {
     kill -TERM "$p"; for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$p" 2>/dev/null && kill -KILL "$p" || true
   done
+  [ -n "${KEEP_DATA:-}" ] || rm -rf "$OUT/data-A" "$OUT/data-B"  # KEEP_DATA=1 keeps them
 }
 trap cleanup EXIT
 
