@@ -72,29 +72,27 @@ class ContainerUpdates:
         updates = [{"op": op, "account": target.account, "container": target.container,
                     "obj": target.obj, "headers": headers, "target": t} for t in targets]
         me = own_host(request)
-        timeout = self.node.storage.update_timeout
         if len(updates) == 1:  # the usual case (one container replica per object replica):
-            update = updates[0]  # awaited in place, no task and no wait() per write
-            try:
-                async with asyncio.timeout(timeout):
-                    ok = await (self.merge_here(update) if update["target"]["host"] == me
-                                else self.send_one(update))
-            except Exception as exc:  # as a failed task below: kept in async_pending
-                log.debug("container update of %s failed: %r", update["target"], exc)
-                ok = False
-            failed = [] if ok else updates
+            oks = [await self._deliver(updates[0], me)]  # awaited in place, no task per write
         else:
-            tasks = [asyncio.ensure_future(self.merge_here(u) if u["target"]["host"] == me
-                                           else self.send_one(u)) for u in updates]
-            done, pending = await asyncio.wait(tasks, timeout=timeout)
-            failed = [u for u, t in zip(updates, tasks)
-                      if t in pending or t.cancelled() or t.exception() or not t.result()]
-            for task in pending:
-                task.cancel()
+            oks = await asyncio.gather(*(self._deliver(u, me) for u in updates))
+        failed = [u for u, ok in zip(updates, oks) if not ok]
         if failed:
             path = self.node.device_path(target.device)
             await self.node.io(target.device, save_pending, path, name_hash, timestamp.internal,
                                failed)
+
+    async def _deliver(self, update: dict, me: str) -> bool:
+        """One row to one container replica within update_timeout; False (the row then waits in
+        async_pending) on a refusal, an error or the timeout."""
+        try:
+            async with asyncio.timeout(self.node.storage.update_timeout):
+                if update["target"]["host"] == me:
+                    return await self.merge_here(update)
+                return await self.send_one(update)
+        except Exception as exc:
+            log.debug("container update of %s failed: %r", update["target"], exc)
+            return False
 
     async def merge_here(self, update: dict) -> bool:
         """An update for a container replica served by this process: the row goes straight to
