@@ -249,6 +249,7 @@ class Writer:
         dir_fd, parents = _open_dir(hash_dir), []
         if dir_fd < 0:
             parents = makedirs_deferred(hash_dir)
+            dir_fd = _open_dir(hash_dir)  # -1 again only if pruned meanwhile: the loop retries
         synced = [_dir_sync_executor().submit(_fsync_dir_if_present, p) for p in parents]
         try:
             os.fsync(self._fd)
@@ -259,7 +260,7 @@ class Writer:
         self._fd = -1
         with _lock_for(hash_dir):
             try:
-                for attempt in range(10):  # the replicator may remove empty directories meanwhile
+                for _ in range(10):  # the replicator may remove empty directories meanwhile
                     if dir_fd < 0:
                         parents += makedirs_deferred(hash_dir)
                         dir_fd = _open_dir(hash_dir)
@@ -280,12 +281,11 @@ class Writer:
                         os.rename(self._tmp, final_name, dst_dir_fd=dir_fd)
                         break
                     except FileNotFoundError:  # the directory went after we opened it
-                        if attempt == 9:
-                            raise
                         os.close(dir_fd)
                         dir_fd = -1
                 else:
-                    raise FileNotFoundError(errno.ENOENT, "hash directory keeps vanishing", hash_dir)
+                    raise FileNotFoundError(errno.ENOENT, "rename into the hash directory kept failing",
+                                            hash_dir)
                 self._tmp = None
                 os.fsync(dir_fd)
                 for parent in dict.fromkeys(parents[len(synced):]):  # made after a racing rmdir

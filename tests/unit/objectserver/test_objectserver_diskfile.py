@@ -126,3 +126,25 @@ def test_commit_survives_the_replicator_pruning_new_dirs_before_their_fsync(devi
     opened, _ = diskfile.open_object(device, 1, H)
     assert opened.read(0, 100) == b"kept"
     opened.close()
+
+
+def test_commit_survives_the_hash_directory_pruned_after_commit_opened_it(device, monkeypatch):
+    """Fault injection: the replicator removes the (still empty) hash directory right after
+    commit opened it; the rename through the stale descriptor fails, commit makes the directory
+    again, opens it afresh and the PUT succeeds."""
+    real = diskfile._open_dir
+    hash_dir = layout.hash_dir(device, 1, H)
+    pruned = []
+
+    def open_then_prune(path):
+        fd = real(path)
+        if fd >= 0 and path == hash_dir and not pruned:
+            os.rmdir(hash_dir)  # empty: exactly what the replicator may remove
+            pruned.append(path)
+        return fd
+    monkeypatch.setattr(diskfile, "_open_dir", open_then_prune)
+    final = put(device, "1000000001.00000", b"kept")
+    assert pruned == [hash_dir] and os.path.dirname(final) == hash_dir
+    opened, _ = diskfile.open_object(device, 1, H)
+    assert opened.read(0, 100) == b"kept"
+    opened.close()
