@@ -55,7 +55,7 @@ class Timestamp:
         stamp = cls(0)
         if not 0 <= ticks < 10 ** (10 + PRECISION) or offset < 0:
             raise ValueError(f"invalid timestamp ticks {ticks!r} offset {offset!r}")
-        stamp.ticks, stamp.offset, stamp._normal = ticks, offset, None
+        stamp.ticks, stamp.offset = ticks, offset  # cls(0) left _normal unset
         return stamp
 
     @classmethod
