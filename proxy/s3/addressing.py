@@ -45,17 +45,20 @@ def check_bucket_name(name: str, strict: bool = True) -> None:
 
 
 def check_key(key: str) -> None:
+    if len(key) <= MAX_KEY_BYTES // 4:  # (UTF-8 takes at most 4 bytes a character)
+        return
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise S3Error("KeyTooLongError", Size=len(key.encode("utf-8")), MaxSizeAllowed=MAX_KEY_BYTES)
 
 
 def target(raw_path: str, host: str | None, domain: str) -> Target:
     """Split the request's raw (percent-encoded) path into bucket and key."""
-    path = raw_path.split("?", 1)[0]
-    try:
-        decoded = unquote(path, errors="strict")
-    except UnicodeDecodeError:
-        raise S3Error("InvalidURI") from None
+    decoded = path = raw_path.partition("?")[0]
+    if "%" in path:  # (most keys are sent as they are: nothing to decode)
+        try:
+            decoded = unquote(path, errors="strict")
+        except UnicodeDecodeError:
+            raise S3Error("InvalidURI") from None
     if "\x00" in decoded:
         raise S3Error("InvalidURI")
     bucket = None

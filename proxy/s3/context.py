@@ -91,7 +91,7 @@ async def authenticate(request: web.Request, headers: dict, credentials: Credent
     if request.method in ("GET", "HEAD", "DELETE") and not signed.presigned:
         sigv4.check_payload_hash(signed.payload_hash)  # bodies (PUT/POST) report a mismatch
     principal = await credentials.lookup(signed.credential.access_key)
-    sigv4.check_time(signed, now or dt.datetime.now(dt.timezone.utc), settings.max_clock_skew)
+    sigv4.check_time(signed, now, settings.max_clock_skew)  # (now None: the current time)
     raw_path = (target or raw_target(request)).split("?", 1)[0]
     key = sigv4.verify(signed, principal.secret, request.method, raw_path, pairs, headers)
     return principal, signed, key

@@ -16,6 +16,7 @@ from proxy.errors import SwiftError
 from proxy.request_ids import new_request_id
 from proxy.s3 import (addressing, bucket_config, buckets, common, context, listing, multipart,
                       object_config, objects, versioning)
+from proxy.s3 import settings as s3_settings
 from proxy.s3.credentials import Credentials, from_config
 from proxy.s3.errors import S3Error, not_implemented
 
@@ -146,7 +147,8 @@ def _error_response(request: web.Request, exc: S3Error, request_id: str) -> web.
 
 def make_handler(config, credentials: Credentials | None = None):
     credentials = credentials or from_config(config)
-    settings, max_file_size = config.s3, config.proxy.max_file_size  # (not per request)
+    settings = s3_settings.Settings.of(config.s3)  # (read once, not per request)
+    max_file_size = config.proxy.max_file_size
 
     async def handle(request: web.Request) -> web.StreamResponse:
         request_id = new_request_id()  # before build(): its failures are answered with it too

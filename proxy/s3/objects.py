@@ -39,6 +39,8 @@ ANSWER_HEADERS = frozenset(("content-type", "content-length", "content-range", "
                   "accept-ranges", "content-disposition", "content-encoding", "content-language",
                   "cache-control", "expires", "x-robots-tag"))
 _READ_MODIFIERS = frozenset(CONDITIONAL + ("range",))  # a GET/HEAD with one: HEAD first
+_NO_HEADERS = CIMultiDict()  # (read-only: never handed out)
+ODD_META = common.ODD_META
 MAX_TAGS = 10
 _POST_KEYS = tuple(k.lower() for k in common.POST_KEYS)
 # (name as S3 sends it, as stored: "content-type" -> "Content-Type"), spelled once, not per PUT
@@ -325,20 +327,26 @@ async def open_for_read(s3, bucket, key: str, method: str):
 
 
 def answer_headers(s3, result, parts: int | None) -> CIMultiDict:
-    bh = result.backend_headers or CIMultiDict()
+    bh = result.backend_headers or _NO_HEADERS
     out = CIMultiDict()
     meta = []
-    for name, value in result.headers.items():  # one pass: the answer's headers and metadata
+    etag = delete_at = None
+    # One pass over the answer: its headers, metadata, ETag and X-Delete-At (first wins, as get()).
+    for name, value in result.headers.items():
         lname = name.lower()
         if lname in ANSWER_HEADERS:
             out[name] = value
         elif lname.startswith("x-object-meta-"):
             meta.append(("x-amz-meta-" + lname[14:], value))
+        elif lname == "etag":
+            etag = value if etag is None else etag
+        elif lname == "x-delete-at":
+            delete_at = value if delete_at is None else delete_at
     if meta:
         out.update(meta)
-    if bh.get(common.ODD_META):  # (user metadata named outside HTTP tokens, as stored)
+    if ODD_META in bh and bh[ODD_META]:  # (user metadata named outside HTTP tokens, as stored)
         out.update(common.swift_meta_to_s3({}, bh))
-    etag = (result.headers.get("ETag") or "").strip('"')
+    etag = (etag or "").strip('"')
     if etag:
         out["ETag"] = f'"{etag}"'
     if "Last-Modified" not in out and bh.get("X-Timestamp"):
@@ -352,7 +360,7 @@ def answer_headers(s3, result, parts: int | None) -> CIMultiDict:
             pass
     if parts is not None:
         out["x-amz-mp-parts-count"] = str(parts)
-    delete_at = result.headers.get("X-Delete-At") or bh.get("X-Delete-At")
+    delete_at = delete_at or bh.get("X-Delete-At")
     if delete_at and delete_at.isdigit():
         out["x-amz-expiration"] = expiration_header(delete_at, bh.get(EXPIRATION_RULE))
     checksum = bh.get(CHECKSUM)
@@ -366,10 +374,19 @@ def answer_headers(s3, result, parts: int | None) -> CIMultiDict:
         for param, header in RESPONSE_OVERRIDES.items():
             if param in s3.query:
                 out[header] = s3.query[param]
-    out.update(sse.response_headers(bh))
-    if sse.is_encrypted(bh) and sse.PREFIX + "key-md5" in s3.headers:
-        out[sse.PREFIX + "key-MD5"] = s3.headers[sse.PREFIX + "key-md5"]
+    if sse.SSE in bh or sse.KEY_HMAC in bh:  # (most objects: neither)
+        out.update(sse.response_headers(bh))
+        if sse.is_encrypted(bh) and sse.PREFIX + "key-md5" in s3.headers:
+            out[sse.PREFIX + "key-MD5"] = s3.headers[sse.PREFIX + "key-md5"]
     return out
+
+
+class BodyResponse(web.StreamResponse):
+    """A streamed answer whose head goes out with the first body bytes: one send to the client
+    for a small object instead of two (aiohttp's own web.Response buffers its head the same
+    way; a StreamResponse sends it at prepare()). tests/integration/s3 counts the writes."""
+
+    _send_headers_immediately = False
 
 
 async def get(s3, bucket: common.Bucket | None = None):
@@ -407,7 +424,7 @@ async def get(s3, bucket: common.Bucket | None = None):
         headers["Content-Length"] = length or "0"
         return web.Response(status=status, headers=headers)
     headers.update(s3.request.get("s3_extra") or {})
-    response = web.StreamResponse(status=status, headers=headers)
+    response = BodyResponse(status=status, headers=headers)
     if length is not None and length.isdigit():
         response.content_length = int(length)
     try:

@@ -117,6 +117,9 @@ def stored_content_encoding(headers: dict[str, str]) -> str | None:
 
 def check_request(method: str, headers: dict[str, str], query, v4_header: bool) -> Plan:
     """The checks S3 makes on a request's headers before it reads the body; raises S3Error."""
+    if headers.get("x-amz-content-sha256") == sigv4.EMPTY_SHA256 and method not in ("PUT", "POST") \
+            and "content-length" not in headers and "content-md5" not in headers:
+        return _EMPTY_BODY  # what the checks below give every plain GET/HEAD/DELETE boto3 signs
     sent_length = content_length(headers)
     mode = headers.get("x-amz-content-sha256")
     streaming = mode in STREAMING_MODES
@@ -165,6 +168,9 @@ def check_request(method: str, headers: dict[str, str], query, v4_header: bool) 
                 expected_checksum=header_value, checksum_trailer=trailer,
                 verify_checksum=verify, signed_trailer=signed_trailer,
                 content_length=sent_length, expected_digest=digest)
+
+
+_EMPTY_BODY = Plan(sigv4.EMPTY_SHA256)
 
 
 @functools.lru_cache(maxsize=256)

@@ -16,6 +16,7 @@ import functools
 import hashlib
 import hmac
 import re
+import time
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, unquote
 
@@ -43,7 +44,7 @@ class Credential:
     region: str
     service: str
 
-    @property
+    @functools.cached_property  # (a Credential is shared by a client's requests: see parse)
     def scope(self) -> str:
         return f"{self.date}/{self.region}/{self.service}/aws4_request"
 
@@ -97,22 +98,21 @@ def parse(method: str, headers: dict[str, str], query: list[tuple[str, str]]) ->
         head = head.rstrip()
         if sep and head.endswith(",") and "," not in signature:
             # The usual shape, Signature last: only it changes from request to request, so the
-            # rest is parsed once per client (the same fields as the loop below would give).
-            fields = {**_header_fields(head[:-1]), "Signature": signature.rstrip()}
+            # rest is read once per client (the same fields as the loop below would give).
+            credential, names = _claims(head[:-1])
+            signature = signature.rstrip()
         else:
             fields = _header_fields(text)
-        missing = [f for f in ("Credential", "SignedHeaders", "Signature") if f not in fields]
-        if missing:
-            raise S3Error("AuthorizationHeaderMalformed",
-                          f"The authorization header is malformed; missing {', '.join(missing)}.")
-        credential = _parse_credential(fields["Credential"], presigned=False)
+            _check_fields(fields, signature=True)
+            credential = _parse_credential(fields["Credential"], presigned=False)
+            names, signature = fields["SignedHeaders"], fields["Signature"]
         amz_date = headers.get("x-amz-date") or _http_date_to_amz(headers.get("date"))
         payload_hash = headers.get("x-amz-content-sha256")
         if payload_hash is None:
             raise S3Error("InvalidRequest", "Missing required header for this request: "
                           "x-amz-content-sha256")
-        return SignedRequest(credential, amz_date, _signed_headers(fields["SignedHeaders"]),
-                             fields["Signature"], payload_hash, presigned=False)
+        return SignedRequest(credential, amz_date, _signed_headers(names), signature,
+                             payload_hash, presigned=False)
     params = dict(query)
     if "X-Amz-Algorithm" in params or "X-Amz-Credential" in params or "X-Amz-Signature" in params:
         if params.get("X-Amz-Algorithm") != ALGORITHM:
@@ -146,6 +146,22 @@ def parse(method: str, headers: dict[str, str], query: list[tuple[str, str]]) ->
         raise S3Error("NotImplemented", "Signature Version 2 presigned URLs are not implemented; "
                       "use Signature Version 4.")
     return None
+
+
+def _check_fields(fields: dict, signature: bool) -> None:
+    missing = [f for f in ("Credential", "SignedHeaders", "Signature")
+               if f not in fields and (signature or f != "Signature")]
+    if missing:
+        raise S3Error("AuthorizationHeaderMalformed",
+                      f"The authorization header is malformed; missing {', '.join(missing)}.")
+
+
+@functools.lru_cache(maxsize=256)  # one entry per client key and signed-header list
+def _claims(head: str) -> tuple[Credential, str]:
+    """(Credential, SignedHeaders text) of the Authorization fields before Signature."""
+    fields = _header_fields(head)
+    _check_fields(fields, signature=False)
+    return _parse_credential(fields["Credential"], presigned=False), fields["SignedHeaders"]
 
 
 @functools.lru_cache(maxsize=256)
@@ -183,6 +199,11 @@ def _http_date_to_amz(value: str | None) -> str:
 
 
 @functools.lru_cache(maxsize=256)
+def _amz_seconds(text: str) -> float:
+    return parse_amz_date(text).timestamp()
+
+
+@functools.lru_cache(maxsize=256)
 def parse_amz_date(text: str) -> dt.datetime:
     # Cached and sliced by hand: strptime (locale lookups, regex) was a visible share of a small
     # request's CPU, and clients sign many requests within one second.
@@ -197,23 +218,28 @@ def parse_amz_date(text: str) -> dt.datetime:
                       "header") from None
 
 
-def check_time(signed: SignedRequest, now: dt.datetime, max_skew: int) -> None:
-    """Clock skew for header auth (RequestTimeTooSkewed); expiry for presigned URLs (AccessDenied)."""
-    when = parse_amz_date(signed.amz_date)
+def check_time(signed: SignedRequest, now: dt.datetime | None, max_skew: int) -> None:
+    """Clock skew for header auth (RequestTimeTooSkewed); expiry for presigned URLs (AccessDenied).
+    now: None for the current time."""
+    # In seconds since the epoch: datetime arithmetic per request was ~1 us of a small GET.
+    when = _amz_seconds(signed.amz_date)
+    now_s = time.time() if now is None else now.timestamp()
     if signed.credential.date != signed.amz_date[:8]:
         raise S3Error("SignatureDoesNotMatch", "Credential date does not match the request date.")
     if signed.presigned:
-        if now > when + dt.timedelta(seconds=signed.expires):
-            raise S3Error("AccessDenied", "Request has expired", Expires=(
-                when + dt.timedelta(seconds=signed.expires)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                ServerTime=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
-        if when - now > dt.timedelta(seconds=max_skew):
+        if now_s > when + signed.expires:
+            raise S3Error("AccessDenied", "Request has expired",
+                          Expires=_iso_z(when + signed.expires), ServerTime=_iso_z(now_s))
+        if when - now_s > max_skew:
             raise S3Error("AccessDenied", "Request is not valid yet")
         return
-    if abs((now - when).total_seconds()) > max_skew:
+    if abs(now_s - when) > max_skew:
         raise S3Error("RequestTimeTooSkewed", RequestTime=signed.amz_date,
-                      ServerTime=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                      MaxAllowedSkewMilliseconds=max_skew * 1000)
+                      ServerTime=_iso_z(now_s), MaxAllowedSkewMilliseconds=max_skew * 1000)
+
+
+def _iso_z(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _encode(text: str) -> str:
@@ -260,38 +286,61 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     return key
 
 
+_IPAD = bytes(b ^ 0x36 for b in range(256))
+_OPAD = bytes(b ^ 0x5C for b in range(256))
+
+
+@functools.lru_cache(maxsize=1024)  # keyed by a signing key: per (secret, date, region, service)
+def _hmac_pads(key: bytes):
+    """HMAC-SHA256 (RFC 2104) with its two padded key blocks hashed once per key: a signature
+    then costs two copies and two updates (~0.6 us) instead of a fresh HMAC (~1.5 us)."""
+    block = key.ljust(64, b"\0") if len(key) <= 64 else hashlib.sha256(key).digest().ljust(64, b"\0")
+    return hashlib.sha256(block.translate(_IPAD)), hashlib.sha256(block.translate(_OPAD))
+
+
 def _sign(key: bytes, text: str) -> str:
-    return hmac.digest(key, text.encode("utf-8"), "sha256").hex()  # (OpenSSL's one-shot HMAC)
+    inner, outer = _hmac_pads(key)
+    inner = inner.copy()
+    inner.update(text.encode("utf-8"))
+    outer = outer.copy()
+    outer.update(inner.digest())
+    return outer.hexdigest()
 
 
 def string_to_sign(amz_date: str, scope: str, canonical: str) -> str:
-    return "\n".join([ALGORITHM, amz_date, scope, hashlib.sha256(canonical.encode("utf-8")).hexdigest()])
+    return f"{ALGORITHM}\n{amz_date}\n{scope}\n{hashlib.sha256(canonical.encode('utf-8')).hexdigest()}"
 
 
 def verify(signed: SignedRequest, secret: str, method: str, raw_path: str,
            query: list[tuple[str, str]], headers: dict[str, str]) -> bytes:
     """Check the signature; return the signing key (for chunk signatures) or raise S3Error."""
-    if "host" not in signed.signed_headers:
+    names = signed.signed_headers
+    if "host" not in names:
         raise S3Error("AccessDenied", "Host must be a signed header.")
     cred = signed.credential
     key = signing_key(secret, cred.date, cred.region, cred.service)
     payload = UNSIGNED_PAYLOAD if signed.presigned and "x-amz-content-sha256" not in headers \
         else signed.payload_hash
-    header_text = canonical_headers(headers, signed.signed_headers)
-    query_text = canonical_query(query, signed.presigned)
-    for uri in dict.fromkeys((canonical_uri(raw_path), raw_path)):
-        canonical = canonical_request(method, uri, query_text, header_text, signed.signed_headers,
-                                      payload)
-        expected = _sign(key, string_to_sign(signed.amz_date, cred.scope, canonical))
+    # The canonical request after its URI is the same for both URI forms: built once.
+    tail = (f"\n{canonical_query(query, signed.presigned) if query else ''}"
+            f"\n{canonical_headers(headers, names)}\n{';'.join(names)}\n{payload}")
+    uri = canonical_uri(raw_path)
+    scope = cred.scope
+    for form in ((uri,) if uri == raw_path else (uri, raw_path)):
+        canonical = f"{method}\n{form}{tail}"
+        expected = _sign(key, string_to_sign(signed.amz_date, scope, canonical))
         if hmac.compare_digest(expected, signed.signature):
             return key
+    canonical = f"{method}\n{uri}{tail}"
     raise S3Error("SignatureDoesNotMatch", AWSAccessKeyId=cred.access_key,
-                  StringToSign=string_to_sign(signed.amz_date, cred.scope, canonical),
+                  StringToSign=string_to_sign(signed.amz_date, scope, canonical),
                   CanonicalRequest=canonical)
 
 
 def check_payload_hash(value: str) -> None:
     """x-amz-content-sha256 must be a hex SHA-256 or one of the streaming/unsigned markers."""
+    if value == EMPTY_SHA256:  # (every bodiless request boto3 signs: no regex)
+        return
     if value in (UNSIGNED_PAYLOAD, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER,
                  STREAMING_UNSIGNED_TRAILER) or value.startswith("STREAMING-AWS4-ECDSA-P256-"):
         return  # (ECDSA streams are refused later, as not implemented)
