@@ -9,9 +9,10 @@ the twin is used.
 from cpython.bytearray cimport PyByteArray_FromStringAndSize
 from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.exc cimport PyErr_CheckSignals
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from libc.errno cimport EINTR, ENOSYS, EOPNOTSUPP, errno
-from libc.string cimport memset
+from libc.string cimport memcpy, memset, strcmp, strlen
+from libc.stdlib cimport free, malloc, realloc
 from posix.types cimport off_t
 
 import mmap
@@ -27,8 +28,33 @@ cdef extern from "<unistd.h>" nogil:
     ssize_t pread(int fd, void *buf, size_t count, off_t offset)
     ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)
     int c_fdatasync "fdatasync"(int fd)
+    int c_fsync "fsync"(int fd)
+    int c_close "close"(int fd)
+    int c_unlinkat "unlinkat"(int dirfd, const char *path, int flags)
+
+cdef extern from "<stdio.h>" nogil:
+    int c_renameat "renameat"(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
+
+cdef extern from "Python.h":
+    object PyUnicode_DecodeFSDefault(const char *s)
+
+cdef extern from "<errno.h>" nogil:
+    int *__errno_location()
+
+cdef extern from "<dirent.h>" nogil:
+    ctypedef struct DIR:
+        pass
+    struct dirent:
+        char d_name[256]
+    DIR *fdopendir(int fd)
+    dirent *readdir(DIR *dirp)
+    int closedir(DIR *dirp)
+    void rewinddir(DIR *dirp)
 
 cdef extern from "<fcntl.h>" nogil:
+    int c_open "open"(const char *path, int flags, int mode)
+    int c_fcntl "fcntl"(int fd, int cmd, int arg)
+    int O_WRONLY, O_CREAT, O_EXCL, O_CLOEXEC, F_DUPFD_CLOEXEC, AT_FDCWD
     int c_fallocate "fallocate"(int fd, int mode, off_t offset, off_t length)
     int posix_fadvise(int fd, off_t offset, off_t length, int advice)
 
@@ -346,3 +372,213 @@ def recv_buffer(Py_ssize_t size):
     if size < 0:
         raise ValueError("negative size")
     return PyByteArray_FromStringAndSize(NULL, size)
+
+
+# ---- Durable file steps: several system calls under one release of the GIL -------------------
+# A storage node's disk threads share the GIL with its event loop: every system call made through
+# the os module releases and re-takes it, and under load each re-take is a futex wait and a context
+# switch. A small object's commit is ~14 such calls; these run their steps in C in one go. EINTR is
+# retried in place (local files; there is no Python code to run between the steps).
+
+cdef int _views(list items, Py_buffer *views, iovec *iov) except -1:
+    """Fill views/iov from items; returns how many views are held (release them all)."""
+    cdef Py_ssize_t i
+    for i in range(len(items)):
+        try:
+            PyObject_GetBuffer(items[i], &views[i], PyBUF_SIMPLE)
+        except BaseException:
+            for j in range(i):
+                PyBuffer_Release(&views[j])
+            raise
+        iov[i].iov_base = views[i].buf
+        iov[i].iov_len = <size_t>views[i].len
+    return 0
+
+
+cdef long long _write_all(int fd, iovec *iov, Py_ssize_t count, long long offset,
+                          int *err) noexcept nogil:
+    """pwritev until every buffer is written; -1 with err set on failure. Consumes iov."""
+    cdef Py_ssize_t first = 0, batch
+    cdef long long total = 0
+    cdef ssize_t n
+    while first < count:
+        if iov[first].iov_len == 0:
+            first += 1
+            continue
+        batch = count - first
+        if batch > _IOV_MAX:
+            batch = _IOV_MAX
+        n = c_pwritev(fd, &iov[first], <int>batch, offset + total)
+        if n < 0:
+            if errno == EINTR:
+                continue
+            err[0] = errno
+            return -1
+        total += n
+        while n > 0 and first < count:
+            if <size_t>n >= iov[first].iov_len:
+                n -= iov[first].iov_len
+                first += 1
+            else:
+                iov[first].iov_base = <char *>iov[first].iov_base + n
+                iov[first].iov_len -= n
+                n = 0
+    return total
+
+
+cdef int _fsync_retry(int fd) noexcept nogil:
+    """0, or the errno of a failed fsync."""
+    while c_fsync(fd) != 0:
+        if errno != EINTR:
+            return errno
+    return 0
+
+
+cdef object _write_sync(int fd, object path, buffers, long long offset):
+    """Write buffers at offset into fd (or into a new file at path when fd < 0), fsync, close."""
+    cdef list items = list(buffers)
+    cdef Py_ssize_t count = len(items)
+    cdef Py_buffer *views = <Py_buffer *>PyMem_Malloc(max(count, 1) * sizeof(Py_buffer))
+    cdef iovec *iov = <iovec *>PyMem_Malloc(max(count, 1) * sizeof(iovec))
+    cdef long long total = -1
+    cdef int err = 0, opened = fd
+    cdef bytes bpath = os.fsencode(path) if fd < 0 else b""
+    cdef const char *cpath = bpath
+    if views == NULL or iov == NULL:
+        PyMem_Free(views)
+        PyMem_Free(iov)
+        if fd >= 0:
+            os.close(fd)
+        raise MemoryError()
+    try:
+        _views(items, views, iov)
+    except BaseException:
+        PyMem_Free(views)
+        PyMem_Free(iov)
+        if fd >= 0:
+            os.close(fd)
+        raise
+    try:
+        with nogil:
+            if opened < 0:
+                while True:
+                    opened = c_open(cpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                    if opened >= 0 or errno != EINTR:
+                        break
+                if opened < 0:
+                    err = errno
+            if opened >= 0:
+                total = _write_all(opened, iov, count, offset, &err)
+                if total >= 0:
+                    err = _fsync_retry(opened)
+                c_close(opened)
+    finally:
+        for i in range(count):
+            PyBuffer_Release(&views[i])
+        PyMem_Free(views)
+        PyMem_Free(iov)
+    if err:
+        if fd < 0:
+            raise OSError(err, os.strerror(err), path)
+        raise OSError(err, os.strerror(err))
+    return total
+
+
+def create_synced(path, buffers):
+    """Create `path` (O_EXCL, mode 0600), write the buffers, fsync and close it; returns the bytes
+    written. FileExistsError when it exists. After any later failure the file stays, for the
+    caller to remove."""
+    return _write_sync(-1, path, buffers, 0)
+
+
+def write_sync_close(int fd, buffers, long long offset):
+    """Write the buffers at offset, fsync, and close fd -- closed whatever happens; returns the
+    bytes written."""
+    _check_range(offset, 0)
+    return _write_sync(fd, None, buffers, offset)
+
+
+def listdir_fd(int dir_fd):
+    """The names in the directory open as dir_fd (without . and ..), read from its start; dir_fd
+    stays open and unchanged for the caller."""
+    cdef int dup_fd, err = 0
+    cdef DIR *d
+    cdef dirent *entry
+    cdef char *names = NULL
+    cdef char *grown
+    cdef size_t used = 0, cap = 0, length, pos = 0
+    with nogil:
+        dup_fd = c_fcntl(dir_fd, F_DUPFD_CLOEXEC, 0)
+        if dup_fd < 0:
+            err = errno
+        else:
+            d = fdopendir(dup_fd)
+            if d == NULL:
+                err = errno
+                c_close(dup_fd)
+            else:
+                rewinddir(d)  # a duplicate shares the offset: an earlier listing moved it
+                while True:
+                    __errno_location()[0] = 0  # readdir's end and its failure look alike
+                    entry = readdir(d)
+                    if entry == NULL:
+                        err = errno
+                        break
+                    if strcmp(entry.d_name, ".") == 0 or strcmp(entry.d_name, "..") == 0:
+                        continue
+                    length = strlen(entry.d_name) + 1
+                    if used + length > cap:
+                        cap = (cap + length) * 2
+                        grown = <char *>realloc(names, cap)
+                        if grown == NULL:
+                            err = 12  # ENOMEM
+                            break
+                        names = grown
+                    memcpy(names + used, entry.d_name, length)
+                    used += length
+                closedir(d)
+    try:
+        if err:
+            raise OSError(err, os.strerror(err))
+        out = []
+        while pos < used:
+            length = strlen(names + pos)
+            out.append(PyUnicode_DecodeFSDefault(names + pos))
+            pos += length + 1
+        return out
+    finally:
+        free(names)
+
+
+def rename_synced(src, int dir_fd, name, obsolete=()):
+    """Rename the file at `src` to `name` in the directory dir_fd, fsync the directory, then unlink
+    the `obsolete` names there (errors ignored: they are only superseded). The caller closes
+    dir_fd."""
+    cdef bytes bsrc = os.fsencode(src), bname = os.fsencode(name)
+    cdef const char *csrc = bsrc
+    cdef const char *cname = bname
+    cdef list gone = [os.fsencode(n) for n in obsolete]
+    cdef Py_ssize_t count = len(gone), i
+    cdef const char **cgone = <const char **>PyMem_Malloc(max(count, 1) * sizeof(char *))
+    cdef int rc, err = 0
+    if cgone == NULL:
+        raise MemoryError()
+    for i in range(count):
+        cgone[i] = <bytes>gone[i]
+    try:
+        with nogil:
+            while True:
+                rc = c_renameat(AT_FDCWD, csrc, dir_fd, cname)
+                if rc == 0 or errno != EINTR:
+                    break
+            if rc != 0:
+                err = errno
+            else:
+                err = _fsync_retry(dir_fd)
+                if err == 0:
+                    for i in range(count):
+                        c_unlinkat(dir_fd, cgone[i], 0)
+    finally:
+        PyMem_Free(cgone)
+    if err:
+        raise OSError(err, os.strerror(err), src)

@@ -233,3 +233,43 @@ def recv_buffer(size: int) -> bytearray:
     if size < 0:
         raise ValueError("negative size")
     return bytearray(size)
+
+
+# ---- Durable file steps (the compiled twin runs each in one release of the GIL) ---------------
+
+def create_synced(path, buffers) -> int:
+    """Create `path` (O_EXCL, mode 0600), write the buffers, fsync and close it; returns the bytes
+    written. FileExistsError when it exists. After any later failure the file stays, for the
+    caller to remove."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    return write_sync_close(fd, buffers, 0)
+
+
+def write_sync_close(fd: int, buffers, offset: int) -> int:
+    """Write the buffers at offset, fsync, and close fd -- closed whatever happens; returns the
+    bytes written."""
+    try:
+        total = pwritev(fd, buffers, offset)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return total
+
+
+def listdir_fd(dir_fd: int) -> list:
+    """The names in the directory open as dir_fd (without . and ..), read from its start; dir_fd
+    stays open and unchanged for the caller."""
+    return os.listdir(dir_fd)
+
+
+def rename_synced(src, dir_fd: int, name, obsolete=()) -> None:
+    """Rename the file at `src` to `name` in the directory dir_fd, fsync the directory, then unlink
+    the `obsolete` names there (errors ignored: they are only superseded). The caller closes
+    dir_fd."""
+    os.rename(src, name, dst_dir_fd=dir_fd)
+    os.fsync(dir_fd)
+    for gone in obsolete:
+        try:
+            os.unlink(gone, dir_fd=dir_fd)
+        except OSError:
+            pass

@@ -11,6 +11,12 @@ they import for it.
     fdatasync(fd)
     recv_buffer(size) -> bytearray         contents unspecified (not zeroed): for buffers filled
                                           completely before they are read (received data)
+  Durable steps, each one release of the GIL in the compiled twin (a disk thread otherwise re-takes
+  the GIL after every system call, and under load each re-take is a context switch):
+    create_synced(path, buffers) -> n      create (O_EXCL, 0600), write, fsync, close
+    write_sync_close(fd, buffers, offset) -> n   write, fsync, close (fd closed in every case)
+    listdir_fd(dir_fd) -> names            the directory's names (dir_fd stays open)
+    rename_synced(src, dir_fd, name, obsolete=())   rename into dir_fd, fsync it, unlink obsolete
 
 All of them but recv_buffer block: call them from the per-device executors (strato/executors.py), not the event loop.
 The compiled module (native/_chunkio_c.pyx) is used when built; STRATO_NO_EXTENSIONS=1 selects the twin.
@@ -28,9 +34,14 @@ fadvise = _impl.fadvise
 sendfile = _impl.sendfile
 fdatasync = _impl.fdatasync
 recv_buffer = _impl.recv_buffer
+create_synced = _impl.create_synced
+write_sync_close = _impl.write_sync_close
+listdir_fd = _impl.listdir_fd
+rename_synced = _impl.rename_synced
 PAGE_SIZE = _impl.PAGE_SIZE
 FADVISE = _impl.FADVISE
 IMPLEMENTATION = "c" if _impl.__name__.endswith("_c") else "py"
 
 __all__ = ["BufferPool", "pread_into", "pwritev", "fallocate", "punch_hole", "fadvise", "sendfile",
-           "fdatasync", "recv_buffer", "PAGE_SIZE", "FADVISE", "IMPLEMENTATION"]
+           "fdatasync", "recv_buffer", "create_synced", "write_sync_close", "listdir_fd",
+           "rename_synced", "PAGE_SIZE", "FADVISE", "IMPLEMENTATION"]

@@ -12,7 +12,7 @@ import dataclasses
 import errno
 import fcntl
 import os
-import tempfile
+import random
 import threading
 import time
 
@@ -26,6 +26,7 @@ from . import layout, metafile
 
 READ_TAIL = 64 * 1024  # one pread covers the trailer of nearly every file
 _LOCKS = [threading.Lock() for _ in range(512)]
+_tmp_names = random.Random()  # seeded from os.urandom; names are claimed with O_EXCL
 
 
 class ConflictError(Exception):
@@ -212,13 +213,38 @@ class Writer:
         self.size = 0  # bytes of body written to the file
         self._held: list = []  # hashed, not yet written (see hold)
         self._held_size = 0
-        self._fd, self._tmp = tempfile.mkstemp(dir=layout.tmp_dir(device_path),
-                                               prefix=f"{name_hash}.", suffix=".tmp")
+        # The temp file is made by the first write(), or by commit() for a body held whole: a
+        # small object is then created, written, fsynced and closed in one step (chunkio).
+        self._fd = -1
+        self._tmp: str | None = None
+
+    def _tmp_path(self) -> str:
+        # mkstemp's form: the name is claimed with O_EXCL, so a collision only means another try
+        return os.path.join(layout.tmp_dir(self.device_path),
+                            f"{self.name_hash}.{_tmp_names.getrandbits(48):012x}.tmp")
+
+    def _create(self, buffers) -> int:
+        """The temp file, created with `buffers` in it: fsynced and closed when buffers is not
+        None, else left open for write()."""
+        for _ in range(100):
+            self._tmp = self._tmp_path()
+            try:
+                if buffers is not None:
+                    return chunkio.create_synced(self._tmp, buffers)
+                self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                return 0
+            except FileExistsError:
+                continue
+        self._tmp = None
+        raise FileExistsError(errno.EEXIST, "no free temporary file name",
+                              layout.tmp_dir(self.device_path))
 
     def write(self, data) -> None:
         """Append a buffer, or a list of buffers: one pwritev(2) for all of them, so the node
         hands over the chunks it received without joining them into one copy first."""
         self.hold(data)
+        if self._fd < 0:
+            self._create(None)
         self.size += chunkio.pwritev(self._fd, self._held, self.size)
         self._held, self._held_size = [], 0
 
@@ -240,9 +266,7 @@ class Writer:
         """Make the file visible as <timestamp><ext>; returns its path. Raises ConflictError when
         something at least as new is there, NoObjectError for a .meta without data."""
         self._held.append(metafile.encode(metadata))
-        chunkio.pwritev(self._fd, self._held, self.size)
-        self.size += self._held_size
-        self._held, self._held_size = [], 0
+        held, self._held = self._held, []
         hash_dir = layout.hash_dir(self.device_path, self.part, self.name_hash, self.policy)
         # One descriptor of the hash directory serves the listing, the rename and the directory
         # fsync; only a missing directory costs the makedirs path (parents fsynced alongside ours).
@@ -252,12 +276,21 @@ class Writer:
             dir_fd = _open_dir(hash_dir)  # -1 again only if pruned meanwhile: the loop retries
         synced = [_dir_sync_executor().submit(_fsync_dir_if_present, p) for p in parents]
         try:
-            os.fsync(self._fd)
+            # write what is held (body and trailer), fsync, close: one step in the compiled twin
+            if self._fd < 0:
+                self._create(held)
+            else:
+                fd, self._fd = self._fd, -1
+                chunkio.write_sync_close(fd, held, self.size)
+        except BaseException:
+            if dir_fd >= 0:
+                os.close(dir_fd)
+            raise
         finally:
             for job in synced:  # never return (or raise) with a parent fsync still running
                 job.result()
-        os.close(self._fd)
-        self._fd = -1
+        self.size += self._held_size
+        self._held_size = 0
         with _lock_for(hash_dir):
             try:
                 for _ in range(10):  # the replicator may remove empty directories meanwhile
@@ -266,7 +299,7 @@ class Writer:
                         dir_fd = _open_dir(hash_dir)
                         if dir_fd < 0:
                             continue
-                    files = os.listdir(dir_fd)
+                    files = chunkio.listdir_fd(dir_fd)
                     found = layout.choose(files)
                     newest = found.timestamp
                     if ext == layout.META:
@@ -277,8 +310,12 @@ class Writer:
                     if newest is not None and newest >= timestamp:
                         raise ConflictError(newest)
                     final_name = layout.filename(timestamp, ext)
+                    late_parents = list(dict.fromkeys(parents[len(synced):]))
+                    # superseded files go only once every new directory entry is durable
+                    obsolete = () if late_parents else layout.choose(files + [final_name]).obsolete
                     try:
-                        os.rename(self._tmp, final_name, dst_dir_fd=dir_fd)
+                        # rename, fsync the directory, unlink the superseded: one step
+                        chunkio.rename_synced(self._tmp, dir_fd, final_name, obsolete)
                         break
                     except FileNotFoundError:  # the directory went after we opened it
                         os.close(dir_fd)
@@ -287,14 +324,14 @@ class Writer:
                     raise FileNotFoundError(errno.ENOENT, "rename into the hash directory kept failing",
                                             hash_dir)
                 self._tmp = None
-                os.fsync(dir_fd)
-                for parent in dict.fromkeys(parents[len(synced):]):  # made after a racing rmdir
-                    fsync_dir(parent)
-                for name in layout.choose(files + [final_name]).obsolete:
-                    try:
-                        os.unlink(name, dir_fd=dir_fd)
-                    except OSError:
-                        pass
+                if late_parents:  # made after a racing rmdir
+                    for parent in late_parents:
+                        fsync_dir(parent)
+                    for name in layout.choose(files + [final_name]).obsolete:
+                        try:
+                            os.unlink(name, dir_fd=dir_fd)
+                        except OSError:
+                            pass
             finally:
                 if dir_fd >= 0:
                     os.close(dir_fd)

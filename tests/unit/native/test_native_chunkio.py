@@ -279,6 +279,123 @@ def test_sendfile_full_nonblocking_pipe_raises_blocking(native_impl, fd):
         os.close(w)
 
 
+# --- durable steps: create_synced, write_sync_close, listdir_fd, rename_synced -----------------
+
+def _fd_is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
+
+
+def test_create_synced_makes_a_private_file_with_every_buffer(native_impl, tmp_path):
+    path = tmp_path / "new.tmp"
+    assert native_impl.create_synced(str(path), [b"head", memoryview(b"-body-"), bytearray(b"x"), b""]) == 11
+    assert path.read_bytes() == b"head-body-x"
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_create_synced_never_overwrites(native_impl, tmp_path):
+    path = tmp_path / "taken"
+    path.write_bytes(b"old")
+    with pytest.raises(FileExistsError) as info:
+        native_impl.create_synced(str(path), [b"new"])
+    assert info.value.filename == str(path)
+    assert path.read_bytes() == b"old"
+    with pytest.raises(FileNotFoundError):
+        native_impl.create_synced(str(tmp_path / "no-such-dir" / "f"), [b"x"])
+
+
+def test_create_synced_rejects_non_buffers_before_creating(native_impl, tmp_path):
+    path = tmp_path / "never"
+    with pytest.raises(TypeError):
+        native_impl.create_synced(str(path), [b"ok", "text is not a buffer"])
+    # the compiled twin checks the buffers first; the pure one may have created the file (empty)
+    assert not path.exists() or path.read_bytes() == b""
+
+
+def test_write_sync_close_writes_at_offset_and_closes(native_impl, tmp_path):
+    fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT, 0o600)
+    os.pwrite(fd, b"0123456789", 0)
+    assert native_impl.write_sync_close(fd, [b"ab", b"cd"], 8) == 4
+    assert not _fd_is_open(fd)
+    assert (tmp_path / "f").read_bytes() == b"01234567abcd"
+
+
+def test_write_sync_close_closes_even_when_the_write_fails(native_impl, tmp_path):
+    (tmp_path / "ro").write_bytes(b"x")
+    fd = os.open(tmp_path / "ro", os.O_RDONLY)
+    with pytest.raises(OSError) as info:
+        native_impl.write_sync_close(fd, [b"no"], 0)
+    assert info.value.errno == errno.EBADF
+    assert not _fd_is_open(fd)
+    assert (tmp_path / "ro").read_bytes() == b"x"
+
+
+def test_listdir_fd_lists_again_from_the_start(native_impl, tmp_path):
+    names = {"a.data", "b.meta", "1000000001.00000.ts", "caf\u00e9", "x" * 255}
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "sub").mkdir()
+    raw = os.fsencode(str(tmp_path)) + b"/\xff\xfe-undecodable"
+    open(raw, "wb").close()
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        first = native_impl.listdir_fd(fd)
+        second = native_impl.listdir_fd(fd)  # a second listing through the same descriptor
+        assert sorted(first) == sorted(second) == sorted(os.listdir(tmp_path))
+        assert set(first) == names | {"sub", os.fsdecode(b"\xff\xfe-undecodable")}
+        assert _fd_is_open(fd)
+    finally:
+        os.close(fd)
+    with pytest.raises(OSError) as info:
+        native_impl.listdir_fd(fd)  # closed now
+    assert info.value.errno == errno.EBADF
+
+
+def test_listdir_fd_of_a_large_directory(native_impl, tmp_path):
+    names = {f"{i:06d}.data" for i in range(3000)}
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        assert set(native_impl.listdir_fd(fd)) == names
+    finally:
+        os.close(fd)
+
+
+def test_rename_synced_renames_and_unlinks_the_superseded(native_impl, tmp_path):
+    target = tmp_path / "hash"
+    target.mkdir()
+    (target / "1.data").write_bytes(b"old")
+    (target / "2.meta").write_bytes(b"meta")
+    (tmp_path / "new.tmp").write_bytes(b"new")
+    fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        native_impl.rename_synced(str(tmp_path / "new.tmp"), fd, "3.data",
+                                  ["1.data", "2.meta", "already-gone"])
+        assert _fd_is_open(fd)
+    finally:
+        os.close(fd)
+    assert os.listdir(target) == ["3.data"] and (target / "3.data").read_bytes() == b"new"
+    assert not (tmp_path / "new.tmp").exists()
+
+
+def test_rename_synced_into_a_removed_directory_changes_nothing(native_impl, tmp_path):
+    target = tmp_path / "hash"
+    target.mkdir()
+    (tmp_path / "new.tmp").write_bytes(b"new")
+    fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.rmdir(target)  # what the replicator's pruning of an empty directory does
+        with pytest.raises(FileNotFoundError):
+            native_impl.rename_synced(str(tmp_path / "new.tmp"), fd, "1.data", ["x"])
+    finally:
+        os.close(fd)
+    assert (tmp_path / "new.tmp").read_bytes() == b"new"  # still there for the caller's retry
+
+
 # --- the twins agree --------------------------------------------------------------------------
 
 @settings(max_examples=40, deadline=None)
