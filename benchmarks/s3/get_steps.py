@@ -7,8 +7,10 @@ Swift GET with a token: each step is then timed on that real aiohttp Request, N 
 (thread CPU, best of REPS), the I/O-bound node request excepted (it is the same for both APIs).
 
     get_steps.py --aio AIO_JSON [--bucket s3bench-4k --key o0 --container bench-4k] [-n 2000]
+                 [--put-size 4096]
 
-Prints µs per call. Steps with "(sum)" are the whole that the indented steps make up.
+Then the same for the S3-only work of a PutObject (boto3's put_object of --put-size random bytes,
+its Expect line dropped; nothing is stored). Prints µs per call. Steps with "(sum)" are the whole that the indented steps make up.
 """
 from __future__ import annotations
 
@@ -60,12 +62,7 @@ async def atimed(fn, n: int, reps: int) -> float:
 
 
 async def s3_steps(request: web.Request, app: web.Application, config, n: int, reps: int):
-    core, settings = app[CORE], config.s3
-    try:  # the handler's snapshot of [s3] where the tree has one (older trees read the section)
-        from proxy.s3.settings import Settings
-        settings = Settings.of(config.s3)
-    except ImportError:
-        pass
+    core, settings = app[CORE], _settings(config)
     credentials = from_config(config)
     out = []
     t = lambda name, fn: out.append((name, timed(fn, n, reps)))  # noqa: E731
@@ -141,6 +138,58 @@ async def s3_steps(request: web.Request, app: web.Application, config, n: int, r
     return out
 
 
+async def s3_put_steps(request: web.Request, app: web.Application, config, n: int, reps: int):
+    """The S3-only work of a PutObject (the node fan-out excepted): context, body plan, stored
+    headers, body verification (SHA-256 + CRC32 of the captured body), the answer."""
+    from proxy.s3 import common, sse
+    from proxy.s3.body import object_length
+    core, settings = app[CORE], _settings(config)
+    credentials = from_config(config)
+    out = []
+    t = lambda name, fn: out.append((name, timed(fn, n, reps)))  # noqa: E731
+    body = await request.read()
+    request_id = new_request_id()
+
+    async def build():
+        return await context.build(request, core, settings, config.proxy.max_file_size,
+                                   credentials, request_id)
+    out.append(("context.build (sum)", await atimed(build, n, reps)))
+    s3 = await build()
+    t("  payload.check_request (PUT)", lambda: payload.check_request(
+        "PUT", s3.headers, request.query, True))
+    bucket = await common.find_bucket(s3)
+    out.append(("find_bucket", await atimed(lambda: common.find_bucket(s3), n, reps)))
+    t("access.check", lambda: access.check(s3, bucket, "s3:PutObject", "WRITE", s3.key))
+    t("verifier_for + object_length", lambda: object_length(s3, payload.verifier_for(s3)))
+    t("new_object_headers", lambda: objects.new_object_headers(s3, bucket))
+    t("sse.for_write", lambda: sse.for_write(s3, {}))
+
+    def verify_body():
+        verifier = payload.verifier_for(s3)
+        for _ in verifier.feed(body):
+            pass
+        verifier.finish(len(body))
+    t(f"body verification ({len(body)} B: SHA-256, checksum)", verify_body)
+    extra = handler._ids(request_id)
+
+    def answer():
+        headers = {"ETag": '"0123456789abcdef0123456789abcdef"',
+                   "x-amz-checksum-crc32": "AAAAAA=="}
+        response = common.empty(200, headers)
+        response.headers.update(extra)
+        return response
+    t("answer (common.empty + ids)", answer)
+    return out
+
+
+def _settings(config):
+    try:  # the handler's snapshot of [s3] where the tree has one (older trees read the section)
+        from proxy.s3.settings import Settings
+        return Settings.of(config.s3)
+    except ImportError:
+        return config.s3
+
+
 async def swift_steps(request: web.Request, app: web.Application, config, n: int, reps: int):
     core, auth = app[CORE], app[AUTH]
     out = []
@@ -178,6 +227,7 @@ async def main(argv=None) -> None:
     parser.add_argument("--bucket", default="s3bench-4k")
     parser.add_argument("--container", default="bench-4k")
     parser.add_argument("--key", default="o0")
+    parser.add_argument("--put-size", type=int, default=4096)
     parser.add_argument("-n", type=int, default=2000)
     parser.add_argument("--reps", type=int, default=7)
     args = parser.parse_args(argv)
@@ -189,8 +239,10 @@ async def main(argv=None) -> None:
     results = {}
 
     async def bench(request: web.Request) -> web.Response:
-        kind = "s3" if request.headers.get("Authorization") else "swift"
-        steps = s3_steps if kind == "s3" else swift_steps
+        kind = "swift"
+        if request.headers.get("Authorization"):
+            kind = "s3 PUT" if request.method == "PUT" else "s3"
+        steps = {"s3": s3_steps, "s3 PUT": s3_put_steps, "swift": swift_steps}[kind]
         results[kind] = await steps(request, app, config, args.n, args.reps)
         return web.Response(text="ok")
 
@@ -215,14 +267,17 @@ async def main(argv=None) -> None:
     host = url.split("://", 1)[1].split("/", 1)[0]
     swift_head = (f"GET /{path}/{args.container}/{args.key} HTTP/1.1\r\nHost: {host}\r\n"
                   f"User-Agent: wrk\r\nX-Auth-Token: {token}\r\n\r\n").encode()
-    for raw in (head, swift_head):
+    put_head, put_body = capture.captured(client, "put_object", Bucket=args.bucket,
+                                          Key=args.key + "-steps", Body=os.urandom(args.put_size))
+    put_head = put_head.replace(b"\r\nExpect: 100-continue\r\n", b"\r\n")  # (not signed)
+    for raw in (head, swift_head, put_head + put_body):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(raw)
         await writer.drain()
         await reader.readuntil(b"ok")
         writer.close()
-    for kind in ("s3", "swift"):
-        print(f"{kind} GET steps (µs of thread CPU per call, best of {args.reps} x {args.n}):")
+    for kind in ("s3", "swift", "s3 PUT"):
+        print(f"{kind}{'' if kind.endswith('PUT') else ' GET'} steps (µs of thread CPU per call, best of {args.reps} x {args.n}):")
         for name, us in results[kind]:
             print(f"  {name:<44} {us:8.2f}")
     await brunner.cleanup()

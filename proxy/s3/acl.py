@@ -90,6 +90,8 @@ _GRANTEE_ITEM = re.compile(r'\s*(id|uri|emailAddress)\s*=\s*"([^"]*)"\s*$', re.I
 
 def from_headers(headers: dict[str, str], owner: str, bucket_owner: str | None = None) -> Acl | None:
     """The ACL requested by x-amz-acl or x-amz-grant-* headers, or None if neither is present."""
+    if "x-amz-acl" not in headers and GRANT_HEADERS.keys().isdisjoint(headers):
+        return None  # (most PUTs: no dict of grants to build)
     grant_headers = {h: p for h, p in GRANT_HEADERS.items() if h in headers}
     if "x-amz-acl" in headers:
         if grant_headers:

@@ -317,9 +317,12 @@ def render_lifecycle(rules) -> object:
 
 def expiry_for(bucket, key: str, now: float) -> int | None:
     """X-Delete-At for a new object under the bucket's lifecycle Expiration rules (or None)."""
+    rules = bucket.json("Lifecycle")
+    if not rules:  # (most buckets: no lifecycle, nothing to import or walk per PUT)
+        return None
     import datetime as dt
     best = None
-    for rule in bucket.json("Lifecycle") or []:
+    for rule in rules:
         if rule.get("status") != "Enabled" or not key.startswith(rule.get("prefix", "")):
             continue
         when = None

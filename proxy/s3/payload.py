@@ -45,7 +45,7 @@ _SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
 _EXEMPT_CHECKSUM_HEADERS = ("x-amz-checksum-algorithm", "x-amz-checksum-type")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, init=False)
 class Plan:
     """What the headers say the body is and how to check it."""
 
@@ -62,6 +62,20 @@ class Plan:
     signed_trailer: bool = False        # STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER
     content_length: int | None = None   # Content-Length as sent, checked (None: absent)
     expected_digest: bytes | None = None  # expected_checksum decoded (validated once, here)
+
+    def __init__(self, mode, streaming=False, decoded_length=None, report_body_sha256=False,
+                 md5=None, md5_text=None, algorithm=None, expected_checksum=None,
+                 checksum_trailer=None, verify_checksum=False, signed_trailer=False,
+                 content_length=None, expected_digest=None):
+        # One per PUT: one dict update instead of object.__setattr__ per field (13 fields:
+        # ~1.2 -> 0.5 us); still frozen for everyone else.
+        self.__dict__.update(
+            mode=mode, streaming=streaming, decoded_length=decoded_length,
+            report_body_sha256=report_body_sha256, md5=md5, md5_text=md5_text,
+            algorithm=algorithm, expected_checksum=expected_checksum,
+            checksum_trailer=checksum_trailer, verify_checksum=verify_checksum,
+            signed_trailer=signed_trailer, content_length=content_length,
+            expected_digest=expected_digest)
 
     @property
     def expected_trailers(self) -> frozenset:
@@ -186,26 +200,32 @@ def _checksum_headers(headers: dict[str, str]
                       ) -> tuple[str | None, str | None, str | None, bytes | None]:
     """(algorithm, value from the header, trailer name, the value decoded): at most one
     checksum, header or trailer."""
-    found = {name: value for name, value in headers.items()
-             if name.startswith("x-amz-checksum-") and name not in _EXEMPT_CHECKSUM_HEADERS}
-    if any(name[15:] not in CHECKSUM_ALGORITHMS for name in found):
+    # One pass over the names (no dict of the values): boto3 sends one checksum header per PUT.
+    found, count, known = None, 0, True
+    for name in headers:
+        if name.startswith("x-amz-checksum-") and name not in _EXEMPT_CHECKSUM_HEADERS:
+            count += 1
+            known = known and name[15:] in CHECKSUM_ALGORITHMS
+            found = found or name
+    if not known:
         raise S3Error("InvalidRequest", "The algorithm type you specified in x-amz-checksum- "
                       "header is invalid.")
-    if len(found) > 1:
+    if count > 1:
         raise S3Error("InvalidRequest", MULTIPLE)
-    declared = headers.get("x-amz-trailer", "").strip()
-    trailers = [v.strip() for v in declared.rstrip(",").split(",")] if declared else []
+    declared = headers.get("x-amz-trailer")
+    declared = declared.strip() if declared else ""
+    trailers = [v.strip() for v in declared.rstrip(",").split(",")] if declared else ()
     if any(not t.startswith("x-amz-checksum-") or t[15:] not in CHECKSUM_ALGORITHMS
            for t in trailers):
         raise S3Error("InvalidRequest", "The value specified in the x-amz-trailer header is not "
                       "supported")
     if len(trailers) > 1:
         raise S3Error("InvalidRequest", MULTIPLE)
-    if len(found) + len(trailers) > 1:
+    if count + len(trailers) > 1:
         raise S3Error("InvalidRequest", SINGLE)
     algorithm = header_value = trailer = digest = None
     if found:
-        name, header_value = next(iter(found.items()))
+        name, header_value = found, headers[found]
         algorithm = name[15:]
         digest = _b64(header_value, _DIGEST_SIZES[algorithm])
         if digest is None:

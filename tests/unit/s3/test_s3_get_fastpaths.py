@@ -224,13 +224,13 @@ def test_answer_headers_delete_at_from_the_backend_when_the_answer_lacks_it():
     assert 'rule-id="swift-object-expiration"' in out["x-amz-expiration"]
 
 
-@pytest.mark.parametrize("cls", ["S3Request", "SignedRequest"])
+@pytest.mark.parametrize("cls", ["S3Request", "SignedRequest", "Plan"])
 def test_hand_written_inits_set_every_field_and_stay_frozen(cls):
     import dataclasses
     import inspect
 
     from proxy.s3 import context
-    klass = getattr(context, cls, None) or getattr(sigv4, cls)
+    klass = getattr(context, cls, None) or getattr(sigv4, cls, None) or getattr(payload, cls)
     params = list(inspect.signature(klass.__init__).parameters)[1:]
     assert params == [f.name for f in dataclasses.fields(klass)]  # a new field needs __init__ too
     values = [object() for _ in params]
@@ -241,3 +241,6 @@ def test_hand_written_inits_set_every_field_and_stay_frozen(cls):
         setattr(made, params[0], None)
     if cls == "SignedRequest":
         assert klass(*values[:-1]).expires is None
+    if cls == "Plan":  # the defaults are the declared ones
+        assert klass("m") == klass("m", **{f.name: f.default for f in dataclasses.fields(klass)
+                                            if f.name != "mode"})
