@@ -15,11 +15,11 @@ from typing import AsyncIterator, Callable
 from urllib.parse import quote, urlencode
 
 import aiohttp
-import aiohttp.payload
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from native import checksum
+from proxy import nodeconn
 from proxy.nodes import ErrorLimiter, NodeIter
 from proxy.quorum import FAILED
 from strato import put_footer
@@ -117,6 +117,9 @@ class Backend:
         # object-role answer listed the feature. Unknown or forgotten nodes get the old form.
         self.put_footer = put_footer
         self.footer_nodes: dict[tuple[str, int], bool] = {}
+        # object PUT streams go through the proxy's own pooled client (proxy/nodeconn.py)
+        self.pool = nodeconn.NodePool(conn_timeout, node_timeout)
+        self.node_timeout = node_timeout
 
     def _learn(self, node, url: URL, headers) -> None:
         """Remember what the node's object role says it understands (only object-role answers:
@@ -230,58 +233,54 @@ class Backend:
                          content_length: int | None) -> tuple[list[NodeResponse], int]:
         """Stream one body to every replica at once (never buffering it whole).
 
-        Connect phase: a target that fails before it starts pulling the body is replaced by the
-        next handoff. Then each chunk is written to every live target's connection (_fan_out).
+        Connect phase: a target that cannot be connected to is replaced by the next handoff.
+        Then each chunk is written to every live target's connection (_fan_out), through the
+        proxy's own pooled node client (proxy/nodeconn.py).
         Returns (answers, replicas); a client that sends less than Content-Length raises 499.
         """
         part, primaries = _placement(ring, "object", account, container, obj)
         replicas = len(primaries)
         nodes = NodeIter(ring, part, primaries, self.limiter)
-        targets: list[_Target] = []
+        tail = f"/{part}/{_segment(account)}/{_segment(container)}/{quote(obj, safe='')}"
         client_etag: str | None = None
 
-        def start(index: int, node) -> "_Target":
+        def plan(index: int, node) -> _Target:
             nonlocal client_etag
-            target = _Target(index, node, node_url(node, "object", part, account, container, obj))
             headers = headers_for(index)
-            if self.footer_ok(node):  # decided per node: mixed replicas are fine
-                target.footer = True
+            footer = self.footer_ok(node)  # decided per node: mixed replicas are fine
+            if footer:
                 headers, etag = _footer_headers(headers, content_length)
                 client_etag = etag if etag is not None else client_etag
-            target.task = asyncio.create_task(self._put_one(target, headers))
-            target.task.add_done_callback(target.finished)
-            return target
+            head, chunked = nodeconn.request_head(
+                "PUT", f"/object/{_segment(node.device)}{tail}", f"{node.ip}:{node.port}", headers)
+            return _Target(index, node, head, chunked, footer)
 
-        pending = [start(i, n) for i, n in enumerate(nodes.take(replicas))]
-        while pending:  # connect phase
-            await asyncio.wait([t.ready for t in pending], return_when=asyncio.FIRST_COMPLETED)
-            still = []
-            for target in pending:
-                if not target.ready.done():
-                    still.append(target)
-                elif target.ready.result():
-                    targets.append(target)
-                else:
-                    replacement = next(nodes, None)
-                    if replacement is None:
-                        targets.append(target)  # keep its failed answer for the count
-                    else:
-                        still.append(start(target.index, replacement))
-            pending = still
+        targets = [plan(i, n) for i, n in enumerate(nodes.take(replicas))]
+        try:
+            waiting = [t for t in targets if not self._pooled(t)]
+            if waiting:
+                await self._connect(targets, waiting, nodes, plan)
+        except BaseException:
+            _abort(targets)
+            raise
+        live = [t for t in targets if t.conn is not None]
+        chunked = bool(live) and live[0].chunked
 
         sent = 0
         aborted: BaseException | None = None
         # One MD5 per PUT: hashed here on the loop (a thread hand-off per chunk cost ~0.4 ms more
         # proxy CPU per 1 MiB PUT for no p99 gain, docs/storage-protocol.md) and sent after the
         # body to the footer targets.
-        footer_targets = [t for t in targets if t.footer]
+        footer_targets = [t for t in live if t.footer]
         hasher = checksum.Md5Xxh3() if footer_targets else None
         try:
             async for chunk in body:
+                if not chunk:
+                    continue  # an empty chunk would end a chunked body
                 sent += len(chunk)
                 if hasher is not None:
                     hasher.update(chunk)
-                await _fan_out(targets, chunk)
+                await _fan_out(live, nodeconn.chunk_frame(chunk) if chunked else (chunk,))
             if content_length is not None and sent < content_length:
                 from proxy.errors import SwiftError
                 aborted = SwiftError(499, "Client Disconnect")
@@ -293,33 +292,99 @@ class Backend:
                     from proxy.errors import SwiftError
                     aborted = SwiftError(422, "Unprocessable Entity")
                 else:
+                    footer = put_footer.encode(md5_hex, hasher.xxh3_hexdigest())
                     await _fan_out(footer_targets,
-                                   put_footer.encode(md5_hex, hasher.xxh3_hexdigest()))
+                                   nodeconn.chunk_frame(footer) if chunked else (footer,))
         except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - re-raised below
             # Whatever stops the body (client gone, or a verifying source such as S3's raising on
             # a bad checksum) must abort every replica before it sees the end of the body.
             aborted = exc
         if aborted is not None:
-            for target in targets:
-                if target.task is not None:
-                    target.task.cancel()
-            await asyncio.gather(*(t.task for t in targets), return_exceptions=True)
+            _abort(targets)
             from proxy.errors import SwiftError
             if isinstance(aborted, (aiohttp.ClientPayloadError, ConnectionError)):
                 raise SwiftError(499, "Client Disconnect")
             raise aborted
-        for target in targets:
-            target.end_body()
-        answers = []
-        for target in targets:
-            try:
-                answers.append(await target.task)
-            except BaseException:  # noqa: BLE001 - counted as a failed replica
-                answers.append(failed(target.node))
-        return answers, replicas
+        end = nodeconn.LAST_CHUNK if chunked else b""
+        for target in live:
+            if not target.dead:
+                target.conn.finish(end)
+        try:
+            return [await self._answer(t) for t in targets], replicas
+        except BaseException:
+            _abort(targets)
+            raise
 
-    async def _put_one(self, target: "_Target", headers: dict) -> NodeResponse:
-        return await self.call(target.node, "PUT", target.url, headers, _FanOutBody(target))
+    def _pooled(self, target: "_Target") -> bool:
+        """Start the target's request on an idle kept-alive connection, if there is one."""
+        conn = self.pool.take(target.node.ip, target.node.port)
+        if conn is None:
+            return False
+        target.attach(conn)
+        return True
+
+    async def _open(self, target: "_Target") -> bool:
+        node = target.node
+        try:
+            conn = await self.pool.open(node.ip, node.port)
+        except (OSError, asyncio.TimeoutError) as exc:
+            log.warning("PUT %s:%s/%s: connect: %s", node.ip, node.port, node.device,
+                        exc or type(exc).__name__)
+            self._node_failed(node)
+            return False
+        target.attach(conn)
+        return True
+
+    async def _connect(self, targets: list["_Target"], waiting: list["_Target"], nodes,
+                       plan: Callable[[int, object], "_Target"]) -> None:
+        """Connect the targets no idle connection served; one that fails is replaced by the
+        next handoff at once (its place in `targets` too), the others keep connecting."""
+        tasks = {asyncio.ensure_future(self._open(t)): t for t in waiting}
+        try:
+            while tasks:
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    target = tasks.pop(task)
+                    if task.result():
+                        continue
+                    node = next(nodes, None)
+                    if node is None:
+                        continue  # stays without a connection: its answer counts as failed
+                    target = targets[target.index] = plan(target.index, node)
+                    if not self._pooled(target):
+                        tasks[asyncio.ensure_future(self._open(target))] = target
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _answer(self, target: "_Target") -> NodeResponse:
+        node, conn = target.node, target.conn
+        if conn is None:
+            return failed(node)  # counted when its connect failed
+        try:
+            resp = await conn.response(self.node_timeout)
+        except (OSError, asyncio.TimeoutError, nodeconn.NodeProtocolError) as exc:
+            log.warning("PUT %s:%s/%s: %s", node.ip, node.port, node.device,
+                        exc or type(exc).__name__)
+            conn.abort()
+            self._node_failed(node)
+            return failed(node)
+        self.pool.give_back(conn)
+        target.conn = None
+        self._judge(node, resp.status)
+        # an object-role answer: what it lists decides the next PUT's form (see _learn)
+        self.footer_nodes[(node.ip, node.port)] = put_footer.supports_footer(
+            resp.headers.get(put_footer.FEATURES_HEADER))
+        return NodeResponse(node, resp.status, resp.headers, resp.body)
+
+    def _node_failed(self, node) -> None:
+        self.limiter.error(node)
+        # it may come back as another release: ask again before the next footer PUT
+        self.footer_nodes.pop((node.ip, node.port), None)
+
+    def close(self) -> None:
+        """Close the idle node connections (the application calls it at shutdown)."""
+        self.pool.close()
 
 
 def _footer_headers(headers: dict, content_length: int | None) -> tuple[dict, str | None]:
@@ -339,78 +404,55 @@ def _footer_headers(headers: dict, content_length: int | None) -> tuple[dict, st
     return out, etag
 
 
-async def _fan_out(targets: list["_Target"], chunk: bytes) -> None:
+def _abort(targets: list["_Target"]) -> None:
+    """Drop every target's connection: a replica that did not see its whole body stores nothing."""
+    for target in targets:
+        if target.conn is not None:
+            target.conn.abort()
+            target.conn = None
+
+
+async def _fan_out(targets: list["_Target"], parts: tuple[bytes, ...]) -> None:
     """Write one chunk of the client's body to every live node connection, then wait while any
     of them holds more than its transport's high-water mark (back-pressure: the proxy keeps at
     most about one chunk plus each connection's write buffer per node, never the whole body).
-    The same bytes object goes to each transport: no copies, no queue or task hop per node."""
+    The same bytes objects go to each transport: no copies, no queue or task hop per node."""
+    paused = False
     for target in targets:
-        writer = target.writer
-        if writer is None or target.dead:
+        if target.dead:
+            continue
+        conn = target.conn
+        if conn.closed or conn.answer.done():  # gone, or answered early (507, 422...): stop
+            target.dead = True
+            continue
+        conn.write(parts)
+        paused = paused or conn.paused
+    if not paused:
+        return
+    for target in targets:
+        conn = target.conn
+        if target.dead or not conn.paused:
             continue
         try:
-            await writer.write(chunk, drain=False)
-        except (OSError, aiohttp.ClientError):  # the node went away: its call() answers FAILED
+            await conn.drain()
+        except (OSError, nodeconn.NodeProtocolError):  # its answer() says FAILED
             target.dead = True
-    for target in targets:
-        writer = target.writer
-        if writer is None or target.dead:
-            continue
-        try:
-            await writer.drain()
-        except (OSError, aiohttp.ClientError):
-            target.dead = True
-
-
-class _FanOutBody(aiohttp.payload.Payload):
-    """The request body aiohttp sends to one node: it hands aiohttp's writer for the node's
-    connection to its _Target (put_stream writes the chunks through it) and returns when the
-    whole body was written, so aiohttp then ends the request as for any other body."""
-
-    def __init__(self, target: "_Target") -> None:
-        super().__init__(None)
-        self._target = target
-
-    async def write(self, writer) -> None:
-        await self.write_with_length(writer, None)
-
-    async def write_with_length(self, writer, content_length: int | None) -> None:
-        self._consumed = True  # never replayed (a redirect or retry cannot resend a stream)
-        target = self._target
-        target.writer = writer
-        if not target.ready.done():
-            target.ready.set_result(True)
-        try:
-            await target.body_sent
-        except asyncio.CancelledError:
-            target.dead = True  # aiohttp stopped sending (the node answered early): stop feeding
-            raise
-
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        raise TypeError("a streamed body is not kept")
 
 
 class _Target:
-    def __init__(self, index: int, node, url: URL):
+    """One replica of a streamed PUT: its node, request head and (once connected) connection."""
+
+    __slots__ = ("index", "node", "head", "chunked", "footer", "conn", "dead")
+
+    def __init__(self, index: int, node, head: bytes, chunked: bool, footer: bool):
         self.index = index
         self.node = node
-        self.url = url
-        self.writer = None  # aiohttp's StreamWriter of the node connection, once the body starts
-        loop = asyncio.get_running_loop()
-        # True once aiohttp pulls the body (connected, head sent); False if the call ended first
-        self.ready: asyncio.Future = loop.create_future()
-        self.body_sent: asyncio.Future = loop.create_future()
-        self.task: asyncio.Task | None = None
-        self.dead = False
-        self.footer = False  # this node gets the footer form (strato/put_footer.py)
+        self.head = head
+        self.chunked = chunked
+        self.footer = footer  # this node gets the footer form (strato/put_footer.py)
+        self.conn: nodeconn.NodeConnection | None = None
+        self.dead = False  # stop feeding it: it answered, failed or went away
 
-    def end_body(self) -> None:
-        if not self.body_sent.done():
-            self.body_sent.set_result(None)
-
-    def finished(self, _task) -> None:
-        # The node answered or failed: stop feeding it.
-        self.dead = True
-        self.end_body()
-        if not self.ready.done():
-            self.ready.set_result(False)
+    def attach(self, conn: "nodeconn.NodeConnection") -> None:
+        self.conn = conn
+        conn.start(self.head)
