@@ -37,6 +37,12 @@ cdef extern from "<stdio.h>" nogil:
 
 cdef extern from "Python.h":
     object PyUnicode_DecodeFSDefault(const char *s)
+    object PyBytes_FromStringAndSize(const char *v, Py_ssize_t len)
+
+cdef extern from "<sys/stat.h>" nogil:
+    struct struct_stat "stat":
+        off_t st_size
+    int c_fstat "fstat"(int fd, struct_stat *buf)
 
 cdef extern from "<errno.h>" nogil:
     int *__errno_location()
@@ -47,6 +53,7 @@ cdef extern from "<dirent.h>" nogil:
     struct dirent:
         char d_name[256]
     DIR *fdopendir(int fd)
+    DIR *opendir(const char *name)
     dirent *readdir(DIR *dirp)
     int closedir(DIR *dirp)
     void rewinddir(DIR *dirp)
@@ -54,7 +61,7 @@ cdef extern from "<dirent.h>" nogil:
 cdef extern from "<fcntl.h>" nogil:
     int c_open "open"(const char *path, int flags, int mode)
     int c_fcntl "fcntl"(int fd, int cmd, int arg)
-    int O_WRONLY, O_CREAT, O_EXCL, O_CLOEXEC, F_DUPFD_CLOEXEC, AT_FDCWD
+    int O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_CLOEXEC, F_DUPFD_CLOEXEC, AT_FDCWD
     int c_fallocate "fallocate"(int fd, int mode, off_t offset, off_t length)
     int posix_fadvise(int fd, off_t offset, off_t length, int advice)
 
@@ -498,48 +505,60 @@ def write_sync_close(int fd, buffers, long long offset):
     return _write_sync(fd, None, buffers, offset)
 
 
-def listdir_fd(int dir_fd):
-    """The names in the directory open as dir_fd (without . and ..), read from its start; dir_fd
-    stays open and unchanged for the caller."""
-    cdef int dup_fd, err = 0
-    cdef DIR *d
+def listdir(target):
+    """The names in a directory (without . and ..) as os.listdir gives them: `target` is a path,
+    or the descriptor of an open directory (read from its start; it stays open and unchanged)."""
+    cdef int dup_fd = -1, err = 0, by_fd = isinstance(target, int)
+    cdef bytes bpath = b"" if by_fd else os.fsencode(target)
+    cdef const char *cpath = bpath
+    cdef DIR *d = NULL
     cdef dirent *entry
     cdef char *names = NULL
     cdef char *grown
     cdef size_t used = 0, cap = 0, length, pos = 0
+    if by_fd:
+        dup_fd = target
     with nogil:
-        dup_fd = c_fcntl(dir_fd, F_DUPFD_CLOEXEC, 0)
-        if dup_fd < 0:
-            err = errno
+        if by_fd:
+            dup_fd = c_fcntl(dup_fd, F_DUPFD_CLOEXEC, 0)
+            if dup_fd < 0:
+                err = errno
+            else:
+                d = fdopendir(dup_fd)
+                if d == NULL:
+                    err = errno
+                    c_close(dup_fd)
+                else:
+                    rewinddir(d)  # a duplicate shares the offset: an earlier listing moved it
         else:
-            d = fdopendir(dup_fd)
+            d = opendir(cpath)
             if d == NULL:
                 err = errno
-                c_close(dup_fd)
-            else:
-                rewinddir(d)  # a duplicate shares the offset: an earlier listing moved it
-                while True:
-                    __errno_location()[0] = 0  # readdir's end and its failure look alike
-                    entry = readdir(d)
-                    if entry == NULL:
-                        err = errno
+        if d != NULL:
+            while True:
+                __errno_location()[0] = 0  # readdir's end and its failure look alike
+                entry = readdir(d)
+                if entry == NULL:
+                    err = errno
+                    break
+                if strcmp(entry.d_name, ".") == 0 or strcmp(entry.d_name, "..") == 0:
+                    continue
+                length = strlen(entry.d_name) + 1
+                if used + length > cap:
+                    cap = (cap + length) * 2
+                    grown = <char *>realloc(names, cap)
+                    if grown == NULL:
+                        err = 12  # ENOMEM
                         break
-                    if strcmp(entry.d_name, ".") == 0 or strcmp(entry.d_name, "..") == 0:
-                        continue
-                    length = strlen(entry.d_name) + 1
-                    if used + length > cap:
-                        cap = (cap + length) * 2
-                        grown = <char *>realloc(names, cap)
-                        if grown == NULL:
-                            err = 12  # ENOMEM
-                            break
-                        names = grown
-                    memcpy(names + used, entry.d_name, length)
-                    used += length
-                closedir(d)
+                    names = grown
+                memcpy(names + used, entry.d_name, length)
+                used += length
+            closedir(d)
     try:
         if err:
-            raise OSError(err, os.strerror(err))
+            if by_fd:
+                raise OSError(err, os.strerror(err))
+            raise OSError(err, os.strerror(err), target)
         out = []
         while pos < used:
             length = strlen(names + pos)
@@ -582,3 +601,51 @@ def rename_synced(src, int dir_fd, name, obsolete=()):
         PyMem_Free(cgone)
     if err:
         raise OSError(err, os.strerror(err), src)
+
+
+def open_tail(path, Py_ssize_t max_tail):
+    """Open a file and read its last min(size, max_tail) bytes: (fd, size, tail). When the tail is
+    the whole file the descriptor is closed already and fd is -1; else the caller closes it."""
+    cdef bytes bpath = os.fsencode(path)
+    cdef const char *cpath = bpath
+    cdef int fd, err = 0
+    cdef struct_stat st
+    cdef long long size = 0, want = 0, got = 0
+    cdef ssize_t n
+    cdef char *buf = NULL
+    if max_tail < 0:
+        raise ValueError("negative max_tail")
+    with nogil:
+        while True:
+            fd = c_open(cpath, O_RDONLY | O_CLOEXEC, 0)
+            if fd >= 0 or errno != EINTR:
+                break
+        if fd < 0:
+            err = errno
+        elif c_fstat(fd, &st) != 0:
+            err = errno
+        else:
+            size = st.st_size
+            want = size if size < max_tail else max_tail
+            buf = <char *>malloc(want if want > 0 else 1)
+            if buf == NULL:
+                err = 12  # ENOMEM
+            while err == 0 and got < want:
+                n = pread(fd, buf + got, want - got, size - want + got)
+                if n < 0:
+                    if errno == EINTR:
+                        continue
+                    err = errno
+                elif n == 0:
+                    break  # truncated meanwhile: a short tail, the parser judges it
+                else:
+                    got += n
+        if fd >= 0 and (err or got == size):
+            c_close(fd)
+    try:
+        if err:
+            raise OSError(err, os.strerror(err), path)
+        tail = PyBytes_FromStringAndSize(buf, got)
+    finally:
+        free(buf)
+    return (-1 if got == size else fd), size, tail

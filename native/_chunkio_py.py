@@ -256,10 +256,10 @@ def write_sync_close(fd: int, buffers, offset: int) -> int:
     return total
 
 
-def listdir_fd(dir_fd: int) -> list:
-    """The names in the directory open as dir_fd (without . and ..), read from its start; dir_fd
-    stays open and unchanged for the caller."""
-    return os.listdir(dir_fd)
+def listdir(target) -> list:
+    """The names in a directory (without . and ..) as os.listdir gives them: `target` is a path,
+    or the descriptor of an open directory (read from its start; it stays open and unchanged)."""
+    return os.listdir(target)
 
 
 def rename_synced(src, dir_fd: int, name, obsolete=()) -> None:
@@ -273,3 +273,27 @@ def rename_synced(src, dir_fd: int, name, obsolete=()) -> None:
             os.unlink(gone, dir_fd=dir_fd)
         except OSError:
             pass
+
+
+def open_tail(path, max_tail: int):
+    """Open a file and read its last min(size, max_tail) bytes: (fd, size, tail). When the tail is
+    the whole file the descriptor is closed already and fd is -1; else the caller closes it."""
+    if max_tail < 0:
+        raise ValueError("negative max_tail")
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        want = min(size, max_tail)
+        tail = b""
+        while len(tail) < want:
+            piece = os.pread(fd, want - len(tail), size - want + len(tail))
+            if not piece:
+                break  # truncated meanwhile: a short tail, the parser judges it
+            tail += piece
+    except BaseException:
+        os.close(fd)
+        raise
+    if len(tail) == size:
+        os.close(fd)
+        return -1, size, tail
+    return fd, size, tail

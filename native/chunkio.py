@@ -15,8 +15,10 @@ they import for it.
   the GIL after every system call, and under load each re-take is a context switch):
     create_synced(path, buffers) -> n      create (O_EXCL, 0600), write, fsync, close
     write_sync_close(fd, buffers, offset) -> n   write, fsync, close (fd closed in every case)
-    listdir_fd(dir_fd) -> names            the directory's names (dir_fd stays open)
+    listdir(path or dir_fd) -> names       os.listdir in one step (a dir_fd stays open)
     rename_synced(src, dir_fd, name, obsolete=())   rename into dir_fd, fsync it, unlink obsolete
+    open_tail(path, max_tail) -> (fd, size, tail)   open, fstat, read the last bytes (fd -1:
+                                          the tail is the whole file, already closed)
 
 All of them but recv_buffer block: call them from the per-device executors (strato/executors.py), not the event loop.
 The compiled module (native/_chunkio_c.pyx) is used when built; STRATO_NO_EXTENSIONS=1 selects the twin.
@@ -36,12 +38,13 @@ fdatasync = _impl.fdatasync
 recv_buffer = _impl.recv_buffer
 create_synced = _impl.create_synced
 write_sync_close = _impl.write_sync_close
-listdir_fd = _impl.listdir_fd
+listdir = _impl.listdir
 rename_synced = _impl.rename_synced
+open_tail = _impl.open_tail
 PAGE_SIZE = _impl.PAGE_SIZE
 FADVISE = _impl.FADVISE
 IMPLEMENTATION = "c" if _impl.__name__.endswith("_c") else "py"
 
 __all__ = ["BufferPool", "pread_into", "pwritev", "fallocate", "punch_hole", "fadvise", "sendfile",
-           "fdatasync", "recv_buffer", "create_synced", "write_sync_close", "listdir_fd",
-           "rename_synced", "PAGE_SIZE", "FADVISE", "IMPLEMENTATION"]
+           "fdatasync", "recv_buffer", "create_synced", "write_sync_close", "listdir",
+           "rename_synced", "open_tail", "PAGE_SIZE", "FADVISE", "IMPLEMENTATION"]

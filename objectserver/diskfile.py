@@ -51,7 +51,7 @@ def _lock_for(path: str) -> threading.Lock:
 
 def listdir(path: str) -> list[str]:
     try:
-        return os.listdir(path)
+        return chunkio.listdir(path)  # one step (one GIL release) in the compiled twin
     except (FileNotFoundError, NotADirectoryError):
         return []
 
@@ -299,7 +299,7 @@ class Writer:
                         dir_fd = _open_dir(hash_dir)
                         if dir_fd < 0:
                             continue
-                    files = chunkio.listdir_fd(dir_fd)
+                    files = chunkio.listdir(dir_fd)
                     found = layout.choose(files)
                     newest = found.timestamp
                     if ext == layout.META:
@@ -387,7 +387,13 @@ def read_metadata(fd: int, size: int, want_body: bool = False):
     """(metadata, data length) of an open object file; with want_body, a third item: the body
     when the first read already covered the whole file (small objects), else None."""
     want = min(size, READ_TAIL)
-    tail = os.pread(fd, want, size - want)
+    return _parse_tail(fd, size, os.pread(fd, want, size - want), want_body)
+
+
+def _parse_tail(fd: int, size: int, tail: bytes, want_body: bool):
+    """read_metadata from the file's last min(size, READ_TAIL) bytes, already read; fd is read
+    again only for a trailer longer than that (never when the tail is the whole file)."""
+    want = len(tail)
     length = metafile.metadata_length(tail[-metafile.FIXED_TAIL:], size)
     if length + metafile.FIXED_TAIL > want:
         tail = os.pread(fd, length + metafile.FIXED_TAIL, size - length - metafile.FIXED_TAIL)
@@ -473,33 +479,39 @@ def open_object(device_path: str, part: int, name_hash: str,
             return None, found
         path = os.path.join(hash_dir, found.data)
         try:
-            fd = os.open(path, os.O_RDONLY)
+            # open, fstat and the tail's read in one step; a small file comes back whole, closed
+            fd, size, tail = chunkio.open_tail(path, READ_TAIL)
         except FileNotFoundError:
             continue
         try:
-            metadata, data_length, body = read_metadata(fd, os.fstat(fd).st_size, True)
+            metadata, data_length, body = _parse_tail(fd, size, tail, True)
             timestamp = data_timestamp = layout.parse_filename(found.data)[0]
             if found.meta:
                 try:
                     meta_meta, _ = read_file_metadata(os.path.join(hash_dir, found.meta))
                 except FileNotFoundError:
-                    os.close(fd)
+                    _close_if_open(fd)
                     continue
                 metadata = overlay(metadata, meta_meta)
                 timestamp = found.meta_timestamp
         except metafile.MetadataError:
-            os.close(fd)
+            _close_if_open(fd)
             quarantine(device_path, name_hash, path)
             return None, layout.choose(listdir(hash_dir))
         except BaseException:
-            os.close(fd)
+            _close_if_open(fd)
             raise
         if body is not None:  # small file: everything is in memory, release the descriptor now
-            os.close(fd)
+            _close_if_open(fd)
             fd = -1
         return OpenObject(fd, path, data_length, metadata, data_timestamp, timestamp,
                           body), found
     return None, layout.choose(listdir(hash_dir))
+
+
+def _close_if_open(fd: int) -> None:
+    if fd >= 0:
+        os.close(fd)
 
 
 def quarantine(device_path: str, name_hash: str, path: str) -> str | None:

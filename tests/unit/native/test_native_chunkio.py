@@ -279,7 +279,7 @@ def test_sendfile_full_nonblocking_pipe_raises_blocking(native_impl, fd):
         os.close(w)
 
 
-# --- durable steps: create_synced, write_sync_close, listdir_fd, rename_synced -----------------
+# --- durable steps: create_synced, write_sync_close, listdir, rename_synced -----------------
 
 def _fd_is_open(fd: int) -> bool:
     try:
@@ -333,7 +333,7 @@ def test_write_sync_close_closes_even_when_the_write_fails(native_impl, tmp_path
     assert (tmp_path / "ro").read_bytes() == b"x"
 
 
-def test_listdir_fd_lists_again_from_the_start(native_impl, tmp_path):
+def test_listdir_lists_again_from_the_start(native_impl, tmp_path):
     names = {"a.data", "b.meta", "1000000001.00000.ts", "caf\u00e9", "x" * 255}
     for name in names:
         (tmp_path / name).write_bytes(b"")
@@ -342,25 +342,25 @@ def test_listdir_fd_lists_again_from_the_start(native_impl, tmp_path):
     open(raw, "wb").close()
     fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        first = native_impl.listdir_fd(fd)
-        second = native_impl.listdir_fd(fd)  # a second listing through the same descriptor
+        first = native_impl.listdir(fd)
+        second = native_impl.listdir(fd)  # a second listing through the same descriptor
         assert sorted(first) == sorted(second) == sorted(os.listdir(tmp_path))
         assert set(first) == names | {"sub", os.fsdecode(b"\xff\xfe-undecodable")}
         assert _fd_is_open(fd)
     finally:
         os.close(fd)
     with pytest.raises(OSError) as info:
-        native_impl.listdir_fd(fd)  # closed now
+        native_impl.listdir(fd)  # closed now
     assert info.value.errno == errno.EBADF
 
 
-def test_listdir_fd_of_a_large_directory(native_impl, tmp_path):
+def test_listdir_of_a_large_directory(native_impl, tmp_path):
     names = {f"{i:06d}.data" for i in range(3000)}
     for name in names:
         (tmp_path / name).write_bytes(b"")
     fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        assert set(native_impl.listdir_fd(fd)) == names
+        assert set(native_impl.listdir(fd)) == names
     finally:
         os.close(fd)
 
@@ -394,6 +394,46 @@ def test_rename_synced_into_a_removed_directory_changes_nothing(native_impl, tmp
     finally:
         os.close(fd)
     assert (tmp_path / "new.tmp").read_bytes() == b"new"  # still there for the caller's retry
+
+
+def test_listdir_by_path(native_impl, tmp_path):
+    for name in ("a", "b.data", "c\u00e9"):
+        (tmp_path / name).write_bytes(b"")
+    assert sorted(native_impl.listdir(str(tmp_path))) == sorted(os.listdir(tmp_path))
+    with pytest.raises(FileNotFoundError) as info:
+        native_impl.listdir(str(tmp_path / "missing"))
+    assert info.value.filename == str(tmp_path / "missing")
+    with pytest.raises(NotADirectoryError):
+        native_impl.listdir(str(tmp_path / "a"))
+
+
+def test_open_tail_small_file_comes_back_whole_and_closed(native_impl, tmp_path):
+    (tmp_path / "small").write_bytes(b"0123456789")
+    fd, size, tail = native_impl.open_tail(str(tmp_path / "small"), 64)
+    assert (fd, size, tail) == (-1, 10, b"0123456789")
+    (tmp_path / "empty").write_bytes(b"")
+    assert native_impl.open_tail(str(tmp_path / "empty"), 64) == (-1, 0, b"")
+
+
+def test_open_tail_large_file_keeps_its_descriptor(native_impl, tmp_path):
+    data = bytes(range(256)) * 40  # 10240 bytes
+    (tmp_path / "big").write_bytes(data)
+    fd, size, tail = native_impl.open_tail(str(tmp_path / "big"), 1000)
+    try:
+        assert size == len(data) and tail == data[-1000:]
+        assert os.pread(fd, 5, 0) == data[:5]  # still open, for the body's reads
+    finally:
+        os.close(fd)
+    fd, size, tail = native_impl.open_tail(str(tmp_path / "big"), len(data))
+    assert (fd, size, tail) == (-1, len(data), data)  # exactly the whole file: closed
+
+
+def test_open_tail_errors_name_the_path(native_impl, tmp_path):
+    with pytest.raises(FileNotFoundError) as info:
+        native_impl.open_tail(str(tmp_path / "gone"), 64)
+    assert info.value.filename == str(tmp_path / "gone")
+    with pytest.raises(ValueError):
+        native_impl.open_tail(str(tmp_path), -1)
 
 
 # --- the twins agree --------------------------------------------------------------------------
