@@ -425,14 +425,14 @@ async def _fan_out(targets: list["_Target"], parts: tuple[bytes, ...]) -> None:
         if conn.closed or conn.answer.done():  # gone, or answered early (507, 422...): stop
             target.dead = True
             continue
-        conn.write(parts)
+        conn.write(parts)  # a failed write fails the connection (closed), not the PUT
         paused = paused or conn.paused
     if not paused:
         return
     for target in targets:
         conn = target.conn
         if target.dead or not conn.paused:
-            continue
+            continue  # (a connection that failed since its write is closed: drain() raises)
         try:
             await conn.drain()
         except (OSError, nodeconn.NodeProtocolError):  # its answer() says FAILED

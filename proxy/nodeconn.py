@@ -309,15 +309,21 @@ class NodeConnection(asyncio.Protocol):
         self._body_done = False
 
     def write(self, parts: tuple[bytes, ...]) -> None:
-        head = self._head
-        if head is not None:
-            self._head = None
-            if len(parts) == 1 and len(parts[0]) <= COALESCE:
-                self.transport.write(head + parts[0])
-                return
-            self.transport.write(head)
-        for part in parts:
-            self.transport.write(part)
+        """Never raises: a connection that cannot take the bytes (uvloop raises on a handle it
+        closed before connection_lost ran) is failed, and its answer() says so."""
+        transport = self.transport
+        try:
+            head = self._head
+            if head is not None:
+                self._head = None
+                if len(parts) == 1 and len(parts[0]) <= COALESCE:
+                    transport.write(head + parts[0])
+                    return
+                transport.write(head)
+            for part in parts:
+                transport.write(part)
+        except (RuntimeError, OSError) as exc:
+            self._fail(ConnectionResetError(f"node connection: {exc}"))
 
     def finish(self, tail: bytes = b"") -> None:
         """The request is written (tail: the last chunk of a chunked body); now its answer."""
@@ -327,6 +333,8 @@ class NodeConnection(asyncio.Protocol):
         self._last_read = time.monotonic()
 
     def drain(self) -> asyncio.Future:
+        if self.closed:  # its connection_lost has woken (or will never wake) any waiter
+            raise ConnectionResetError("node connection closed")
         if self._drain is None:
             self._drain = asyncio.get_running_loop().create_future()
         return self._drain
