@@ -20,7 +20,7 @@ from multidict import CIMultiDict
 MAX_HEAD = 65536  # bytes of status line + headers (aiohttp's client allows 8190 per line)
 MAX_BODY = 1 << 20  # a node's answer to a PUT is a few bytes; an error page at most a few KiB
 MAX_CHUNK_LINE = 1024  # a chunk-size line with its extensions
-MAX_IDLE_PER_NODE = 64  # idle kept-alive connections per (ip, port); more are closed
+MAX_IDLE_PER_NODE = 256  # idle kept-alive connections per (ip, port); more are closed
 IDLE_SECONDS = 15.0  # an idle connection older than this is closed, not reused (aiohttp's default)
 COALESCE = 65536  # the request head joins the first body piece in one send up to this size
 

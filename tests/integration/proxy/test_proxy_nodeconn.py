@@ -238,3 +238,27 @@ async def test_a_source_that_raises_aborts_every_replica(cluster, chunked):
     for node in _primaries(ring, by_port, "o"):
         assert node.bodies == []  # no node saw a complete body
     assert backend.pool.idle_count("127.0.0.1", _primaries(ring, by_port, "o")[0].port) == 0
+
+
+async def test_old_idle_connections_are_not_reused_and_close_drops_the_rest(cluster, monkeypatch):
+    from proxy import nodeconn
+    ring, backend, by_port, _ = cluster
+    primaries = _primaries(ring, by_port, "o")
+    monkeypatch.setattr(nodeconn, "IDLE_SECONDS", 0.1)
+    await _put(backend, ring, "o", b"a")
+    await asyncio.sleep(0.2)  # older than IDLE_SECONDS: a new connection each
+    await _put(backend, ring, "o", b"b")
+    assert [n.connections for n in primaries] == [2] * 3
+    assert all(backend.pool.idle_count("127.0.0.1", n.port) == 1 for n in primaries)
+    backend.close()  # at shutdown: no idle connection is left open
+    assert all(backend.pool.idle_count("127.0.0.1", n.port) == 0 for n in primaries)
+
+
+async def test_idle_connections_beyond_the_limit_are_closed(cluster, monkeypatch):
+    from proxy import nodeconn
+    ring, backend, by_port, _ = cluster
+    monkeypatch.setattr(nodeconn, "MAX_IDLE_PER_NODE", 2)
+    await asyncio.gather(*(_put(backend, ring, "o", b"c" * 100) for _ in range(5)))
+    primaries = _primaries(ring, by_port, "o")
+    assert [n.connections for n in primaries] == [5] * 3  # five at once: five connections
+    assert all(backend.pool.idle_count("127.0.0.1", n.port) == 2 for n in primaries)
