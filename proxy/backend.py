@@ -144,7 +144,10 @@ class Backend:
 
     async def call(self, node, method: str, url: URL, headers: dict, body: bytes | None = None,
                    stream: bool = False) -> NodeResponse:
-        """One request; FAILED (503) on a connection error or timeout. stream=True keeps it open."""
+        """One request; FAILED (503) on a connection error or timeout. stream=True keeps it open
+        (an aiohttp.ClientResponse in .raw, for relays); the rest go through the node pool."""
+        if not stream or method == "HEAD":
+            return await self._small(node, method, url, headers, body)
         try:
             # aiohttp adds Content-Type: application/octet-stream to a bodied request by
             # itself; on a POST the node would then reset the object's stored type.
@@ -171,6 +174,39 @@ class Backend:
         finally:
             resp.release()
         return NodeResponse(node, resp.status, resp.headers, data)
+
+    async def _small(self, node, method: str, url: URL, headers: dict,
+                     body: bytes | None) -> NodeResponse:
+        """A request whose body (if any) is bytes and whose answer is read whole, on a pooled
+        connection (proxy/nodeconn.py). Content-Length goes with a body, and with a bodiless
+        PUT or POST (as aiohttp sends it): the node never sees an unframed request."""
+        if body is not None or method in ("PUT", "POST"):
+            headers = {k: v for k, v in headers.items() if k.lower() != "content-length"}
+            headers["Content-Length"] = str(len(body or b""))
+        head, _ = nodeconn.request_head(method, url.raw_path_qs, f"{node.ip}:{node.port}",
+                                        headers)
+        conn = None
+        try:
+            conn = self.pool.take(node.ip, node.port)
+            if conn is None:
+                conn = await self.pool.open(node.ip, node.port)
+            conn.start(head, method == "HEAD", nodeconn.MAX_READ_BODY)
+            conn.finish(body or b"")
+            resp = await conn.response(self.node_timeout)
+        except (OSError, asyncio.TimeoutError, nodeconn.NodeProtocolError) as exc:
+            log.warning("%s %s: %s", method, url, exc or type(exc).__name__)
+            if conn is not None:
+                conn.abort()
+            self._node_failed(node)
+            return failed(node)
+        except BaseException:
+            if conn is not None:
+                conn.abort()  # cancelled mid-request: never reused
+            raise
+        self.pool.give_back(conn)
+        self._judge(node, resp.status)
+        self._learn(node, url, resp.headers)
+        return NodeResponse(node, resp.status, resp.headers, resp.body)
 
     async def replicated(self, method: str, ring, role: str, account: str,
                          container: str | None = None, obj: str | None = None,

@@ -6,7 +6,7 @@ asyncio.Protocol), its request head built once as bytes, body bytes written stra
 transport, and one future for the answer, parsed by ResponseParser (no I/O; Content-Length,
 chunked or until-close bodies). A connection goes back to the pool only after a complete request
 and a complete keep-alive answer; anything else (error, timeout, early answer, unread bytes)
-closes it. GET relays and the other requests stay on aiohttp (proxy/backend.py).
+closes it. Backend.call's small requests use it too; streamed GET relays stay on aiohttp.
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from multidict import CIMultiDict
 
 MAX_HEAD = 65536  # bytes of status line + headers (aiohttp's client allows 8190 per line)
 MAX_BODY = 1 << 20  # a node's answer to a PUT is a few bytes; an error page at most a few KiB
+# other answers read whole (Backend.call): a listing page of 10,000 long names and metadata
+MAX_READ_BODY = 64 << 20
 MAX_CHUNK_LINE = 1024  # a chunk-size line with its extensions
 MAX_IDLE_PER_NODE = 256  # idle kept-alive connections per (ip, port); more are closed
 IDLE_SECONDS = 15.0  # an idle connection older than this is closed, not reused (aiohttp's default)
@@ -52,15 +54,17 @@ class ResponseParser:
     Delimiters are checked by value (the chunk CRLF), every limit is a named constant, and
     bytes beyond the answer are an error (the proxy never pipelines)."""
 
-    __slots__ = ("_buf", "_state", "_left", "_parts", "_size", "_bodyless", "response")
+    __slots__ = ("_buf", "_state", "_left", "_parts", "_size", "_bodyless", "_max_body",
+                 "response")
 
-    def __init__(self, bodyless: bool = False):
+    def __init__(self, bodyless: bool = False, max_body: int = MAX_BODY):
         self._buf = b""
         self._state = _HEAD
         self._left = 0
         self._parts: list[bytes] = []
         self._size = 0
         self._bodyless = bodyless  # an answer to HEAD has no body whatever its headers say
+        self._max_body = max_body
         self.response: NodeResponseHead | None = None
 
     def feed(self, data: bytes) -> bool:
@@ -138,7 +142,7 @@ class ResponseParser:
 
     def _add(self, piece: bytes) -> None:
         self._size += len(piece)
-        if self._size > MAX_BODY:
+        if self._size > self._max_body:
             raise NodeProtocolError("answer body too long")
         self._parts.append(piece)
 
@@ -302,8 +306,8 @@ class NodeConnection(asyncio.Protocol):
         self._wake(None)
 
     # -- the request
-    def start(self, head: bytes, bodyless_answer: bool = False) -> None:
-        self._parser = ResponseParser(bodyless_answer)
+    def start(self, head: bytes, bodyless_answer: bool = False, max_body: int = MAX_BODY) -> None:
+        self._parser = ResponseParser(bodyless_answer, max_body)
         self.answer = asyncio.get_running_loop().create_future()
         self._head = head
         self._body_done = False

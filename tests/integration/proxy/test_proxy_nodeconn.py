@@ -26,6 +26,9 @@ ANSWERS = {
     "bad_status": b"HTTP/1.1 2x1 Created\r\nContent-Length: 0\r\n\r\n",
     "bad_header": b"HTTP/1.1 201 Created\r\nBad Header\r\nContent-Length: 0\r\n\r\n",
     "truncated": b"HTTP/1.1 201 Created\r\nContent-Length: 10\r\n\r\nabc",
+    # a listing far larger than a PUT answer may be (nodeconn.MAX_BODY), read whole by call()
+    "big": b"HTTP/1.1 200 OK\r\nContent-Length: 3145728\r\n\r\n" + b"L" * 3145728,
+    "head": b"HTTP/1.1 200 OK\r\nContent-Length: 3145728\r\nX-Object-Meta-A: b\r\n\r\n",
 }
 
 
@@ -91,6 +94,8 @@ async def _read_body(reader, head: bytes) -> bytes:
                 return out
             out += await reader.readexactly(size)
             assert await reader.readexactly(2) == b"\r\n"
+    if b"content-length: " not in lower:
+        return b""  # a bodiless GET, HEAD or DELETE
     length = int(lower.split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0])
     return await reader.readexactly(length)
 
@@ -262,3 +267,26 @@ async def test_idle_connections_beyond_the_limit_are_closed(cluster, monkeypatch
     primaries = _primaries(ring, by_port, "o")
     assert [n.connections for n in primaries] == [5] * 3  # five at once: five connections
     assert all(backend.pool.idle_count("127.0.0.1", n.port) == 2 for n in primaries)
+
+
+async def test_small_calls_share_the_pool_and_read_answers_whole(cluster):
+    from yarl import URL
+    ring, backend, by_port, _ = cluster
+    node = next(iter(by_port.values()))
+    dev = next(d for d in ring.devices if d is not None and d.port == node.port)
+    url = URL(f"http://127.0.0.1:{node.port}/container/d0/1/AUTH_a/c?format=json", encoded=True)
+    node.mode = "big"
+    got = await backend.call(dev, "GET", url, {"X-Timestamp": "1.00000"})
+    assert got.status == 200 and got.body == b"L" * 3145728
+    node.mode = "head"  # a HEAD answer's Content-Length announces no body on the wire
+    got = await backend.call(dev, "HEAD", url, {}, stream=True)
+    assert got.status == 200 and got.body == b"" and got.headers["x-object-meta-a"] == "b"
+    node.mode = "ok"
+    got = await backend.call(dev, "POST", url, {"X-Timestamp": "2.00000"}, b"")
+    assert got.status == 201 and node.bodies[-1] == b""
+    assert node.connections == 1  # one kept-alive connection served all three
+    assert backend.pool.idle_count("127.0.0.1", node.port) == 1  # the pool's, not aiohttp's
+    node.mode = "bad_header"
+    got = await backend.call(dev, "DELETE", url, {"X-Timestamp": "3.00000"})
+    assert got.status == FAILED
+    assert backend.pool.idle_count("127.0.0.1", node.port) == 0
