@@ -257,7 +257,9 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
                     if received > limit:
                         raise HTTPError(413)
                     pending += size
-                    if pending >= CHUNK:
+                    # A body that has fully arrived waits for finish(): one disk hop (create,
+                    # write, fsync, rename) instead of a write hop and then a commit hop.
+                    if pending >= CHUNK and (length is None or received < length):
                         data, parts, pending = parts, [], 0
                         try:
                             await node.io(target.device, writer.write, data)

@@ -95,3 +95,33 @@ async def test_chunked_body_across_chunk_boundaries_and_empty_body(node):
     status = await _raw_put(node, [b""], 0, close=False)
     assert status.startswith(b"HTTP/1.1 201")
     assert await _object(node) == (200, b"")
+
+
+async def test_a_body_that_has_arrived_whole_is_written_by_the_commit_alone(node):
+    """Disk hops of a PUT: a body up to one CHUNK goes to disk in the commit's hop (create,
+    write, fsync, rename); only a longer body is written ahead in CHUNK pieces meanwhile."""
+    from objectserver.app import NODE
+    from objectserver.object_role import CHUNK
+
+    state = node.app[NODE]
+    calls = []
+    real_io = state.io
+
+    async def counting_io(device, fn, *args, **kwargs):
+        calls.append(getattr(fn, "__name__", repr(fn)))
+        return await real_io(device, fn, *args, **kwargs)
+
+    state.io = counting_io
+    body = os.urandom(CHUNK)
+    pieces = [body[i:i + 65536] for i in range(0, CHUNK, 65536)]
+    assert (await _raw_put(node, pieces, CHUNK, close=False)).startswith(b"HTTP/1.1 201")
+    assert "write" not in calls and calls.count("finish") == 1
+    assert await _object(node) == (200, body)
+
+    calls.clear()
+    body = os.urandom(2 * CHUNK + 5)
+    pieces = [body[i:i + 65536] for i in range(0, len(body), 65536)]
+    assert (await _raw_put(node, pieces, len(body), close=False)).startswith(b"HTTP/1.1 201")
+    # at least the first CHUNK goes ahead (the second may arrive together with the last bytes)
+    assert calls.count("write") >= 1 and calls.count("finish") == 1
+    assert await _object(node) == (200, body)
