@@ -243,6 +243,7 @@ class NodeConnection(asyncio.Protocol):
         self._body_done = False
         self._drain: asyncio.Future | None = None
         self._stall: asyncio.TimerHandle | None = None
+        self._read_timer: asyncio.TimerHandle | None = None
         self._last_read = 0.0
 
     # -- asyncio callbacks
@@ -348,11 +349,13 @@ class NodeConnection(asyncio.Protocol):
         answer = self.answer
         if not answer.done():
             loop = asyncio.get_running_loop()
-            timer = loop.call_later(timeout, self._read_timeout, timeout)
+            self._read_timer = loop.call_later(timeout, self._read_timeout, answer, timeout)
             try:
                 await answer
             finally:
-                timer.cancel()
+                if self._read_timer is not None:  # (re-armed or not: never outlives its answer)
+                    self._read_timer.cancel()
+                    self._read_timer = None
         return answer.result()
 
     @property
@@ -369,12 +372,14 @@ class NodeConnection(asyncio.Protocol):
             self.transport.abort()
 
     # -- internals
-    def _read_timeout(self, timeout: float) -> None:
-        if self.answer.done():
+    def _read_timeout(self, answer: asyncio.Future, timeout: float) -> None:
+        self._read_timer = None
+        if answer is not self.answer or answer.done():
             return
         left = self._last_read + timeout - time.monotonic()
         if left > 0.001:  # bytes came meanwhile: the timeout counts from the last of them
-            asyncio.get_running_loop().call_later(left, self._read_timeout, timeout)
+            self._read_timer = asyncio.get_running_loop().call_later(
+                left, self._read_timeout, answer, timeout)
             return
         self._fail(TimeoutError("node answer timed out"))
 

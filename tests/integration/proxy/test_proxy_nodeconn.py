@@ -73,6 +73,12 @@ class ScriptNode:
                 self.bodies.append(await _read_body(reader, head))
                 if mode == "stall":
                     await asyncio.sleep(3600)
+                if mode == "slow":  # each half of the answer within node_timeout (0.5 s)
+                    await asyncio.sleep(0.3)
+                    writer.write(OK[:20])
+                    await asyncio.sleep(0.3)
+                    writer.write(OK[20:])
+                    continue
                 writer.write(ANSWERS[mode])
                 await writer.drain()
                 if mode == "truncated":
@@ -290,3 +296,17 @@ async def test_small_calls_share_the_pool_and_read_answers_whole(cluster):
     got = await backend.call(dev, "DELETE", url, {"X-Timestamp": "3.00000"})
     assert got.status == FAILED
     assert backend.pool.idle_count("127.0.0.1", node.port) == 0
+
+
+async def test_the_read_timeout_counts_from_the_last_bytes_read(cluster, caplog):
+    ring, backend, by_port, _ = cluster
+    primaries = _primaries(ring, by_port, "o")
+    primaries[0].mode = "slow"  # whole answer after 0.6 s, more than node_timeout
+    answers = await _put(backend, ring, "o", b"s" * 100)
+    assert [a.status for a in answers] == [201] * 3
+    await asyncio.sleep(0.5)  # a re-armed read timer must not outlive its answer
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    primaries[0].mode = "ok"
+    answers = await _put(backend, ring, "o", b"t" * 100)
+    assert [a.status for a in answers] == [201] * 3
+    assert primaries[0].connections == 1  # the slow answer's connection was reused
