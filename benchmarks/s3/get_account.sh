@@ -6,12 +6,15 @@
 #            SHA-256, x-amz-checksum-mode: ENABLED), captured afresh before each run
 # Per run: ops/s and, per answered request, µs of user and system CPU of the proxy processes and
 # of the other server processes (storage nodes, identity), from /proc/<pid>/stat; then medians.
+# With STRACE=1, one extra run per kind under `strace -c -f` of the proxy prints its system calls
+# per request (a small GET: Swift 3 writes, S3 2 since its head leaves with the body).
 # With PYSPY=1, one extra run per kind under `py-spy record --gil --format raw` of the first proxy
 # worker writes $OUT/pyspy-<kind>.txt (collapsed stacks: count per stack) and prints the samples
 # per answered request and the top frames by self samples (PYSPY_RATE=1000 samples/s);
 # benchmarks/s3/pyspy_diff.py then compares two such files per request, frame by frame.
 # Usage: benchmarks/s3/get_account.sh AIO_JSON
-#   env: ROUNDS=4 DURATION=6s CONC=16 N=200 SIZE=4096 KINDS="swift s3" PYSPY=0 OUT=/tmp/s3-get-account
+#   env: ROUNDS=4 DURATION=6s CONC=16 N=200 SIZE=4096 KINDS="swift s3" STRACE=0 PYSPY=0
+#        OUT=/tmp/s3-get-account
 #        SWIFT_PEER=/work/shared/peers/swift  BUCKET=s3bench-4k CONTAINER=bench-4k
 # Fills BUCKET (boto3) and CONTAINER (the peer's prep.py) with N objects of SIZE bytes if needed.
 set -euo pipefail
@@ -110,6 +113,21 @@ for k in $KINDS; do
     END { printf "  %-6s ops/s %5.0f  proxy %5.0f (user %4.0f sys %4.0f)  nodes %5.0f (user %4.0f sys %4.0f)  all %5.0f\n",
           k, med(3), med(7), med(5), med(6), med(8) + med(9), med(8), med(9), med(10) }' "$TMP/all.tsv"
 done
+
+if [ "${STRACE:-0}" = 1 ]; then  # system calls per request of the proxy (counts only: slowed)
+  command -v strace >/dev/null || { echo "strace missing" >&2; exit 1; }
+  for k in $KINDS; do
+    prepare "$k"
+    args=(); for p in $PROXY_PIDS; do args+=(-p "$p"); done
+    strace -c -f -o "$TMP/strace" "${args[@]}" 2>/dev/null & sp=$!
+    sleep 1
+    load_wrk "$k" 4s > "$TMP/out" 2>&1
+    kill -INT "$sp"; wait "$sp" 2>/dev/null || true
+    read -r n _ < <(requests_of "$TMP/out")
+    echo "proxy system calls per request, $k ($n requests under strace):"
+    awk -v n="$n" '$4 ~ /^[0-9]+$/ && $4 / n >= 0.01 { printf "    %-14s %6.2f\n", $NF, $4 / n }' "$TMP/strace"
+  done
+fi
 
 if [ "${PYSPY:-0}" = 1 ]; then
   SPY=${PYSPY_BIN:-$REPO/.venv/bin/py-spy}
