@@ -302,7 +302,9 @@ class Backend:
             _abort(targets)
             raise
         live = [t for t in targets if t.conn is not None]
-        chunked = bool(live) and live[0].chunked
+        # framed per target as its own head says (a caller's Content-Length may differ from
+        # the footer form's); the chunk framing is built once per piece, only if one needs it
+        chunked = any(t.chunked for t in live)
 
         sent = 0
         aborted: BaseException | None = None
@@ -318,7 +320,7 @@ class Backend:
                 sent += len(chunk)
                 if hasher is not None:
                     hasher.update(chunk)
-                await _fan_out(live, nodeconn.chunk_frame(chunk) if chunked else (chunk,))
+                await _fan_out(live, (chunk,), nodeconn.chunk_frame(chunk) if chunked else None)
             if content_length is not None and sent < content_length:
                 from proxy.errors import SwiftError
                 aborted = SwiftError(499, "Client Disconnect")
@@ -331,8 +333,8 @@ class Backend:
                     aborted = SwiftError(422, "Unprocessable Entity")
                 else:
                     footer = put_footer.encode(md5_hex, hasher.xxh3_hexdigest())
-                    await _fan_out(footer_targets,
-                                   nodeconn.chunk_frame(footer) if chunked else (footer,))
+                    await _fan_out(footer_targets, (footer,),
+                                   nodeconn.chunk_frame(footer) if chunked else None)
         except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - re-raised below
             # Whatever stops the body (client gone, or a verifying source such as S3's raising on
             # a bad checksum) must abort every replica before it sees the end of the body.
@@ -343,10 +345,9 @@ class Backend:
             if isinstance(aborted, (aiohttp.ClientPayloadError, ConnectionError)):
                 raise SwiftError(499, "Client Disconnect")
             raise aborted
-        end = nodeconn.LAST_CHUNK if chunked else b""
         for target in live:
             if not target.dead:
-                target.conn.finish(end)
+                target.conn.finish(nodeconn.LAST_CHUNK if target.chunked else b"")
         try:
             return [await self._answer(t) for t in targets], replicas
         except BaseException:
@@ -450,11 +451,13 @@ def _abort(targets: list["_Target"]) -> None:
             target.conn = None
 
 
-async def _fan_out(targets: list["_Target"], parts: tuple[bytes, ...]) -> None:
+async def _fan_out(targets: list["_Target"], parts: tuple[bytes, ...],
+                   framed: tuple[bytes, ...] | None) -> None:
     """Write one chunk of the client's body to every live node connection, then wait while any
     of them holds more than its transport's high-water mark (back-pressure: the proxy keeps at
     most about one chunk plus each connection's write buffer per node, never the whole body).
-    The same bytes objects go to each transport: no copies, no queue or task hop per node."""
+    The same bytes objects go to each transport: no copies, no queue or task hop per node.
+    `framed` is the same piece as an HTTP/1.1 chunk, for the targets whose body is chunked."""
     paused = False
     for target in targets:
         if target.dead:
@@ -463,7 +466,8 @@ async def _fan_out(targets: list["_Target"], parts: tuple[bytes, ...]) -> None:
         if conn.closed or conn.answer.done():  # gone, or answered early (507, 422...): stop
             target.dead = True
             continue
-        conn.write(parts)  # a failed write fails the connection (closed), not the PUT
+        # a failed write fails the connection (closed), not the PUT
+        conn.write(framed if target.chunked else parts)
         paused = paused or conn.paused
     if not paused:
         return

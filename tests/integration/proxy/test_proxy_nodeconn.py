@@ -310,3 +310,26 @@ async def test_the_read_timeout_counts_from_the_last_bytes_read(cluster, caplog)
     answers = await _put(backend, ring, "o", b"t" * 100)
     assert [a.status for a in answers] == [201] * 3
     assert primaries[0].connections == 1  # the slow answer's connection was reused
+
+
+async def test_each_target_is_framed_as_its_own_head_says(cluster):
+    from strato import put_footer
+    ring, backend, by_port, _ = cluster
+    backend.put_footer = True
+    node = ring.get_nodes("AUTH_a", "c", "o")[1][0]
+    backend.footer_nodes[(node.ip, node.port)] = True  # only this one gets the footer form
+    body = os.urandom(200_000)
+    headers = {"X-Timestamp": "1.00000", "Content-Length": str(len(body))}
+
+    async def pieces():
+        for i in range(0, len(body), 65536):
+            yield body[i:i + 65536]
+
+    # content_length unknown to put_stream: the footer target goes chunked, the others keep
+    # the caller's Content-Length
+    answers, _ = await backend.put_stream(ring, "AUTH_a", "c", "o", lambda i: dict(headers),
+                                          pieces(), None)
+    assert [a.status for a in answers] == [201] * 3
+    got = [n.bodies for n in _primaries(ring, by_port, "o")]
+    assert len(got[0][0]) == len(body) + put_footer.FOOTER_LEN and got[0][0][:len(body)] == body
+    assert got[1:] == [[body], [body]]
