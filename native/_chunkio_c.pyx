@@ -203,6 +203,20 @@ def pread_into(int fd, buf, long long offset):
     return done
 
 
+cdef Py_ssize_t _advance(iovec *iov, Py_ssize_t first, Py_ssize_t count, ssize_t n) noexcept nogil:
+    """Drop the n bytes a pwritev wrote from iov[first:]; a partly written buffer keeps its tail.
+    Returns the new first buffer."""
+    while n > 0 and first < count:
+        if <size_t>n >= iov[first].iov_len:
+            n -= iov[first].iov_len
+            first += 1
+        else:
+            iov[first].iov_base = <char *>iov[first].iov_base + n
+            iov[first].iov_len -= n
+            n = 0
+    return first
+
+
 def pwritev(int fd, buffers, long long offset):
     """Write every buffer, in order, from `offset`; returns the total (always all of it, or raises)."""
     cdef list items = list(buffers)
@@ -240,15 +254,7 @@ def pwritev(int fd, buffers, long long offset):
                     continue
                 _raise_errno(err)
             total += n
-            # Drop what was written; a partly written buffer keeps its tail.
-            while n > 0 and first < count:
-                if <size_t>n >= iov[first].iov_len:
-                    n -= iov[first].iov_len
-                    first += 1
-                else:
-                    iov[first].iov_base = <char *>iov[first].iov_base + n
-                    iov[first].iov_len -= n
-                    n = 0
+            first = _advance(iov, first, count, n)
     finally:
         for i in range(held):
             PyBuffer_Release(&views[i])
@@ -422,14 +428,7 @@ cdef long long _write_all(int fd, iovec *iov, Py_ssize_t count, long long offset
             err[0] = errno
             return -1
         total += n
-        while n > 0 and first < count:
-            if <size_t>n >= iov[first].iov_len:
-                n -= iov[first].iov_len
-                first += 1
-            else:
-                iov[first].iov_base = <char *>iov[first].iov_base + n
-                iov[first].iov_len -= n
-                n = 0
+        first = _advance(iov, first, count, n)
     return total
 
 
