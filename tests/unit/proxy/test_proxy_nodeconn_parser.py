@@ -1,4 +1,4 @@
-"""The node client's sans-I/O parts (proxy/nodeconn.py): ResponseParser on every framing a node
+"""The node client's sans-I/O wire format (proxy/nodewire.py): ResponseParser on every framing a node
 may answer with, fed whole, one byte at a time and split at random points (Hypothesis), with
 trailing garbage refused; malformed answers raise NodeProtocolError; request_head's bytes.
 """
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from proxy.nodeconn import (MAX_BODY, MAX_HEAD, NodeProtocolError, ResponseParser, chunk_frame,
+from proxy.nodewire import (MAX_BODY, MAX_HEAD, NodeProtocolError, ResponseParser, chunk_frame,
                             request_head)
 
 LENGTH = (b"HTTP/1.1 201 Created\r\nContent-Length: 5\r\nEtag: abc\r\n"
@@ -142,3 +142,17 @@ def test_chunk_frame_small_and_large():
     assert chunk_frame(b"abc") == (b"3\r\nabc\r\n",)
     big = b"x" * 100000
     assert chunk_frame(big) == (b"186a0\r\n", big, b"\r\n")
+
+
+def test_the_wire_format_imports_no_io():
+    import ast
+    import pathlib
+    import proxy.nodewire as wire
+    tree = ast.parse(pathlib.Path(wire.__file__).read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert not imported & {"asyncio", "aiohttp", "socket", "os"}
