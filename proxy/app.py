@@ -284,6 +284,7 @@ def create_app(config, *, rings=None, run_expirer: bool = True) -> web.Applicati
                     await task
                 except BaseException:  # noqa: BLE001 - shutting down
                     pass
+            backend.close()  # the node pool's idle connections (proxy/nodeconn.py)
             await session.close()
             if rings is None:
                 the_rings.close()
