@@ -22,6 +22,20 @@ start_bench_aio() {  # repo data port_offset toml log
   [ -f "$data/aio.json" ] || { echo "strato aio did not come up; see $log" >&2; return 1; }
 }
 
+# Start `strato aio` from source TREE (PYTHONPATH=TREE on this repository's venv python, $PY) on a
+# fresh DATA dir at OFFSET with TOML, log to LOG; sets TREE_AIO_PID (also appended to the PIDS
+# array) and waits (up to 90 s) for DATA/aio.json; exits 1 with a message when it did not come up.
+# For the A/B scripts that run two trees side by side.
+start_tree_aio() {  # tree data offset toml log
+  local tree=$1 data=$2 off=$3 toml=$4 log=$5
+  rm -rf "$data"
+  (cd "$tree" && PYTHONPATH=$tree exec "$PY" -m strato aio --data "$data" --port-offset "$off" \
+      --config "$toml" > "$log" 2>&1) &
+  TREE_AIO_PID=$!; PIDS+=("$TREE_AIO_PID")
+  for _ in $(seq 1 900); do [ -f "$data/aio.json" ] && break; kill -0 "$TREE_AIO_PID" || break; sleep 0.1; done
+  [ -f "$data/aio.json" ] || { echo "strato aio from $tree did not come up; see $log" >&2; exit 1; }
+}
+
 # SIGTERM to PID (an aio supervisor stops its children), SIGKILL after 10 s.
 stop_pid() {
   local pid=$1

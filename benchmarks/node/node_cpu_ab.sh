@@ -24,11 +24,7 @@ PY=$REPO/.venv/bin/python
 PIDS=()
 
 cleanup() {
-  for p in "${PIDS[@]}"; do
-    kill -0 "$p" 2>/dev/null || continue
-    kill -TERM "$p"; for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$p" 2>/dev/null && kill -KILL "$p" || true
-  done
+  for p in "${PIDS[@]}"; do stop_pid "$p"; done
   [ -n "${KEEP_DATA:-}" ] || rm -rf "$OUT/data-A" "$OUT/data-B"  # KEEP_DATA=1 keeps them
 }
 trap cleanup EXIT
@@ -36,18 +32,12 @@ trap cleanup EXIT
 bench_aio_toml "$OUT/strato.toml" "replicator_interval = 36000.0" "auditor_interval = 36000.0"
 
 start() {  # side tree offset -> sets PID_<side> URL_<side> TOK_<side>
-  local side=$1 tree=$2 off=$3 data=$OUT/data-$1 pid auth user key url tok
-  rm -rf "$data"
-  (cd "$tree" && PYTHONPATH=$tree exec "$PY" -m strato aio --data "$data" --port-offset "$off" \
-      --config "$OUT/strato.toml" > "$OUT/aio-$side.log" 2>&1) &
-  pid=$!; PIDS+=("$pid")
-  for _ in $(seq 1 900); do [ -f "$data/aio.json" ] && break; kill -0 "$pid" || break; sleep 0.1; done
-  [ -f "$data/aio.json" ] || { echo "aio $side did not come up; see $OUT/aio-$side.log" >&2; exit 1; }
-  read -r auth user key < <("$PY" -c 'import json,sys; s=json.load(open(sys.argv[1]))["swift"]; print(s["auth_url"], s["user"], s["key"])' "$data/aio.json")
-  read -r url tok < <("$PEER/token.sh" "$auth" "$user" "$key")
-  [ -n "$tok" ] || { echo "no token from $auth" >&2; exit 1; }
+  local side=$1 data=$OUT/data-$1 url tok
+  start_tree_aio "$2" "$data" "$3" "$OUT/strato.toml" "$OUT/aio-$side.log"
+  read -r url tok < <(aio_swift_login "$REPO" "$data" "$PEER")
+  [ -n "$tok" ] || { echo "no Swift token from side $side" >&2; exit 1; }
   python3 "$PEER/bench/prep.py" "$url" "$tok" "bench-4k:4096:1000" "bench-1m:1048576:0" >/dev/null
-  printf -v "PID_$side" %s "$pid"; printf -v "URL_$side" %s "$url"; printf -v "TOK_$side" %s "$tok"
+  printf -v "PID_$side" %s "$TREE_AIO_PID"; printf -v "URL_$side" %s "$url"; printf -v "TOK_$side" %s "$tok"
 }
 
 pids_of() {  # aio pid, role (storage|proxy) -> that role's processes (proxy workers included)

@@ -40,13 +40,9 @@ PROXY_WORKERS=${PROXY_WORKERS:-1} bench_aio_toml "$OUT/strato.toml" \
   "replicator_interval = 36000.0" "auditor_interval = 36000.0"
 
 start() {  # side tree offset -> AIO_<side> (aio.json), PID_<side>, URL_<side>, TOK_<side>
-  local side=$1 tree=$2 off=$3 data=$OUT/data-$1 pid url tok
-  rm -rf "$data"
-  (cd "$tree" && PYTHONPATH=$tree exec "$PY" -m strato aio --data "$data" --port-offset "$off" \
-      --config "$OUT/strato.toml" > "$OUT/aio-$side.log" 2>&1) &
-  pid=$!; PIDS+=("$pid")
-  for _ in $(seq 1 900); do [ -f "$data/aio.json" ] && break; kill -0 "$pid" || break; sleep 0.1; done
-  [ -f "$data/aio.json" ] || { echo "aio $side did not come up; see $OUT/aio-$side.log" >&2; exit 1; }
+  local side=$1 data=$OUT/data-$1 pid url tok
+  start_tree_aio "$2" "$data" "$3" "$OUT/strato.toml" "$OUT/aio-$side.log"
+  pid=$TREE_AIO_PID
   read -r url tok < <(aio_swift_login "$REPO" "$data" "$PEER")
   [ -n "$tok" ] || { echo "no Swift token from side $side" >&2; exit 1; }
   "$PY" "$PEER/bench/prep.py" "$url" "$tok" "bench-4k:4096:$N4K" "bench-1m:1048576:$N1M" >/dev/null
