@@ -294,25 +294,18 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     return key
 
 
-_IPAD = bytes(b ^ 0x36 for b in range(256))
-_OPAD = bytes(b ^ 0x5C for b in range(256))
-
-
 @functools.lru_cache(maxsize=1024)  # keyed by a signing key: per (secret, date, region, service)
-def _hmac_pads(key: bytes):
-    """HMAC-SHA256 (RFC 2104) with its two padded key blocks hashed once per key: a signature
-    then costs two copies and two updates (~0.6 us) instead of a fresh HMAC (~1.5 us)."""
-    block = key.ljust(64, b"\0") if len(key) <= 64 else hashlib.sha256(key).digest().ljust(64, b"\0")
-    return hashlib.sha256(block.translate(_IPAD)), hashlib.sha256(block.translate(_OPAD))
+def _keyed_hmac(key: bytes) -> hmac.HMAC:
+    """An HMAC-SHA256 with the key already absorbed (read-only: each signature copies it).
+    The hmac module's own copy() instead of hand-made RFC 2104 pads: ~1.0 us a signature
+    against 0.7 for the pads and 1.4 for a fresh one-shot HMAC."""
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def _sign(key: bytes, text: str) -> str:
-    inner, outer = _hmac_pads(key)
-    inner = inner.copy()
-    inner.update(text.encode("utf-8"))
-    outer = outer.copy()
-    outer.update(inner.digest())
-    return outer.hexdigest()
+    mac = _keyed_hmac(key).copy()
+    mac.update(text.encode("utf-8"))
+    return mac.hexdigest()
 
 
 def string_to_sign(amz_date: str, scope: str, canonical: str) -> str:

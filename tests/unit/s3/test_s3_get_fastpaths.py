@@ -1,6 +1,7 @@
 """The S3 GET path's shortcuts (session 6) answer exactly as the rules they stand for.
 
-HMAC-SHA256 from per-key precomputed pads equals the hmac module's; the clock check in epoch
+HMAC-SHA256 from a per-key cached hmac object equals a fresh one's (the cache is copied,
+never consumed); the clock check in epoch
 seconds keeps its limits and errors; the key-length shortcut, the bodiless-plan constant and the
 [s3] settings snapshot change nothing a request can observe; verify() still refuses a wrong
 secret, and a secret changed for the same access key is refused at once despite the caches.
@@ -26,6 +27,8 @@ SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 @given(key=st.binary(min_size=0, max_size=100), text=st.text(max_size=300))
 def test_sign_equals_the_hmac_module(key, text):
     assert sigv4._sign(key, text) == hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+    # the second signature under a cached key: the cached HMAC was copied, not fed the first text
+    assert sigv4._sign(key, text) == sigv4._sign(key, text)
 
 
 def _signed(amz_date: str, presigned: bool = False, expires: int | None = None):
