@@ -3,14 +3,15 @@
 
 Each call takes its buffers through the buffer protocol (no copy), drops the GIL around the system
 call, retries EINTR after running signal handlers (PEP 475, as the os module does) and raises
-OSError subclasses from errno. Where fallocate(2) is not Linux's this module does not compile and
+OSError subclasses from errno. pwritev and the durable steps run all their system calls under one
+release of the GIL and retry EINTR in place (files: there is no Python code to run between steps). Where fallocate(2) is not Linux's this module does not compile and
 the twin is used.
 """
 from cpython.bytearray cimport PyByteArray_FromStringAndSize
 from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.exc cimport PyErr_CheckSignals
-from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
-from libc.errno cimport EINTR, ENOSYS, EOPNOTSUPP, errno
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from libc.errno cimport EINTR, ENOMEM, ENOSYS, EOPNOTSUPP, errno
 from libc.string cimport memcpy, memset, strcmp, strlen
 from libc.stdlib cimport free, malloc, realloc
 from posix.types cimport off_t
@@ -217,49 +218,46 @@ cdef Py_ssize_t _advance(iovec *iov, Py_ssize_t first, Py_ssize_t count, ssize_t
     return first
 
 
+cdef class _Buffers:
+    """The buffers of a list of objects (buffer protocol, no copy) as an iovec array; released
+    when this object goes."""
+    cdef Py_buffer *views
+    cdef iovec *iov
+    cdef Py_ssize_t count, held
+
+    def __cinit__(self, buffers):
+        cdef list items = list(buffers)
+        cdef Py_ssize_t i
+        self.count = len(items)
+        self.views = <Py_buffer *>PyMem_Malloc(max(self.count, 1) * sizeof(Py_buffer))
+        self.iov = <iovec *>PyMem_Malloc(max(self.count, 1) * sizeof(iovec))
+        if self.views == NULL or self.iov == NULL:
+            raise MemoryError()
+        for i in range(self.count):
+            PyObject_GetBuffer(items[i], &self.views[i], PyBUF_SIMPLE)
+            self.held += 1
+            self.iov[i].iov_base = self.views[i].buf
+            self.iov[i].iov_len = <size_t>self.views[i].len
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        for i in range(self.held):
+            PyBuffer_Release(&self.views[i])
+        PyMem_Free(self.views)
+        PyMem_Free(self.iov)
+
+
 def pwritev(int fd, buffers, long long offset):
     """Write every buffer, in order, from `offset`; returns the total (always all of it, or raises)."""
-    cdef list items = list(buffers)
-    cdef Py_ssize_t count = len(items), held = 0, first = 0, i, batch
-    cdef Py_buffer *views = <Py_buffer *>PyMem_Malloc(max(count, 1) * sizeof(Py_buffer))
-    cdef iovec *iov = <iovec *>PyMem_Malloc(max(count, 1) * sizeof(iovec))
-    cdef long long total = 0
-    cdef ssize_t n
-    cdef int err
-    if offset < 0:
-        PyMem_Free(views)
-        PyMem_Free(iov)
-        _check_range(offset, 0)
-    if views == NULL or iov == NULL:
-        PyMem_Free(views)
-        PyMem_Free(iov)
-        raise MemoryError()
-    try:
-        for i in range(count):
-            PyObject_GetBuffer(items[i], &views[i], PyBUF_SIMPLE)
-            held += 1
-            iov[i].iov_base = views[i].buf
-            iov[i].iov_len = <size_t>views[i].len
-        while first < count:
-            if iov[first].iov_len == 0:
-                first += 1
-                continue
-            batch = min(count - first, _IOV_MAX)
-            with nogil:
-                n = c_pwritev(fd, &iov[first], <int>batch, offset + total)
-                err = errno
-            if n < 0:
-                if err == EINTR:
-                    PyErr_CheckSignals()
-                    continue
-                _raise_errno(err)
-            total += n
-            first = _advance(iov, first, count, n)
-    finally:
-        for i in range(held):
-            PyBuffer_Release(&views[i])
-        PyMem_Free(views)
-        PyMem_Free(iov)
+    cdef _Buffers bufs
+    cdef long long total
+    cdef int err = 0
+    _check_range(offset, 0)
+    bufs = _Buffers(buffers)
+    with nogil:
+        total = _write_all(fd, bufs.iov, bufs.count, offset, &err)
+    if total < 0:
+        _raise_errno(err)
     return total
 
 
@@ -393,21 +391,6 @@ def recv_buffer(Py_ssize_t size):
 # switch. A small object's commit is ~14 such calls; these run their steps in C in one go. EINTR is
 # retried in place (local files; there is no Python code to run between the steps).
 
-cdef int _views(list items, Py_buffer *views, iovec *iov) except -1:
-    """Fill views/iov from items; returns how many views are held (release them all)."""
-    cdef Py_ssize_t i
-    for i in range(len(items)):
-        try:
-            PyObject_GetBuffer(items[i], &views[i], PyBUF_SIMPLE)
-        except BaseException:
-            for j in range(i):
-                PyBuffer_Release(&views[j])
-            raise
-        iov[i].iov_base = views[i].buf
-        iov[i].iov_len = <size_t>views[i].len
-    return 0
-
-
 cdef long long _write_all(int fd, iovec *iov, Py_ssize_t count, long long offset,
                           int *err) noexcept nogil:
     """pwritev until every buffer is written; -1 with err set on failure. Consumes iov."""
@@ -440,51 +423,40 @@ cdef int _fsync_retry(int fd) noexcept nogil:
     return 0
 
 
+cdef int _open_retry(const char *path, int flags, int mode) noexcept nogil:
+    """open(2), EINTR retried: the descriptor, or -1 with errno set."""
+    cdef int fd
+    while True:
+        fd = c_open(path, flags, mode)
+        if fd >= 0 or errno != EINTR:
+            return fd
+
+
 cdef object _write_sync(int fd, object path, buffers, long long offset):
     """Write buffers at offset into fd (or into a new file at path when fd < 0), fsync, close."""
-    cdef list items = list(buffers)
-    cdef Py_ssize_t count = len(items)
-    cdef Py_buffer *views = <Py_buffer *>PyMem_Malloc(max(count, 1) * sizeof(Py_buffer))
-    cdef iovec *iov = <iovec *>PyMem_Malloc(max(count, 1) * sizeof(iovec))
+    cdef _Buffers bufs
     cdef long long total = -1
-    cdef int err = 0, opened = fd
+    cdef int err = 0
     cdef bytes bpath = os.fsencode(path) if fd < 0 else b""
     cdef const char *cpath = bpath
-    if views == NULL or iov == NULL:
-        PyMem_Free(views)
-        PyMem_Free(iov)
-        if fd >= 0:
-            os.close(fd)
-        raise MemoryError()
     try:
-        _views(items, views, iov)
+        bufs = _Buffers(buffers)
     except BaseException:
-        PyMem_Free(views)
-        PyMem_Free(iov)
         if fd >= 0:
-            os.close(fd)
+            os.close(fd)  # closed whatever happens, as promised
         raise
-    try:
-        with nogil:
-            if opened < 0:
-                while True:
-                    opened = c_open(cpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-                    if opened >= 0 or errno != EINTR:
-                        break
-                if opened < 0:
-                    err = errno
-            if opened >= 0:
-                total = _write_all(opened, iov, count, offset, &err)
-                if total >= 0:
-                    err = _fsync_retry(opened)
-                c_close(opened)
-    finally:
-        for i in range(count):
-            PyBuffer_Release(&views[i])
-        PyMem_Free(views)
-        PyMem_Free(iov)
-    if err:
+    with nogil:
         if fd < 0:
+            fd = _open_retry(cpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd < 0:
+                err = errno
+        if fd >= 0:
+            total = _write_all(fd, bufs.iov, bufs.count, offset, &err)
+            if total >= 0:
+                err = _fsync_retry(fd)
+            c_close(fd)
+    if err:
+        if path is not None:
             raise OSError(err, os.strerror(err), path)
         raise OSError(err, os.strerror(err))
     return total
@@ -547,7 +519,7 @@ def listdir(target):
                     cap = (cap + length) * 2
                     grown = <char *>realloc(names, cap)
                     if grown == NULL:
-                        err = 12  # ENOMEM
+                        err = ENOMEM
                         break
                     names = grown
                 memcpy(names + used, entry.d_name, length)
@@ -615,10 +587,7 @@ def open_tail(path, Py_ssize_t max_tail):
     if max_tail < 0:
         raise ValueError("negative max_tail")
     with nogil:
-        while True:
-            fd = c_open(cpath, O_RDONLY | O_CLOEXEC, 0)
-            if fd >= 0 or errno != EINTR:
-                break
+        fd = _open_retry(cpath, O_RDONLY | O_CLOEXEC, 0)
         if fd < 0:
             err = errno
         elif c_fstat(fd, &st) != 0:
@@ -628,7 +597,7 @@ def open_tail(path, Py_ssize_t max_tail):
             want = size if size < max_tail else max_tail
             buf = <char *>malloc(want if want > 0 else 1)
             if buf == NULL:
-                err = 12  # ENOMEM
+                err = ENOMEM
             while err == 0 and got < want:
                 n = pread(fd, buf + got, want - got, size - want + got)
                 if n < 0:

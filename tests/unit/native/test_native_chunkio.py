@@ -331,6 +331,10 @@ def test_write_sync_close_closes_even_when_the_write_fails(native_impl, tmp_path
     assert info.value.errno == errno.EBADF
     assert not _fd_is_open(fd)
     assert (tmp_path / "ro").read_bytes() == b"x"
+    fd = os.open(tmp_path / "ro", os.O_RDWR)
+    with pytest.raises(TypeError):
+        native_impl.write_sync_close(fd, [b"ok", "text is not a buffer"], 0)
+    assert not _fd_is_open(fd)  # closed when the buffers are refused, too
 
 
 def test_listdir_lists_again_from_the_start(native_impl, tmp_path):
