@@ -261,6 +261,8 @@ def canonical_uri(raw_path: str) -> str:
 
 
 def canonical_query(query: list[tuple[str, str]], presigned: bool) -> str:
+    if not query:  # (most requests)
+        return ""
     pairs = sorted((_encode(k), _encode(v)) for k, v in query
                    if not (presigned and k == "X-Amz-Signature"))
     return "&".join(f"{k}={v}" for k, v in pairs)
@@ -320,22 +322,27 @@ def verify(signed: SignedRequest, secret: str, method: str, raw_path: str,
         raise S3Error("AccessDenied", "Host must be a signed header.")
     cred = signed.credential
     key = signing_key(secret, cred.date, cred.region, cred.service)
-    payload = UNSIGNED_PAYLOAD if signed.presigned and "x-amz-content-sha256" not in headers \
-        else signed.payload_hash
-    # The canonical request after its URI is the same for both URI forms: built once.
-    tail = (f"\n{canonical_query(query, signed.presigned) if query else ''}"
-            f"\n{canonical_headers(headers, names)}\n{';'.join(names)}\n{payload}")
+    query_text = canonical_query(query, signed.presigned)
+    header_text = canonical_headers(headers, names)
+    payload = _payload_hash(signed, headers)
     uri = canonical_uri(raw_path)
     scope = cred.scope
     for form in ((uri,) if uri == raw_path else (uri, raw_path)):
-        canonical = f"{method}\n{form}{tail}"
+        canonical = canonical_request(method, form, query_text, header_text, names, payload)
         expected = _sign(key, string_to_sign(signed.amz_date, scope, canonical))
         if hmac.compare_digest(expected, signed.signature):
             return key
-    canonical = f"{method}\n{uri}{tail}"
+    canonical = canonical_for(signed, method, raw_path, query, headers)
     raise S3Error("SignatureDoesNotMatch", AWSAccessKeyId=cred.access_key,
                   StringToSign=string_to_sign(signed.amz_date, scope, canonical),
                   CanonicalRequest=canonical)
+
+
+def _payload_hash(signed: SignedRequest, headers: dict[str, str]) -> str:
+    """The payload line of the canonical request (a presigned URL without the header: unsigned)."""
+    if signed.presigned and "x-amz-content-sha256" not in headers:
+        return UNSIGNED_PAYLOAD
+    return signed.payload_hash
 
 
 def check_payload_hash(value: str) -> None:
@@ -355,12 +362,10 @@ def check_payload_hash(value: str) -> None:
 def canonical_for(signed: SignedRequest, method: str, raw_path: str,
                   query: list[tuple[str, str]], headers: dict[str, str]) -> str:
     """The canonical request as verify() built it first (for SignatureDoesNotMatch answers)."""
-    payload = UNSIGNED_PAYLOAD if signed.presigned and "x-amz-content-sha256" not in headers \
-        else signed.payload_hash
     return canonical_request(method, canonical_uri(raw_path.split("?", 1)[0]),
                              canonical_query(query, signed.presigned),
                              canonical_headers(headers, signed.signed_headers),
-                             signed.signed_headers, payload)
+                             signed.signed_headers, _payload_hash(signed, headers))
 
 
 def chunk_signature(key: bytes, amz_date: str, scope: str, previous: str, chunk_sha256: str) -> str:
