@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import mimetypes
+import posixpath
 
 from multidict import CIMultiDict
 
@@ -122,14 +123,10 @@ def guess_content_type(obj: str) -> str:
     type with an encoding; nothing before them matters), cached per suffix pair: a PUT without
     Content-Type paid a full mimetypes.guess_type per request. The name is a name, never a URL:
     an object called "data:text/html,x" is not a data: URL (Swift guesses from the path)."""
-    base = obj.rpartition("/")[2]
-    last = base.rfind(".")
-    if last < 0 or not base[:last].lstrip("."):  # posixpath.splitext: ".txt" has no suffix
+    root, last = posixpath.splitext(obj.rpartition("/")[2])  # as mimetypes splits it
+    if not last:
         return "application/octet-stream"
-    before = base.rfind(".", 0, last)
-    if before < 0 or not base[:before].lstrip("."):
-        before = last
-    return _guess_by_suffixes(base[before:])
+    return _guess_by_suffixes(posixpath.splitext(root)[1] + last)
 
 
 @functools.lru_cache(maxsize=4096)
