@@ -112,10 +112,8 @@ def test_errors_are_s3_xml(aio, s3, bucket):
     assert bad.status_code == 403 and b"<Code>InvalidAccessKeyId</Code>" in bad.content
 
 
-def test_identity_ec2_credentials(aio):
-    """An EC2 credential made through the identity API (OS-EC2) signs S3 requests; its project is
-    the storage account."""
-    import boto3
+def _identity_admin(aio):
+    """(token, user id, project id) of the all-in-one's identity admin."""
     ident = aio["identity"]
     auth = requests.post(ident["auth_url"] + "/auth/tokens", json={"auth": {
         "identity": {"methods": ["password"], "password": {"user": {
@@ -123,15 +121,30 @@ def test_identity_ec2_credentials(aio):
             "password": ident["password"]}}},
         "scope": {"project": {"name": ident["project"], "domain": {"id": "default"}}}}})
     assert auth.status_code == 201, auth.text
-    token = auth.headers["X-Subject-Token"]
     body = auth.json()["token"]
-    user_id, project_id = body["user"]["id"], body["project"]["id"]
-    made = requests.post(f"{ident['auth_url']}/users/{user_id}/credentials/OS-EC2",
+    return auth.headers["X-Subject-Token"], body["user"]["id"], body["project"]["id"]
+
+
+def _ec2_credential(aio):
+    """(token, user id, project id, credential) of a new EC2 credential of the admin (OS-EC2)."""
+    token, user_id, project_id = _identity_admin(aio)
+    made = requests.post(f"{aio['identity']['auth_url']}/users/{user_id}/credentials/OS-EC2",
                          headers={"X-Auth-Token": token}, json={"tenant_id": project_id})
     assert made.status_code == 201, made.text
-    cred = made.json()["credential"]
-    client = boto3.client("s3", endpoint_url=aio["s3"]["endpoint"], region_name=aio["s3"]["region"],
-                          aws_access_key_id=cred["access"], aws_secret_access_key=cred["secret"])
+    return token, user_id, project_id, made.json()["credential"]
+
+
+def _ec2_client(aio, access: str, secret: str):
+    import boto3
+    return boto3.client("s3", endpoint_url=aio["s3"]["endpoint"], region_name=aio["s3"]["region"],
+                        aws_access_key_id=access, aws_secret_access_key=secret)
+
+
+def test_identity_ec2_credentials(aio):
+    """An EC2 credential made through the identity API (OS-EC2) signs S3 requests; its project is
+    the storage account."""
+    token, user_id, project_id, cred = _ec2_credential(aio)
+    client = _ec2_client(aio, cred["access"], cred["secret"])
     name = f"ec2-{uuid.uuid4().hex[:12]}"
     client.create_bucket(Bucket=name)
     client.put_object(Bucket=name, Key="k", Body=b"via ec2")
@@ -140,8 +153,7 @@ def test_identity_ec2_credentials(aio):
     assert client.list_buckets()["Owner"]["ID"] == f"{project_id}:{user_id}"
     client.delete_object(Bucket=name, Key="k")
     client.delete_bucket(Bucket=name)
-    wrong = boto3.client("s3", endpoint_url=aio["s3"]["endpoint"], region_name=aio["s3"]["region"],
-                         aws_access_key_id=cred["access"], aws_secret_access_key="not-it")
+    wrong = _ec2_client(aio, cred["access"], "not-it")
     with pytest.raises(botocore.exceptions.ClientError) as exc:
         wrong.list_buckets()
     assert code_of(exc) == "SignatureDoesNotMatch"
@@ -175,20 +187,8 @@ def test_owner_is_account_user(s3, bucket):
     s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=uid)
 
 
-def _identity_admin(aio):
-    ident = aio["identity"]
-    auth = requests.post(ident["auth_url"] + "/auth/tokens", json={"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "name": ident["username"], "domain": {"id": "default"},
-            "password": ident["password"]}}},
-        "scope": {"project": {"name": ident["project"], "domain": {"id": "default"}}}}})
-    assert auth.status_code == 201, auth.text
-    body = auth.json()["token"]
-    return auth.headers["X-Subject-Token"], body["user"]["id"], body["project"]["id"]
-
-
 def test_rotated_and_removed_ec2_keys_are_refused_at_once(aio):
-    """The proxy caches per-key signing material (signing key, HMAC pads, parsed Authorization
+    """The proxy caches per-key signing material (signing key, keyed HMAC, parsed Authorization
     fields): a secret changed for the same access key, or a key removed, is refused on the first
     request once identity's own EC2 lookup cache (identity.ec2_cache_seconds) has let it go; the
     S3 layer's caches add no time to that."""
@@ -196,22 +196,14 @@ def test_rotated_and_removed_ec2_keys_are_refused_at_once(aio):
     import os
     import time
 
-    import boto3
-
     from strato import config as config_mod
     toml = os.path.join(aio["data_dir"], "run", "strato.toml")
     cache = config_mod.load(toml if os.path.exists(toml) else None).identity.ec2_cache_seconds
     ident = aio["identity"]
-    token, user_id, project_id = _identity_admin(aio)
-    made = requests.post(f"{ident['auth_url']}/users/{user_id}/credentials/OS-EC2",
-                         headers={"X-Auth-Token": token}, json={"tenant_id": project_id})
-    assert made.status_code == 201, made.text
-    cred = made.json()["credential"]
+    token, user_id, project_id, cred = _ec2_credential(aio)
 
     def client(secret):
-        return boto3.client("s3", endpoint_url=aio["s3"]["endpoint"],
-                            region_name=aio["s3"]["region"], aws_access_key_id=cred["access"],
-                            aws_secret_access_key=secret)
+        return _ec2_client(aio, cred["access"], secret)
     old = client(cred["secret"])
     for _ in range(3):  # warm every cache for the old secret
         old.list_buckets()
