@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -24,6 +25,7 @@ import sys
 import time
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -60,6 +62,29 @@ async def atimed(fn, n: int, reps: int) -> float:
             await fn()
         best = min(best, time.thread_time_ns() - t0)
     return best / n / 1000
+
+
+@contextlib.asynccontextmanager
+async def _node_answer(opening):
+    """The node's answer to a GET for the steps that build the client's answer from it; its
+    body is read and the answer closed after them (the I/O itself is not timed)."""
+    result = await opening
+    try:
+        yield result
+        await result.read()
+    finally:
+        result.close()
+
+
+def _response(headers_of, extra: dict):
+    """A step: the client's StreamResponse from headers_of() plus extra (Content-Length left to
+    aiohttp, as both APIs' GETs do)."""
+    def response():
+        h = headers_of()
+        h.popall("Content-Length", [None])
+        h.update(extra)
+        return web.StreamResponse(status=200, headers=h)
+    return response
 
 
 async def s3_steps(request: web.Request, app: web.Application, config, n: int, reps: int):
@@ -125,22 +150,12 @@ async def s3_steps(request: web.Request, app: web.Application, config, n: int, r
     _, bucket = await vers()
     t("access.is_owner + check", lambda: (access.is_owner(s3, bucket),
                                          access.check(s3, bucket, "s3:GetObject", "READ", s3.key)))
-    result = await core.object_read("GET", bucket.account, bucket.name, s3.key)
-    try:
+    async with _node_answer(core.object_read("GET", bucket.account, bucket.name, s3.key)) as result:
         bh = result.backend_headers
         t("sse.check_read + is_encrypted", lambda: (sse.is_encrypted(bh), sse.check_read(s3, bh)))
         t("answer_headers", lambda: objects.answer_headers(s3, result, None))
-        extra = handler._ids(request_id)
-
-        def response():
-            h = objects.answer_headers(s3, result, None)
-            h.popall("Content-Length", [None])
-            h.update(extra)
-            return web.StreamResponse(status=200, headers=h)
-        t("answer headers + ids + StreamResponse", response)
-        await result.read()
-    finally:
-        result.close()
+        t("answer headers + ids + StreamResponse", _response(
+            lambda: objects.answer_headers(s3, result, None), handler._ids(request_id)))
     return out
 
 
@@ -217,20 +232,10 @@ async def swift_steps(request: web.Request, app: web.Application, config, n: int
     out.append(("container_info (cached)", await atimed(
         lambda: core.container_info(account, container), n, reps)))
     t("for_read headers", lambda: hdrs.for_read(request.headers))
-    result = await core.object_read("GET", account, container, obj,
-                                    headers=hdrs.for_read(request.headers))
-    try:
-        from multidict import CIMultiDict
-
-        def response():
-            h = CIMultiDict(result.headers)
-            h["Accept-Ranges"] = "bytes"
-            h.popall("Content-Length", [None])
-            return web.StreamResponse(status=200, headers=h)
-        t("answer headers + StreamResponse", response)
-        await result.read()
-    finally:
-        result.close()
+    async with _node_answer(core.object_read("GET", account, container, obj,
+                                             headers=hdrs.for_read(request.headers))) as result:
+        t("answer headers + StreamResponse", _response(lambda: CIMultiDict(result.headers),
+                                                       {"Accept-Ranges": "bytes"}))
     return out
 
 
