@@ -9,6 +9,7 @@ import asyncio
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from proxy.s3.objects import BodyResponse
 
@@ -36,20 +37,13 @@ async def _serve(make_response, body: bytes):
 
     app = web.Application()
     app.router.add_get("/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    try:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    async with TestServer(app, host="127.0.0.1", port=0) as server:  # (aiohttp's own: ephemeral port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
         writer.write(b"GET /b/k HTTP/1.1\r\nHost: h\r\n\r\n")
         await writer.drain()
         head = await reader.readuntil(b"\r\n\r\n")
         got = await reader.readexactly(len(body))
         writer.close()
-    finally:
-        await runner.cleanup()
     return writes, head, got
 
 
