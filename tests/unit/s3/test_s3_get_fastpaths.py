@@ -247,3 +247,18 @@ def test_hand_written_inits_set_every_field_and_stay_frozen(cls):
     if cls == "Plan":  # the defaults are the declared ones
         assert klass("m") == klass("m", **{f.name: f.default for f in dataclasses.fields(klass)
                                             if f.name != "mode"})
+
+
+def test_settings_snapshot_covers_every_declared_key():
+    # Settings restates [s3]'s keys (strato/config.py's sections answer reads through
+    # __getattr__): a key added to SECTION but not here would be an AttributeError per request.
+    import dataclasses
+
+    from proxy.s3.settings import SECTION
+    from strato import config as config_mod
+    assert [f.name for f in dataclasses.fields(Settings)] == list(SECTION.fields)
+    section = config_mod.load().s3
+    snap = Settings.of(section)
+    for name in SECTION.fields:
+        value = getattr(section, name)
+        assert getattr(snap, name) == (tuple(value) if isinstance(value, list) else value)
