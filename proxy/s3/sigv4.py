@@ -172,9 +172,9 @@ def _claims(head: str) -> tuple[Credential, str]:
     return _parse_credential(fields["Credential"], presigned=False), fields["SignedHeaders"]
 
 
-@functools.lru_cache(maxsize=256)
 def _header_fields(text: str) -> dict[str, str]:
-    """The name=value pairs of an Authorization header after the algorithm (read-only: cached)."""
+    """The name=value pairs of an Authorization header after the algorithm. Not cached itself:
+    the usual shape is cached by _claims(), and the other texts include the signature."""
     fields = {}
     for part in text.split(","):
         name, sep, value = part.strip().partition("=")
