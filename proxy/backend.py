@@ -2,8 +2,9 @@
 
 Paths follow docs/storage-protocol.md: /{role}/{device}/{partition}/{account}[/{container}[/{obj}]]
 with every segment percent-encoded (safe=""). One aiohttp ClientSession per process is owned by
-the application (app.py cleanup_ctx) and passed in; object PUT streams, the hot write path, go
-through the proxy's own pooled client instead (proxy/nodeconn.py: ~3x less CPU per node request).
+the application (app.py cleanup_ctx) and passed in for GET relays (answers streamed on); object
+PUT streams and every request whose answer is read whole go through the proxy's own pooled
+client instead (proxy/nodeconn.py: ~3x less CPU per node request).
 Errors and 5xx feed the ErrorLimiter.
 The quorum decision itself lives in quorum.py; this module only collects answers.
 """
@@ -119,7 +120,7 @@ class Backend:
         # object-role answer listed the feature. Unknown or forgotten nodes get the old form.
         self.put_footer = put_footer
         self.footer_nodes: dict[tuple[str, int], bool] = {}
-        # object PUT streams go through the proxy's own pooled client (proxy/nodeconn.py)
+        # every request but GET relays goes through the proxy's own pooled client (nodeconn.py)
         self.pool = nodeconn.NodePool(conn_timeout, node_timeout)
         self.node_timeout = node_timeout
 
@@ -127,8 +128,11 @@ class Backend:
         """Remember what the node's object role says it understands (only object-role answers:
         the container and account roles on the same port say nothing about it)."""
         if url.raw_path.startswith("/object/"):
-            self.footer_nodes[(node.ip, node.port)] = put_footer.supports_footer(
-                headers.get(put_footer.FEATURES_HEADER))
+            self._learn_object(node, headers)
+
+    def _learn_object(self, node, headers) -> None:
+        self.footer_nodes[(node.ip, node.port)] = put_footer.supports_footer(
+            headers.get(put_footer.FEATURES_HEADER))
 
     def footer_ok(self, node) -> bool:
         """Whether a PUT to this node may carry the footer."""
@@ -144,36 +148,21 @@ class Backend:
 
     async def call(self, node, method: str, url: URL, headers: dict, body: bytes | None = None,
                    stream: bool = False) -> NodeResponse:
-        """One request; FAILED (503) on a connection error or timeout. stream=True keeps it open
-        (an aiohttp.ClientResponse in .raw, for relays); the rest go through the node pool."""
+        """One request; FAILED (503) on a connection error or timeout. stream=True (a GET relay)
+        keeps the answer open as an aiohttp.ClientResponse in .raw; the rest go through the node
+        pool, answers read whole."""
         if not stream or method == "HEAD":
             return await self._small(node, method, url, headers, body)
         try:
-            # aiohttp adds Content-Type: application/octet-stream to a bodied request by
-            # itself; on a POST the node would then reset the object's stored type.
-            skip = ("Content-Type",) if method == "POST" else None
             resp = await self.session.request(method, url, headers=headers, data=body,
-                                              timeout=self.timeout, allow_redirects=False,
-                                              skip_auto_headers=skip)
+                                              timeout=self.timeout, allow_redirects=False)
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             log.warning("%s %s: %s", method, url, exc or type(exc).__name__)
-            self.limiter.error(node)
-            # it may come back as another release: ask again before the next footer PUT
-            self.footer_nodes.pop((node.ip, node.port), None)
+            self._node_failed(node)
             return failed(node)
         self._judge(node, resp.status)
         self._learn(node, url, resp.headers)
-        if stream and method != "HEAD":
-            return NodeResponse(node, resp.status, resp.headers, raw=resp)
-        try:
-            data = await resp.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            log.warning("%s %s: reading: %s", method, url, exc or type(exc).__name__)
-            self.limiter.error(node)
-            return failed(node)
-        finally:
-            resp.release()
-        return NodeResponse(node, resp.status, resp.headers, data)
+        return NodeResponse(node, resp.status, resp.headers, raw=resp)
 
     async def _small(self, node, method: str, url: URL, headers: dict,
                      body: bytes | None) -> NodeResponse:
@@ -411,9 +400,7 @@ class Backend:
         self.pool.give_back(conn)
         target.conn = None
         self._judge(node, resp.status)
-        # an object-role answer: what it lists decides the next PUT's form (see _learn)
-        self.footer_nodes[(node.ip, node.port)] = put_footer.supports_footer(
-            resp.headers.get(put_footer.FEATURES_HEADER))
+        self._learn_object(node, resp.headers)  # what it lists decides the next PUT's form
         return NodeResponse(node, resp.status, resp.headers, resp.body)
 
     def _node_failed(self, node) -> None:

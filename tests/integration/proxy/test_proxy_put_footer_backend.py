@@ -153,3 +153,30 @@ async def test_client_etag_mismatch_422_and_nothing_on_any_node(setup, chunked):
     assert [_files(root) for _, root in servers] == before
     good = await _put(backend, ring, "good", body, etag=hashlib.md5(body).hexdigest().upper())
     assert [a.status for a in good] == [201] * 3
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_node_that_fails_is_asked_again_before_the_next_footer_put(stream):
+    """A node that could not be reached may come back as another release: the proxy forgets that
+    it advertised the footer (pooled requests and aiohttp-streamed GETs alike)."""
+    import socket
+    from types import SimpleNamespace
+
+    from yarl import URL
+
+    from proxy.quorum import FAILED
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    node = SimpleNamespace(ip="127.0.0.1", port=port, device="d0")
+    session = node_session()
+    backend = Backend(session, ErrorLimiter(10, 1.0), 0.5, 5.0)
+    try:
+        backend.footer_nodes[(node.ip, node.port)] = True
+        assert backend.footer_ok(node)
+        resp = await backend.call(node, "GET", URL(f"http://127.0.0.1:{port}/object/d0/1/a/c/o"),
+                                  {}, stream=stream)
+        assert resp.status == FAILED
+        assert not backend.footer_ok(node)
+    finally:
+        await session.close()
