@@ -85,3 +85,62 @@ def test_s3_gets_of_small_and_large_objects_round_trip(raw, raw_bucket):
         assert got.status_code == 200 and got.content == body
         assert got.headers["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
         assert got.headers["Content-Length"] == str(size) and got.headers["x-amz-request-id"]
+
+
+async def _proxy_get_writes(aio, raw, path: str) -> tuple[list[int], bytes]:
+    """(sizes of the proxy's transport writes, body) for a signed GET of `path`, answered by the
+    proxy application run in this process against the session all-in-one's nodes and keys."""
+    import os
+    from urllib.parse import urlsplit
+
+    from proxy.app import create_app
+    from proxy.httpserver import SwiftAppRunner
+    from strato import config as config_mod
+    config = config_mod.load(os.path.join(aio["data_dir"], "run", "strato.toml"))
+    app = create_app(config, run_expirer=False)
+    writes = []
+
+    @web.middleware
+    async def counted(request, handler):
+        transport = request.transport
+        original = transport.write
+
+        def write(data):
+            writes.append(len(data))
+            return original(data)
+        transport.write = write
+        return await handler(request)
+    app.middlewares.insert(0, counted)
+    url, headers = raw.signed("GET", path)
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    request = f"GET {path} HTTP/1.1\r\nHost: {urlsplit(url).netloc}\r\n{head}\r\n".encode()
+    runner = SwiftAppRunner(app)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", runner.addresses[0][1])
+        writer.write(request)
+        await writer.drain()
+        answer = await reader.readuntil(b"\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200"), answer
+        length = int(answer.lower().split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0])
+        body = await reader.readexactly(length)
+        writer.close()
+    finally:
+        await runner.cleanup()
+    return writes, body
+
+
+@pytest.mark.timeout(60)
+async def test_the_proxy_sends_a_small_s3_get_in_one_write(aio, raw, raw_bucket):
+    """objects.get() itself uses BodyResponse up to COALESCE_LIMIT: the proxy's answer to a small
+    GET is one write; a larger object's head still leaves first."""
+    from proxy.s3.objects import COALESCE_LIMIT
+    large = b"y" * (COALESCE_LIMIT + 1)
+    assert raw("PUT", f"/{raw_bucket}/small", BODY).status_code == 200
+    assert raw("PUT", f"/{raw_bucket}/large", large).status_code == 200
+    writes, body = await _proxy_get_writes(aio, raw, f"/{raw_bucket}/small")
+    assert body == BODY and len(writes) == 1 and writes[0] > len(BODY)
+    writes, body = await _proxy_get_writes(aio, raw, f"/{raw_bucket}/large")
+    assert body == large and len(writes) >= 2 and writes[0] < 4096  # the head alone first
