@@ -258,6 +258,11 @@ class Writer:
         self._held.extend(parts)
 
     @property
+    def has_temp_file(self) -> bool:
+        """Whether abort() has a temp file to remove (none before the first write or commit)."""
+        return self._tmp is not None
+
+    @property
     def length(self) -> int:
         """Bytes of body so far, written or held."""
         return self.size + self._held_size

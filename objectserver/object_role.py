@@ -114,40 +114,24 @@ def _not_found(found: layout.FileSet) -> HTTPError:
 
 # ---- PUT ----------------------------------------------------------------------------------
 
-class _LazyWriter:
-    """diskfile.Writer created on first use, so a small PUT costs one executor hop."""
-
-    def __init__(self, path: str, part: int, name_hash: str, policy: int = 0, md5: bool = True):
-        self.args = (path, part, name_hash, policy, md5)
-        self.writer: diskfile.Writer | None = None
-
-    def write(self, data) -> None:
-        if self.writer is None:
-            self.writer = diskfile.Writer(*self.args)
-        self.writer.write(data)
-
-    def finish(self, data, metadata: dict, client_etag: str | None, timestamp: Timestamp,
-               footer: tuple[str, str] | None = None) -> dict:
-        if self.writer is None:
-            self.writer = diskfile.Writer(*self.args)
-        writer = self.writer
-        writer.hold(data)  # written with the trailer: one pwritev for a small object
-        xxh3 = writer.hasher.xxh3_hexdigest()
-        if footer is not None:  # the proxy hashed the body: check the transfer, keep its MD5
-            etag, sent_xxh3 = footer
-            if sent_xxh3 != xxh3:
-                raise HTTPError(422, "Unprocessable Entity: body does not match the footer")
-        else:
-            etag = writer.hasher.md5_hexdigest()
-        if client_etag is not None and client_etag.strip('"').lower() != etag:
-            raise HTTPError(422, "Unprocessable Entity: ETag does not match the body")
-        metadata.update({"ETag": etag, "xxh3": xxh3, "Content-Length": str(writer.length)})
-        writer.commit(metadata, timestamp, layout.DATA)
-        return metadata
-
-    def abort(self) -> None:
-        if self.writer is not None:
-            self.writer.abort()
+def _finish(writer: diskfile.Writer, data, metadata: dict, client_etag: str | None,
+            timestamp: Timestamp, footer: tuple[str, str] | None = None) -> dict:
+    """The PUT's last disk step: what is left of the body is written with the trailer (one
+    pwritev for a small object, in the same step as its create, fsync and rename), once the
+    body's checksums agree with what the client or the proxy said."""
+    writer.hold(data)
+    xxh3 = writer.hasher.xxh3_hexdigest()
+    if footer is not None:  # the proxy hashed the body: check the transfer, keep its MD5
+        etag, sent_xxh3 = footer
+        if sent_xxh3 != xxh3:
+            raise HTTPError(422, "Unprocessable Entity: body does not match the footer")
+    else:
+        etag = writer.hasher.md5_hexdigest()
+    if client_etag is not None and client_etag.strip('"').lower() != etag:
+        raise HTTPError(422, "Unprocessable Entity: ETag does not match the body")
+    metadata.update({"ETag": etag, "xxh3": xxh3, "Content-Length": str(writer.length)})
+    writer.commit(metadata, timestamp, layout.DATA)
+    return metadata
 
 
 OVERRIDE_PREFIXES = ("X-Object-Sysmeta-Container-Update-Override-",
@@ -213,7 +197,8 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
     metadata.update({"name": _object_name(target), "X-Timestamp": timestamp.internal,
                      "Content-Type": request.headers.get("Content-Type",
                                                          "application/octet-stream")})
-    writer = _LazyWriter(path, target.partition, name_hash, policy, md5=splitter is None)
+    # (no file yet: the first write() or the commit makes it, on the device's executor)
+    writer = diskfile.Writer(path, target.partition, name_hash, policy, md5=splitter is None)
     committed = False
     try:
         received = 0
@@ -284,7 +269,7 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
         if footer is not None and client_etag == put_footer.ETAG_SENTINEL:
             client_etag = None  # there only to make a node without the footer refuse the PUT
         try:
-            metadata = await node.io(target.device, writer.finish, parts, metadata,
+            metadata = await node.io(target.device, _finish, writer, parts, metadata,
                                      client_etag, timestamp, footer)
         except diskfile.ConflictError as exc:
             raise HTTPError(409, headers={"X-Backend-Timestamp": exc.existing.internal}) from None
@@ -292,7 +277,7 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
             raise _disk_error(request, exc) from None
         committed = True
     finally:
-        if not committed:
+        if not committed and writer.has_temp_file:  # a PUT refused early made no file
             await node.io(target.device, writer.abort)
     node.suffixes.invalidate(target.device, target.partition, name_hash, policy)
     row = {"X-Size": metadata["Content-Length"], "X-Content-Type": metadata["Content-Type"],
