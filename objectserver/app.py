@@ -282,4 +282,14 @@ def create_app(config, devices_root: str, devices, *, node_index: int = 0,
 
     app.cleanup_ctx.append(lifetime)
     app.router.add_route("*", "/{tail:.*}", dispatch)
+    from .object_role import FEATURES
+    if FEATURES:
+        async def advertise(request: web.Request, response: web.StreamResponse) -> None:
+            if request.raw_path.startswith(OBJECT_PREFIXES):  # streamed or not, errors too
+                response.headers.update(FEATURES)
+
+        app.on_response_prepare.append(advertise)
     return app
+
+
+OBJECT_PREFIXES = ("/object/", "/replicate/object/")  # the object role's answers

@@ -65,7 +65,8 @@ INTERNAL_KEYS = ("name", "xxh3", "Content-Length", "X-Timestamp")
 # advertises the feature nor understands X-Backend-Obj-Footer (tests of a mixed cluster set it in
 # one node's environment). Never set it in production.
 EMULATE_NO_PUT_FOOTER = os.environ.get("STRATO_TEST_EMULATE_NO_PUT_FOOTER", "") == "1"
-# Sent on every object-role answer so that a proxy learns what this node understands.
+# Sent on every object-role answer, errors included, so that a proxy learns what this node
+# understands (objectserver/app.py adds them as each answer is prepared).
 FEATURES = {} if EMULATE_NO_PUT_FOOTER else {put_footer.FEATURES_HEADER: put_footer.FEATURE}
 
 
@@ -330,7 +331,6 @@ def _response_headers(opened: diskfile.OpenObject) -> dict:
         "Last-Modified": _http_date(opened.timestamp),
         "Accept-Ranges": "bytes",
     })
-    headers.update(FEATURES)
     return headers
 
 
@@ -744,26 +744,5 @@ def _replicate_partitions(body: bytes) -> list[int]:
     return parts
 
 
-def _advertising(handler):
-    """The handler with FEATURES on its answer, errors included (a proxy learns from any answer
-    of this role; GET's streamed answers carry them from _response_headers)."""
-    if not FEATURES:
-        return handler
-
-    @functools.wraps(handler)
-    async def with_features(node: Node, request: web.Request, target: Target):
-        try:
-            response = await handler(node, request, target)
-        except HTTPError as exc:
-            exc.headers.update(FEATURES)
-            raise
-        if not response.prepared:
-            response.headers.update(FEATURES)
-        return response
-
-    return with_features
-
-
-HANDLERS = {method: _advertising(handler) for method, handler in (
-    ("PUT", put), ("GET", get), ("HEAD", get), ("DELETE", delete), ("POST", post),
-    ("REPLICATE", replicate))}
+HANDLERS = {"PUT": put, "GET": get, "HEAD": get, "DELETE": delete, "POST": post,
+            "REPLICATE": replicate}
