@@ -16,7 +16,6 @@ from proxy.errors import SwiftError
 from proxy.request_ids import new_request_id
 from proxy.s3 import (addressing, bucket_config, buckets, common, context, listing, multipart,
                       object_config, objects, versioning)
-from proxy.s3 import settings as s3_settings
 from proxy.s3.credentials import Credentials, from_config
 from proxy.s3.errors import S3Error, not_implemented
 
@@ -147,7 +146,7 @@ def _error_response(request: web.Request, exc: S3Error, request_id: str) -> web.
 
 def make_handler(config, credentials: Credentials | None = None):
     credentials = credentials or from_config(config)
-    settings = s3_settings.Settings.of(config.s3)  # (read once, not per request)
+    settings = config.s3  # [s3]: plain attributes (strato/config.py SectionValues)
     max_file_size = config.proxy.max_file_size
 
     async def handle(request: web.Request) -> web.StreamResponse:

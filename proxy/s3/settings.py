@@ -1,6 +1,4 @@
 """The [s3] section: the S3 API served by the proxy."""
-import dataclasses
-
 from strato.config import Field, Section
 
 
@@ -22,20 +20,3 @@ SECTION = Section("s3", "S3 API on the proxy port.", {
                          "(space-separated: Swift-style keys such as test:tester contain colons) "
                          "(the all-in-one adds two generated pairs).", check=_check_credentials),
 })
-
-
-@dataclasses.dataclass(frozen=True)
-class Settings:
-    """The [s3] values the request path reads, taken once: config sections answer attribute
-    reads through __getattr__ (~0.3 us each), and a request read two of them."""
-
-    region: str
-    domain: str
-    max_clock_skew: int
-    min_part_size: int
-    credentials: tuple[str, ...]
-
-    @classmethod
-    def of(cls, section) -> "Settings":
-        return cls(section.region, section.domain, section.max_clock_skew, section.min_part_size,
-                   tuple(section.credentials))
