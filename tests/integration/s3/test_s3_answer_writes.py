@@ -16,17 +16,22 @@ from proxy.s3.objects import BodyResponse
 BODY = b"x" * 4096
 
 
+def _record_writes(request: web.Request, writes: list) -> None:
+    """Every bytes object the request's transport is asked to send goes to `writes` too."""
+    transport = request.transport
+    original = transport.write
+
+    def write(data):
+        writes.append(bytes(data))
+        return original(data)
+    transport.write = write
+
+
 async def _serve(make_response, body: bytes):
     writes = []
 
     async def handler(request: web.Request) -> web.StreamResponse:
-        transport = request.transport
-        original = transport.write
-
-        def counted(data):
-            writes.append(bytes(data))
-            return original(data)
-        transport.write = counted
+        _record_writes(request, writes)
         response = make_response()
         response.content_length = len(body)
         await response.prepare(request)
@@ -87,8 +92,8 @@ def test_s3_gets_of_small_and_large_objects_round_trip(raw, raw_bucket):
         assert got.headers["Content-Length"] == str(size) and got.headers["x-amz-request-id"]
 
 
-async def _proxy_get_writes(aio, raw, path: str) -> tuple[list[int], bytes]:
-    """(sizes of the proxy's transport writes, body) for a signed GET of `path`, answered by the
+async def _proxy_get_writes(aio, raw, path: str) -> tuple[list[bytes], bytes]:
+    """(the proxy's transport writes, body) for a signed GET of `path`, answered by the
     proxy application run in this process against the session all-in-one's nodes and keys."""
     import os
     from urllib.parse import urlsplit
@@ -102,13 +107,7 @@ async def _proxy_get_writes(aio, raw, path: str) -> tuple[list[int], bytes]:
 
     @web.middleware
     async def counted(request, handler):
-        transport = request.transport
-        original = transport.write
-
-        def write(data):
-            writes.append(len(data))
-            return original(data)
-        transport.write = write
+        _record_writes(request, writes)
         return await handler(request)
     app.middlewares.insert(0, counted)
     url, headers = raw.signed("GET", path)
@@ -141,6 +140,6 @@ async def test_the_proxy_sends_a_small_s3_get_in_one_write(aio, raw, raw_bucket)
     assert raw("PUT", f"/{raw_bucket}/small", BODY).status_code == 200
     assert raw("PUT", f"/{raw_bucket}/large", large).status_code == 200
     writes, body = await _proxy_get_writes(aio, raw, f"/{raw_bucket}/small")
-    assert body == BODY and len(writes) == 1 and writes[0] > len(BODY)
+    assert body == BODY and len(writes) == 1 and len(writes[0]) > len(BODY)
     writes, body = await _proxy_get_writes(aio, raw, f"/{raw_bucket}/large")
-    assert body == large and len(writes) >= 2 and writes[0] < 4096  # the head alone first
+    assert body == large and len(writes) >= 2 and len(writes[0]) < 4096  # the head alone first
