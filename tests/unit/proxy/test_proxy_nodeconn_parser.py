@@ -142,17 +142,3 @@ def test_chunk_frame_small_and_large():
     assert chunk_frame(b"abc") == (b"3\r\nabc\r\n",)
     big = b"x" * 100000
     assert chunk_frame(big) == (b"186a0\r\n", big, b"\r\n")
-
-
-def test_the_wire_format_imports_no_io():
-    import ast
-    import pathlib
-    import proxy.nodewire as wire
-    tree = ast.parse(pathlib.Path(wire.__file__).read_text())
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
-    assert not imported & {"asyncio", "aiohttp", "socket", "os"}

@@ -5,7 +5,7 @@ import pathlib
 import pytest
 
 PURE = ["quorum", "acl", "auth", "limits", "conditional", "tempurl", "cors", "symlink", "nodes",
-        "errors", "headers"]
+        "errors", "headers", "nodewire"]
 FORBIDDEN = {"asyncio", "aiohttp", "socket", "os", "requests"}
 ROOT = pathlib.Path(__file__).resolve().parents[3] / "proxy"
 
