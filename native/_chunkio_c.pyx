@@ -432,8 +432,21 @@ cdef int _open_retry(const char *path, int flags, int mode) noexcept nogil:
             return fd
 
 
-cdef object _write_sync(int fd, object path, buffers, long long offset):
-    """Write buffers at offset into fd (or into a new file at path when fd < 0), fsync, close."""
+cdef int _reserve(int fd, long long offset, long long length) noexcept nogil:
+    """fallocate(fd, 0, offset, length) for _write_sync: 0 when reserved or where the file
+    system cannot (nothing is emulated), else the errno (ENOSPC...)."""
+    while length > 0 and c_fallocate(fd, 0, offset, length) != 0:
+        if errno == EINTR:
+            continue
+        if errno == EOPNOTSUPP or errno == ENOSYS:
+            return 0
+        return errno
+    return 0
+
+
+cdef object _write_sync(int fd, object path, buffers, long long offset, long long reserve):
+    """Write buffers at offset into fd (or into a new file at path when fd < 0), fsync, close;
+    `reserve` bytes from offset are fallocated first."""
     cdef _Buffers bufs
     cdef long long total = -1
     cdef int err = 0
@@ -451,9 +464,11 @@ cdef object _write_sync(int fd, object path, buffers, long long offset):
             if fd < 0:
                 err = errno
         if fd >= 0:
-            total = _write_all(fd, bufs.iov, bufs.count, offset, &err)
-            if total >= 0:
-                err = _fsync_retry(fd)
+            err = _reserve(fd, offset, reserve)
+            if err == 0:
+                total = _write_all(fd, bufs.iov, bufs.count, offset, &err)
+                if total >= 0:
+                    err = _fsync_retry(fd)
             c_close(fd)
     if err:
         if path is not None:
@@ -462,18 +477,23 @@ cdef object _write_sync(int fd, object path, buffers, long long offset):
     return total
 
 
-def create_synced(path, buffers):
-    """Create `path` (O_EXCL, mode 0600), write the buffers, fsync and close it; returns the bytes
-    written. FileExistsError when it exists. After any later failure the file stays, for the
-    caller to remove."""
-    return _write_sync(-1, path, buffers, 0)
+def create_synced(path, buffers, long long reserve=0):
+    """Create `path` (O_EXCL, mode 0600), reserve `reserve` bytes (fallocate), write the
+    buffers, fsync and close it; returns the bytes written. FileExistsError when it exists.
+    After any later failure the file stays, for the caller to remove."""
+    _check_range(0, reserve)
+    return _write_sync(-1, path, buffers, 0, reserve)
 
 
-def write_sync_close(int fd, buffers, long long offset):
-    """Write the buffers at offset, fsync, and close fd -- closed whatever happens; returns the
-    bytes written."""
-    _check_range(offset, 0)
-    return _write_sync(fd, None, buffers, offset)
+def write_sync_close(int fd, buffers, long long offset, long long reserve=0):
+    """Reserve `reserve` bytes from offset (fallocate), write the buffers at offset, fsync, and
+    close fd -- closed whatever happens; returns the bytes written."""
+    try:
+        _check_range(offset, reserve)
+    except BaseException:
+        os.close(fd)
+        raise
+    return _write_sync(fd, None, buffers, offset, reserve)
 
 
 def listdir(target):

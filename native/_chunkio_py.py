@@ -237,18 +237,21 @@ def recv_buffer(size: int) -> bytearray:
 
 # ---- Durable file steps (the compiled twin runs each in one release of the GIL) ---------------
 
-def create_synced(path, buffers) -> int:
-    """Create `path` (O_EXCL, mode 0600), write the buffers, fsync and close it; returns the bytes
-    written. FileExistsError when it exists. After any later failure the file stays, for the
-    caller to remove."""
+def create_synced(path, buffers, reserve: int = 0) -> int:
+    """Create `path` (O_EXCL, mode 0600), reserve `reserve` bytes (fallocate), write the
+    buffers, fsync and close it; returns the bytes written. FileExistsError when it exists.
+    After any later failure the file stays, for the caller to remove."""
+    _check_range(0, reserve)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    return write_sync_close(fd, buffers, 0)
+    return write_sync_close(fd, buffers, 0, reserve)
 
 
-def write_sync_close(fd: int, buffers, offset: int) -> int:
-    """Write the buffers at offset, fsync, and close fd -- closed whatever happens; returns the
-    bytes written."""
+def write_sync_close(fd: int, buffers, offset: int, reserve: int = 0) -> int:
+    """Reserve `reserve` bytes from offset (fallocate), write the buffers at offset, fsync, and
+    close fd -- closed whatever happens; returns the bytes written."""
     try:
+        _check_range(offset, reserve)
+        fallocate(fd, offset, reserve)  # False (not reserved) where the file system cannot
         total = pwritev(fd, buffers, offset)
         os.fsync(fd)
     finally:

@@ -13,8 +13,14 @@ they import for it.
                                           completely before they are read (received data)
   Durable steps, each one release of the GIL in the compiled twin (a disk thread otherwise re-takes
   the GIL after every system call, and under load each re-take is a context switch):
-    create_synced(path, buffers) -> n      create (O_EXCL, 0600), write, fsync, close
-    write_sync_close(fd, buffers, offset) -> n   write, fsync, close (fd closed in every case)
+    create_synced(path, buffers, reserve=0) -> n      create (O_EXCL, 0600), write, fsync, close
+    write_sync_close(fd, buffers, offset, reserve=0) -> n   write, fsync, close (fd closed in
+                                          every case)
+      reserve: bytes to fallocate(2) from offset (mode 0: the file grows to offset+reserve, so
+      reserve exactly what will be written) before the writes. On ext4 a reserved 1 MiB file
+      costs less CPU than one allocated page by page (delayed allocation). Where the file
+      system cannot reserve (EOPNOTSUPP, ENOSYS) nothing is reserved and the writes go on;
+      ENOSPC and other errors raise (nothing written).
     listdir(path or dir_fd) -> names       os.listdir in one step (a dir_fd stays open)
     rename_synced(src, dir_fd, name, obsolete=())   rename into dir_fd, fsync it, unlink obsolete
     open_tail(path, max_tail) -> (fd, size, tail)   open, fstat, read the last bytes (fd -1:

@@ -25,6 +25,10 @@ from strato.timestamps import Timestamp
 from . import layout, metafile
 
 READ_TAIL = 64 * 1024  # one pread covers the trailer of nearly every file
+# Files at least this large get their space reserved (fallocate) before they are written: ext4
+# then skips its delayed-allocation work per 4 KiB page (a durable 1 MiB file: ~13 % less CPU
+# here); at 4-64 KiB the extra system call gained nothing measurable.
+RESERVE_MIN = 256 * 1024
 _LOCKS = [threading.Lock() for _ in range(512)]
 _tmp_names = random.Random()  # seeded from os.urandom; names are claimed with O_EXCL
 
@@ -204,8 +208,12 @@ class Writer:
     md5=False hashes xxh3 only (the caller knows the MD5 from elsewhere and checks the xxh3)."""
 
     def __init__(self, device_path: str, part: int, name_hash: str, policy: int = 0,
-                 md5: bool = True):
+                 md5: bool = True, expected_size: int | None = None):
+        """expected_size: the body's length when the caller knows it (Content-Length): a body
+        written in several steps then has its space reserved when its file is created."""
         self.device_path = device_path
+        self.expected_size = expected_size
+        self._reserved = 0  # bytes of body fallocated at the file's creation
         self.part = part
         self.name_hash = name_hash
         self.policy = policy
@@ -223,15 +231,18 @@ class Writer:
         return os.path.join(layout.tmp_dir(self.device_path),
                             f"{self.name_hash}.{_tmp_names.getrandbits(48):012x}.tmp")
 
-    def _create(self, buffers) -> int:
+    def _create(self, buffers, reserve: int = 0) -> int:
         """The temp file, created with `buffers` in it: fsynced and closed when buffers is not
-        None, else left open for write()."""
+        None, else left open for write(). `reserve` bytes are fallocated first."""
         for _ in range(100):
             self._tmp = self._tmp_path()
             try:
                 if buffers is not None:
-                    return chunkio.create_synced(self._tmp, buffers)
+                    return chunkio.create_synced(self._tmp, buffers, reserve)
                 self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                if reserve:
+                    chunkio.fallocate(self._fd, 0, reserve)  # abort() removes it on ENOSPC
+                    self._reserved = reserve
                 return 0
             except FileExistsError:
                 continue
@@ -244,7 +255,8 @@ class Writer:
         hands over the chunks it received without joining them into one copy first."""
         self.hold(data)
         if self._fd < 0:
-            self._create(None)
+            expected = self.expected_size or 0
+            self._create(None, expected if expected >= RESERVE_MIN else 0)
         self.size += chunkio.pwritev(self._fd, self._held, self.size)
         self._held, self._held_size = [], 0
 
@@ -283,9 +295,18 @@ class Writer:
         try:
             # write what is held (body and trailer), fsync, close: one step in the compiled twin
             if self._fd < 0:
-                self._create(held)
+                total = self._held_size + len(held[-1])  # body and trailer: exactly the file
+                self._create(held, total if total >= RESERVE_MIN else 0)
             else:
                 fd, self._fd = self._fd, -1
+                if self._reserved > self.length:
+                    # a body shorter than announced (callers refuse those before the commit):
+                    # the reservation must not leave zeros between body and trailer
+                    try:
+                        os.ftruncate(fd, self.length)
+                    except BaseException:
+                        os.close(fd)
+                        raise
                 chunkio.write_sync_close(fd, held, self.size)
         except BaseException:
             if dir_fd >= 0:

@@ -199,7 +199,8 @@ async def put(node: Node, request: web.Request, target: Target) -> web.StreamRes
                      "Content-Type": request.headers.get("Content-Type",
                                                          "application/octet-stream")})
     # (no file yet: the first write() or the commit makes it, on the device's executor)
-    writer = diskfile.Writer(path, target.partition, name_hash, policy, md5=splitter is None)
+    writer = diskfile.Writer(path, target.partition, name_hash, policy, md5=splitter is None,
+                             expected_size=length)  # a body of several writes is reserved
     committed = False
     try:
         received = 0
