@@ -225,10 +225,11 @@ class DeviceDB:
                 if record is None:
                     continue
                 for okey, (_name, timestamp, size, content_type, etag, deleted) in zip(keys, rows):
+                    new_ts = _ts(timestamp)  # parsed once per row, compared twice
                     old = txn.get(okey, db=self.objects)
                     if old is not None:
                         old = _loads(old)
-                        if _ts(old[0]) >= _ts(timestamp):
+                        if _ts(old[0]) >= new_ts:
                             continue
                         if not old[4]:
                             record["count"] -= 1
@@ -238,7 +239,8 @@ class DeviceDB:
                         record["bytes"] += size
                     txn.put(okey, _dumps([timestamp, size, content_type, etag,
                                           1 if deleted else 0]), db=self.objects)
-                    record["stats_ts"] = max(record["stats_ts"], timestamp, key=_ts)
+                    if new_ts > _ts(record["stats_ts"]):  # max(), keeping the older on a tie
+                        record["stats_ts"] = timestamp
                     record["_changed"] = True
             for ckey, record in records.items():
                 if record is not None and record.pop("_changed", False):

@@ -12,6 +12,8 @@ Pure functions only (names and choices); diskfile.py does the I/O.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import operator
 import posixpath
 
 import xxhash
@@ -20,6 +22,7 @@ from strato.timestamps import Timestamp
 
 DATA, TOMBSTONE, META = ".data", ".ts", ".meta"
 EXTENSIONS = (DATA, TOMBSTONE, META)
+_EXT_OF = {ext[1:]: ext for ext in EXTENSIONS}  # "data" -> ".data", without building strings
 SUFFIX_LEN = 3
 
 
@@ -77,11 +80,12 @@ def filename(timestamp: Timestamp, ext: str) -> str:
 def parse_filename(name: str) -> tuple[Timestamp, str] | None:
     """(timestamp, extension) of an object file name, or None for anything else."""
     stem, dot, ext = name.rpartition(".")
-    if not dot or f".{ext}" not in EXTENSIONS:
+    ext = _EXT_OF.get(ext) if dot else None
+    if ext is None:
         return None
     try:
-        return Timestamp.parse(stem), f".{ext}"
-    except ValueError:
+        return Timestamp(stem), ext
+    except (TypeError, ValueError):
         return None
 
 
@@ -94,25 +98,45 @@ class FileSet:
     meta: str | None = None       # newest .meta newer than the data file
     obsolete: tuple[str, ...] = ()
 
-    @property
+    # Parsed once, on first use; choose() fills both in from the parse it sorted by.
+    @functools.cached_property
     def timestamp(self) -> Timestamp | None:
         """Timestamp of the winning .data or .ts."""
         winner = self.data or self.tombstone
         return parse_filename(winner)[0] if winner else None
 
-    @property
+    @functools.cached_property
     def meta_timestamp(self) -> Timestamp | None:
         return parse_filename(self.meta)[0] if self.meta else None
 
 
+_ORDER = operator.itemgetter(0)
+
+
 def choose(names) -> FileSet:
     """Newest .data or .ts wins; a .meta counts only when newer than the winning .data."""
-    parsed = sorted(((p[0], p[1], n) for n in names if (p := parse_filename(n))),
-                    key=lambda item: item[0], reverse=True)
+    parsed = []
+    for n in names:
+        p = parse_filename(n)
+        if p is not None:
+            ts = p[0]
+            parsed.append(((ts.ticks, ts.offset), ts, p[1], n))
+    # ordered by (ticks, offset) tuples: compared in C, where Timestamps would call Python
+    # methods; stable, so equal timestamps keep the listing's order, as they always did
+    parsed.sort(key=_ORDER, reverse=True)
+    found, timestamp, meta_timestamp = _choose(parsed)
+    # FileSet is frozen; its cached properties live in the instance dict: primed here
+    found.__dict__["timestamp"] = timestamp
+    found.__dict__["meta_timestamp"] = meta_timestamp
+    return found
+
+
+def _choose(parsed) -> tuple[FileSet, Timestamp | None, Timestamp | None]:
+    """choose() over parsed names, newest first: the FileSet and its two timestamps."""
     winner = None
     meta = None
     obsolete = []
-    for ts, ext, name in parsed:
+    for _key, ts, ext, name in parsed:
         if winner is None and ext in (DATA, TOMBSTONE):
             winner = (ts, ext, name)
         elif winner is None and ext == META and meta is None:
@@ -123,10 +147,11 @@ def choose(names) -> FileSet:
         obsolete.append(meta[2])  # metadata of an object that is deleted or absent
         meta = None
     if winner is None:
-        return FileSet(obsolete=tuple(obsolete))
+        return FileSet(obsolete=tuple(obsolete)), None, None
     if winner[1] == DATA:
-        return FileSet(data=winner[2], meta=meta[2] if meta else None, obsolete=tuple(obsolete))
-    return FileSet(tombstone=winner[2], obsolete=tuple(obsolete))
+        return (FileSet(data=winner[2], meta=meta[2] if meta else None, obsolete=tuple(obsolete)),
+                winner[0], meta[0] if meta else None)
+    return FileSet(tombstone=winner[2], obsolete=tuple(obsolete)), winner[0], None
 
 
 def suffix_hash(entries) -> str:

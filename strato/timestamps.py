@@ -6,14 +6,12 @@ at the same instant (a POST after a PUT) still sorts after it.
 """
 from __future__ import annotations
 
-import functools
 import time
 
 PRECISION = 5
 UNITS = 10 ** PRECISION
 
 
-@functools.total_ordering
 class Timestamp:
     # _normal caches the normal form: a node formats one timestamp several times per request
     # (metadata, container row, answer headers). ticks and offset are not to be changed after
@@ -99,18 +97,38 @@ class Timestamp:
     def _key(self):
         return (self.ticks, self.offset)
 
+    # The four orderings are written out rather than derived by functools.total_ordering, whose
+    # derived ones (>=, >, <=) are a Python frame calling __lt__ through another lookup: a node
+    # compares timestamps several times per request (hash directory choice, listing merges).
+    # A value that is not a Timestamp is parsed as one (ValueError/TypeError when it is none).
+
     def __eq__(self, other) -> bool:
         if not isinstance(other, Timestamp):
             try:
                 other = Timestamp(other)
             except (TypeError, ValueError):
                 return NotImplemented
-        return self._key() == other._key()
+        return self.ticks == other.ticks and self.offset == other.offset
 
     def __lt__(self, other) -> bool:
         if not isinstance(other, Timestamp):
             other = Timestamp(other)
-        return self._key() < other._key()
+        return (self.ticks, self.offset) < (other.ticks, other.offset)
+
+    def __le__(self, other) -> bool:
+        if not isinstance(other, Timestamp):
+            other = Timestamp(other)
+        return (self.ticks, self.offset) <= (other.ticks, other.offset)
+
+    def __gt__(self, other) -> bool:
+        if not isinstance(other, Timestamp):
+            other = Timestamp(other)
+        return (self.ticks, self.offset) > (other.ticks, other.offset)
+
+    def __ge__(self, other) -> bool:
+        if not isinstance(other, Timestamp):
+            other = Timestamp(other)
+        return (self.ticks, self.offset) >= (other.ticks, other.offset)
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash((self.ticks, self.offset))

@@ -43,3 +43,27 @@ def test_from_ticks_and_copies_format_their_own_values():
     for bad in ((-1, 0), (10 ** 15, 0), (1, -1)):
         with pytest.raises(ValueError):
             Timestamp.from_ticks(*bad)
+
+
+def test_every_ordering_with_timestamps_strings_and_offsets():
+    a = Timestamp("1700000000.00001")
+    b = Timestamp("1700000000.00001_0000000000000001")
+    c = Timestamp("1700000000.00002")
+    for lo, hi in ((a, b), (b, c), (a, c)):
+        assert lo < hi and lo <= hi and hi > lo and hi >= lo and lo != hi
+        assert not (lo > hi or lo >= hi or hi < lo or hi <= lo)
+        assert lo < hi.internal and hi.internal > lo and hi >= lo.internal and lo.internal <= hi
+    assert a <= Timestamp(a.internal) and a >= a.internal and a == a.normal
+    assert max(b, a, c) is c and sorted([c, b, a]) == [a, b, c]
+    assert hash(a) == hash(Timestamp(a.internal)) and len({a, Timestamp(a), b}) == 2
+    for op in ("__lt__", "__le__", "__gt__", "__ge__"):
+        with pytest.raises(ValueError):
+            getattr(a, op)("yesterday")
+    assert (a == "yesterday") is False
+
+
+def test_orderings_are_the_class_own():
+    """Each ordering is a method of Timestamp itself, not one functools.total_ordering derives
+    from __lt__ (those add a Python frame to every comparison a node makes)."""
+    for op in ("__lt__", "__le__", "__gt__", "__ge__", "__eq__"):
+        assert getattr(Timestamp, op).__qualname__ == f"Timestamp.{op}"
