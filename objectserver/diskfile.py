@@ -191,13 +191,13 @@ class Xxh3Only:
     """The part of Md5Xxh3's interface a footer PUT uses: the proxy sent the body's MD5
     (strato/put_footer.py), so the node hashes only xxh3 (~1/50 of MD5's cost per byte)."""
 
-    __slots__ = ("_xxh3",)
+    __slots__ = ("_xxh3", "update")
 
     def __init__(self):
         self._xxh3 = xxhash.xxh3_64()
-
-    def update(self, data) -> None:
-        self._xxh3.update(data)
+        # the hasher's own method: hold() calls it once per received piece, with no Python
+        # frame of ours in between
+        self.update = self._xxh3.update
 
     def xxh3_hexdigest(self) -> str:
         return self._xxh3.hexdigest()
@@ -264,9 +264,11 @@ class Writer:
         """Hash buffers now and write them with the next write() or with commit()'s trailer:
         a small object's body and trailer then go to the file in one system call."""
         parts = data if isinstance(data, list) else [data]
+        update, size = self.hasher.update, 0
         for part in parts:
-            self.hasher.update(part)
-            self._held_size += len(part)
+            update(part)
+            size += len(part)
+        self._held_size += size
         self._held.extend(parts)
 
     @property
