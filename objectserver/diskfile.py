@@ -240,8 +240,8 @@ class Writer:
                 if buffers is not None:
                     return chunkio.create_synced(self._tmp, buffers, reserve)
                 self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                if reserve:
-                    chunkio.fallocate(self._fd, 0, reserve)  # abort() removes it on ENOSPC
+                # False where the file system cannot reserve; abort() removes it on ENOSPC
+                if reserve and chunkio.fallocate(self._fd, 0, reserve):
                     self._reserved = reserve
                 return 0
             except FileExistsError:
