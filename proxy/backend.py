@@ -302,13 +302,24 @@ class Backend:
         # body to the footer targets.
         footer_targets = [t for t in live if t.footer]
         hasher = checksum.Md5Xxh3() if footer_targets else None
+        # The piece that completes Content-Length is held until the source has ended normally:
+        # then it goes out with the footer in one write per node (one wake-up of the node
+        # instead of two), and a source that fails after its last byte (S3's verifier, a copy
+        # source) still leaves every replica short of its body.
+        last = None
         try:
             async for chunk in body:
                 if not chunk:
                     continue  # an empty chunk would end a chunked body
+                if last is not None:  # more than Content-Length: it is no longer the last
+                    await _fan_out(live, (last,), nodeconn.chunk_frame(last) if chunked else None)
+                    last = None
                 sent += len(chunk)
                 if hasher is not None:
                     hasher.update(chunk)
+                if sent == content_length:
+                    last = chunk
+                    continue
                 await _fan_out(live, (chunk,), nodeconn.chunk_frame(chunk) if chunked else None)
             if content_length is not None and sent < content_length:
                 from proxy.errors import SwiftError
@@ -316,14 +327,20 @@ class Backend:
             elif hasher is not None:
                 md5_hex = hasher.md5_hexdigest()
                 if client_etag is not None and client_etag != md5_hex:
-                    # no footer goes out: every footer replica sees a short body and stores
-                    # nothing; an old-form replica checks the ETag itself (422)
+                    # no footer goes out (nor the held last piece): every footer replica sees a
+                    # short body and stores nothing; an old-form replica checks the ETag (422)
                     from proxy.errors import SwiftError
                     aborted = SwiftError(422, "Unprocessable Entity")
                 else:
                     footer = put_footer.encode(md5_hex, hasher.xxh3_hexdigest())
-                    await _fan_out(footer_targets, (footer,),
-                                   nodeconn.chunk_frame(footer) if chunked else None)
+                    if last is not None:
+                        await _fan_out(live, (last,),
+                                       nodeconn.chunk_frame(last) if chunked else None, footer)
+                    else:
+                        await _fan_out(footer_targets, (footer,),
+                                       nodeconn.chunk_frame(footer) if chunked else None)
+            elif last is not None:
+                await _fan_out(live, (last,), nodeconn.chunk_frame(last) if chunked else None)
         except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - re-raised below
             # Whatever stops the body (client gone, or a verifying source such as S3's raising on
             # a bad checksum) must abort every replica before it sees the end of the body.
@@ -439,13 +456,20 @@ def _abort(targets: list["_Target"]) -> None:
 
 
 async def _fan_out(targets: list["_Target"], parts: tuple[bytes, ...],
-                   framed: tuple[bytes, ...] | None) -> None:
+                   framed: tuple[bytes, ...] | None, footer: bytes | None = None) -> None:
     """Write one chunk of the client's body to every live node connection, then wait while any
     of them holds more than its transport's high-water mark (back-pressure: the proxy keeps at
     most about one chunk plus each connection's write buffer per node, never the whole body).
     The same bytes objects go to each transport: no copies, no queue or task hop per node.
-    `framed` is the same piece as an HTTP/1.1 chunk, for the targets whose body is chunked."""
+    `framed` is the same piece as an HTTP/1.1 chunk, for the targets whose body is chunked;
+    `footer` (with the last piece of a Content-Length body) follows it to the footer targets
+    in the same write."""
     paused = False
+    with_footer, framed_footer = parts, framed
+    if footer is not None:
+        with_footer = parts + (footer,)
+        if framed is not None:
+            framed_footer = framed + nodeconn.chunk_frame(footer)
     for target in targets:
         if target.dead:
             continue
@@ -454,7 +478,10 @@ async def _fan_out(targets: list["_Target"], parts: tuple[bytes, ...],
             target.dead = True
             continue
         # a failed write fails the connection (closed), not the PUT
-        conn.write(framed if target.chunked else parts)
+        if target.footer:
+            conn.write(framed_footer if target.chunked else with_footer)
+        else:
+            conn.write(framed if target.chunked else parts)
         paused = paused or conn.paused
     if not paused:
         return
