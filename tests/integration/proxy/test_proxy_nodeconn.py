@@ -333,3 +333,26 @@ async def test_each_target_is_framed_as_its_own_head_says(cluster):
     got = [n.bodies for n in _primaries(ring, by_port, "o")]
     assert len(got[0][0]) == len(body) + put_footer.FOOTER_LEN and got[0][0][:len(body)] == body
     assert got[1:] == [[body], [body]]
+
+
+async def test_a_held_last_piece_is_framed_for_chunked_targets(cluster):
+    """put_stream knows the length (it holds the piece completing it until the source ends) but
+    the caller's headers do not: the old-form targets go chunked, the last piece chunk-framed."""
+    from strato import put_footer
+    ring, backend, by_port, _ = cluster
+    backend.put_footer = True
+    node = ring.get_nodes("AUTH_a", "c", "o")[1][0]
+    backend.footer_nodes[(node.ip, node.port)] = True  # only this one gets the footer form
+    body = os.urandom(200_000)
+
+    async def pieces():
+        for i in range(0, len(body), 65536):
+            yield body[i:i + 65536]
+
+    answers, _ = await backend.put_stream(ring, "AUTH_a", "c", "o",
+                                          lambda i: {"X-Timestamp": "1.00000"}, pieces(),
+                                          len(body))
+    assert [a.status for a in answers] == [201] * 3
+    got = [n.bodies for n in _primaries(ring, by_port, "o")]
+    assert len(got[0][0]) == len(body) + put_footer.FOOTER_LEN and got[0][0][:len(body)] == body
+    assert got[1:] == [[body], [body]]
