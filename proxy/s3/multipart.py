@@ -113,10 +113,13 @@ async def upload_part(s3):
     if length is not None and length > s3.max_file_size:
         raise S3Error("EntityTooLarge")
     headers = {"Content-Type": "application/octet-stream"}
+    objects.store_md5(verifier, headers)
     try:
         result = await s3.core.object_put(bucket.account, segments(bucket), name, headers,
                                           verified_body(s3, verifier), None)
     except SwiftError as exc:
+        if exc.status == 422 and verifier.md5_left_to_store:
+            raise verifier.md5_mismatch() from None
         raise common.swift_error(exc, s3) from None
     out = {"ETag": f'"{result.headers.get("ETag", "").strip(chr(34))}"'}
     if result.headers.get("Last-Modified"):  # the same second ListParts will show

@@ -183,12 +183,14 @@ async def put(s3):
     await _check_put_conditions(s3, bucket)
     source = verified_body(s3, verifier)
     if encryption is not None:
-        source = encryption.encrypt(source)
+        source = encryption.encrypt(source)  # (the store sees ciphertext: the verifier checks MD5)
+    else:
+        store_md5(verifier, headers)
     try:
         result = await s3.core.object_put(bucket.account, bucket.name, s3.key, headers, source,
                                           node_length(length))
     except SwiftError as exc:
-        raise common.swift_error(exc, s3, "bucket" if exc.status == 404 else "key") from None
+        raise put_error(exc, s3, verifier) from None
     if verifier.checksum_value and CHECKSUM not in headers:
         headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.checksum_value}"
         await repost(s3, bucket, s3.key, headers)
@@ -202,6 +204,21 @@ async def put(s3):
     if verifier.checksum_value:
         out[f"x-amz-checksum-{verifier.checksum_algorithm}"] = verifier.checksum_value
     return common.empty(200, out)
+
+
+def store_md5(verifier, headers: dict) -> None:
+    """Content-MD5 checked by the object PUT's own MD5 (the ETag it computes anyway) instead of a
+    second MD5 pass in the verifier; see PayloadVerifier.md5_for_store."""
+    etag = verifier.md5_for_store()
+    if etag is not None:
+        headers["ETag"] = etag
+
+
+def put_error(exc: SwiftError, s3, verifier) -> S3Error:
+    """The S3 error for a failed object PUT: 422 is the store's ETag check of Content-MD5."""
+    if exc.status == 422 and verifier.md5_left_to_store:
+        return verifier.md5_mismatch()
+    return common.swift_error(exc, s3, "bucket" if exc.status == 404 else "key")
 
 
 def node_length(length: int | None) -> int | None:

@@ -244,19 +244,12 @@ def _checksum_headers(headers: dict[str, str]
     return algorithm, header_value, trailer, digest
 
 
-class _Checksum:
-    def __init__(self, algorithm: str):
-        self.algorithm = algorithm
-        if algorithm in checksum.CRC_KINDS:
-            self._state = checksum.Crc(algorithm)
-        else:
-            self._state = hashlib.new(algorithm)
-
-    def update(self, data) -> None:
-        self._state.update(data)
-
-    def digest(self) -> bytes:
-        return self._state.digest()
+def _new_checksum(algorithm: str):
+    """The running hash of one x-amz-checksum-* algorithm (update/digest, as S3 encodes it: a CRC
+    big-endian), used as is: no Python frame of ours per piece."""
+    if algorithm in checksum.CRC_KINDS:
+        return checksum.Crc(algorithm)
+    return hashlib.new(algorithm)
 
 
 class PayloadVerifier:
@@ -282,7 +275,8 @@ class PayloadVerifier:
             not plan.streaming and plan.mode not in (None, sigv4.UNSIGNED_PAYLOAD))
         self._sha256 = hashlib.sha256() if hashed else None
         self._md5 = hashlib.md5() if plan.md5 is not None else None
-        self._checksum = _Checksum(plan.algorithm) if self.checksum_algorithm else None
+        self._checksum = _new_checksum(plan.algorithm) if self.checksum_algorithm else None
+        self._md5_left_to_store = False  # True: the store checks Content-MD5 (md5_for_store)
         if self.streaming:
             self._decoder = awschunked.Decoder()
             self._chunk_signed = self.mode in (sigv4.STREAMING_SIGNED,
@@ -302,10 +296,32 @@ class PayloadVerifier:
         """The checksum value known before the body (from a header), to store with the object."""
         return self.plan.expected_checksum if self.checksum_algorithm else None
 
+    def md5_for_store(self) -> str | None:
+        """Content-MD5 as the hex ETag to hand the proxy's object PUT, which computes the body's
+        MD5 anyway (it is the stored ETag) and stores nothing when they differ (SwiftError 422,
+        after this verifier's own checks passed: see md5_mismatch). This verifier then stops
+        hashing MD5 itself: one MD5 pass per body instead of two (~1.3 ms per MiB here).
+        None when no Content-MD5 was sent. Only for bodies stored as sent (not SSE-encrypted)."""
+        if self.plan.md5 is None:
+            return None
+        self._md5 = None
+        self._md5_left_to_store = True
+        return self.plan.md5.hex()
+
+    def md5_mismatch(self) -> S3Error:
+        """The BadDigest for a Content-MD5 the store found wrong (it does not report the MD5 it
+        computed, so there is no CalculatedDigest: Swift's s3api gives none either)."""
+        expected = self.plan.md5.hex() if self._md5_hex_in_error else self.plan.md5_text
+        return S3Error("BadDigest", ExpectedDigest=expected)
+
+    @property
+    def md5_left_to_store(self) -> bool:
+        return self._md5_left_to_store
+
     def feed(self, data) -> list:
         """Bytes received → object bytes to pass on (after decoding aws-chunked framing)."""
         if not self.streaming:
-            self._consume(data)
+            self.consume(data)
             return [data] if data else []
         if self._trailers_checked:
             return []  # S3 reads no further than the end of the trailers
@@ -317,7 +333,7 @@ class PayloadVerifier:
         out = []
         for kind, a, b in events:
             if kind == awschunked.DATA:
-                self._consume(a)
+                self.consume(a)
                 if self._chunk_hash is not None:
                     self._chunk_hash.update(a)
                 self._chunk_left -= len(a)
@@ -333,7 +349,9 @@ class PayloadVerifier:
                 break
         return out
 
-    def _consume(self, data) -> None:
+    def consume(self, data) -> None:
+        """A plain (not aws-chunked) body's bytes: hashed and counted, passed on as they are
+        (feed() without its list per piece; body.verified_body's loop calls this)."""
         self._received += len(data)
         if self._sha256 is not None:
             self._sha256.update(data)

@@ -38,3 +38,44 @@ def test_puts_with_lengths_store_every_size(raw, raw_bucket):
         got = raw("GET", f"/{raw_bucket}/s{size}")
         assert got.status_code == 200 and got.content == body
         assert got.headers["Content-Length"] == str(size)
+
+
+def _md5(data: bytes) -> str:
+    import hashlib
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+def test_content_md5_is_checked_by_the_stores_own_md5(raw, raw_bucket):
+    """Content-MD5 is checked once, by the MD5 the object PUT computes for the ETag: a wrong one
+    still answers S3's BadDigest (ExpectedDigest in hex, as S3 gives it for a PUT) and stores
+    nothing, on a new key, over an existing one and for an UploadPart."""
+    path = f"/{raw_bucket}/md5"
+    first = os.urandom(1000)
+    assert raw("PUT", path, body=first, headers={"Content-MD5": _md5(first)}).status_code == 200
+    body = os.urandom(300 * 1024)
+    for key in ("md5", "md5-new"):
+        resp = raw("PUT", f"/{raw_bucket}/{key}", body=body, headers={"Content-MD5": _md5(b"x")})
+        assert resp.status_code == 400 and "<Code>BadDigest</Code>" in resp.text, resp.text
+        assert f"<ExpectedDigest>{base64.b64decode(_md5(b'x')).hex()}</ExpectedDigest>" in resp.text
+        assert "The Content-MD5 you specified did not match what we received." in resp.text
+    assert raw("GET", path).content == first
+    assert raw("GET", f"/{raw_bucket}/md5-new").status_code == 404
+    # The checks S3 makes first still come first: a wrong checksum is reported over the MD5.
+    resp = raw("PUT", path, body=body, headers={"Content-MD5": _md5(b"x"),
+                                                "x-amz-checksum-crc32": _crc32(b"other")})
+    assert "The CRC32 you specified did not match the calculated checksum." in resp.text
+    resp = raw("PUT", path, body=body, headers={"Content-MD5": _md5(body)})
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["ETag"] == f'"{base64.b64decode(_md5(body)).hex()}"'
+    assert raw("GET", path).content == body
+
+    created = raw("POST", f"/{raw_bucket}/mp?uploads")
+    upload_id = created.text.split("<UploadId>")[1].split("</UploadId>")[0]
+    part = f"/{raw_bucket}/mp?partNumber=1&uploadId={upload_id}"
+    resp = raw("PUT", part, body=body, headers={"Content-MD5": _md5(b"x")})
+    assert resp.status_code == 400 and "<Code>BadDigest</Code>" in resp.text, resp.text
+    listed = raw("GET", f"/{raw_bucket}/mp?uploadId={upload_id}")
+    assert "<Part>" not in listed.text
+    resp = raw("PUT", part, body=body, headers={"Content-MD5": _md5(body)})
+    assert resp.status_code == 200 and resp.headers["ETag"] == f'"{base64.b64decode(_md5(body)).hex()}"'
+    assert raw("DELETE", f"/{raw_bucket}/mp?uploadId={upload_id}").status_code == 204

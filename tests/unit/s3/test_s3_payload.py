@@ -151,3 +151,33 @@ def test_streaming_needs_decoded_length():
     with pytest.raises(S3Error) as info:
         _verifier({"x-amz-content-sha256": sigv4.STREAMING_UNSIGNED_TRAILER}, None, None)
     assert info.value.status == 411
+
+
+def test_content_md5_handed_to_the_store_is_not_hashed_again():
+    """md5_for_store(): the object PUT's own MD5 checks Content-MD5 (the hex ETag it compares
+    with), so the verifier no longer hashes MD5 nor fails on it; every other check still runs."""
+    body = b"x" * 5000
+    wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    headers = {"content-md5": wrong, "content-length": str(len(body))}
+    verifier = _verifier(headers, None, None)
+    with pytest.raises(S3Error) as exc:  # kept: the verifier checks it itself
+        run(verifier, body)
+    assert exc.value.code == "BadDigest"
+
+    verifier = _verifier(headers, None, None)
+    assert verifier.md5_for_store() == hashlib.md5(b"other").hexdigest()
+    assert verifier.md5_left_to_store
+    assert run(verifier, body) == body  # the store will refuse it (422), not the verifier
+    error = verifier.md5_mismatch()
+    assert error.code == "BadDigest" and error.status == 400
+    assert hashlib.md5(b"other").hexdigest() in error.to_xml("", "id").decode()
+
+    sha = hashlib.sha256(body).hexdigest()
+    verifier = _verifier({**headers, "x-amz-content-sha256": hashlib.sha256(b"y").hexdigest()},
+                         None, None)
+    verifier.md5_for_store()
+    with pytest.raises(S3Error) as exc:  # the payload hash is still the verifier's
+        run(verifier, body)
+    assert exc.value.code == "XAmzContentSHA256Mismatch"
+    verifier = _verifier({"content-length": "5000", "x-amz-content-sha256": sha}, None, None)
+    assert verifier.md5_for_store() is None and not verifier.md5_left_to_store
