@@ -10,7 +10,7 @@ send it (request line, Host, Accept-Encoding: identity, then boto3's headers in 
       bucket B with objects o0..o<N-1> of S random bytes, put by boto3 itself (so each carries the
       CRC32 boto3 stores, as a real S3 client's objects do); skipped when B already holds N objects.
   capture.py requests --aio AIO_JSON --bucket B --method PUT|GET --size S --count N --out DIR
-      [--corrupt signature|body]
+      [--corrupt signature|body] [--content-md5]
       DIR/heads.bin: N request heads (one per key o0..o<N-1, each ending in CRLF CRLF);
       DIR/body.bin (PUT): the S-byte body every PUT head was signed over.
       --corrupt is for checking the harness: one hex digit of every signature changed (the proxy
@@ -21,7 +21,9 @@ A SigV4 signature is only accepted within 15 minutes of its x-amz-date: capture 
 from __future__ import annotations
 
 import argparse
+import base64
 import concurrent.futures
+import hashlib
 import json
 import os
 import re
@@ -93,12 +95,18 @@ def captured(client, operation: str, **params) -> tuple[bytes, bytes]:
     return wire_head(req.method, req.url, req.headers), body
 
 
-def capture(client, bucket: str, method: str, count: int, body: bytes) -> list[bytes]:
-    """One head per key o0..o<count-1>; every PUT head is signed over `body`."""
+def capture(client, bucket: str, method: str, count: int, body: bytes,
+            content_md5: bool = False) -> list[bytes]:
+    """One head per key o0..o<count-1>; every PUT head is signed over `body` (and carries its
+    Content-MD5 with content_md5: boto3's ContentMD5 parameter, as clients that send one do)."""
     heads = []
+    extra = {}
+    if content_md5:
+        extra["ContentMD5"] = base64.b64encode(hashlib.md5(body).digest()).decode()
     for i in range(count):
         if method == "PUT":
-            head, sent = captured(client, "put_object", Bucket=bucket, Key=f"o{i}", Body=body)
+            head, sent = captured(client, "put_object", Bucket=bucket, Key=f"o{i}", Body=body,
+                                  **extra)
             if sent != body:  # the replay sends body.bin: it must be what was signed
                 raise RuntimeError("boto3 changed the body it signed (aws-chunked?)")
         else:
@@ -153,6 +161,8 @@ def main(argv=None) -> None:
     parser.add_argument("--method", choices=("PUT", "GET"))
     parser.add_argument("--out")
     parser.add_argument("--corrupt", choices=("signature", "body"))
+    parser.add_argument("--content-md5", action="store_true",
+                        help="PUT: send the body's Content-MD5 too (rclone, s3cmd, SDKs that do)")
     args = parser.parse_args(argv)
     if args.action == "prep":
         # Retries off so that a failing prep shows its first error instead of hiding it; one
@@ -165,7 +175,7 @@ def main(argv=None) -> None:
     if not args.method or not args.out:
         parser.error("requests needs --method and --out")
     body = os.urandom(args.size) if args.method == "PUT" else b""
-    heads = capture(client, args.bucket, args.method, args.count, body)
+    heads = capture(client, args.bucket, args.method, args.count, body, args.content_md5)
     if args.corrupt == "signature":
         heads = corrupt_signatures(heads)
     elif args.corrupt == "body":

@@ -7,6 +7,8 @@
 #   S3 tests (get4k put4k get1m put1m): the requests boto3 (default configuration) sends for
 #     get_object/put_object, captured from each side right before its window (bench_s3.sh's
 #     capture.py + s3_obj.lua: SigV4 header, signed payload SHA-256, CRC32, Expect on PUT).
+#   put4k-md5 / put1m-md5: the same PUTs with the body's Content-MD5 (boto3's ContentMD5
+#     parameter: what rclone, s3cmd and SDKs that send one add).
 #   swift-get4k / swift-put4k: the Swift peer's swift_obj.lua (token), as a check that the Swift
 #     path did not move.
 # Usage: benchmarks/s3/s3_cpu_ab.sh TREE_A TREE_B
@@ -48,8 +50,8 @@ start() {  # side tree offset -> AIO_<side> (aio.json), PID_<side>, URL_<side>, 
   "$PY" "$PEER/bench/prep.py" "$url" "$tok" "bench-4k:4096:$N4K" "bench-1m:1048576:$N1M" >/dev/null
   for t in $TESTS; do
     case $t in
-      get4k|put4k) "$PY" "$HERE/capture.py" prep --aio "$data/aio.json" --bucket s3ab-4k --size 4096 --count "$N4K" >/dev/null ;;
-      get1m|put1m) "$PY" "$HERE/capture.py" prep --aio "$data/aio.json" --bucket s3ab-1m --size 1048576 --count "$N1M" >/dev/null ;;
+      get4k|put4k|put4k-md5) "$PY" "$HERE/capture.py" prep --aio "$data/aio.json" --bucket s3ab-4k --size 4096 --count "$N4K" >/dev/null ;;
+      get1m|put1m|put1m-md5) "$PY" "$HERE/capture.py" prep --aio "$data/aio.json" --bucket s3ab-1m --size 1048576 --count "$N1M" >/dev/null ;;
     esac
   done
   printf -v "AIO_$side" %s "$data/aio.json"; printf -v "PID_$side" %s "$pid"
@@ -64,7 +66,7 @@ start A "$TREE_A" "$OFF_A"
 start B "$TREE_B" "$OFF_B"
 
 window() {  # round test side
-  local r=$1 t=$2 side=$3 aio pid url tok hostport path endpoint method size nobj bucket body=-
+  local r=$1 t=$2 side=$3 aio pid url tok hostport path endpoint method size nobj bucket body=- md5=
   aio=AIO_$side; aio=${!aio}; pid=PID_$side; pid=${!pid}; url=URL_$side; url=${!url}; tok=TOK_$side; tok=${!tok}
   hostport=$(sed -E 's#^(https?://[^/]+).*#\1#' <<<"$url"); path=${url#$hostport}
   endpoint=$hostport
@@ -73,6 +75,8 @@ window() {  # round test side
     put4k|swift-put4k) method=PUT size=4096 nobj=$N4K bucket=s3ab-4k ;;
     get1m) method=GET size=1048576 nobj=$N1M bucket=s3ab-1m ;;
     put1m) method=PUT size=1048576 nobj=$N1M bucket=s3ab-1m ;;
+    put4k-md5) method=PUT size=4096 nobj=$N4K bucket=s3ab-4k md5=--content-md5 ;;
+    put1m-md5) method=PUT size=1048576 nobj=$N1M bucket=s3ab-1m md5=--content-md5 ;;
     *) echo "unknown test $t" >&2; exit 2 ;;
   esac
   local servers proxies
@@ -80,7 +84,7 @@ window() {  # round test side
   if [[ $t != swift-* ]]; then
     rm -rf "$OUT/req"
     "$PY" "$HERE/capture.py" requests --aio "$aio" --bucket "$bucket" --method "$method" \
-        --size "$size" --count "$nobj" --out "$OUT/req" >/dev/null
+        --size "$size" --count "$nobj" --out "$OUT/req" $md5 >/dev/null
     [ "$method" = PUT ] && body=$OUT/req/body.bin
   fi
   local p0 s0 p1 s1
