@@ -164,6 +164,24 @@ def test_sse_c(s3, bucket, aio):
     assert key.hex() not in str(raw.headers) and base64_of(key) not in str(raw.headers)
 
 
+def test_sse_c_put_checks_content_md5_of_the_plaintext(s3, bucket):
+    """An SSE-C body reaches the store encrypted, so its Content-MD5 (of the plaintext) is the
+    verifier's to check, not the store's (whose MD5 is of the ciphertext)."""
+    import base64
+    import os
+    key, body = os.urandom(32), os.urandom(70000)
+    md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+    s3.put_object(Bucket=bucket, Key="enc-md5", Body=body, SSECustomerAlgorithm="AES256",
+                  SSECustomerKey=key, ContentMD5=md5)
+    got = s3.get_object(Bucket=bucket, Key="enc-md5", SSECustomerAlgorithm="AES256",
+                        SSECustomerKey=key)
+    assert got["Body"].read() == body
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="enc-md5", Body=body[1:] + b"x",
+                      SSECustomerAlgorithm="AES256", SSECustomerKey=key, ContentMD5=md5)
+    assert code_of(exc) == "BadDigest"
+
+
 def base64_of(data: bytes) -> str:
     import base64
     return base64.b64encode(data).decode()
