@@ -19,7 +19,7 @@ from urllib.parse import quote
 from proxy.backend import empty_body
 from proxy.errors import SwiftError
 from proxy.s3 import access, common, objects, xmlio
-from proxy.s3.body import object_length, read_small, verified_body
+from proxy.s3.body import object_length, read_ahead_if_small, read_small, verified_body
 from proxy.s3.errors import S3Error, not_implemented
 from proxy.s3.payload import verifier_for
 
@@ -113,10 +113,19 @@ async def upload_part(s3):
     if length is not None and length > s3.max_file_size:
         raise S3Error("EntityTooLarge")
     headers = {"Content-Type": "application/octet-stream"}
+    # The part's checksum goes with its PUT whenever it is known by then (from a header, or a
+    # small body's trailer read first): no metadata POST to every replica after it.
+    if verifier.expected_checksum:
+        headers[objects.CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.expected_checksum}"
+    source = await read_ahead_if_small(s3, verifier, length)
+    if source is not None:
+        headers[objects.CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.checksum_value}"
+    else:
+        source = verified_body(s3, verifier)
     objects.store_md5(verifier, headers)
     try:
         result = await s3.core.object_put(bucket.account, segments(bucket), name, headers,
-                                          verified_body(s3, verifier), None)
+                                          source, None)
     except SwiftError as exc:
         if exc.status == 422 and verifier.md5_left_to_store:
             raise verifier.md5_mismatch() from None
@@ -125,9 +134,10 @@ async def upload_part(s3):
     if result.headers.get("Last-Modified"):  # the same second ListParts will show
         out["Last-Modified"] = result.headers["Last-Modified"]
     if verifier.checksum_value:
-        await s3.core.object_write("POST", bucket.account, segments(bucket), name, {
-            "Content-Type": "application/octet-stream", objects.CHECKSUM:
-            f"{verifier.checksum_algorithm}:{verifier.checksum_value}"})
+        if objects.CHECKSUM not in headers:  # a large body's trailer: known only after its PUT
+            await s3.core.object_write("POST", bucket.account, segments(bucket), name, {
+                "Content-Type": "application/octet-stream", objects.CHECKSUM:
+                f"{verifier.checksum_algorithm}:{verifier.checksum_value}"})
         out[f"x-amz-checksum-{verifier.checksum_algorithm}"] = verifier.checksum_value
     return common.empty(200, out)
 

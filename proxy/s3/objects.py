@@ -20,7 +20,7 @@ from proxy.handlers.common import NoContent
 from proxy.handlers.common import copy_body
 from proxy.s3 import access, bucket_config, common, sse, versioning
 from proxy.s3 import acl as acl_mod
-from proxy.s3.body import object_length, verified_body
+from proxy.s3.body import object_length, read_ahead_if_small, verified_body
 from proxy.s3.errors import S3Error
 from proxy.s3 import payload
 
@@ -181,7 +181,11 @@ async def put(s3):
     if verifier.expected_checksum:
         headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.expected_checksum}"
     await _check_put_conditions(s3, bucket)
-    source = verified_body(s3, verifier)
+    source = await read_ahead_if_small(s3, verifier, length)
+    if source is not None:  # verified already: its trailer's checksum goes with the PUT
+        headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.checksum_value}"
+    else:
+        source = verified_body(s3, verifier)
     if encryption is not None:
         source = encryption.encrypt(source)  # (the store sees ciphertext: the verifier checks MD5)
     else:

@@ -19,12 +19,15 @@ class Raw:
         self.creds = Credentials(s3[prefix + "access_key"], s3[prefix + "secret_key"])
         self.session = requests.Session()
 
-    def signed(self, method, path, body=b"", headers=None, secret=None):
-        """(url, headers) signed with SigV4 (header form)."""
+    def signed(self, method, path, body=b"", headers=None, secret=None, trailer=False):
+        """(url, headers) signed with SigV4 (header form); trailer: signed as boto3 signs an
+        aws-chunked body with a trailing checksum (STREAMING-UNSIGNED-PAYLOAD-TRAILER)."""
         creds = self.creds if secret is None else Credentials(self.creds.access_key, secret)
         request = AWSRequest(method=method, url=self.endpoint + path, data=body,
                              headers=dict(headers or {}))
         request.context["payload_signing_enabled"] = True
+        if trailer:
+            request.context["checksum"] = {"request_algorithm": {"in": "trailer"}}
         S3SigV4Auth(creds, "s3", self.region).add_auth(request)
         return request.url, dict(request.headers.items())
 

@@ -102,3 +102,89 @@ def test_content_md5_in_a_versioned_bucket(raw, raw_bucket, aio):
     assert len(versions) == 2
     for v in versions:
         client.delete_object(Bucket=raw_bucket, Key="v", VersionId=v["VersionId"])
+
+
+def _trailer_put(raw, path, data: bytes):
+    """A PUT as boto3 sends it over HTTPS: aws-chunked, unsigned, CRC32 in a trailer."""
+    import io
+
+    from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum
+    body = AwsChunkedWrapper(io.BytesIO(data), checksum_cls=Crc32Checksum,
+                             checksum_name="x-amz-checksum-crc32", chunk_size=65536).read()
+    headers = {"Content-Encoding": "aws-chunked", "x-amz-trailer": "x-amz-checksum-crc32",
+               "x-amz-decoded-content-length": str(len(data)),
+               "x-amz-sdk-checksum-algorithm": "CRC32"}
+    url, signed = raw.signed("PUT", path, body, headers, trailer=True)
+    assert signed["X-Amz-Content-SHA256"] == "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+    return raw.session.put(url, data=body, headers=signed, timeout=30)
+
+
+def _metas(aio) -> int:
+    """.meta files (object metadata POSTs) on the all-in-one's storage nodes."""
+    import glob
+    return len(glob.glob(os.path.join(aio["data_dir"], "devices", "*", "objects*", "**",
+                                      "*.meta"), recursive=True))
+
+
+def test_a_small_trailer_checksum_goes_with_the_put(raw, raw_bucket, aio):
+    """A small body with its CRC32 in a trailer is verified whole first, so the checksum is stored
+    by the object PUT itself: no metadata POST (.meta on the nodes) after it. A large one streams
+    and still gets its checksum stored (by the POST); a bad trailer stores nothing either way."""
+    for size in (0, 5000, 256 * 1024, 256 * 1024 + 1):
+        data = os.urandom(size)
+        path = f"/{raw_bucket}/t{size}"
+        before = _metas(aio)
+        resp = _trailer_put(raw, path, data)
+        assert resp.status_code == 200, resp.text
+        assert resp.headers["x-amz-checksum-crc32"] == _crc32(data)
+        posted = _metas(aio) - before
+        assert posted == (0 if size <= 256 * 1024 else 3), (size, posted)
+        got = raw("GET", path, headers={"x-amz-checksum-mode": "ENABLED"})
+        assert got.content == data and got.headers["x-amz-checksum-crc32"] == _crc32(data)
+    data = os.urandom(5000)
+    wrapped = _trailer_put(raw, f"/{raw_bucket}/t5000", data[::-1])  # t5000 holds another body
+    assert wrapped.status_code == 200
+    # The same trailer, another body: BadDigest, nothing replaced.
+    import io
+
+    from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum
+    good = AwsChunkedWrapper(io.BytesIO(data), checksum_cls=Crc32Checksum,
+                             checksum_name="x-amz-checksum-crc32").read()
+    bad = good.replace(data[:100], bytes(100), 1)
+    headers = {"Content-Encoding": "aws-chunked", "x-amz-trailer": "x-amz-checksum-crc32",
+               "x-amz-decoded-content-length": str(len(data))}
+    url, signed = raw.signed("PUT", f"/{raw_bucket}/t5000", bad, headers, trailer=True)
+    resp = raw.session.put(url, data=bad, headers=signed, timeout=30)
+    assert resp.status_code == 400 and "BadDigest" in resp.text, resp.text
+    assert raw("GET", f"/{raw_bucket}/t5000").content == data[::-1]
+
+
+def test_upload_part_checksums_go_with_the_part_put(raw, raw_bucket, aio):
+    """UploadPart with a CRC32 header (boto3 over HTTP) or a small trailer: the part's checksum
+    is stored by its PUT, no metadata POST after it."""
+    created = raw("POST", f"/{raw_bucket}/mp?uploads", headers={"x-amz-checksum-algorithm": "CRC32"})
+    upload_id = created.text.split("<UploadId>")[1].split("</UploadId>")[0]
+    one, two = os.urandom(5 * 1024 * 1024), os.urandom(3000)
+    before = _metas(aio)
+    resp = raw("PUT", f"/{raw_bucket}/mp?partNumber=1&uploadId={upload_id}", body=one,
+               headers={"x-amz-checksum-crc32": _crc32(one)})
+    assert resp.status_code == 200 and resp.headers["x-amz-checksum-crc32"] == _crc32(one)
+    resp = _trailer_put(raw, f"/{raw_bucket}/mp?partNumber=2&uploadId={upload_id}", two)
+    assert resp.status_code == 200 and resp.headers["x-amz-checksum-crc32"] == _crc32(two)
+    assert _metas(aio) == before
+    # ...and each part's stored metadata (the tail of its .data files) holds its checksum.
+    for data in (one, two):
+        assert _stored_with(aio, f"crc32:{_crc32(data)}".encode()) >= 2, len(data)
+    assert raw("DELETE", f"/{raw_bucket}/mp?uploadId={upload_id}").status_code == 204
+
+
+def _stored_with(aio, needle: bytes) -> int:
+    """How many .data files on the storage nodes end (their metadata) with `needle` in them."""
+    import glob
+    count = 0
+    for path in glob.glob(os.path.join(aio["data_dir"], "devices", "*", "objects*", "**",
+                                       "*.data"), recursive=True):
+        with open(path, "rb") as f:
+            f.seek(max(0, os.path.getsize(path) - 8192))
+            count += needle in f.read()
+    return count
