@@ -10,7 +10,7 @@ send it (request line, Host, Accept-Encoding: identity, then boto3's headers in 
       bucket B with objects o0..o<N-1> of S random bytes, put by boto3 itself (so each carries the
       CRC32 boto3 stores, as a real S3 client's objects do); skipped when B already holds N objects.
   capture.py requests --aio AIO_JSON --bucket B --method PUT|GET --size S --count N --out DIR
-      [--corrupt signature|body] [--content-md5]
+      [--corrupt signature|body] [--content-md5 | --https-form]
       DIR/heads.bin: N request heads (one per key o0..o<N-1, each ending in CRLF CRLF);
       DIR/body.bin (PUT): the S-byte body every PUT head was signed over.
       --corrupt is for checking the harness: one hex digit of every signature changed (the proxy
@@ -115,6 +115,24 @@ def capture(client, bucket: str, method: str, count: int, body: bytes,
     return heads
 
 
+def capture_https_form(client, bucket: str, count: int, body: bytes) -> tuple[list[bytes], bytes]:
+    """(heads, wire body) of put_object as boto3 sends it to an https endpoint: unsigned payload,
+    aws-chunked with the CRC32 in a trailer, inside HTTP chunked framing (no Content-Length). The
+    client's endpoint must be https:// with the all-in-one's host:port (replayed over plain HTTP:
+    the server does not see the scheme)."""
+    heads, wire = [], None
+    for i in range(count):
+        head, sent = captured(client, "put_object", Bucket=bucket, Key=f"o{i}", Body=body)
+        if b"\r\nTransfer-Encoding: chunked\r\n" not in head or b"aws-chunked" not in head:
+            raise RuntimeError("boto3 no longer sends an https PUT as chunked aws-chunked")
+        framed = b"%x\r\n%s\r\n0\r\n\r\n" % (len(sent), sent)  # one HTTP chunk: the whole
+        if wire is not None and framed != wire:
+            raise RuntimeError("boto3 sent different bodies for the same data")
+        wire = framed
+        heads.append(head)
+    return heads, wire
+
+
 def corrupt_signatures(heads: list[bytes]) -> list[bytes]:
     """Every head with the last hex digit of its signature changed (for the harness check)."""
     def flip(m):
@@ -163,6 +181,9 @@ def main(argv=None) -> None:
     parser.add_argument("--corrupt", choices=("signature", "body"))
     parser.add_argument("--content-md5", action="store_true",
                         help="PUT: send the body's Content-MD5 too (rclone, s3cmd, SDKs that do)")
+    parser.add_argument("--https-form", action="store_true",
+                        help="PUT: as boto3 sends it to an https endpoint (aws-chunked, CRC32 "
+                             "trailer, chunked framing), replayed over plain HTTP")
     args = parser.parse_args(argv)
     if args.action == "prep":
         # Retries off so that a failing prep shows its first error instead of hiding it; one
@@ -175,7 +196,16 @@ def main(argv=None) -> None:
     if not args.method or not args.out:
         parser.error("requests needs --method and --out")
     body = os.urandom(args.size) if args.method == "PUT" else b""
-    heads = capture(client, args.bucket, args.method, args.count, body, args.content_md5)
+    if args.https_form:
+        if args.method != "PUT" or args.content_md5 or args.corrupt:
+            parser.error("--https-form is for plain PUTs")
+        with open(args.aio) as f:
+            s3 = json.load(f)["s3"]
+        https = s3_client(s3["endpoint"].replace("http://", "https://", 1), s3["region"],
+                          s3["access_key"], s3["secret_key"])
+        heads, body = capture_https_form(https, args.bucket, args.count, body)
+    else:
+        heads = capture(client, args.bucket, args.method, args.count, body, args.content_md5)
     if args.corrupt == "signature":
         heads = corrupt_signatures(heads)
     elif args.corrupt == "body":

@@ -9,6 +9,8 @@
 #     capture.py + s3_obj.lua: SigV4 header, signed payload SHA-256, CRC32, Expect on PUT).
 #   put4k-md5 / put1m-md5: the same PUTs with the body's Content-MD5 (boto3's ContentMD5
 #     parameter: what rclone, s3cmd and SDKs that send one add).
+#   put4k-https / put1m-https: the PUTs boto3 sends to an https endpoint (aws-chunked, unsigned,
+#     CRC32 in a trailer, HTTP chunked framing), replayed over plain HTTP.
 #   swift-get4k / swift-put4k: the Swift peer's swift_obj.lua (token), as a check that the Swift
 #     path did not move.
 # Usage: benchmarks/s3/s3_cpu_ab.sh TREE_A TREE_B
@@ -50,8 +52,8 @@ start() {  # side tree offset -> AIO_<side> (aio.json), PID_<side>, URL_<side>, 
   "$PY" "$PEER/bench/prep.py" "$url" "$tok" "bench-4k:4096:$N4K" "bench-1m:1048576:$N1M" >/dev/null
   for t in $TESTS; do
     case $t in
-      get4k|put4k|put4k-md5) "$PY" "$HERE/capture.py" prep --aio "$data/aio.json" --bucket s3ab-4k --size 4096 --count "$N4K" >/dev/null ;;
-      get1m|put1m|put1m-md5) "$PY" "$HERE/capture.py" prep --aio "$data/aio.json" --bucket s3ab-1m --size 1048576 --count "$N1M" >/dev/null ;;
+      get4k|put4k|put4k-md5|put4k-https) "$PY" "$HERE/capture.py" prep --aio "$data/aio.json" --bucket s3ab-4k --size 4096 --count "$N4K" >/dev/null ;;
+      get1m|put1m|put1m-md5|put1m-https) "$PY" "$HERE/capture.py" prep --aio "$data/aio.json" --bucket s3ab-1m --size 1048576 --count "$N1M" >/dev/null ;;
     esac
   done
   printf -v "AIO_$side" %s "$data/aio.json"; printf -v "PID_$side" %s "$pid"
@@ -77,6 +79,8 @@ window() {  # round test side
     put1m) method=PUT size=1048576 nobj=$N1M bucket=s3ab-1m ;;
     put4k-md5) method=PUT size=4096 nobj=$N4K bucket=s3ab-4k md5=--content-md5 ;;
     put1m-md5) method=PUT size=1048576 nobj=$N1M bucket=s3ab-1m md5=--content-md5 ;;
+    put4k-https) method=PUT size=4096 nobj=$N4K bucket=s3ab-4k md5=--https-form ;;
+    put1m-https) method=PUT size=1048576 nobj=$N1M bucket=s3ab-1m md5=--https-form ;;
     *) echo "unknown test $t" >&2; exit 2 ;;
   esac
   local servers proxies
