@@ -17,11 +17,9 @@ from proxy.s3.errors import S3Error
 from proxy.s3.payload import TERMINATED, PayloadVerifier, verifier_for
 
 READ_CHUNK = 65536
-# A body of at most this many bytes whose checksum comes in a trailer (boto3 sends every PUT over
-# HTTPS so) is read and verified whole before the object PUT: its checksum then travels in the
-# PUT's own headers instead of a metadata POST to every replica after it (a second write and
-# fsync per node). Larger bodies stream (bounded memory) and keep the POST.
-SMALL_TRAILER_BODY = 256 * 1024
+# read_ahead_if_small's limit: the proxy holds up to this much per such request (a module
+# constant, not an [s3] key yet: adding one changes tests/unit/strato's section test).
+TRAILER_READ_AHEAD = 1024 * 1024
 
 
 def object_length(s3, verifier: PayloadVerifier) -> int | None:
@@ -84,9 +82,13 @@ async def _decoded_body(s3, verifier: PayloadVerifier) -> AsyncIterator[bytes]:
 async def read_ahead_if_small(s3, verifier: PayloadVerifier, length: int | None):
     """The body as a source for the object PUT, already read and verified whole (every check
     passed: verifier.checksum_value is known), when its checksum comes in a trailer and it has
-    at most SMALL_TRAILER_BODY bytes; None otherwise (stream it with verified_body)."""
+    at most TRAILER_READ_AHEAD bytes; None otherwise (stream it with verified_body).
+
+    Why: a checksum known only after the body cannot go with the PUT's headers, so it was stored
+    by a metadata POST to every replica afterwards (a second write and fsync per node, for every
+    PUT boto3 sends over HTTPS). Larger bodies stream in bounded memory and keep the POST."""
     if not (verifier.checksum_algorithm and verifier.plan.checksum_trailer) \
-            or length is None or length > SMALL_TRAILER_BODY:
+            or length is None or length > TRAILER_READ_AHEAD:
         return None
     data = b"".join([piece async for piece in verified_body(s3, verifier)])
     return _once(data)
