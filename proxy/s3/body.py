@@ -62,7 +62,8 @@ async def verified_body(s3, verifier: PayloadVerifier) -> AsyncIterator[bytes]:
 
 
 async def _decoded_body(s3, verifier: PayloadVerifier) -> AsyncIterator[bytes]:
-    """An aws-chunked body's object bytes (the decoder's pieces copied: each is held back)."""
+    """An aws-chunked body's object bytes, each piece held back until the next one arrives
+    (bytes(): a piece may be a view of the decoder's input)."""
     held = None
     try:
         async for data in as_buffered(s3.request.content):
