@@ -5,9 +5,9 @@ device: a real ENOSPC)."""
 import asyncio
 import hashlib
 import os
-import subprocess
 
 import pytest
+from tinyfs import mounted_tmpfs  # tests/tinyfs.py
 
 from objectserver import metafile
 from strato.timestamps import Timestamp
@@ -77,18 +77,10 @@ async def test_short_body_after_a_reserved_write_leaves_nothing(node):
 def tiny_d0(tmp_path):
     """A 4 MiB tmpfs where node_factory("tiny") puts its device d0 (skipped where this process
     may not mount). Set up before the node, so it is unmounted after the node stops."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs (a real full device) needs root")
     mount_point = tmp_path / "tiny" / "devices" / "d0"
     mount_point.mkdir(parents=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)],
-                          capture_output=True)
-    if done.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
+    with mounted_tmpfs(mount_point, "4m"):
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 async def test_no_room_for_the_announced_body_is_507_before_it_is_sent(tiny_d0, node_factory):

@@ -3,9 +3,9 @@ both twins: what is written is exactly as without it, the reservation really hap
 system that is full raises instead of writing (a small tmpfs is the full disk: real ENOSPC)."""
 import errno
 import os
-import subprocess
 
 import pytest
+from tinyfs import mounted_tmpfs  # tests/tinyfs.py
 
 NATIVE_MODULE = "chunkio"
 HUGE = 1 << 62  # past any file system's largest file: refused (EFBIG) before anything is allocated
@@ -34,16 +34,8 @@ def tiny_fs(tmp_path):
     """A mounted 1 MiB tmpfs (skipped where this process may not mount)."""
     where = tmp_path / "tiny"
     where.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs (a real full file system) needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)],
-                          capture_output=True)
-    if done.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
+    with mounted_tmpfs(where, "1m"):
         yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 @pytest.mark.parametrize("size", [1, 4096, 300_000, (1 << 20) + 17])
