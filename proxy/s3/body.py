@@ -38,18 +38,13 @@ async def verified_body(s3, verifier: PayloadVerifier) -> AsyncIterator[bytes]:
             yield piece
         return
     # A plain body (what boto3 sends over HTTP: signed SHA-256, CRC32 header): its bytes pass on
-    # as they arrived, so read here directly rather than through as_buffered and feed(): no
-    # generator layer, list or Python frame of ours per piece beyond this loop's.
-    content = s3.request.content
+    # as they arrived (no feed() list), whatever has arrived at each wake-up, as the Swift path
+    # reads it: bigger pieces than a fixed 64 KiB mean fewer trips through the hashes and the
+    # fan-out. The last piece is held back until every check passed.
     held = None
     consume = verifier.consume
     try:
-        # Whatever has arrived at each wake-up, as the Swift path reads it (as_buffered): bigger
-        # pieces than a fixed 64 KiB mean fewer trips through the hashes and the fan-out.
-        while data := await content.readany():
-            more = content.read_nowait()
-            if more:
-                data += more
+        async for data in as_buffered(s3.request.content):
             consume(data)
             if held is not None:
                 yield held

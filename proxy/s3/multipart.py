@@ -19,7 +19,7 @@ from urllib.parse import quote
 from proxy.backend import empty_body
 from proxy.errors import SwiftError
 from proxy.s3 import access, common, objects, xmlio
-from proxy.s3.body import object_length, read_ahead_if_small, read_small, verified_body
+from proxy.s3.body import object_length, read_small
 from proxy.s3.errors import S3Error, not_implemented
 from proxy.s3.payload import verifier_for
 
@@ -113,23 +113,13 @@ async def upload_part(s3):
     if length is not None and length > s3.max_file_size:
         raise S3Error("EntityTooLarge")
     headers = {"Content-Type": "application/octet-stream"}
-    # The part's checksum goes with its PUT whenever it is known by then (from a header, or a
-    # small body's trailer read first): no metadata POST to every replica after it.
-    if verifier.expected_checksum:
-        headers[objects.CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.expected_checksum}"
-    source = await read_ahead_if_small(s3, verifier, length)
-    if source is not None:
-        headers[objects.CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.checksum_value}"
-    else:
-        source = verified_body(s3, verifier)
+    source = await objects.checked_source(s3, verifier, length, headers)
     objects.store_md5(verifier, headers)
     try:
         result = await s3.core.object_put(bucket.account, segments(bucket), name, headers,
                                           source, None)
     except SwiftError as exc:
-        if exc.status == 422 and verifier.md5_left_to_store:
-            raise verifier.md5_mismatch() from None
-        raise common.swift_error(exc, s3) from None
+        raise objects.put_error(exc, s3, verifier, missing="key") from None
     out = {"ETag": f'"{result.headers.get("ETag", "").strip(chr(34))}"'}
     if result.headers.get("Last-Modified"):  # the same second ListParts will show
         out["Last-Modified"] = result.headers["Last-Modified"]

@@ -178,14 +178,8 @@ async def put(s3):
         raise S3Error("EntityTooLarge", ProposedSize=length, MaxSizeAllowed=s3.max_file_size)
     headers = new_object_headers(s3, bucket)
     encryption = sse.for_write(s3, headers)
-    if verifier.expected_checksum:
-        headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.expected_checksum}"
     await _check_put_conditions(s3, bucket)
-    source = await read_ahead_if_small(s3, verifier, length)
-    if source is not None:  # verified already: its trailer's checksum goes with the PUT
-        headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.checksum_value}"
-    else:
-        source = verified_body(s3, verifier)
+    source = await checked_source(s3, verifier, length, headers)
     if encryption is not None:
         source = encryption.encrypt(source)  # (the store sees ciphertext: the verifier checks MD5)
     else:
@@ -210,6 +204,19 @@ async def put(s3):
     return common.empty(200, out)
 
 
+async def checked_source(s3, verifier, length: int | None, headers: dict):
+    """The body source of an object or part PUT. Its checksum goes with the PUT (headers) when it
+    is known by then -- from a header, or from the trailer of a small body read whole first
+    (read_ahead_if_small) -- so no metadata POST to every replica has to follow."""
+    if verifier.expected_checksum:
+        headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.expected_checksum}"
+    source = await read_ahead_if_small(s3, verifier, length)
+    if source is None:
+        return verified_body(s3, verifier)
+    headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.checksum_value}"
+    return source
+
+
 def store_md5(verifier, headers: dict) -> None:
     """Content-MD5 checked by the object PUT's own MD5 (the ETag it computes anyway) instead of a
     second MD5 pass in the verifier; see PayloadVerifier.md5_for_store."""
@@ -218,11 +225,12 @@ def store_md5(verifier, headers: dict) -> None:
         headers["ETag"] = etag
 
 
-def put_error(exc: SwiftError, s3, verifier) -> S3Error:
-    """The S3 error for a failed object PUT: 422 is the store's ETag check of Content-MD5."""
+def put_error(exc: SwiftError, s3, verifier, missing: str = "bucket") -> S3Error:
+    """The S3 error for a failed object or part PUT: 422 is the store's ETag check of
+    Content-MD5; a 404 names the `missing` thing ("bucket" for PutObject)."""
     if exc.status == 422 and verifier.md5_left_to_store:
         return verifier.md5_mismatch()
-    return common.swift_error(exc, s3, "bucket" if exc.status == 404 else "key")
+    return common.swift_error(exc, s3, missing if exc.status == 404 else "key")
 
 
 def node_length(length: int | None) -> int | None:
