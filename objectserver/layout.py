@@ -12,7 +12,6 @@ Pure functions only (names and choices); diskfile.py does the I/O.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import operator
 import posixpath
 
@@ -98,16 +97,17 @@ class FileSet:
     meta: str | None = None       # newest .meta newer than the data file
     obsolete: tuple[str, ...] = ()
 
-    # Parsed once, on first use; choose() fills both in from the parse it sorted by.
-    @functools.cached_property
-    def timestamp(self) -> Timestamp | None:
-        """Timestamp of the winning .data or .ts."""
-        winner = self.data or self.tombstone
-        return parse_filename(winner)[0] if winner else None
+    # The winners' timestamps: choose() passes the ones it parsed its names into; a FileSet built
+    # from names alone parses them here. Not part of equality (which files are current is).
+    timestamp: Timestamp | None = dataclasses.field(default=None, compare=False)  # .data or .ts
+    meta_timestamp: Timestamp | None = dataclasses.field(default=None, compare=False)
 
-    @functools.cached_property
-    def meta_timestamp(self) -> Timestamp | None:
-        return parse_filename(self.meta)[0] if self.meta else None
+    def __post_init__(self):
+        winner = self.data or self.tombstone
+        if winner and self.timestamp is None:
+            object.__setattr__(self, "timestamp", parse_filename(winner)[0])
+        if self.meta and self.meta_timestamp is None:
+            object.__setattr__(self, "meta_timestamp", parse_filename(self.meta)[0])
 
 
 _ORDER = operator.itemgetter(0)
@@ -124,15 +124,6 @@ def choose(names) -> FileSet:
     # ordered by (ticks, offset) tuples: compared in C, where Timestamps would call Python
     # methods; stable, so equal timestamps keep the listing's order, as they always did
     parsed.sort(key=_ORDER, reverse=True)
-    found, timestamp, meta_timestamp = _choose(parsed)
-    # FileSet is frozen; its cached properties live in the instance dict: primed here
-    found.__dict__["timestamp"] = timestamp
-    found.__dict__["meta_timestamp"] = meta_timestamp
-    return found
-
-
-def _choose(parsed) -> tuple[FileSet, Timestamp | None, Timestamp | None]:
-    """choose() over parsed names, newest first: the FileSet and its two timestamps."""
     winner = None
     meta = None
     obsolete = []
@@ -147,11 +138,11 @@ def _choose(parsed) -> tuple[FileSet, Timestamp | None, Timestamp | None]:
         obsolete.append(meta[2])  # metadata of an object that is deleted or absent
         meta = None
     if winner is None:
-        return FileSet(obsolete=tuple(obsolete)), None, None
+        return FileSet(obsolete=tuple(obsolete))
     if winner[1] == DATA:
-        return (FileSet(data=winner[2], meta=meta[2] if meta else None, obsolete=tuple(obsolete)),
-                winner[0], meta[0] if meta else None)
-    return FileSet(tombstone=winner[2], obsolete=tuple(obsolete)), winner[0], None
+        return FileSet(data=winner[2], meta=meta[2] if meta else None, obsolete=tuple(obsolete),
+                       timestamp=winner[0], meta_timestamp=meta[0] if meta else None)
+    return FileSet(tombstone=winner[2], obsolete=tuple(obsolete), timestamp=winner[0])
 
 
 def suffix_hash(entries) -> str:
