@@ -11,7 +11,7 @@ from cpython.bytearray cimport PyByteArray_FromStringAndSize
 from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from libc.errno cimport EINTR, ENOMEM, ENOSYS, EOPNOTSUPP, errno
+from libc.errno cimport EAGAIN, EINTR, ENOENT, ENOMEM, ENOSYS, EOPNOTSUPP, errno
 from libc.string cimport memcpy, memset, strcmp, strlen
 from libc.stdlib cimport free, malloc, realloc
 from posix.types cimport off_t
@@ -32,6 +32,11 @@ cdef extern from "<unistd.h>" nogil:
     int c_fsync "fsync"(int fd)
     int c_close "close"(int fd)
     int c_unlinkat "unlinkat"(int dirfd, const char *path, int flags)
+    int c_ftruncate "ftruncate"(int fd, off_t length)
+
+cdef extern from "<sys/file.h>" nogil:
+    int c_flock "flock"(int fd, int operation)
+    int LOCK_SH, LOCK_EX, LOCK_NB
 
 cdef extern from "<stdio.h>" nogil:
     int c_renameat "renameat"(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
@@ -43,7 +48,13 @@ cdef extern from "Python.h":
 cdef extern from "<sys/stat.h>" nogil:
     struct struct_stat "stat":
         off_t st_size
+        unsigned long st_ino
+        unsigned long st_dev
+        unsigned long st_nlink
+        unsigned int st_mode
     int c_fstat "fstat"(int fd, struct_stat *buf)
+    int c_stat "stat"(const char *path, struct_stat *buf)
+    bint S_ISREG(unsigned int mode)
 
 cdef extern from "<errno.h>" nogil:
     int *__errno_location()
@@ -61,8 +72,9 @@ cdef extern from "<dirent.h>" nogil:
 
 cdef extern from "<fcntl.h>" nogil:
     int c_open "open"(const char *path, int flags, int mode)
+    int c_openat "openat"(int dirfd, const char *path, int flags, int mode)
     int c_fcntl "fcntl"(int fd, int cmd, int arg)
-    int O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_CLOEXEC, F_DUPFD_CLOEXEC, AT_FDCWD
+    int O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_CLOEXEC, O_NOFOLLOW, F_DUPFD_CLOEXEC, AT_FDCWD
     int c_fallocate "fallocate"(int fd, int mode, off_t offset, off_t length)
     int posix_fadvise(int fd, off_t offset, off_t length, int advice)
 
@@ -444,9 +456,10 @@ cdef int _reserve(int fd, long long offset, long long length) noexcept nogil:
     return 0
 
 
-cdef object _write_sync(int fd, object path, buffers, long long offset, long long reserve):
-    """Write buffers at offset into fd (or into a new file at path when fd < 0), fsync, close;
-    `reserve` bytes from offset are fallocated first."""
+cdef object _write_sync(int fd, object path, buffers, long long offset, long long reserve,
+                        bint truncate):
+    """Write buffers at offset into fd (or into a new file at path when fd < 0), cut the file at
+    their end when `truncate`, fsync, close; `reserve` bytes from offset are fallocated first."""
     cdef _Buffers bufs
     cdef long long total = -1
     cdef int err = 0
@@ -467,7 +480,9 @@ cdef object _write_sync(int fd, object path, buffers, long long offset, long lon
             err = _reserve(fd, offset, reserve)
             if err == 0:
                 total = _write_all(fd, bufs.iov, bufs.count, offset, &err)
-                if total >= 0:
+                if total >= 0 and truncate and c_ftruncate(fd, offset + total) != 0:
+                    err = errno
+                if err == 0:
                     err = _fsync_retry(fd)
             c_close(fd)
     if err:
@@ -482,18 +497,19 @@ def create_synced(path, buffers, long long reserve=0):
     buffers, fsync and close it; returns the bytes written. FileExistsError when it exists.
     After any later failure the file stays, for the caller to remove."""
     _check_range(0, reserve)
-    return _write_sync(-1, path, buffers, 0, reserve)
+    return _write_sync(-1, path, buffers, 0, reserve, False)
 
 
-def write_sync_close(int fd, buffers, long long offset, long long reserve=0):
-    """Reserve `reserve` bytes from offset (fallocate), write the buffers at offset, fsync, and
-    close fd -- closed whatever happens; returns the bytes written."""
+def write_sync_close(int fd, buffers, long long offset, long long reserve=0, bint truncate=False):
+    """Reserve `reserve` bytes from offset (fallocate), write the buffers at offset, with
+    `truncate` cut the file where they end (it may have been longer), fsync, and close fd --
+    closed whatever happens; returns the bytes written."""
     try:
         _check_range(offset, reserve)
     except BaseException:
         os.close(fd)
         raise
-    return _write_sync(fd, None, buffers, offset, reserve)
+    return _write_sync(fd, None, buffers, offset, reserve, truncate)
 
 
 def listdir(target):
@@ -560,17 +576,41 @@ def listdir(target):
         free(names)
 
 
-def rename_synced(src, int dir_fd, name, obsolete=()):
+cdef int _keep_spare(int dir_fd, const char *name, const char *spare,
+                     long long max_size) noexcept nogil:
+    """rename_synced's recycling: the file `name` in dir_fd, opened read-write and locked
+    exclusively, moved to `spare`; its descriptor, or -1 (nothing moved) when it is not a
+    regular file with one link of at most max_size bytes, or a reader holds its lock."""
+    cdef struct_stat st
+    cdef int fd = c_openat(dir_fd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0)
+    if fd < 0:
+        return -1
+    if (c_flock(fd, LOCK_EX | LOCK_NB) != 0 or c_fstat(fd, &st) != 0 or not S_ISREG(st.st_mode)
+            or st.st_nlink != 1 or st.st_size > max_size
+            or c_renameat(dir_fd, name, AT_FDCWD, spare) != 0):
+        c_close(fd)
+        return -1
+    return fd
+
+
+def rename_synced(src, int dir_fd, name, obsolete=(), recycle=None):
     """Rename the file at `src` to `name` in the directory dir_fd, fsync the directory, then unlink
     the `obsolete` names there (errors ignored: they are only superseded). The caller closes
-    dir_fd."""
+    dir_fd. recycle=(old, spare_path, max_size), `old` one of `obsolete`: that file is moved to
+    spare_path instead of unlinked when it can be reused safely (see _keep_spare); returns its
+    descriptor (read-write, flock'ed exclusively until closed), or -1 when it was unlinked."""
     cdef bytes bsrc = os.fsencode(src), bname = os.fsencode(name)
+    cdef bytes bold = os.fsencode(recycle[0]) if recycle else b""
+    cdef bytes bspare = os.fsencode(recycle[1]) if recycle else b""
+    cdef long long max_size = recycle[2] if recycle else -1
     cdef const char *csrc = bsrc
     cdef const char *cname = bname
+    cdef const char *cold = bold
+    cdef const char *cspare = bspare
     cdef list gone = [os.fsencode(n) for n in obsolete]
     cdef Py_ssize_t count = len(gone), i
     cdef const char **cgone = <const char **>PyMem_Malloc(max(count, 1) * sizeof(char *))
-    cdef int rc, err = 0
+    cdef int rc, err = 0, kept = -1
     if cgone == NULL:
         raise MemoryError()
     for i in range(count):
@@ -586,21 +626,27 @@ def rename_synced(src, int dir_fd, name, obsolete=()):
             else:
                 err = _fsync_retry(dir_fd)
                 if err == 0:
+                    if max_size >= 0:
+                        kept = _keep_spare(dir_fd, cold, cspare, max_size)
                     for i in range(count):
-                        c_unlinkat(dir_fd, cgone[i], 0)
+                        if kept < 0 or strcmp(cgone[i], cold) != 0:
+                            c_unlinkat(dir_fd, cgone[i], 0)
     finally:
         PyMem_Free(cgone)
     if err:
         raise OSError(err, os.strerror(err), src)
+    return kept
 
 
 def open_tail(path, Py_ssize_t max_tail):
     """Open a file and read its last min(size, max_tail) bytes: (fd, size, tail). When the tail is
-    the whole file the descriptor is closed already and fd is -1; else the caller closes it."""
+    the whole file the descriptor is closed already and fd is -1; else the caller closes it.
+    The descriptor holds a shared flock, so the file cannot be recycled while it is read;
+    FileNotFoundError when it is being recycled or no longer at `path` (see rename_synced)."""
     cdef bytes bpath = os.fsencode(path)
     cdef const char *cpath = bpath
     cdef int fd, err = 0
-    cdef struct_stat st
+    cdef struct_stat st, linked
     cdef long long size = 0, want = 0, got = 0
     cdef ssize_t n
     cdef char *buf = NULL
@@ -610,8 +656,12 @@ def open_tail(path, Py_ssize_t max_tail):
         fd = _open_retry(cpath, O_RDONLY | O_CLOEXEC, 0)
         if fd < 0:
             err = errno
-        elif c_fstat(fd, &st) != 0:
+        elif c_flock(fd, LOCK_SH | LOCK_NB) != 0:
+            err = ENOENT if errno == EAGAIN else errno  # EWOULDBLOCK: being recycled
+        elif c_fstat(fd, &st) != 0 or c_stat(cpath, &linked) != 0:
             err = errno
+        elif st.st_ino != linked.st_ino or st.st_dev != linked.st_dev:
+            err = ENOENT  # recycled after our open: it is another object's file now
         else:
             size = st.st_size
             want = size if size < max_tail else max_tail

@@ -8,8 +8,10 @@ executors (strato/executors.py), never on the event loop.
 import ctypes
 import ctypes.util
 import errno
+import fcntl
 import mmap
 import os
+import stat
 
 PAGE_SIZE = mmap.PAGESIZE
 IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
@@ -246,13 +248,17 @@ def create_synced(path, buffers, reserve: int = 0) -> int:
     return write_sync_close(fd, buffers, 0, reserve)
 
 
-def write_sync_close(fd: int, buffers, offset: int, reserve: int = 0) -> int:
-    """Reserve `reserve` bytes from offset (fallocate), write the buffers at offset, fsync, and
-    close fd -- closed whatever happens; returns the bytes written."""
+def write_sync_close(fd: int, buffers, offset: int, reserve: int = 0,
+                     truncate: bool = False) -> int:
+    """Reserve `reserve` bytes from offset (fallocate), write the buffers at offset, with
+    `truncate` cut the file where they end (it may have been longer), fsync, and close fd --
+    closed whatever happens; returns the bytes written."""
     try:
         _check_range(offset, reserve)
         fallocate(fd, offset, reserve)  # False (not reserved) where the file system cannot
         total = pwritev(fd, buffers, offset)
+        if truncate:
+            os.ftruncate(fd, offset + total)
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -265,27 +271,64 @@ def listdir(target) -> list:
     return os.listdir(target)
 
 
-def rename_synced(src, dir_fd: int, name, obsolete=()) -> None:
+def _keep_spare(dir_fd: int, name, spare, max_size: int) -> int:
+    """rename_synced's recycling: the file `name` in dir_fd, opened read-write and locked
+    exclusively, moved to `spare`; its descriptor, or -1 (nothing moved) when it is not a
+    regular file with one link of at most max_size bytes, or a reader holds its lock."""
+    try:
+        fd = os.open(name, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW, dir_fd=dir_fd)
+    except OSError:
+        return -1
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and st.st_size <= max_size:
+            os.rename(name, spare, src_dir_fd=dir_fd)
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return -1
+
+
+def rename_synced(src, dir_fd: int, name, obsolete=(), recycle=None) -> int:
     """Rename the file at `src` to `name` in the directory dir_fd, fsync the directory, then unlink
     the `obsolete` names there (errors ignored: they are only superseded). The caller closes
-    dir_fd."""
+    dir_fd. recycle=(old, spare_path, max_size), `old` one of `obsolete`: that file is moved to
+    spare_path instead of unlinked when it can be reused safely (see _keep_spare); returns its
+    descriptor (read-write, flock'ed exclusively until closed), or -1 when it was unlinked."""
     os.rename(src, name, dst_dir_fd=dir_fd)
     os.fsync(dir_fd)
+    kept = _keep_spare(dir_fd, recycle[0], recycle[1], recycle[2]) if recycle else -1
     for gone in obsolete:
+        if kept >= 0 and gone == recycle[0]:
+            continue
         try:
             os.unlink(gone, dir_fd=dir_fd)
         except OSError:
             pass
+    return kept
 
 
 def open_tail(path, max_tail: int):
     """Open a file and read its last min(size, max_tail) bytes: (fd, size, tail). When the tail is
-    the whole file the descriptor is closed already and fd is -1; else the caller closes it."""
+    the whole file the descriptor is closed already and fd is -1; else the caller closes it.
+    The descriptor holds a shared flock, so the file cannot be recycled while it is read;
+    FileNotFoundError when it is being recycled or no longer at `path` (see rename_synced)."""
     if max_tail < 0:
         raise ValueError("negative max_tail")
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        size = os.fstat(fd).st_size
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FileNotFoundError(errno.ENOENT, "being recycled", path) from None
+        st = os.fstat(fd)
+        linked = os.stat(path)
+        if (st.st_ino, st.st_dev) != (linked.st_ino, linked.st_dev):
+            # recycled after our open: it is another object's file now
+            raise FileNotFoundError(errno.ENOENT, "recycled", path)
+        size = st.st_size
         want = min(size, max_tail)
         tail = b""
         while len(tail) < want:

@@ -14,17 +14,24 @@ they import for it.
   Durable steps, each one release of the GIL in the compiled twin (a disk thread otherwise re-takes
   the GIL after every system call, and under load each re-take is a context switch):
     create_synced(path, buffers, reserve=0) -> n      create (O_EXCL, 0600), write, fsync, close
-    write_sync_close(fd, buffers, offset, reserve=0) -> n   write, fsync, close (fd closed in
-                                          every case)
+    write_sync_close(fd, buffers, offset, reserve=0, truncate=False) -> n   write, (truncate:
+                                          cut the file where the buffers end), fsync, close (fd
+                                          closed in every case)
       reserve: bytes to fallocate(2) from offset (mode 0: the file grows to offset+reserve, so
       reserve exactly what will be written) before the writes. On ext4 a reserved 1 MiB file
       costs less CPU than one allocated page by page (delayed allocation). Where the file
       system cannot reserve (EOPNOTSUPP, ENOSYS) nothing is reserved and the writes go on;
       ENOSPC and other errors raise (nothing written).
     listdir(path or dir_fd) -> names       os.listdir in one step (a dir_fd stays open)
-    rename_synced(src, dir_fd, name, obsolete=())   rename into dir_fd, fsync it, unlink obsolete
-    open_tail(path, max_tail) -> (fd, size, tail)   open, fstat, read the last bytes (fd -1:
-                                          the tail is the whole file, already closed)
+    rename_synced(src, dir_fd, name, obsolete=(), recycle=None) -> spare fd or -1
+                                          rename into dir_fd, fsync it, unlink obsolete;
+      recycle=(old, spare_path, max_size): the superseded `old` is moved to spare_path and
+      returned open (read-write, flock'ed exclusively) for reuse, instead of unlinked, when it
+      is a regular file with one link, at most max_size bytes, and no reader holds its lock
+    open_tail(path, max_tail) -> (fd, size, tail)   open, flock shared, check the file is still
+                                          at path, fstat, read the last bytes (fd -1: the tail is
+                                          the whole file, already closed); FileNotFoundError when
+                                          the file is being (or was) recycled
 
 All of them but recv_buffer block: call them from the per-device executors (strato/executors.py), not the event loop.
 The compiled module (native/_chunkio_c.pyx) is used when built; STRATO_NO_EXTENSIONS=1 selects the twin.

@@ -47,16 +47,6 @@ def _data_files(device_path: str, part: str, policy: int = 0) -> list[tuple[str,
     return out
 
 
-def _open(path: str):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        metadata, length = diskfile.read_metadata(fd, os.fstat(fd).st_size)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd, metadata, length
-
-
 def _hash_chunk(fd: int, hasher, offset: int, size: int) -> int:
     data = os.pread(fd, size, offset)
     hasher.update(data)
@@ -68,7 +58,8 @@ async def audit_file(node, device: str, name_hash: str, path: str, rate: float,
     """True when the file is good (or gone); False when it was quarantined."""
     device_path = node.device_path(device)
     try:
-        fd, metadata, length = await node.io(device, _open, path)
+        # under a shared flock: the file is not recycled (diskfile.SparePool) while it is read
+        fd, metadata, length, body = await node.io(device, diskfile.open_file, path)
     except FileNotFoundError:
         return True
     except metafile.MetadataError:
@@ -79,6 +70,9 @@ async def audit_file(node, device: str, name_hash: str, path: str, rate: float,
         return False
     hasher = xxhash.xxh3_64()
     offset = 0
+    if body is not None:  # a small file came back whole
+        hasher.update(body)
+        offset = len(body)
     try:
         while offset < length:
             started = time.monotonic()
@@ -90,7 +84,8 @@ async def audit_file(node, device: str, name_hash: str, path: str, rate: float,
             if pause > 0:
                 await asyncio.sleep(pause)
     finally:
-        await node.io(device, os.close, fd)
+        if fd >= 0:
+            await node.io(device, os.close, fd)
     if offset == length and hasher.hexdigest() == metadata.get("xxh3"):
         return True
     await node.io(device, diskfile.quarantine, device_path, name_hash, path)

@@ -115,7 +115,11 @@ async def push_hash_dir(node, device: str, part: int, name_hash: str, files: lis
 
 
 async def _file_body(node, device: str, file_path: str, length: int):
-    fd = await node.io(device, os.open, file_path, os.O_RDONLY)
+    # under a shared flock: the file is not recycled (diskfile.SparePool) while it is sent
+    fd, _, _, body = await node.io(device, diskfile.open_file, file_path)
+    if body is not None:  # a small file came back whole
+        yield body[:length]
+        return
     try:
         offset = 0
         while offset < length:

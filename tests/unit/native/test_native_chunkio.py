@@ -400,6 +400,110 @@ def test_rename_synced_into_a_removed_directory_changes_nothing(native_impl, tmp
     assert (tmp_path / "new.tmp").read_bytes() == b"new"  # still there for the caller's retry
 
 
+def _hash_dir(tmp_path, files: dict):
+    target = tmp_path / "hash"
+    target.mkdir()
+    for name, data in files.items():
+        (target / name).write_bytes(data)
+    return target
+
+
+def _rename_into(native_impl, tmp_path, obsolete, recycle) -> int:
+    """rename_synced of a new tmp_path/new.tmp to hash/3.data; what it returns."""
+    (tmp_path / "new.tmp").write_bytes(b"new")
+    fd = os.open(tmp_path / "hash", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return native_impl.rename_synced(str(tmp_path / "new.tmp"), fd, "3.data", obsolete,
+                                         recycle)
+    finally:
+        os.close(fd)
+
+
+def test_rename_synced_keeps_the_superseded_file_as_a_locked_spare(native_impl, tmp_path):
+    spare = tmp_path / "x.spare"
+    _hash_dir(tmp_path, {"1.data": b"old body", "2.meta": b"m"})
+    inode = (tmp_path / "hash" / "1.data").stat().st_ino
+    kept = _rename_into(native_impl, tmp_path, ["1.data", "2.meta"], ("1.data", str(spare), 100))
+    try:
+        assert os.listdir(tmp_path / "hash") == ["3.data"]  # the .meta unlinked as before
+        assert os.fstat(kept).st_ino == spare.stat().st_ino == inode
+        assert spare.read_bytes() == b"old body"
+        assert os.pwrite(kept, b"NEW", 0) == 3  # open for writing
+        probe = os.open(spare, os.O_RDONLY)
+        try:  # and locked: readers' shared locks are refused
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        finally:
+            os.close(probe)
+        with pytest.raises(FileNotFoundError):
+            native_impl.open_tail(str(spare), 64)
+    finally:
+        os.close(kept)
+    assert native_impl.open_tail(str(spare), 64) == (-1, 8, b"NEW body")  # unlocked once closed
+
+
+@pytest.mark.parametrize("why", ["being read", "linked twice", "too large", "absent"])
+def test_rename_synced_unlinks_what_it_may_not_recycle(native_impl, tmp_path, why):
+    old = b"o" * 200
+    spare = tmp_path / "x.spare"
+    target = _hash_dir(tmp_path, {} if why == "absent" else {"1.data": old})
+    reader = -1
+    if why == "being read":  # a reader's descriptor, holding its shared lock
+        reader, _, _ = native_impl.open_tail(str(target / "1.data"), 10)
+    if why == "linked twice":
+        os.link(target / "1.data", tmp_path / "elsewhere")
+    try:
+        kept = _rename_into(native_impl, tmp_path, ["1.data"],
+                            ("1.data", str(spare), 199 if why == "too large" else 1000))
+        assert kept == -1
+        assert not spare.exists()
+        assert os.listdir(target) == ["3.data"]
+        if reader >= 0:  # the reader still reads what it opened
+            assert os.pread(reader, 300, 0) == old
+        if why == "linked twice":
+            assert (tmp_path / "elsewhere").read_bytes() == old
+    finally:
+        if reader >= 0:
+            os.close(reader)
+
+
+def test_open_tail_refuses_a_file_recycled_between_its_open_and_its_lock(both_impls, tmp_path,
+                                                                         monkeypatch):
+    """The window between open(2) and flock(2): the file the reader opened is recycled (moved
+    away, written over) and another takes its name. The reader must not read it as the file at
+    its path. Only the pure twin's steps can be interleaved from a test (the compiled one runs
+    them in one call); both check the same way."""
+    pure = both_impls["py"]
+    path, other = tmp_path / "1.data", tmp_path / "2.data"
+    path.write_bytes(b"first" * 100)
+    other.write_bytes(b"second" * 100)
+
+    class RecycleBeforeTheLock:
+        def __getattr__(self, name):
+            return getattr(fcntl, name)
+
+        @staticmethod
+        def flock(fd, operation):
+            os.rename(path, tmp_path / "x.spare")  # recycled
+            spare = os.open(tmp_path / "x.spare", os.O_WRONLY)
+            os.pwrite(spare, b"REUSED", 0)
+            os.close(spare)
+            os.rename(other, path)  # a newer file now has the name
+            fcntl.flock(fd, operation)
+
+    monkeypatch.setattr(pure, "fcntl", RecycleBeforeTheLock())
+    with pytest.raises(FileNotFoundError):
+        pure.open_tail(str(path), 16)
+
+
+def test_write_sync_close_can_cut_a_longer_file(native_impl, tmp_path):
+    fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT, 0o600)
+    os.pwrite(fd, b"x" * 100, 0)
+    assert native_impl.write_sync_close(fd, [b"ab", b"cd"], 3, truncate=True) == 4
+    assert not _fd_is_open(fd)
+    assert (tmp_path / "f").read_bytes() == b"xxxabcd"
+
+
 def test_listdir_by_path(native_impl, tmp_path):
     for name in ("a", "b.data", "c\u00e9"):
         (tmp_path / name).write_bytes(b"")

@@ -9,4 +9,5 @@ def device(tmp_path):
     """An empty, prepared device directory."""
     path = str(tmp_path / "d0")
     diskfile.ensure_device_dirs(path)
-    return path
+    yield path
+    diskfile.spares.drop(path)  # the process-wide pool keeps descriptors of superseded files

@@ -92,7 +92,8 @@ def test_a_whole_body_reserves_exactly_its_file(device, monkeypatch):
     monkeypatch.setattr(chunkio, "create_synced", recording)
     for i, size in enumerate((diskfile.RESERVE_MIN, 1 << 20, 4096)):
         body = os.urandom(size)
-        writer = diskfile.Writer(device, 1, H, expected_size=size)
+        # a new object each time: an overwrite would reuse the old file (diskfile.SparePool)
+        writer = diskfile.Writer(device, 1, f"{i:032x}", expected_size=size)
         writer.hold([body[:100], memoryview(body)[100:]])
         ts = Timestamp(f"{1000000002 + i}.00000")
         path = writer.commit(dict(META), ts, layout.DATA)
