@@ -173,7 +173,14 @@ class SparePool:
     recycled, and a reader that opened a file just before it was recycled gets
     FileNotFoundError and looks again (the newer version is committed by then). Only regular
     files with one link are taken. Spares are never visible (they live in tmp, swept at start)
-    and are dropped when the device runs out of space."""
+    and are dropped when the device runs out of space.
+
+    Crashes: the move into tmp is not fsynced by itself. On a journaled file system (ext4, XFS)
+    it is in the log before the spare's reuse is, and the reuse's own fsyncs commit the log in
+    order, so a crash never leaves the old name pointing at the reused inode. Without a journal
+    no rename is crash-consistent and fsck repairs link counts at boot, as for any temp file;
+    a stale old name would then be older than the version that superseded it, never served, and
+    removed as obsolete."""
 
     def __init__(self):
         self._lock = threading.Lock()

@@ -63,6 +63,14 @@ async def stream(request: web.Request, result: Result, extra: dict | None = None
     resp = web.StreamResponse(status=result.status, headers=headers)
     if length is not None and length.isdigit():
         resp.content_length = int(length)
+    await relay(request, resp, result)
+    return resp
+
+
+async def relay(request: web.Request, resp: web.StreamResponse, result: Result) -> None:
+    """Send resp's head, then the Result's body, then its end; the Result is closed after. A
+    failure before the head is sent raises (the caller answers an error); after it, a node or
+    the client failing can only cut the body: logged, and the connection dropped."""
     try:
         await resp.prepare(request)
         await copy_body(resp, result)
@@ -77,7 +85,6 @@ async def stream(request: web.Request, result: Result, extra: dict | None = None
             request.transport.close()
     finally:
         result.close()
-    return resp
 
 
 async def copy_body(resp: web.StreamResponse, result: Result) -> None:

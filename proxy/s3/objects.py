@@ -17,7 +17,7 @@ from multidict import CIMultiDict
 from proxy import conditional, large, limits
 from proxy.errors import SwiftError
 from proxy.handlers.common import NoContent
-from proxy.handlers.common import copy_body
+from proxy.handlers.common import relay
 from proxy.s3 import access, bucket_config, common, sse, versioning
 from proxy.s3 import acl as acl_mod
 from proxy.s3.body import object_length, read_ahead_if_small, verified_body
@@ -464,12 +464,7 @@ async def get(s3, bucket: common.Bucket | None = None):
     response = kind(status=status, headers=headers)
     if size is not None:
         response.content_length = size
-    try:
-        await response.prepare(s3.request)
-        await copy_body(response, result)  # the Swift path's relay: one write per node read
-        await response.write_eof()
-    finally:
-        result.close()
+    await relay(s3.request, response, result)  # the Swift path's: one write per node read
     return response
 
 
