@@ -5,7 +5,9 @@
 # each round, concurrency and test one Swift run (the Swift peer's bench.sh: wrk + swift_obj.lua)
 # and one S3 run (bench_s3.sh: wrk replaying boto3's own signed requests) on the same proxy; the
 # order alternates each round (Swift first in odd rounds, S3 first in even ones) so drift hits
-# both. The all-in-one is stopped at the end (also on error).
+# both. Each run is preceded by the same 2 s, 4-connection GET warm-up for both APIs (the Swift
+# peer's bench.sh does one before every run; bench_s3.sh's WARMUP). The all-in-one is stopped at
+# the end (also on error).
 # Usage: benchmarks/s3/side_by_side.sh
 #   env: OUT=dir (default /tmp/strato-s3bench/<stamp>)  PORT_OFFSET=1000 (benchmarks/e2e's ports)
 #        PROXY_WORKERS=2 DISK_THREADS=8  DURATION=8s REPS=2 CONCS="16 64"
@@ -77,7 +79,7 @@ swift_run() {  # test conc rep
 }
 
 s3_run() {  # test conc rep
-  TESTS=$1 CONCS=$2 REPS=1 WARMUP=0 SKIP_PREP=1 TSV=$OUT/s3-last.tsv "$HERE/bench_s3.sh" "$DATA/aio.json" \
+  TESTS=$1 CONCS=$2 REPS=1 WARMUP=2s SKIP_PREP=1 TSV=$OUT/s3-last.tsv "$HERE/bench_s3.sh" "$DATA/aio.json" \
       > "$OUT/s3-last.out" 2>&1 || { cat "$OUT/s3-last.out" >&2; exit 1; }
   grep '^FIRST_ERROR' "$OUT/s3-last.out" >&2 || true
   awk -F'\t' -v OFS='\t' -v r="$3" 'NR > 1 { $3 = r; print }' "$OUT/s3-last.tsv" | tee -a "$OUT/s3.tsv" \
