@@ -427,6 +427,14 @@ cdef long long _write_all(int fd, iovec *iov, Py_ssize_t count, long long offset
     return total
 
 
+cdef int _fdatasync_retry(int fd) noexcept nogil:
+    """0, or the errno of a failed fdatasync."""
+    while c_fdatasync(fd) != 0:
+        if errno != EINTR:
+            return errno
+    return 0
+
+
 cdef int _fsync_retry(int fd) noexcept nogil:
     """0, or the errno of a failed fsync."""
     while c_fsync(fd) != 0:
@@ -459,7 +467,7 @@ cdef int _reserve(int fd, long long offset, long long length) noexcept nogil:
 cdef object _write_sync(int fd, object path, buffers, long long offset, long long reserve,
                         bint truncate):
     """Write buffers at offset into fd (or into a new file at path when fd < 0), cut the file at
-    their end when `truncate`, fsync, close; `reserve` bytes from offset are fallocated first."""
+    their end when `truncate`, fdatasync, close; `reserve` bytes from offset are fallocated first."""
     cdef _Buffers bufs
     cdef long long total = -1
     cdef int err = 0
@@ -483,7 +491,7 @@ cdef object _write_sync(int fd, object path, buffers, long long offset, long lon
                 if total >= 0 and truncate and c_ftruncate(fd, offset + total) != 0:
                     err = errno
                 if err == 0:
-                    err = _fsync_retry(fd)
+                    err = _fdatasync_retry(fd)
             c_close(fd)
     if err:
         if path is not None:
@@ -494,7 +502,7 @@ cdef object _write_sync(int fd, object path, buffers, long long offset, long lon
 
 def create_synced(path, buffers, long long reserve=0):
     """Create `path` (O_EXCL, mode 0600), reserve `reserve` bytes (fallocate), write the
-    buffers, fsync and close it; returns the bytes written. FileExistsError when it exists.
+    buffers, fdatasync and close it; returns the bytes written. FileExistsError when it exists.
     After any later failure the file stays, for the caller to remove."""
     _check_range(0, reserve)
     return _write_sync(-1, path, buffers, 0, reserve, False)
@@ -502,7 +510,7 @@ def create_synced(path, buffers, long long reserve=0):
 
 def write_sync_close(int fd, buffers, long long offset, long long reserve=0, bint truncate=False):
     """Reserve `reserve` bytes from offset (fallocate), write the buffers at offset, with
-    `truncate` cut the file where they end (it may have been longer), fsync, and close fd --
+    `truncate` cut the file where they end (it may have been longer), fdatasync, and close fd --
     closed whatever happens; returns the bytes written."""
     try:
         _check_range(offset, reserve)

@@ -241,7 +241,7 @@ def recv_buffer(size: int) -> bytearray:
 
 def create_synced(path, buffers, reserve: int = 0) -> int:
     """Create `path` (O_EXCL, mode 0600), reserve `reserve` bytes (fallocate), write the
-    buffers, fsync and close it; returns the bytes written. FileExistsError when it exists.
+    buffers, fdatasync and close it; returns the bytes written. FileExistsError when it exists.
     After any later failure the file stays, for the caller to remove."""
     _check_range(0, reserve)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
@@ -251,7 +251,7 @@ def create_synced(path, buffers, reserve: int = 0) -> int:
 def write_sync_close(fd: int, buffers, offset: int, reserve: int = 0,
                      truncate: bool = False) -> int:
     """Reserve `reserve` bytes from offset (fallocate), write the buffers at offset, with
-    `truncate` cut the file where they end (it may have been longer), fsync, and close fd --
+    `truncate` cut the file where they end (it may have been longer), fdatasync, and close fd --
     closed whatever happens; returns the bytes written."""
     try:
         _check_range(offset, reserve)
@@ -259,7 +259,7 @@ def write_sync_close(fd: int, buffers, offset: int, reserve: int = 0,
         total = pwritev(fd, buffers, offset)
         if truncate:
             os.ftruncate(fd, offset + total)
-        os.fsync(fd)
+        fdatasync(fd)
     finally:
         os.close(fd)
     return total

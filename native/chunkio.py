@@ -12,10 +12,12 @@ they import for it.
     recv_buffer(size) -> bytearray         contents unspecified (not zeroed): for buffers filled
                                           completely before they are read (received data)
   Durable steps, each one release of the GIL in the compiled twin (a disk thread otherwise re-takes
-  the GIL after every system call, and under load each re-take is a context switch):
-    create_synced(path, buffers, reserve=0) -> n      create (O_EXCL, 0600), write, fsync, close
+  the GIL after every system call, and under load each re-take is a context switch). Files are
+  flushed with fdatasync(2): their data and what reading it back needs (size, block map), not
+  their timestamps -- enough for files that keep their metadata inside (objectserver/metafile):
+    create_synced(path, buffers, reserve=0) -> n      create (O_EXCL, 0600), write, fdatasync, close
     write_sync_close(fd, buffers, offset, reserve=0, truncate=False) -> n   write, (truncate:
-                                          cut the file where the buffers end), fsync, close (fd
+                                          cut the file where the buffers end), fdatasync, close (fd
                                           closed in every case)
       reserve: bytes to fallocate(2) from offset (mode 0: the file grows to offset+reserve, so
       reserve exactly what will be written) before the writes. On ext4 a reserved 1 MiB file
