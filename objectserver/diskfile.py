@@ -510,23 +510,16 @@ class OpenObject:
             self.fd = -1
 
 
-def read_metadata(fd: int, size: int, want_body: bool = False):
-    """(metadata, data length) of an open object file; with want_body, a third item: the body
-    when the first read already covered the whole file (small objects), else None."""
-    want = min(size, READ_TAIL)
-    return _parse_tail(fd, size, os.pread(fd, want, size - want), want_body)
-
-
-def _parse_tail(fd: int, size: int, tail: bytes, want_body: bool):
-    """read_metadata from the file's last min(size, READ_TAIL) bytes, already read; fd is read
-    again only for a trailer longer than that (never when the tail is the whole file)."""
+def _parse_tail(fd: int, size: int, tail: bytes):
+    """(metadata, data length, body) of an open object file from its last min(size, READ_TAIL)
+    bytes, already read; body is the data when those bytes are the whole file (small objects),
+    else None. fd is read again only for a trailer longer than the tail (never when the tail is
+    the whole file)."""
     want = len(tail)
     length = metafile.metadata_length(tail[-metafile.FIXED_TAIL:], size)
     if length + metafile.FIXED_TAIL > want:
         tail = os.pread(fd, length + metafile.FIXED_TAIL, size - length - metafile.FIXED_TAIL)
     metadata, data_length = metafile.parse_tail(tail, size)
-    if not want_body:
-        return metadata, data_length
     body = tail[:data_length] if want == size and len(tail) == size else None
     return metadata, data_length, body
 
@@ -577,7 +570,7 @@ def open_file(path: str):
     metafile.MetadataError when its trailer is unreadable."""
     fd, size, tail = chunkio.open_tail(path, READ_TAIL)
     try:
-        metadata, data_length, body = _parse_tail(fd, size, tail, True)
+        metadata, data_length, body = _parse_tail(fd, size, tail)
     except BaseException:
         _close_if_open(fd)
         raise
