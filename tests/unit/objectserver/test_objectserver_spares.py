@@ -1,5 +1,6 @@
 """diskfile.SparePool: an overwrite keeps the superseded data file and the next write reuses it in
 place, byte-identical to a new file, never while anyone reads it, never visible."""
+import errno
 import os
 import threading
 import time
@@ -114,20 +115,32 @@ def test_spares_are_swept_with_the_temp_files(device):
     _put(device, b"3" * 100, 3)  # and writes go on with new files
 
 
+def _offer_spare(device, size: int) -> None:
+    """One more spare of `size` bytes in the device's pool (concurrent overwrites make several;
+    sequential ones take a spare as they give one)."""
+    path = diskfile.spares.vacancy(device)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.write(fd, b"s" * size)
+    diskfile.spares.put(device, fd, path)
+
+
 def test_a_full_device_gives_its_spares_back(tmp_path):
     (tmp_path / "small").mkdir()
-    with mounted_tmpfs(tmp_path / "small", "3m"):
+    with mounted_tmpfs(tmp_path / "small", "4m"):
         device = str(tmp_path / "small" / "d0")
         diskfile.ensure_device_dirs(device)
         try:
             _put(device, b"1" * (1 << 20), 1)
-            _put(device, b"2" * (1 << 20), 2)
-            assert len(_spares_on_disk(device)) == 1  # 1 MiB held invisibly
-            with pytest.raises(OSError) as info:
-                _put(device, b"3" * (2 << 20), 3, name_hash="e" * 32)
-            assert info.value.strerror and "space" in info.value.strerror.lower()
-            assert _spares_on_disk(device) == []
+            _put(device, b"2" * (1 << 20), 2)  # the first version becomes a spare
+            _offer_spare(device, 1 << 20)
+            assert len(_spares_on_disk(device)) == 2  # 2 MiB held invisibly
+            with pytest.raises(OSError) as info:  # takes one spare, cannot grow it to 3 MiB
+                _put(device, b"3" * (3 << 20), 3, name_hash="e" * 32)
+            assert info.value.errno == errno.ENOSPC
+            assert _spares_on_disk(device) == []  # the other one was given back too
+            assert diskfile.spares.take(device) is None
             assert diskfile.current(device, 1, H).data == "1000000002.00000.data"
+            _put(device, b"4" * (2 << 20), 4, name_hash="e" * 32)  # room again
         finally:
             diskfile.spares.drop(device)
 
