@@ -427,17 +427,9 @@ cdef long long _write_all(int fd, iovec *iov, Py_ssize_t count, long long offset
     return total
 
 
-cdef int _fdatasync_retry(int fd) noexcept nogil:
-    """0, or the errno of a failed fdatasync."""
-    while c_fdatasync(fd) != 0:
-        if errno != EINTR:
-            return errno
-    return 0
-
-
-cdef int _fsync_retry(int fd) noexcept nogil:
-    """0, or the errno of a failed fsync."""
-    while c_fsync(fd) != 0:
+cdef int _sync_retry(int fd, bint data_only) noexcept nogil:
+    """0, or the errno of a failed fdatasync (data_only: files) or fsync (directories)."""
+    while (c_fdatasync(fd) if data_only else c_fsync(fd)) != 0:
         if errno != EINTR:
             return errno
     return 0
@@ -491,7 +483,7 @@ cdef object _write_sync(int fd, object path, buffers, long long offset, long lon
                 if total >= 0 and truncate and c_ftruncate(fd, offset + total) != 0:
                     err = errno
                 if err == 0:
-                    err = _fdatasync_retry(fd)
+                    err = _sync_retry(fd, True)
             c_close(fd)
     if err:
         if path is not None:
@@ -632,7 +624,7 @@ def rename_synced(src, int dir_fd, name, obsolete=(), recycle=None):
             if rc != 0:
                 err = errno
             else:
-                err = _fsync_retry(dir_fd)
+                err = _sync_retry(dir_fd, False)
                 if err == 0:
                     if max_size >= 0:
                         kept = _keep_spare(dir_fd, cold, cspare, max_size)

@@ -312,7 +312,7 @@ class Writer:
                             f"{self.name_hash}.{_tmp_names.getrandbits(48):012x}.tmp")
 
     def _create(self, buffers, reserve: int = 0) -> int:
-        """The temp file, created with `buffers` in it: fsynced and closed when buffers is not
+        """The temp file, created with `buffers` in it: flushed and closed when buffers is not
         None, else left open for write(). `reserve` bytes are fallocated first. A spare
         (SparePool) serves when the device has one."""
         try:
@@ -620,7 +620,7 @@ def open_object(device_path: str, part: int, name_hash: str,
             quarantine(device_path, name_hash, path)
             return None, layout.choose(listdir(hash_dir))
         try:
-            timestamp = data_timestamp = layout.parse_filename(found.data)[0]
+            timestamp = data_timestamp = found.timestamp  # choose() parsed the name already
             if found.meta:
                 try:
                     meta_meta, _ = read_file_metadata(os.path.join(hash_dir, found.meta))
