@@ -10,7 +10,7 @@ STAMP := $(VENV)/.strato-installed
 BUILD_PACKAGES := libssl-dev libxxhash-dev
 # Debian packages the tests drive: libiscsi's initiator tools and compliance suite, qemu (iscsi://
 # drives and a TCG VM), busybox for that VM's initramfs, wrk for the HTTP benchmarks.
-APT_PACKAGES := libiscsi-bin qemu-utils qemu-block-extra qemu-system-x86 busybox-static wrk curl
+APT_PACKAGES := libiscsi-bin qemu-utils qemu-block-extra qemu-system-x86 busybox-static wrk curl rclone
 PYTEST := $(BIN)/python -m pytest
 NATIVE_SOURCES := $(wildcard native/*.pyx native/*.pxd native/*.h)
 

@@ -94,6 +94,7 @@ TEST = [
     "boto3>=1.36",
     "awscli>=1.36",
     "python-swiftclient>=4.5",
+    "s3cmd>=2.3",  # tests/compat/s3/test_s3_s3cmd.py drives the real s3cmd
     "python-openstackclient>=7.0",
     "requests>=2.31",
     "crc32c>=2.4",
