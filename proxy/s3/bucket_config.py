@@ -103,7 +103,10 @@ async def put(s3, name: str):
         policy_mod.parse(body, bucket.name)
         if _pab(bucket).get("BlockPublicPolicy") and '"*"' in body.decode("utf-8", "replace"):
             raise S3Error("AccessDenied")
-        await _store(s3, bucket, "policy", body.decode("utf-8"))
+        # Stored compact: a pretty-printed policy's newlines cannot travel in a metadata header
+        # (s3cmd setpolicy sends the file as written). AWS, too, answers the policy minified.
+        compact = json.dumps(json.loads(body), separators=(",", ":"))
+        await _store(s3, bucket, "policy", compact)
         return common.empty(204)
     if name == "versioning":
         from proxy.s3 import versioning
