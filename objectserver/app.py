@@ -281,7 +281,9 @@ def create_app(config, devices_root: str, devices, *, node_index: int = 0,
         await node.stop()
 
     app.cleanup_ctx.append(lifetime)
-    app.router.add_route("*", "/{tail:.*}", dispatch)
+    # [\s\S]: object and container names may hold newlines (percent-encoded on the wire); the
+    # router matches the decoded path, where ".*" stops at a newline and answers a bare 404.
+    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)
     from .object_role import FEATURES
     if FEATURES:
         async def advertise(request: web.Request, response: web.StreamResponse) -> None:
