@@ -105,7 +105,8 @@ async def put(s3, name: str):
             raise S3Error("AccessDenied")
         # Stored compact: a pretty-printed policy's newlines cannot travel in a metadata header
         # (s3cmd setpolicy sends the file as written). AWS, too, answers the policy minified.
-        compact = json.dumps(json.loads(body), separators=(",", ":"))
+        document = json.loads(body.decode("utf-8", "replace"))  # (parse() read it this way)
+        compact = json.dumps(document, separators=(",", ":"))
         await _store(s3, bucket, "policy", compact)
         return common.empty(204)
     if name == "versioning":
