@@ -69,6 +69,14 @@ def _public_block(bucket: Bucket) -> dict:
     return bucket.json("Pab", {}) or {}
 
 
+def refuse_public_acl(bucket: Bucket, acl: acl_mod.Acl | None) -> None:
+    """BlockPublicAcls: a bucket ACL, object ACL or object write (PUT, copy, multipart, POST)
+    that grants a public group fails with AccessDenied; ACLs already stored stay as they are."""
+    if acl is not None and _public_block(bucket).get("BlockPublicAcls") and \
+            any(g.grantee.value in PUBLIC_GROUPS for g in acl.grants):
+        raise S3Error("AccessDenied")
+
+
 def _context(s3) -> dict:
     remote = s3.request.remote or ""
     return {"aws:sourceip": remote, "aws:securetransport": "false",

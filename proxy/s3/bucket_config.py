@@ -95,8 +95,7 @@ async def put(s3, name: str):
         elif body.strip():
             raise S3Error("UnexpectedContent", "This request does not support content",
                           status=400)
-        if _pab(bucket).get("BlockPublicAcls") and _public_acl(acl):
-            raise S3Error("AccessDenied")
+        access.refuse_public_acl(bucket, acl)
         await _store(s3, bucket, "acl", acl.to_json())
         return common.empty(200)
     if name == "policy":
@@ -130,10 +129,6 @@ async def delete(s3, name: str):
 
 def _pab(bucket) -> dict:
     return bucket.json("Pab", {}) or {}
-
-
-def _public_acl(acl) -> bool:
-    return any(g.grantee.value in access.PUBLIC_GROUPS for g in acl.grants)
 
 
 # -- tagging ----------------------------------------------------------------------------------

@@ -99,6 +99,7 @@ async def put(s3, name: str):
         acl = acl_mod.from_headers(s3.headers, obj_acl.owner, bucket.owner)
         if acl is None:
             acl = acl_mod.from_xml(body, obj_acl.owner, access.shown_id(s3, obj_acl.owner))
+        access.refuse_public_acl(bucket, acl)
         stored[objects.ACL] = acl.to_json()
     else:
         access.check(s3, bucket, "s3:PutObjectTagging", "WRITE", s3.key)

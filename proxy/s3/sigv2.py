@@ -24,6 +24,16 @@ SUBRESOURCES = {"acl", "cors", "delete", "lifecycle", "location", "logging", "no
                 "response-content-type", "response-expires", "attributes",
                 "ownershipControls", "publicAccessBlock", "policyStatus", "object-lock",
                 "legal-hold", "retention", "encryption", "replication", "accelerate"}
+# The subresources AWS's SigV2 documentation lists (plus delete, cors, restore and tagging, which
+# every SDK signs). Clients disagree about the newer ones above: s3cmd leaves ownershipControls and
+# publicAccessBlock out of what it signs, botocore leaves out publicAccessBlock and encryption, as
+# AWS itself does; so a signature that does not match with SUBRESOURCES is tried with these alone.
+DOCUMENTED = {"acl", "cors", "delete", "lifecycle", "location", "logging", "notification",
+              "partNumber", "policy", "requestPayment", "tagging", "torrent", "uploadId",
+              "uploads", "versionId", "versioning", "versions", "website", "restore",
+              "response-cache-control", "response-content-disposition",
+              "response-content-encoding", "response-content-language",
+              "response-content-type", "response-expires"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,7 +61,8 @@ def parse(headers: dict[str, str], query: dict[str, str]) -> SignedV2 | None:
 
 
 def string_to_sign(method: str, headers: dict[str, str], raw_path: str, query: dict[str, str],
-                   expires: int | None, bucket_prefix: str = "") -> str:
+                   expires: int | None, bucket_prefix: str = "",
+                   subresources: set[str] = SUBRESOURCES) -> str:
     amz = sorted((k, v.strip()) for k, v in headers.items() if k.startswith("x-amz-"))
     amz_text = "".join(f"{k}:{v}\n" for k, v in amz)
     if expires is not None:
@@ -60,7 +71,7 @@ def string_to_sign(method: str, headers: dict[str, str], raw_path: str, query: d
         date = ""
     else:
         date = headers.get("date", "")
-    subs = sorted((k, v) for k, v in query.items() if k in SUBRESOURCES)
+    subs = sorted((k, v) for k, v in query.items() if k in subresources)
     resource = bucket_prefix + raw_path
     if subs:
         resource += "?" + "&".join(k if v == "" else f"{k}={v}" for k, v in subs)
@@ -93,11 +104,16 @@ def verify(signed: SignedV2, secret: str, method: str, headers: dict[str, str], 
     if resource.count("/") == 1 and len(resource) > 1:
         # A bucket request: botocore (and S3) sign path-style "/bucket" as "/bucket/".
         paths.append(raw_path + "/")
-    for path in paths:
-        text = string_to_sign(method, headers, path, query, signed.expires, bucket_prefix)
-        expected = base64.b64encode(hmac.new(secret.encode(), text.encode("utf-8"),
-                                             hashlib.sha1).digest()).decode()
-        if hmac.compare_digest(expected, signed.signature):
-            return
+    sets = [SUBRESOURCES]
+    if any(k in SUBRESOURCES and k not in DOCUMENTED for k in query):
+        sets.append(DOCUMENTED)
+    for subresources in sets:
+        for path in paths:
+            text = string_to_sign(method, headers, path, query, signed.expires, bucket_prefix,
+                                  subresources)
+            expected = base64.b64encode(hmac.new(secret.encode(), text.encode("utf-8"),
+                                                 hashlib.sha1).digest()).decode()
+            if hmac.compare_digest(expected, signed.signature):
+                return
     text = string_to_sign(method, headers, raw_path, query, signed.expires, bucket_prefix)
     raise S3Error("SignatureDoesNotMatch", AWSAccessKeyId=signed.access_key, StringToSign=text)

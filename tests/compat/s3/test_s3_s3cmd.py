@@ -244,3 +244,26 @@ def test_s3cmd_unfinished_multipart(s3cmd, s3, bucket):
     s3cmd("abortmp", f"s3://{bucket}/unfinished.bin", upload)
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     assert upload not in s3cmd("multipart", f"s3://{bucket}").stdout
+
+
+def test_s3cmd_block_public_acls(s3cmd, s3, aio, bucket, tmp_path):
+    """BlockPublicAcls refuses every request that would grant the public, objects' too."""
+    s3cmd("setblockpublicaccess", f"s3://{bucket}", "BlockPublicAcls")
+    assert "BlockPublicAcls" in _info(s3cmd, f"s3://{bucket}")["Block Public Access"][0]
+    src = tmp_path / "guarded.txt"
+    src.write_bytes(b"not for everyone")
+    refused = s3cmd("put", "--acl-public", str(src), f"s3://{bucket}/guarded.txt", check=False)
+    assert refused.returncode != 0 and "AccessDenied" in refused.stderr
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    s3cmd("put", str(src), f"s3://{bucket}/guarded.txt")
+    refused = s3cmd("setacl", "--acl-public", f"s3://{bucket}/guarded.txt", check=False)
+    assert refused.returncode != 0 and "AccessDenied" in refused.stderr
+    assert _anonymous_get(f"{aio['s3']['endpoint']}/{bucket}/guarded.txt")[0] == 403
+    for call in (lambda: s3.copy_object(Bucket=bucket, Key="copy.txt", ACL="public-read",
+                                        CopySource={"Bucket": bucket, "Key": "guarded.txt"}),
+                 lambda: s3.create_multipart_upload(Bucket=bucket, Key="mpu.txt",
+                                                    GrantRead='uri="http://acs.amazonaws.com/'
+                                                              'groups/global/AllUsers"')):
+        with pytest.raises(s3.exceptions.ClientError) as err:
+            call()
+        assert err.value.response["Error"]["Code"] == "AccessDenied"
