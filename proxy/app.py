@@ -22,7 +22,7 @@ from proxy import bulk_upload
 from proxy import etag_quoter
 from proxy import cors
 from proxy import limits
-from proxy import staticweb, tempurl
+from proxy import formpost, staticweb, tempurl
 from proxy.backend import Backend, node_session
 from proxy.context import AUTH, BACKGROUND, CONFIG, CORE, S3_HANDLER, Ctx
 from proxy.core import SwiftCore
@@ -121,6 +121,8 @@ async def swift_dispatch(request: web.Request) -> web.StreamResponse:
     core = app[CORE]
     if request.method == "OPTIONS":
         return await _options(core, request, account, container)
+    if formpost.boundary_of(request, container) is not None:  # before auth, as in Swift
+        return await _form_post(request, version, account, container, obj)
     tempurl_used = False
     if tempurl.applies(request.query, request.method, container, obj):
         identity = await _tempurl_identity(core, request, account, container, obj)
@@ -205,14 +207,43 @@ async def _options(core, request: web.Request, account: str, container: str | No
         origin, request.headers.get("Access-Control-Request-Headers"), meta))
 
 
-async def _tempurl_identity(core, request, account, container, obj):
-    """A TempURL stands in for the account's owner, for this one object and method."""
+async def _tempurl_keys(core, account: str, container: str) -> tuple[list, list]:
+    """(account keys, container keys): X-(Account|Container)-Meta-Temp-URL-Key(-2)."""
     ainfo = await core.account_info(account)
     meta = ainfo.meta("account") if ainfo.exists else {}
     account_keys = [meta[k] for k in ("temp-url-key", "temp-url-key-2") if meta.get(k)]
     cinfo = await core.container_info(account, container)
     meta = cinfo.meta("container") if cinfo.exists else {}
     container_keys = [meta[k] for k in ("temp-url-key", "temp-url-key-2") if meta.get(k)]
+    return account_keys, container_keys
+
+
+async def _form_post(request: web.Request, version: str, account: str, container: str,
+                     prefix: str | None) -> web.Response:
+    """A browser form POST (proxy/formpost.py): each file becomes an object PUT as the
+    account's owner, once the form's signature checked out with a TempURL key."""
+    app = request.app
+    core, auth, max_size = app[CORE], app[AUTH], app[CONFIG].proxy.max_file_size
+    account_keys, container_keys = await _tempurl_keys(core, account, container)
+
+    async def put_file(name: str, headers, body) -> web.StreamResponse:
+        try:
+            limits.check_names(account, container, name)
+            identity = auth_mod.Identity.for_tempurl(".formpost", account, time.time() + 60)
+            sub = formpost.sub_request(request, account, container, name, headers)
+            ctx = Ctx(sub, core, auth, identity, version, account, container, name, max_size,
+                      body=body)
+            return await obj_h.handle(ctx)
+        except SwiftError as exc:  # the file's answer, which the form's answer reports
+            return web.Response(status=exc.status, body=exc.body)
+
+    return await formpost.serve(request, request.path, prefix, account_keys + container_keys,
+                                put_file)
+
+
+async def _tempurl_identity(core, request, account, container, obj):
+    """A TempURL stands in for the account's owner, for this one object and method."""
+    account_keys, container_keys = await _tempurl_keys(core, account, container)
     key = tempurl.check(request.query, request.method, account, container, obj,
                         account_keys + container_keys)
     if request.method in ("PUT", "POST") and ("X-Object-Manifest" in request.headers

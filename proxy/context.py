@@ -34,6 +34,7 @@ class Ctx:
     obj: str | None
     max_file_size: int
     tempurl: bool = False   # authorized by a TempURL signature, not a token
+    body: object = None     # an object PUT's body when it is not this request's (form POST)
 
     @property
     def method(self) -> str:

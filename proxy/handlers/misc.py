@@ -70,6 +70,7 @@ def capabilities(config) -> dict:
         "staticweb": {},
         "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
         "object_versioning": {},  # X-Versions-Enabled (proxy/objver/)
+        "formpost": {"allowed_digests": ["sha1", "sha256", "sha512"]},  # proxy/formpost.py
         "tempurl": {"methods": ["GET", "HEAD", "PUT", "POST", "DELETE"],
                     "incoming_remove_headers": ["x-timestamp"],
                     "incoming_allow_headers": [],

@@ -244,7 +244,7 @@ async def put(ctx: Ctx) -> web.StreamResponse:
     if is_true(headers.get("X-Detect-Content-Type")):
         node_headers.pop("Content-Type", None)
         node_headers.pop("content-type", None)
-    body = as_buffered(ctx.request.content)
+    body = ctx.body if ctx.body is not None else as_buffered(ctx.request.content)
     result = await ctx.core.object_put(ctx.account, ctx.container, ctx.obj, node_headers, body,
                                        length)
     return created(result)
