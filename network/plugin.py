@@ -1,0 +1,311 @@
+"""What the API does to networks, subnets and ports: Neutron's core plugin, over one store Txn.
+
+Each operation is a plain function of (txn, caller, ...) run inside one LMDB transaction by the
+single db thread, so an allocation or an in-use check can't race another write. Visibility: a
+caller sees its project's resources (and shared networks and their subnets); admin sees all.
+Seeing is not owning: writing to a visible resource of another project is 403, an invisible one 404.
+"""
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+import uuid
+
+from network import errors, ipam
+from network.store import Txn
+
+MAC_PREFIX = "fa:16:3e"
+MAC_TRIES = 16
+DEFAULT_MTU = 1500
+# Query parameters that are not attribute filters.
+NOT_FILTERS = {"fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse", "fixed_ips"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Caller:
+    project_id: str
+    is_admin: bool = False
+    can_write: bool = True
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _stamp(record: dict) -> dict:
+    now = _now()
+    record.update(created_at=now, updated_at=now, revision_number=0, tags=[])
+    return record
+
+
+def _project(caller: Caller, attrs: dict) -> str:
+    """The owner of a new resource: the caller's project, or any project for admin."""
+    wanted = {attrs.get(k) for k in ("project_id", "tenant_id") if attrs.get(k)}
+    if len(wanted) > 1:
+        raise errors.bad_request("'project_id' and 'tenant_id' do not match")
+    project = wanted.pop() if wanted else caller.project_id
+    if project != caller.project_id and not caller.is_admin:
+        raise errors.bad_request("Specifying 'project_id' or 'tenant_id' other than the "
+                                 "authenticated project in request requires admin privileges")
+    return project
+
+
+# -- visibility ---------------------------------------------------------------------------------
+def _visible(txn: Txn, caller: Caller, kind: str, record: dict) -> bool:
+    if caller.is_admin or record["project_id"] == caller.project_id:
+        return True
+    if kind == "network":
+        return record["shared"]
+    if kind == "subnet":
+        network = txn.get("network", record["network_id"])
+        return bool(network and network["shared"])
+    return False
+
+
+def _owns(caller: Caller, record: dict) -> bool:
+    return caller.is_admin or record["project_id"] == caller.project_id
+
+
+def get(txn: Txn, caller: Caller, kind: str, ident: str) -> dict:
+    record = txn.get(kind, ident)
+    if record is None or not _visible(txn, caller, kind, record):
+        raise errors.not_found(kind, ident)
+    return record
+
+
+def _get_owned(txn: Txn, caller: Caller, kind: str, ident: str, action: str) -> dict:
+    record = get(txn, caller, kind, ident)
+    if not _owns(caller, record):
+        raise errors.forbidden(f"{action}_{kind}")
+    return record
+
+
+# -- lists --------------------------------------------------------------------------------------
+def _matches(value, wanted: list[str]) -> bool:
+    if isinstance(value, bool):
+        return str(value).lower() in {w.lower() for w in wanted}
+    if isinstance(value, list):
+        return any(str(v) in wanted for v in value)
+    return ("" if value is None else str(value)) in wanted
+
+
+def _fixed_ip_matches(port: dict, wanted: list[str]) -> bool:
+    # ?fixed_ips=ip_address=10.0.0.5&fixed_ips=subnet_id=<id> (what `port list --fixed-ip` sends)
+    for item in wanted:
+        key, _, value = item.partition("=")
+        if not any(ip.get(key) == value for ip in port["fixed_ips"]):
+            return False
+    return True
+
+
+def list_(txn: Txn, caller: Caller, kind: str, query: dict[str, list[str]]) -> list[dict]:
+    filters = {k: v for k, v in query.items() if k not in NOT_FILTERS}
+    found = []
+    for record in txn.scan(kind):
+        if not _visible(txn, caller, kind, record):
+            continue
+        # Filters on attributes the resource does not have are ignored (older Neutron does).
+        if all(_matches(record[k], v) for k, v in filters.items() if k in record) and \
+                (kind != "port" or "fixed_ips" not in query
+                 or _fixed_ip_matches(record, query["fixed_ips"])):
+            found.append(record)
+    return found
+
+
+# -- create -------------------------------------------------------------------------------------
+def create_network(txn: Txn, caller: Caller, attrs: dict) -> dict:
+    if attrs.get("router:external") and not caller.is_admin:
+        raise errors.forbidden("create_network:router:external")
+    if attrs.get("shared") and not caller.is_admin:
+        raise errors.forbidden("create_network:shared")
+    project = _project(caller, attrs)
+    record = _stamp({
+        "id": str(uuid.uuid4()), "name": attrs.get("name", ""),
+        "description": attrs.get("description", ""),
+        "admin_state_up": attrs.get("admin_state_up", True), "status": "ACTIVE",
+        "subnets": [], "shared": attrs.get("shared", False),
+        "mtu": attrs.get("mtu", DEFAULT_MTU),
+        "port_security_enabled": attrs.get("port_security_enabled", True),
+        "router:external": attrs.get("router:external", False),
+        "availability_zone_hints": attrs.get("availability_zone_hints", []),
+        "availability_zones": ["nova"], "ipv4_address_scope": None,
+        "ipv6_address_scope": None, "l2_adjacency": True, "is_default": False,
+        "project_id": project, "tenant_id": project})
+    txn.put("network", record)
+    return record
+
+
+def _touch(txn: Txn, kind: str, record: dict) -> None:
+    record["updated_at"] = _now()
+    record["revision_number"] += 1
+    txn.put(kind, record)
+
+
+def create_subnet(txn: Txn, caller: Caller, attrs: dict) -> dict:
+    network = _get_owned(txn, caller, "network", attrs["network_id"], "create")
+    net = ipam.parse_cidr(attrs["cidr"], attrs["ip_version"])
+    siblings = [txn.get("subnet", sid) for sid in network["subnets"]]
+    clash = ipam.overlapping(net, [s["cidr"] for s in siblings if s])
+    if clash is not None:
+        raise errors.invalid_input(f"Requested subnet with cidr: {net} for network: "
+                                   f"{network['id']} overlaps with another subnet")
+    gateway = (ipam.check_gateway(attrs["gateway_ip"], net) if "gateway_ip" in attrs
+               else ipam.default_gateway(net))
+    raw_pools = attrs.get("allocation_pools")
+    pools = (ipam.default_pools(net, gateway) if raw_pools is None
+             else ipam.parse_pools(raw_pools, net, gateway))
+    project = _project(caller, attrs)
+    record = _stamp({
+        "id": str(uuid.uuid4()), "name": attrs.get("name", ""),
+        "description": attrs.get("description", ""), "network_id": network["id"],
+        "ip_version": net.version, "cidr": str(net), "gateway_ip": gateway,
+        "allocation_pools": [p.as_dict() for p in pools],
+        "dns_nameservers": attrs.get("dns_nameservers") or [],
+        "host_routes": attrs.get("host_routes") or [],
+        "enable_dhcp": attrs.get("enable_dhcp", True), "ipv6_ra_mode": None,
+        "ipv6_address_mode": None, "subnetpool_id": None, "segment_id": None,
+        "service_types": [], "project_id": project, "tenant_id": project})
+    txn.put("subnet", record)
+    network["subnets"].append(record["id"])
+    _touch(txn, "network", network)
+    return record
+
+
+def _taken(txn: Txn, network_id: str) -> dict[str, set[int]]:
+    """subnet id -> the addresses ports of the network hold in it."""
+    taken: dict[str, set[int]] = {}
+    for port in txn.scan("port"):
+        if port["network_id"] == network_id:
+            for ip in port["fixed_ips"]:
+                taken.setdefault(ip["subnet_id"], set()).add(ipam.to_int(ip["ip_address"]))
+    return taken
+
+
+def _subnet_net(subnet: dict):
+    return ipam.parse_cidr(subnet["cidr"], subnet["ip_version"])
+
+
+def _pools(subnet: dict) -> list[ipam.Pool]:
+    return [ipam.Pool(p["start"], p["end"]) for p in subnet["allocation_pools"]]
+
+
+def allocate_fixed_ips(network: dict, subnets: list[dict], requested: list[dict] | None,
+                       taken: dict[str, set[int]]) -> list[dict]:
+    """The fixed_ips of a new port. requested None: one address per IP version from the first
+    subnet (in creation order) that has one free; else each entry as asked. No I/O."""
+    by_id = {s["id"]: s for s in subnets}
+    chosen: list[dict] = []
+
+    def take(subnet, address):
+        taken.setdefault(subnet["id"], set()).add(ipam.to_int(address))
+        chosen.append({"subnet_id": subnet["id"], "ip_address": address})
+
+    if requested is None:
+        for version in (4, 6):
+            candidates = [s for s in subnets if s["ip_version"] == version]
+            for subnet in candidates:
+                address = ipam.allocate(_pools(subnet), taken.get(subnet["id"], set()))
+                if address is not None:
+                    take(subnet, address)
+                    break
+            else:
+                if candidates:
+                    raise errors.ip_generation_failure(network["id"])
+        return chosen
+    for entry in requested:
+        subnet = by_id.get(entry.get("subnet_id"))
+        if "subnet_id" in entry and subnet is None:
+            raise errors.invalid_input(f"Failed to create port on network {network['id']}, "
+                                       "because fixed_ips included invalid subnet "
+                                       f"{entry['subnet_id']}")
+        if "ip_address" not in entry:
+            address = ipam.allocate(_pools(subnet), taken.get(subnet["id"], set()))
+            if address is None:
+                raise errors.ip_generation_failure(network["id"])
+            take(subnet, address)
+            continue
+        if subnet is None:
+            subnet = next((s for s in subnets
+                           if ipam.contains(_subnet_net(s), entry["ip_address"])), None)
+            if subnet is None:
+                raise errors.invalid_ip_for_network(str(entry["ip_address"]))
+        address = ipam.check_address(entry["ip_address"], _subnet_net(subnet),
+                                     subnet["gateway_ip"], taken.get(subnet["id"], set()),
+                                     subnet["id"])
+        take(subnet, address)
+    return chosen
+
+
+def _new_mac(txn: Txn, network_id: str, wanted: str | None, rng=random) -> str:
+    if wanted is not None:
+        if txn.mac_owner(wanted) is not None:
+            raise errors.mac_in_use(network_id, wanted)
+        return wanted
+    for _ in range(MAC_TRIES):
+        candidate = f"{MAC_PREFIX}:" + ":".join(f"{rng.randrange(256):02x}" for _ in range(3))
+        if txn.mac_owner(candidate) is None:
+            return candidate
+    raise errors.NeutronError(409, "MacAddressGenerationFailure",
+                              f"Unable to generate unique mac on network {network_id}.")
+
+
+def create_port(txn: Txn, caller: Caller, attrs: dict) -> dict:
+    network = get(txn, caller, "network", attrs["network_id"])
+    subnets = [s for s in (txn.get("subnet", sid) for sid in network["subnets"]) if s]
+    fixed = allocate_fixed_ips(network, subnets, attrs.get("fixed_ips"),
+                               _taken(txn, network["id"]))
+    project = _project(caller, attrs)
+    record = _stamp({
+        "id": str(uuid.uuid4()), "name": attrs.get("name", ""),
+        "description": attrs.get("description", ""), "network_id": network["id"],
+        "mac_address": _new_mac(txn, network["id"], attrs.get("mac_address")),
+        "fixed_ips": fixed, "admin_state_up": attrs.get("admin_state_up", True),
+        # No agent ever binds a port here; Neutron shows an unbound port as DOWN.
+        "status": "DOWN", "device_id": attrs.get("device_id", ""),
+        "device_owner": attrs.get("device_owner", ""),
+        "security_groups": [], "allowed_address_pairs": [], "extra_dhcp_opts": [],
+        "port_security_enabled": attrs.get("port_security_enabled",
+                                           network["port_security_enabled"]),
+        "binding:vnic_type": attrs.get("binding:vnic_type", "normal"),
+        "binding:host_id": attrs.get("binding:host_id", ""),
+        "binding:profile": attrs.get("binding:profile", {}),
+        "binding:vif_type": "unbound", "binding:vif_details": {},
+        "project_id": project, "tenant_id": project})
+    txn.set_mac(record["mac_address"], record["id"])
+    txn.put("port", record)
+    return record
+
+
+CREATE = {"network": create_network, "subnet": create_subnet, "port": create_port}
+
+
+# -- update and delete --------------------------------------------------------------------------
+def update(txn: Txn, caller: Caller, kind: str, ident: str, attrs: dict) -> dict:
+    record = _get_owned(txn, caller, kind, ident, "update")
+    if kind == "network" and attrs.get("shared") and not caller.is_admin:
+        raise errors.forbidden("update_network:shared")
+    record.update(attrs)
+    _touch(txn, kind, record)
+    return record
+
+
+def delete(txn: Txn, caller: Caller, kind: str, ident: str) -> None:
+    record = _get_owned(txn, caller, kind, ident, "delete")
+    if kind == "network":
+        # As Neutron: ports keep a network in use; its subnets go with it.
+        if any(p["network_id"] == ident for p in txn.scan("port")):
+            raise errors.network_in_use(ident)
+        for subnet_id in record["subnets"]:
+            txn.delete("subnet", subnet_id)
+    elif kind == "subnet":
+        if any(ip["subnet_id"] == ident for p in txn.scan("port")
+               if p["network_id"] == record["network_id"] for ip in p["fixed_ips"]):
+            raise errors.subnet_in_use(ident)
+        network = txn.get("network", record["network_id"])
+        if network is not None:
+            network["subnets"] = [s for s in network["subnets"] if s != ident]
+            _touch(txn, "network", network)
+    else:
+        txn.set_mac(record["mac_address"], None)
+    txn.delete(kind, ident)

@@ -1,0 +1,69 @@
+"""LMDB persistence of networks, subnets and ports (`<data_dir>/network/db`).
+
+Records are the API's own JSON objects, one per key (the resource id), plus a MAC index so a MAC
+address stays unique. Blocking: the app calls it only from its single db thread (network/api.py),
+which also makes every check-then-write (allocation, in-use checks) one serialised transaction.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Callable, Iterator, TypeVar
+
+import lmdb
+
+KINDS = ("network", "subnet", "port")
+MAP_SIZE = 1 << 30  # address space only; the file grows with the data
+T = TypeVar("T")
+
+
+class Txn:
+    """JSON records by kind inside one LMDB transaction."""
+
+    def __init__(self, txn: lmdb.Transaction, dbs: dict):
+        self._txn = txn
+        self._dbs = dbs
+
+    def get(self, kind: str, ident: str) -> dict | None:
+        data = self._txn.get(ident.encode(), db=self._dbs[kind])
+        return None if data is None else json.loads(data)
+
+    def put(self, kind: str, record: dict) -> None:
+        self._txn.put(record["id"].encode(), json.dumps(record).encode(), db=self._dbs[kind])
+
+    def delete(self, kind: str, ident: str) -> None:
+        self._txn.delete(ident.encode(), db=self._dbs[kind])
+
+    def scan(self, kind: str) -> Iterator[dict]:
+        with self._txn.cursor(db=self._dbs[kind]) as cursor:
+            for _key, data in cursor:
+                yield json.loads(data)
+
+    def mac_owner(self, mac: str) -> str | None:
+        data = self._txn.get(mac.encode(), db=self._dbs["mac"])
+        return None if data is None else data.decode()
+
+    def set_mac(self, mac: str, port_id: str | None) -> None:
+        if port_id is None:
+            self._txn.delete(mac.encode(), db=self._dbs["mac"])
+        else:
+            self._txn.put(mac.encode(), port_id.encode(), db=self._dbs["mac"])
+
+
+class Store:
+    def __init__(self, path: str):
+        os.makedirs(path, exist_ok=True)
+        self._env = lmdb.open(path, map_size=MAP_SIZE, max_dbs=len(KINDS) + 1, subdir=True)
+        self._dbs = {kind: self._env.open_db(kind.encode()) for kind in (*KINDS, "mac")}
+
+    def close(self) -> None:
+        self._env.close()
+
+    def read(self, fn: Callable[[Txn], T]) -> T:
+        with self._env.begin(write=False) as txn:
+            return fn(Txn(txn, self._dbs))
+
+    def write(self, fn: Callable[[Txn], T]) -> T:
+        """Run fn in one write transaction: committed if it returns, rolled back if it raises."""
+        with self._env.begin(write=True) as txn:
+            return fn(Txn(txn, self._dbs))

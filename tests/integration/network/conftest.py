@@ -1,0 +1,100 @@
+"""A real identity process and a real network process (`strato serve network`) on loopback, and
+tokens of four callers: admin, tester (member of test), alt (member of alt), viewer (reader of
+test, made from a [proxy] users entry without a group)."""
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+from ports import free_block  # tests/ports.py
+
+from identity.testing import running_identity
+
+PORT_RANGE = (26900, 27000)  # the network tests' own range
+VIEWER_PASSWORD = "viewer-secret-for-tests"
+
+
+class NetworkProcess:
+    def __init__(self, config_path, port, log_path):
+        self.config_path, self.port, self.log_path = config_path, port, log_path
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = None
+
+    def start(self, timeout=20.0):
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "strato", "serve", "network", "--config",
+                 self.config_path], stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while True:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                raise RuntimeError(open(self.log_path).read()[-3000:])
+            time.sleep(0.05)
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+
+def token(auth_url, user, password, project):
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": user, "domain": {"name": "Default"}, "password": password}}},
+        "scope": {"project": {"name": project, "domain": {"name": "Default"}}}}}
+    answer = requests.post(f"{auth_url}/auth/tokens", json=body, timeout=10)
+    assert answer.status_code == 201, answer.text
+    return answer.headers["X-Subject-Token"]
+
+
+class Cloud:
+    """The running pair, with a small client: cloud.call("POST", "/v2.0/networks", "tester",
+    json=...) -> requests.Response."""
+
+    def __init__(self, ident, network, tokens):
+        self.ident, self.network, self.tokens = ident, network, tokens
+        self.session = requests.Session()
+
+    @property
+    def url(self):
+        return self.network.url
+
+    def call(self, method, path, who="tester", **kwargs):
+        headers = kwargs.pop("headers", {})
+        if who is not None:
+            headers.setdefault("X-Auth-Token", self.tokens[who])
+        return self.session.request(method, self.url + path, headers=headers, timeout=10,
+                                    **kwargs)
+
+    def project(self, who):
+        return self.ident.state["accounts"][who]["project_id"]
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    data = tmp_path_factory.mktemp("network-cloud")
+    ident_port = free_block(*PORT_RANGE)
+    net_port = free_block(*PORT_RANGE, taken={ident_port})
+    overrides = {"network": {"port": net_port},
+                 "proxy": {"users": [f"test:viewer:{VIEWER_PASSWORD}"]}}
+    with running_identity(data, port=ident_port, overrides=overrides) as ident:
+        network = NetworkProcess(ident.config_path, net_port, str(data / "network.log"))
+        network.start()
+        try:
+            state = ident.state
+            tokens = {"admin": token(ident.auth_url, "admin", ident.admin_password, "admin"),
+                      "tester": token(ident.auth_url, "tester", state["tester_password"], "test"),
+                      "alt": token(ident.auth_url, "alt", state["alt_password"], "alt"),
+                      "viewer": token(ident.auth_url, "viewer", VIEWER_PASSWORD, "test")}
+            yield Cloud(ident, network, tokens)
+        finally:
+            network.stop()
