@@ -17,6 +17,7 @@ from proxy.s3.errors import S3Error
 PUBLIC_GROUPS = (acl_mod.ALL_USERS, acl_mod.AUTHENTICATED_USERS)
 CREATOR = BUCKET_SYSMETA + "Creator"  # the "account:user" that created the bucket
 LISTING_CONCURRENCY = 16
+ENFORCED = "BucketOwnerEnforced"
 
 
 def principal_id(s3) -> str | None:
@@ -69,10 +70,45 @@ def _public_block(bucket: Bucket) -> dict:
     return bucket.json("Pab", {}) or {}
 
 
-def refuse_public_acl(bucket: Bucket, acl: acl_mod.Acl | None) -> None:
-    """BlockPublicAcls: a bucket ACL, object ACL or object write (PUT, copy, multipart, POST)
-    that grants a public group fails with AccessDenied; ACLs already stored stay as they are."""
-    if acl is not None and _public_block(bucket).get("BlockPublicAcls") and \
+def ownership(bucket: Bucket) -> str | None:
+    """The bucket's Object Ownership setting. Stored as JSON (a quoted string); CreateBucket's
+    x-amz-object-ownership was once stored bare, and such buckets still answer with it."""
+    value = bucket.sysmeta("Ownership")
+    if not value:
+        return None
+    return bucket.json("Ownership") if value.startswith('"') else value
+
+
+def acls_disabled(bucket: Bucket) -> bool:
+    """Object Ownership "BucketOwnerEnforced": ACLs neither grant nor may be set; the bucket
+    owner (and a bucket policy) alone decide."""
+    return ownership(bucket) == ENFORCED
+
+
+def shown_acl(bucket: Bucket, acl: acl_mod.Acl) -> acl_mod.Acl:
+    """The ACL GetBucketAcl/GetObjectAcl answer: with ACLs disabled, the bucket owner's full
+    control alone (the bucket owner owns every object), whatever was stored before."""
+    return acl_mod.canned("private", bucket.owner) if acls_disabled(bucket) else acl
+
+
+def _owner_full_control(acl: acl_mod.Acl, bucket: Bucket) -> bool:
+    """Only FULL_CONTROL for the object's or the bucket's owner (bucket-owner-full-control,
+    private, or the same in XML): what an ACL-disabled bucket still accepts. Grants may name
+    "account:user", the id GetAcl shows: its account part decides."""
+    return all(g.permission == "FULL_CONTROL" and g.grantee.kind == "CanonicalUser" and
+               g.grantee.value.partition(":")[0] in (acl.owner, bucket.owner) for g in acl.grants)
+
+
+def refuse_acl(bucket: Bucket, acl: acl_mod.Acl | None) -> None:
+    """The checks on a bucket ACL, object ACL or object write (PUT, copy, multipart, POST) that
+    sets one: AccessControlListNotSupported when the bucket's ACLs are disabled (unless it only
+    gives the owner full control), AccessDenied when BlockPublicAcls is on and it grants a public
+    group (ACLs already stored stay as they are)."""
+    if acl is None:
+        return
+    if acls_disabled(bucket) and not _owner_full_control(acl, bucket):
+        raise S3Error("AccessControlListNotSupported")
+    if _public_block(bucket).get("BlockPublicAcls") and \
             any(g.grantee.value in PUBLIC_GROUPS for g in acl.grants):
         raise S3Error("AccessDenied")
 
@@ -131,6 +167,8 @@ def check(s3, bucket: Bucket, action: str, permission: str, key: str | None = No
         raise S3Error("AccessDenied")
     if decision == "Allow" or is_owner(s3, bucket):
         return
+    if acls_disabled(bucket):
+        raise S3Error("AccessDenied")
     acl = obj_acl if obj_acl is not None else bucket_acl(bucket)
     if _acl_allows(s3, acl, permission, bucket):
         return

@@ -46,7 +46,8 @@ async def get(s3, name: str):
     permission = "READ_ACP" if name == "acl" else "FULL_CONTROL"
     access.check(s3, bucket, "s3:Get" + ACTIONS[name], permission)
     if name == "acl":
-        return web.Response(body=acl_mod.to_xml(access.bucket_acl(bucket), lambda v: access.shown_id(s3, v)),
+        acl = access.shown_acl(bucket, access.bucket_acl(bucket))
+        return web.Response(body=acl_mod.to_xml(acl, lambda v: access.shown_id(s3, v)),
                             content_type="application/xml")
     if name == "policyStatus":
         root = xmlio.document("PolicyStatus")
@@ -60,7 +61,7 @@ async def get(s3, name: str):
     if name == "versioning":
         from proxy.s3 import versioning
         return versioning.get_config(bucket)
-    data = bucket.json(SYSMETA[name])
+    data = access.ownership(bucket) if name == "ownershipControls" else bucket.json(SYSMETA[name])
     if data is None:
         raise S3Error(MISSING[name], BucketName=bucket.name)
     return common.xml_response(RENDER[name](data))
@@ -95,7 +96,7 @@ async def put(s3, name: str):
         elif body.strip():
             raise S3Error("UnexpectedContent", "This request does not support content",
                           status=400)
-        access.refuse_public_acl(bucket, acl)
+        access.refuse_acl(bucket, acl)
         await _store(s3, bucket, "acl", acl.to_json())
         return common.empty(200)
     if name == "policy":

@@ -96,7 +96,10 @@ async def create(s3):
         if ownership not in ("BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced"):
             raise S3Error("InvalidArgument", "Invalid x-amz-object-ownership header",
                           ArgumentName="x-amz-object-ownership", ArgumentValue=ownership)
-        headers[common.BUCKET_SYSMETA + "Ownership"] = ownership
+        if ownership == access.ENFORCED and any(
+                g.grantee.value != owner_acl.owner for g in owner_acl.grants):
+            raise S3Error("InvalidBucketAclWithObjectOwnership")
+        headers[common.BUCKET_SYSMETA + "Ownership"] = json.dumps(ownership)  # as PUT stores it
     result = await s3.core.container_write("PUT", own, name, headers)
     if result.status // 100 != 2:
         raise S3Error("ServiceUnavailable")

@@ -9,6 +9,7 @@ from xml.sax.saxutils import escape
 
 # code -> (HTTP status, default message)
 ERRORS: dict[str, tuple[int, str]] = {
+    "AccessControlListNotSupported": (400, "The bucket does not allow ACLs"),
     "AccessDenied": (403, "Access Denied"),
     "AccountProblem": (403, "There is a problem with your account."),
     "BadDigest": (400, "The Content-MD5 you specified did not match what we received."),
@@ -27,6 +28,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "InvalidArgument": (400, "Invalid Argument"),
     "InvalidBucketName": (400, "The specified bucket is not valid."),
     "InvalidDigest": (400, "The Content-MD5 you specified was invalid."),
+    "InvalidBucketAclWithObjectOwnership": (400, "Bucket cannot have ACLs set with "
+                                                 "ObjectOwnership's BucketOwnerEnforced setting"),
     "InvalidLocationConstraint": (400, "The specified location constraint is not valid."),
     "InvalidObjectState": (403, "The operation is not valid for the current state of the object."),
     "InvalidPart": (400, "One or more of the specified parts could not be found.  The part may not "

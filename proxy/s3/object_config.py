@@ -39,7 +39,9 @@ async def get(s3, name: str):
     obj_acl = access.object_acl(bh, bucket)
     if name == "acl":
         access.check(s3, bucket, "s3:GetObjectAcl", "READ_ACP", s3.key, obj_acl)
-        return web.Response(body=acl_mod.to_xml(obj_acl, lambda v: access.shown_id(s3, v)), content_type="application/xml")
+        return web.Response(body=acl_mod.to_xml(access.shown_acl(bucket, obj_acl),
+                                                lambda v: access.shown_id(s3, v)),
+                            content_type="application/xml")
     access.check(s3, bucket, "s3:GetObject" + ("Tagging" if name == "tagging" else "Attributes"),
                  "READ", s3.key, obj_acl)
     if name == "tagging":
@@ -99,7 +101,7 @@ async def put(s3, name: str):
         acl = acl_mod.from_headers(s3.headers, obj_acl.owner, bucket.owner)
         if acl is None:
             acl = acl_mod.from_xml(body, obj_acl.owner, access.shown_id(s3, obj_acl.owner))
-        access.refuse_public_acl(bucket, acl)
+        access.refuse_acl(bucket, acl)
         stored[objects.ACL] = acl.to_json()
     else:
         access.check(s3, bucket, "s3:PutObjectTagging", "WRITE", s3.key)

@@ -82,7 +82,7 @@ def new_object_headers(s3, bucket: common.Bucket) -> dict[str, str]:
     writer = s3.principal.account if s3.principal else bucket.owner
     acl = acl_mod.from_headers(s3.headers, writer, bucket.owner)
     if acl is not None:
-        access.refuse_public_acl(bucket, acl)
+        access.refuse_acl(bucket, acl)
         out[ACL] = acl.to_json()
     if "x-amz-tagging" in s3.headers:
         out[TAGGING] = json.dumps(parse_tagging_header(s3.headers["x-amz-tagging"]))

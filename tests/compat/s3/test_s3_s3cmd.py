@@ -267,3 +267,48 @@ def test_s3cmd_block_public_acls(s3cmd, s3, aio, bucket, tmp_path):
         with pytest.raises(s3.exceptions.ClientError) as err:
             call()
         assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_s3cmd_ownership_enforced(s3cmd, s3, alt_s3, aio, bucket, tmp_path):
+    """setownership BucketOwnerEnforced turns ACLs off: stored grants stop granting, setting a
+    non-owner ACL is AccessControlListNotSupported; ObjectWriter turns them back on."""
+    src = tmp_path / "owned.txt"
+    src.write_bytes(b"owned")
+    s3cmd("put", "--acl-public", str(src), f"s3://{bucket}/owned.txt")
+    url = f"{aio['s3']['endpoint']}/{bucket}/owned.txt"
+    assert _anonymous_get(url) == (200, b"owned")
+    s3cmd("setownership", f"s3://{bucket}", "BucketOwnerEnforced")
+    assert _info(s3cmd, f"s3://{bucket}")["Ownership"] == ["BucketOwnerEnforced"]
+    assert _anonymous_get(url)[0] == 403
+    assert len(_info(s3cmd, f"s3://{bucket}/owned.txt")["ACL"]) == 1  # the owner's alone
+    refused = s3cmd("put", "--acl-public", str(src), f"s3://{bucket}/other.txt", check=False)
+    assert refused.returncode != 0 and "AccessControlListNotSupported" in refused.stderr
+    s3.put_object(Bucket=bucket, Key="other.txt", Body=b"o", ACL="bucket-owner-full-control")
+    with pytest.raises(s3.exceptions.ClientError) as err:
+        s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    assert err.value.response["Error"]["Code"] == "AccessControlListNotSupported"
+    with pytest.raises(alt_s3.exceptions.ClientError) as err:
+        alt_s3.get_object(Bucket=bucket, Key="owned.txt")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+    s3cmd("setownership", f"s3://{bucket}", "ObjectWriter")
+    assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"] == \
+        [{"ObjectOwnership": "ObjectWriter"}]
+    assert _anonymous_get(url) == (200, b"owned")
+
+
+def test_s3cmd_mb_with_object_ownership(s3cmd, s3):
+    """x-amz-object-ownership on CreateBucket is what the bucket then answers and enforces."""
+    name = f"own-{uuid.uuid4().hex[:12]}"
+    with pytest.raises(s3.exceptions.ClientError) as err:
+        s3.create_bucket(Bucket=name, ObjectOwnership="BucketOwnerEnforced", ACL="public-read")
+    assert err.value.response["Error"]["Code"] == "InvalidBucketAclWithObjectOwnership"
+    s3cmd("mb", "--add-header=x-amz-object-ownership:BucketOwnerEnforced", f"s3://{name}")
+    try:
+        assert _info(s3cmd, f"s3://{name}")["Ownership"] == ["BucketOwnerEnforced"]
+        assert s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"] == \
+            [{"ObjectOwnership": "BucketOwnerEnforced"}]
+        with pytest.raises(s3.exceptions.ClientError) as err:
+            s3.put_object(Bucket=name, Key="k", Body=b"x", ACL="public-read")
+        assert err.value.response["Error"]["Code"] == "AccessControlListNotSupported"
+    finally:
+        s3.delete_bucket(Bucket=name)
