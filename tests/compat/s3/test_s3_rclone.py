@@ -114,6 +114,13 @@ def test_rclone_multipart_server_copy_move(rclone, s3, remote, tmp_path):
     (listed,) = json.loads(rclone("lsjson", "--hash", f"st:{remote}/copy.bin").stdout)
     assert listed["Hashes"]["md5"] == _md5(data) and listed["Size"] == 12 * MiB
     assert listed["ModTime"].startswith("2020-09-13T12:26:40.25")
+    # above --s3-copy-cutoff rclone copies server-side in ranged parts (UploadPartCopy)
+    rclone("copyto", "--s3-copy-cutoff", "5M", f"st:{remote}/big.bin", f"st:{remote}/parts.bin")
+    parts = s3.get_object(Bucket=remote, Key="parts.bin")
+    assert parts["ETag"].endswith('-3"') and _md5(parts["Body"].read()) == _md5(data)
+    (listed,) = json.loads(rclone("lsjson", "--hash", f"st:{remote}/parts.bin").stdout)
+    assert listed["Hashes"]["md5"] == _md5(data)  # its X-Amz-Meta-Md5chksum came along
+    s3.delete_object(Bucket=remote, Key="parts.bin")
     moved = rclone("moveto", "-v", f"st:{remote}/copy.bin", f"st:{remote}/moved/copy.bin")
     assert "server-side copy" in moved.stderr
     names = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=remote)["Contents"])

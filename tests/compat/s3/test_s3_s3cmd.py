@@ -39,7 +39,8 @@ def s3cmd(request, aio, tmp_path_factory):
         f"bucket_location = {aio['s3']['region']}\n"
         "use_https = False\n"
         f"signature_v2 = {request.param == 'sigv2'}\n"
-        "progress_meter = False\n")
+        "progress_meter = False\n"
+        "multipart_copy_chunk_size_mb = 5\n")  # cp/mv of the 12 MiB object: UploadPartCopy
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "LANG": "C.UTF-8"}
 
     def run(*args, check=True):
@@ -122,6 +123,10 @@ def test_s3cmd_multipart_put(s3cmd, s3, bucket, tmp_path):
     s3cmd("get", "--force", f"s3://{bucket}/big.bin", str(tmp_path / "back.bin"))
     assert _md5((tmp_path / "back.bin").read_bytes()) == _md5(data)
     assert _info(s3cmd, f"s3://{bucket}/big.bin")["MD5 sum"] == [_md5(data)]
+    s3cmd("cp", f"s3://{bucket}/big.bin", f"s3://{bucket}/copy ü.bin")  # 3 ranged part copies
+    copied = s3.get_object(Bucket=bucket, Key="copy ü.bin")
+    assert copied["ETag"].endswith('-3"') and _md5(copied["Body"].read()) == _md5(data)
+    assert copied["Metadata"]["s3cmd-attrs"] == head["Metadata"]["s3cmd-attrs"]
 
 
 def test_s3cmd_headers_and_modify(s3cmd, s3, bucket, tmp_path):
