@@ -207,6 +207,22 @@ def test_s3cmd_acl_public_private(s3cmd, s3, aio, bucket, tmp_path):
     assert status == 403 and b"<Code>AccessDenied</Code>" in body
 
 
+def test_s3cmd_acl_grant_revoke(s3cmd, s3, alt_s3, bucket, tmp_path):
+    src = tmp_path / "shared.txt"
+    src.write_bytes(b"for alt")
+    s3cmd("put", str(src), f"s3://{bucket}/shared.txt")
+    alt_id = alt_s3.list_buckets()["Owner"]["ID"]
+    with pytest.raises(alt_s3.exceptions.ClientError):
+        alt_s3.get_object(Bucket=bucket, Key="shared.txt")
+    s3cmd("setacl", f"--acl-grant=read:{alt_id}", f"s3://{bucket}/shared.txt")
+    assert f"{alt_id}: READ" in _info(s3cmd, f"s3://{bucket}/shared.txt")["ACL"]
+    assert alt_s3.get_object(Bucket=bucket, Key="shared.txt")["Body"].read() == b"for alt"
+    s3cmd("setacl", f"--acl-revoke=read:{alt_id}", f"s3://{bucket}/shared.txt")
+    with pytest.raises(alt_s3.exceptions.ClientError) as err:
+        alt_s3.get_object(Bucket=bucket, Key="shared.txt")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+
 def test_s3cmd_signurl(s3cmd, bucket, tmp_path):
     src = tmp_path / "signed.txt"
     src.write_bytes(b"presigned bytes")
