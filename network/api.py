@@ -121,14 +121,36 @@ def _kind(request: web.Request) -> str:
 async def list_resources(request: web.Request) -> web.Response:
     caller, kind = _caller(request), _kind(request)
     query = {k: request.query.getall(k) for k in request.query.keys()}
-    records = await _read(request, lambda txn: plugin.list_(txn, caller, kind, query))
+    limit, marker = request.query.get("limit"), request.query.get("marker")
+
+    def listing(txn):
+        found = plugin.list_(txn, caller, kind, query)
+        return plugin.page(txn, caller, kind, found, limit, marker)
+
+    records, next_marker = await _read(request, listing)
     collection = request.match_info["collection"]
-    return _json({collection: [_fields(request, r) for r in records]})
+    body = {collection: [_fields(request, r) for r in records]}
+    if next_marker is not None:
+        # The SDK follows rel=next until a page has none.
+        href = request.url.update_query(marker=next_marker)
+        body[f"{collection}_links"] = [{"rel": "next", "href": str(href)}]
+    return _json(body)
 
 
 async def create_resource(request: web.Request) -> web.Response:
     caller, kind = _caller(request), _kind(request)
-    attrs = validation.parse(kind, await _body(request), "POST", set())
+    body = await _body(request)
+    collection = request.match_info["collection"]
+    if isinstance(body, dict) and set(body) == {collection}:
+        # Bulk create ({"ports": [{...}, ...]}): all in one transaction, or none.
+        items = body[collection]
+        if not isinstance(items, list) or not items:
+            raise errors.bad_request(f"Unable to find '{kind}' in request body")
+        many = [validation.parse(kind, {kind: item}, "POST", set()) for item in items]
+        records = await _write(request, lambda txn: [plugin.CREATE[kind](txn, caller, attrs)
+                                                     for attrs in many])
+        return _json({collection: records}, 201)
+    attrs = validation.parse(kind, body, "POST", set())
     record = await _write(request, lambda txn: plugin.CREATE[kind](txn, caller, attrs))
     return _json({kind: record}, 201)
 

@@ -101,7 +101,7 @@ def _fixed_ip_matches(port: dict, wanted: list[str]) -> bool:
 
 def list_(txn: Txn, caller: Caller, kind: str, query: dict[str, list[str]]) -> list[dict]:
     filters = {k: v for k, v in query.items() if k not in NOT_FILTERS}
-    found = []
+    found = []  # in id order: the store's key order
     for record in txn.scan(kind):
         if not _visible(txn, caller, kind, record):
             continue
@@ -111,6 +111,27 @@ def list_(txn: Txn, caller: Caller, kind: str, query: dict[str, list[str]]) -> l
                  or _fixed_ip_matches(record, query["fixed_ips"])):
             found.append(record)
     return found
+
+
+def page(txn: Txn, caller: Caller, kind: str, records: list[dict], limit_raw: str | None,
+         marker: str | None) -> tuple[list[dict], str | None]:
+    """Neutron's pagination (?limit=&marker=, records in id order): one page and the marker of
+    the next one (None on the last page). limit 0 or absent: everything."""
+    limit = 0
+    if limit_raw is not None:
+        try:
+            limit = int(limit_raw)
+        except ValueError:
+            limit = -1
+        if limit < 0:
+            raise errors.NeutronError(400, "BadRequest", "Bad limit request: Limit must be an "
+                                      f"integer 0 or greater and not '{limit_raw}'")
+    if marker:
+        get(txn, caller, kind, marker)  # an unknown marker is the resource's 404, as Neutron
+        records = [r for r in records if r["id"] > marker]
+    if not limit or len(records) <= limit:
+        return records, None
+    return records[:limit], records[limit - 1]["id"]
 
 
 # -- create -------------------------------------------------------------------------------------

@@ -126,6 +126,15 @@ def fixed_ips(name, value):
     return list_of(one)(name, value)
 
 
+def security_groups(name, value):
+    # There are no security groups here: an empty list (`port create --no-security-group`)
+    # is what every port has; naming one is Neutron's answer to an unknown group.
+    for group in list_of(string(255))(name, value):
+        raise errors.NeutronError(404, "SecurityGroupNotFound",
+                                  f"Security group {group} does not exist")
+    return []
+
+
 def nullable(convert: Converter) -> Converter:
     return lambda name, value: None if value is None else convert(name, value)
 
@@ -147,7 +156,7 @@ POST = {
              "fixed_ips": fixed_ips, "mac_address": mac, "device_id": string(255),
              "device_owner": string(255), "binding:host_id": string(255),
              "binding:vnic_type": string(64), "binding:profile": anything(dict),
-             "port_security_enabled": boolean},
+             "port_security_enabled": boolean, "security_groups": security_groups},
 }
 REQUIRED = {"network": (), "subnet": ("network_id", "ip_version", "cidr"),
             "port": ("network_id",)}
@@ -162,7 +171,7 @@ PUT = {
     "port": {"name": _name, "description": _desc, "admin_state_up": boolean,
              "device_id": string(255), "device_owner": string(255),
              "binding:host_id": string(255), "binding:profile": anything(dict),
-             "port_security_enabled": boolean},
+             "port_security_enabled": boolean, "security_groups": security_groups},
 }
 
 

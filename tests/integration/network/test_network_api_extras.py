@@ -1,0 +1,81 @@
+"""The network API's less common paths over HTTP: pagination links, bulk create (all or nothing),
+security_groups, and concurrent port creates getting distinct addresses (the single writer)."""
+import concurrent.futures
+import uuid
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _post(cloud, coll, body, who="tester"):
+    return cloud.call("POST", f"/v2.0/{coll}", who, json=body)
+
+
+def test_pagination_follows_next_links(cloud):
+    made = [_post(cloud, "networks", {"network": {"name": f"pg-{i}"}}, "alt").json()["network"]
+            for i in range(5)]
+    ids = sorted(n["id"] for n in made)
+    url, seen, pages = "/v2.0/networks?limit=2", [], 0
+    while url:
+        body = cloud.call("GET", url, "alt").json()
+        seen += [n["id"] for n in body["networks"]]
+        pages += 1
+        links = [link["href"] for link in body.get("networks_links", []) if link["rel"] == "next"]
+        url = links[0].removeprefix(cloud.url) if links else None
+    assert (seen, pages) == (ids, 3)
+    assert len(cloud.call("GET", "/v2.0/networks?limit=0", "alt").json()["networks"]) == 5
+    bad = cloud.call("GET", "/v2.0/networks?limit=-3", "alt")
+    assert bad.status_code == 400 and bad.json()["NeutronError"]["type"] == "BadRequest"
+    gone = cloud.call("GET", f"/v2.0/networks?limit=2&marker={uuid.uuid4()}", "alt")
+    assert gone.status_code == 404
+
+
+def test_bulk_create_is_all_or_nothing(cloud):
+    net = _post(cloud, "networks", {"network": {"name": "bulk"}}).json()["network"]
+    _post(cloud, "subnets", {"subnet": {"network_id": net["id"], "ip_version": 4,
+                                        "cidr": "10.90.0.0/24"}})
+    made = _post(cloud, "ports", {"ports": [{"network_id": net["id"], "name": f"b{i}"}
+                                            for i in range(3)]})
+    assert made.status_code == 201, made.text
+    assert [p["fixed_ips"][0]["ip_address"] for p in made.json()["ports"]] == \
+        ["10.90.0.2", "10.90.0.3", "10.90.0.4"]
+    refused = _post(cloud, "ports", {"ports": [
+        {"network_id": net["id"], "name": "ok"},
+        {"network_id": net["id"], "fixed_ips": [{"ip_address": "10.90.0.2"}]}]})
+    assert refused.status_code == 409
+    names = {p["name"] for p in cloud.call(
+        "GET", f"/v2.0/ports?network_id={net['id']}").json()["ports"]}
+    assert names == {"b0", "b1", "b2"}  # the valid first item was not kept either
+
+
+def test_security_groups(cloud):
+    net = _post(cloud, "networks", {"network": {"name": "sg"}}).json()["network"]
+    empty = _post(cloud, "ports", {"port": {"network_id": net["id"], "security_groups": []}})
+    assert empty.status_code == 201 and empty.json()["port"]["security_groups"] == []
+    named = _post(cloud, "ports", {"port": {"network_id": net["id"],
+                                            "security_groups": ["default"]}})
+    assert named.status_code == 404
+    assert named.json()["NeutronError"]["type"] == "SecurityGroupNotFound"
+
+
+@pytest.mark.timeout(60)
+def test_concurrent_port_creates_get_distinct_addresses(cloud):
+    net = _post(cloud, "networks", {"network": {"name": "busy"}}).json()["network"]
+    _post(cloud, "subnets", {"subnet": {"network_id": net["id"], "ip_version": 4,
+                                        "cidr": "10.91.0.0/27"}})  # 29 addresses in the pool
+
+    def create(i):
+        return requests.post(f"{cloud.url}/v2.0/ports", timeout=30,
+                             headers={"X-Auth-Token": cloud.tokens["tester"]},
+                             json={"port": {"network_id": net["id"], "name": f"c{i}"}})
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(create, range(32)))
+    made = [a.json()["port"] for a in answers if a.status_code == 201]
+    assert len(made) == 29
+    assert {a.json()["NeutronError"]["type"] for a in answers if a.status_code != 201} == \
+        {"IpAddressGenerationFailure"}
+    assert len({p["fixed_ips"][0]["ip_address"] for p in made}) == 29
+    assert len({p["mac_address"] for p in made}) == 29
