@@ -8,13 +8,17 @@ from __future__ import annotations
 from multidict import CIMultiDict
 
 from proxy import headers as hdrs
+from proxy import limits
 from proxy.core import Result, SwiftCore
 from proxy.errors import SwiftError
 
-# Headers of the source that a copy carries over unless X-Fresh-Metadata: true.
+# Headers of the source that a copy carries over unless X-Fresh-Metadata: true. X-Delete-At too:
+# Swift's copy (its _copy_headers) gives the copy the source's expiry unless the request names
+# its own (rclone's server-side copy and move of an expiring object count on it).
 CARRIED = ("content-type", "content-encoding", "content-disposition", "content-language",
            "cache-control", "expires", "x-object-manifest", "x-symlink-target",
-           "x-symlink-target-account", "x-symlink-target-etag", "x-symlink-target-bytes")
+           "x-symlink-target-account", "x-symlink-target-etag", "x-symlink-target-bytes",
+           "x-delete-at")
 
 
 def parse_source(value: str) -> tuple[str, str]:
@@ -50,8 +54,8 @@ async def copy_object(core: SwiftCore, src: tuple[str, str, str], dst: tuple[str
     if length is not None and length > max_file_size:
         source.close()
         raise SwiftError(413, "Your request is too large.")
-    headers = sink_headers(source.headers, request_headers, fresh, extra)
     try:
+        headers = sink_headers(source.headers, request_headers, fresh, extra)  # may be a 400
         result = await core.object_put(*dst, headers, source.iter_body(), length)
     finally:
         source.close()
@@ -61,7 +65,8 @@ async def copy_object(core: SwiftCore, src: tuple[str, str, str], dst: tuple[str
 def sink_headers(source_headers, request_headers, fresh: bool = False,
                  extra: dict | None = None) -> dict[str, str]:
     """What a copy stores: the source's carried headers and user metadata (none when fresh),
-    then `extra`, then the request's own object headers on top."""
+    then `extra`, then the request's own object headers on top; the request's X-Delete-At or
+    X-Delete-After is checked and resolved as a PUT's is (SwiftError 400 when bad)."""
     headers: dict[str, str] = {}
     if not fresh:
         for name, value in source_headers.items():
@@ -77,6 +82,11 @@ def sink_headers(source_headers, request_headers, fresh: bool = False,
         headers.update(extra)
     headers.update({k: v for k, v in overlay.items()
                     if v != "" or not k.lower().startswith("x-object-meta-")})
+    delete_at = limits.delete_at_header(request_headers)
+    if delete_at is not None:
+        for name in [k for k in headers if k.lower() == "x-delete-at"]:
+            del headers[name]
+        headers["X-Delete-At"] = delete_at
     _repoint_link(headers, request_headers)
     return headers
 
