@@ -275,6 +275,12 @@ def test_server_side_copy_and_move(rclone, conn, remote, tmp_path):
     names = _names(conn, remote)
     assert "copied/deep.txt" not in names and names["moved.txt"][0] == 7
     assert rclone("cat", f"sw:{remote}/moved.txt").stdout == "nested\n"
+    # an expiring object's copy expires with it (Swift's copy carries X-Delete-At)
+    rclone("copyto", str(tmp_path / "top.txt"), f"sw:{remote}/expiring",
+           "--header-upload", "X-Delete-After: 3600")
+    delete_at = conn.head_object(remote, "expiring")["x-delete-at"]
+    rclone("copyto", f"sw:{remote}/expiring", f"sw:{remote}/expiring-copy")
+    assert conn.head_object(remote, "expiring-copy")["x-delete-at"] == delete_at
     # move of a whole "directory" to another container
     rclone("move", f"sw:{remote}/a", f"sw:{remote}_moved/x")
     try:
