@@ -14,7 +14,7 @@ import uuid
 
 from aiohttp import web
 
-from network import errors, plugin, validation
+from network import errors, plugin, quotas, validation
 from network.store import Store
 
 log = logging.getLogger("network")
@@ -85,7 +85,9 @@ def _action(request: web.Request) -> str:
     """The policy rule Neutron would name: create_network, get_port, ..."""
     verb = {"POST": "create", "PUT": "update", "DELETE": "delete"}.get(request.method, "get")
     collection = request.match_info.get("collection")
-    return f"{verb}_{COLLECTIONS[collection]}" if collection else f"{verb}_extension"
+    if collection:
+        return f"{verb}_{COLLECTIONS[collection]}"
+    return f"{verb}_quota" if request.path.startswith("/v2.0/quotas") else f"{verb}_extension"
 
 
 async def _read(request: web.Request, fn):
@@ -208,6 +210,22 @@ async def show_extension(request: web.Request) -> web.Response:
                               f"Extension with alias {alias} does not exist")
 
 
+async def list_quotas(request: web.Request) -> web.Response:
+    _caller(request)
+    return _json({"quotas": []})  # no project has quotas other than the defaults
+
+
+async def show_quota(request: web.Request) -> web.Response:
+    quotas.check_project(_caller(request), request.match_info["project_id"])
+    return _json({"quota": quotas.limits()})
+
+
+async def show_quota_details(request: web.Request) -> web.Response:
+    project_id = request.match_info["project_id"]
+    quotas.check_project(_caller(request), project_id)
+    return _json({"quota": await _read(request, lambda txn: quotas.usage(txn, project_id))})
+
+
 def create_app(config, *, store_path: str | None = None) -> web.Application:
     from identity.validate import TokenValidator
     from strato.executors import DeviceExecutors
@@ -230,6 +248,11 @@ def create_app(config, *, store_path: str | None = None) -> web.Application:
     app.router.add_get("/v2.0/", v2_root)
     app.router.add_get("/v2.0/extensions", list_extensions)
     app.router.add_get("/v2.0/extensions/{alias}", show_extension)
+    app.router.add_get("/v2.0/quotas", list_quotas)
+    app.router.add_get("/v2.0/quotas/{project_id}", show_quota)
+    app.router.add_get("/v2.0/quotas/{project_id}/default", show_quota)
+    app.router.add_get("/v2.0/quotas/{project_id}/details", show_quota_details)  # the SDK's
+    app.router.add_get("/v2.0/quotas/{project_id}/details.json", show_quota_details)
     app.router.add_get(f"/v2.0/{colls}", list_resources)
     app.router.add_post(f"/v2.0/{colls}", create_resource)
     app.router.add_get(f"/v2.0/{colls}/{{id}}", show_resource)

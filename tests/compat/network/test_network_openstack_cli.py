@@ -66,3 +66,10 @@ def test_projects_do_not_see_each_other(osc):
         assert {admins["id"], testers["id"]} <= seen_by_admin
     finally:
         osc("admin", "network", "delete", admins["id"], testers["id"], as_json=False)
+
+
+def test_quota_show_network(osc):
+    # `openstack quota show` asks the network endpoint whenever the catalog has one.
+    rows = {r["Resource"]: r for r in osc("tester", "quota", "show", "--network", "--usage").data}
+    assert rows["networks"]["Limit"] == -1 and rows["ports"]["Limit"] == -1
+    assert isinstance(rows["networks"]["In Use"], int)

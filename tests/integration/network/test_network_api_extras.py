@@ -79,3 +79,21 @@ def test_concurrent_port_creates_get_distinct_addresses(cloud):
         {"IpAddressGenerationFailure"}
     assert len({p["fixed_ips"][0]["ip_address"] for p in made}) == 29
     assert len({p["mac_address"] for p in made}) == 29
+
+
+def test_quotas_read_only(cloud):
+    project = cloud.project("tester")
+    _post(cloud, "networks", {"network": {"name": "counted"}})
+    shown = cloud.call("GET", f"/v2.0/quotas/{project}").json()["quota"]
+    assert shown["network"] == shown["port"] == -1  # nothing is enforced: unlimited
+    assert cloud.call("GET", f"/v2.0/quotas/{project}/default").json()["quota"] == shown
+    details = cloud.call("GET", f"/v2.0/quotas/{project}/details").json()["quota"]
+    assert cloud.call("GET", f"/v2.0/quotas/{project}/details.json").json()["quota"] == details
+    mine = [n for n in cloud.call("GET", "/v2.0/networks").json()["networks"]
+            if n["project_id"] == project]
+    assert details["network"] == {"limit": -1, "used": len(mine), "reserved": 0}
+    other = cloud.call("GET", f"/v2.0/quotas/{cloud.project('alt')}")
+    assert other.status_code == 403
+    assert cloud.call("GET", f"/v2.0/quotas/{cloud.project('alt')}", "admin").status_code == 200
+    assert cloud.call("PUT", f"/v2.0/quotas/{project}",
+                      json={"quota": {"network": 5}}).status_code == 405
