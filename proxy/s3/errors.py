@@ -5,7 +5,13 @@ document with the code's HTTP status. Codes and statuses follow the S3 API refer
 """
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as _escape
+
+
+def escape(text: str) -> str:
+    """XML text, a key's carriage return as a reference (as xmlio.render writes it)."""
+    return _escape(text, {"\r": "&#13;"})
+
 
 # code -> (HTTP status, default message)
 ERRORS: dict[str, tuple[int, str]] = {
@@ -104,6 +110,7 @@ class S3Error(Exception):
         super().__init__(f"{code}: {self.message}")
 
     def to_xml(self, resource: str = "", request_id: str = "") -> bytes:
+
         # No <Resource> by default: like Swift's s3api, an error never echoes the request path
         # (a path can carry what an attacker wants reflected, see Swift's XXE tests).
         parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<Error>',

@@ -88,4 +88,13 @@ def add(parent: ET.Element, name: str, value=None) -> ET.Element:
 
 
 def render(element: ET.Element) -> bytes:
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(element, encoding="utf-8")
+    body = ET.tostring(element, encoding="utf-8")
+    if b"\r" in body:  # (a key with a carriage return; ElementTree leaves it bare in text)
+        body = body.replace(b"\r", CR_REFERENCE)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
+
+
+# XML parsers turn a bare CR into LF (end-of-line handling, XML 1.0 2.11): a key "a\rb" in a
+# listing without encoding-type=url (rclone's default against other providers) would read back
+# as "a\nb", a key that does not exist. As a character reference it survives, as from AWS.
+CR_REFERENCE = b"&#13;"

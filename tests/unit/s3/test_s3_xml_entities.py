@@ -57,3 +57,16 @@ class _Req:
 ])
 def test_absolute_form_target_is_signed_by_its_path(sent, path):
     assert raw_target(_Req(sent)) == path
+
+
+def test_carriage_return_in_a_key_survives_an_xml_parser():
+    """A bare CR in XML text reads back as LF (XML end-of-line handling): listings and error
+    documents carry it as &#13; (rclone lists without encoding-type=url by default)."""
+    import xml.etree.ElementTree as ET
+    root = xmlio.document("ListBucketResult")
+    xmlio.add(xmlio.add(root, "Contents"), "Key", "a\rb\r\nc\td")
+    body = xmlio.render(root)
+    assert b"\r" not in body and b"a&#13;b&#13;\nc\td" in body
+    assert ET.fromstring(body).find(f"{{{NS}}}Contents/{{{NS}}}Key").text == "a\rb\r\nc\td"
+    error = S3Error("NoSuchKey", Key="x\ry").to_xml()
+    assert ET.fromstring(error).find("Key").text == "x\ry"
