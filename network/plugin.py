@@ -4,6 +4,8 @@ Each operation is a plain function of (txn, caller, ...) run inside one LMDB tra
 single db thread, so an allocation or an in-use check can't race another write. Visibility: a
 caller sees its project's resources (and shared networks and their subnets); admin sees all.
 Seeing is not owning: writing to a visible resource of another project is 403, an invisible one 404.
+Records are the API's own JSON objects (plain dicts), not dataclasses: what is stored is exactly
+what is answered, and validation.py's attribute tables are the schema that shapes them.
 """
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ import dataclasses
 import random
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 from network import errors, ipam
-from network.store import Txn
+
+if TYPE_CHECKING:  # the store (LMDB) stays out of this module's imports: it is sans-I/O
+    from network.store import Txn
 
 MAC_PREFIX = "fa:16:3e"
 MAC_TRIES = 16
