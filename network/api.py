@@ -50,7 +50,8 @@ async def neutron_errors(request: web.Request, handler):
         if exc.status < 400:
             raise
         # The router's own answers (no such path, method not allowed) in Neutron's shape.
-        name = {404: "HTTPNotFound", 405: "HTTPMethodNotAllowed"}.get(exc.status, "HTTPError")
+        name = {404: "HTTPNotFound", 405: "HTTPMethodNotAllowed",
+                413: "HTTPRequestEntityTooLarge"}.get(exc.status, "HTTPError")
         response = _json(errors.NeutronError(exc.status, name, exc.reason).body(), exc.status)
         if exc.status == 405 and "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]

@@ -287,7 +287,6 @@ def create_port(txn: Txn, caller: Caller, attrs: dict) -> dict:
         "description": attrs.get("description", ""), "network_id": network["id"],
         "mac_address": _new_mac(txn, network["id"], attrs.get("mac_address")),
         "fixed_ips": fixed, "admin_state_up": attrs.get("admin_state_up", True),
-        # No agent ever binds a port here; Neutron shows an unbound port as DOWN.
         "status": "DOWN", "device_id": attrs.get("device_id", ""),
         "device_owner": attrs.get("device_owner", ""),
         "security_groups": [], "allowed_address_pairs": [], "extra_dhcp_opts": [],
@@ -298,9 +297,16 @@ def create_port(txn: Txn, caller: Caller, attrs: dict) -> dict:
         "binding:profile": attrs.get("binding:profile", {}),
         "binding:vif_type": "unbound", "binding:vif_details": {},
         "project_id": project, "tenant_id": project})
+    record["status"] = _port_status(record)
     txn.set_mac(record["mac_address"], record["id"])
     txn.put("port", record)
     return record
+
+
+def _port_status(port: dict) -> str:
+    # No agent wires ports here: a port bound to a host (compute sets binding:host_id) and
+    # administratively up is what an ML2 agent would report ACTIVE; anything else is DOWN.
+    return "ACTIVE" if port["binding:host_id"] and port["admin_state_up"] else "DOWN"
 
 
 CREATE = {"network": create_network, "subnet": create_subnet, "port": create_port}
@@ -312,6 +318,8 @@ def update(txn: Txn, caller: Caller, kind: str, ident: str, attrs: dict) -> dict
     if kind == "network" and attrs.get("shared") and not caller.is_admin:
         raise errors.forbidden("update_network:shared")
     record.update(attrs)
+    if kind == "port":
+        record["status"] = _port_status(record)
     _touch(txn, kind, record)
     return record
 

@@ -97,3 +97,22 @@ def test_quotas_read_only(cloud):
     assert cloud.call("GET", f"/v2.0/quotas/{cloud.project('alt')}", "admin").status_code == 200
     assert cloud.call("PUT", f"/v2.0/quotas/{project}",
                       json={"quota": {"network": 5}}).status_code == 405
+
+
+def test_port_binding_sets_status_and_big_bodies(cloud):
+    net = _post(cloud, "networks", {"network": {"name": "bound"}}).json()["network"]
+    port = _post(cloud, "ports", {"port": {"network_id": net["id"], "device_id": "vm-1",
+                                           "device_owner": "compute:nova"}}).json()["port"]
+    assert port["status"] == "DOWN" and port["binding:host_id"] == ""
+    bound = cloud.call("PUT", f"/v2.0/ports/{port['id']}", json={"port": {
+        "binding:host_id": "host-a"}}).json()["port"]
+    assert (bound["status"], bound["device_id"]) == ("ACTIVE", "vm-1")
+    down = cloud.call("PUT", f"/v2.0/ports/{port['id']}", json={"port": {
+        "admin_state_up": False}}).json()["port"]
+    assert down["status"] == "DOWN"
+    assert [p["id"] for p in cloud.call("GET", "/v2.0/ports?device_id=vm-1").json()["ports"]] \
+        == [port["id"]]
+    huge = cloud.call("POST", "/v2.0/networks", data=b'{"network": {"name": "' + b"x" * (2 << 20)
+                      + b'"}}')
+    assert huge.status_code == 413
+    assert huge.json()["NeutronError"]["type"] == "HTTPRequestEntityTooLarge"
