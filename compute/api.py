@@ -153,6 +153,12 @@ async def show_flavor(request: web.Request) -> web.Response:
     return _json({"flavor": views.flavor_detail(flavor, _base(request))})
 
 
+async def flavor_extra_specs(request: web.Request) -> web.Response:
+    _caller(request, "os_compute_api:os-flavor-extra-specs:index")
+    flavors_mod.lookup(request.app[FLAVORS], request.match_info["flavor_id"])
+    return _json({"extra_specs": {}})
+
+
 # -- servers ---------------------------------------------------------------------------------
 def _page(request: web.Request, found: list[dict], coll_path: str):
     marker, limit = request.query.get("marker"), request.query.get("limit")
@@ -297,6 +303,7 @@ def create_app(config, *, store_path: str | None = None, driver=None) -> web.App
     r.add_get("/v2.1/flavors", list_flavors)
     r.add_get("/v2.1/flavors/detail", list_flavors)
     r.add_get("/v2.1/flavors/{flavor_id}", show_flavor)
+    r.add_get("/v2.1/flavors/{flavor_id}/os-extra_specs", flavor_extra_specs)
     r.add_get("/v2.1/servers", list_servers)
     r.add_get("/v2.1/servers/detail", list_servers)
     r.add_post("/v2.1/servers", create_server)

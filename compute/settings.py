@@ -11,9 +11,8 @@ SECTION = Section("compute", "Compute (thin Nova subset).", {
     "flavors": Field("list", DEFAULT_FLAVORS,
                      "Built-in flavors, each \"id:name:vcpus:ram_mib:disk_gib\" (ids and names "
                      "unique). flavorRef in a server create is the id."),
-    "driver": Field("str", "fake", "Virt driver: fake (no VM; servers go ACTIVE at once) or "
-                    "qemu (boots the server from its iSCSI boot volume under qemu TCG).",
-                    choices=("fake", "qemu")),
+    "driver": Field("str", "fake", "Virt driver: fake (no VM; servers go ACTIVE at once).",
+                    choices=("fake",)),
     "host_name": Field("str", "strato-compute", "The compute host's name: the connector's host "
                        "given to the volume service and the server's OS-EXT-SRV-ATTR:host."),
     "initiator_iqn": Field("str", "iqn.2026-11.org.strato.compute:host",
