@@ -317,11 +317,33 @@ def update(txn: Txn, caller: Caller, kind: str, ident: str, attrs: dict) -> dict
     record = _get_owned(txn, caller, kind, ident, "update")
     if kind == "network" and attrs.get("shared") and not caller.is_admin:
         raise errors.forbidden("update_network:shared")
+    if kind == "port" and "fixed_ips" in attrs:
+        attrs = {**attrs, "fixed_ips": _reallocate(txn, record, attrs["fixed_ips"])}
     record.update(attrs)
     if kind == "port":
         record["status"] = _port_status(record)
     _touch(txn, kind, record)
     return record
+
+
+def _reallocate(txn: Txn, port: dict, requested: list[dict]) -> list[dict]:
+    """A port's new fixed_ips (PUT): the list replaces the old one; an entry naming only a
+    subnet the port already has an address in keeps that address, as Neutron does."""
+    network = txn.get("network", port["network_id"])
+    subnets = [s for s in (txn.get("subnet", sid) for sid in network["subnets"]) if s]
+    taken = _taken(txn, network["id"])
+    current = list(port["fixed_ips"])
+    for ip in current:  # the port's own addresses are free for it to keep
+        taken.get(ip["subnet_id"], set()).discard(ipam.to_int(ip["ip_address"]))
+    wanted = []
+    for entry in requested:
+        if "ip_address" not in entry:
+            kept = next((ip for ip in current if ip["subnet_id"] == entry.get("subnet_id")), None)
+            if kept is not None:
+                current.remove(kept)
+                entry = dict(kept)
+        wanted.append(entry)
+    return allocate_fixed_ips(network, subnets, wanted, taken)
 
 
 def delete(txn: Txn, caller: Caller, kind: str, ident: str) -> None:

@@ -171,7 +171,8 @@ PUT = {
     "port": {"name": _name, "description": _desc, "admin_state_up": boolean,
              "device_id": string(255), "device_owner": string(255),
              "binding:host_id": string(255), "binding:profile": anything(dict),
-             "port_security_enabled": boolean, "security_groups": security_groups},
+             "port_security_enabled": boolean, "security_groups": security_groups,
+             "fixed_ips": fixed_ips},
 }
 
 

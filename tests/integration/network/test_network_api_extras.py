@@ -116,3 +116,25 @@ def test_port_binding_sets_status_and_big_bodies(cloud):
                       + b'"}}')
     assert huge.status_code == 413
     assert huge.json()["NeutronError"]["type"] == "HTTPRequestEntityTooLarge"
+
+
+def test_port_fixed_ips_update(cloud):
+    net = _post(cloud, "networks", {"network": {"name": "moving"}}).json()["network"]
+    sub = _post(cloud, "subnets", {"subnet": {"network_id": net["id"], "ip_version": 4,
+                                              "cidr": "10.92.0.0/24"}}).json()["subnet"]
+    port = _post(cloud, "ports", {"port": {"network_id": net["id"]}}).json()["port"]
+    other = _post(cloud, "ports", {"port": {"network_id": net["id"]}}).json()["port"]
+    put = lambda ips, pid=port["id"]: cloud.call(  # noqa: E731
+        "PUT", f"/v2.0/ports/{pid}", json={"port": {"fixed_ips": ips}})
+    # Add a second address, keeping the first (what `openstack port set --fixed-ip` sends).
+    both = put(port["fixed_ips"] + [{"subnet_id": sub["id"], "ip_address": "10.92.0.40"}])
+    assert [ip["ip_address"] for ip in both.json()["port"]["fixed_ips"]] == \
+        ["10.92.0.2", "10.92.0.40"]
+    assert put([{"ip_address": "10.92.0.3"}]).status_code == 409  # the other port's
+    assert put([{"subnet_id": sub["id"]}]).json()["port"]["fixed_ips"] == \
+        [{"subnet_id": sub["id"], "ip_address": "10.92.0.2"}]  # a subnet alone keeps its address
+    # .40 was freed by the replace: the other port may take it now.
+    assert put([{"ip_address": "10.92.0.40"}], other["id"]).status_code == 200
+    assert put([]).json()["port"]["fixed_ips"] == []
+    assert _post(cloud, "ports", {"port": {"network_id": net["id"]}}).json()["port"][
+        "fixed_ips"][0]["ip_address"] == "10.92.0.2"
