@@ -99,6 +99,12 @@ def _owner_full_control(acl: acl_mod.Acl, bucket: Bucket) -> bool:
                g.grantee.value.partition(":")[0] in (acl.owner, bucket.owner) for g in acl.grants)
 
 
+def grants_outside(acl: acl_mod.Acl, bucket: Bucket) -> bool:
+    """The ACL grants a group or another account something."""
+    return any(g.grantee.kind != "CanonicalUser" or
+               g.grantee.value.partition(":")[0] != bucket.owner for g in acl.grants)
+
+
 def refuse_acl(bucket: Bucket, acl: acl_mod.Acl | None) -> None:
     """The checks on a bucket ACL, object ACL or object write (PUT, copy, multipart, POST) that
     sets one: AccessControlListNotSupported when the bucket's ACLs are disabled (unless it only

@@ -113,6 +113,10 @@ async def put(s3, name: str):
         from proxy.s3 import versioning
         return await versioning.put_config(s3, bucket, body)
     data = PARSE[name](body)
+    if name == "ownershipControls" and data == access.ENFORCED and \
+            access.grants_outside(access.bucket_acl(bucket), bucket):
+        # AWS: move the bucket ACL's grants to others (into a policy) before turning ACLs off
+        raise S3Error("InvalidBucketAclWithObjectOwnership")
     await _store(s3, bucket, name, json.dumps(data))
     return common.empty(204 if name == "cors" else 200)
 

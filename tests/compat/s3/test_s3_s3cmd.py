@@ -298,6 +298,10 @@ def test_s3cmd_ownership_enforced(s3cmd, s3, alt_s3, aio, bucket, tmp_path):
     s3cmd("put", "--acl-public", str(src), f"s3://{bucket}/owned.txt")
     url = f"{aio['s3']['endpoint']}/{bucket}/owned.txt"
     assert _anonymous_get(url) == (200, b"owned")
+    s3cmd("setacl", "--acl-public", f"s3://{bucket}")  # a bucket ACL that grants others ...
+    refused = s3cmd("setownership", f"s3://{bucket}", "BucketOwnerEnforced", check=False)
+    assert refused.returncode != 0 and "InvalidBucketAclWithObjectOwnership" in refused.stderr
+    s3cmd("setacl", "--acl-private", f"s3://{bucket}")  # ... must go first
     s3cmd("setownership", f"s3://{bucket}", "BucketOwnerEnforced")
     assert _info(s3cmd, f"s3://{bucket}")["Ownership"] == ["BucketOwnerEnforced"]
     assert _anonymous_get(url)[0] == 403

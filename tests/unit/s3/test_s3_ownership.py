@@ -54,3 +54,15 @@ def test_block_public_acls_refuses_public_grants_only():
             access.refuse_acl(bucket, acl_mod.canned(canned, "test"))
         assert exc.value.code == "AccessDenied"
     access.refuse_acl(_bucket(), acl_mod.canned("public-read", "test"))  # no block: fine
+
+
+def test_grants_outside_the_account():
+    bucket = _bucket()
+    assert not access.grants_outside(acl_mod.canned("private", "test"), bucket)
+    sibling = acl_mod.Acl("test", (acl_mod.Grant(acl_mod.Grantee("CanonicalUser", "test:tester2"),
+                                                 "READ"),))
+    assert not access.grants_outside(sibling, bucket)
+    assert access.grants_outside(acl_mod.canned("public-read", "test"), bucket)
+    other = acl_mod.Acl("test", (acl_mod.Grant(acl_mod.Grantee("CanonicalUser", "alt:alt"),
+                                               "READ"),))
+    assert access.grants_outside(other, bucket)
