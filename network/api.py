@@ -183,6 +183,47 @@ async def delete_resource(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+async def tags(request: web.Request) -> web.Response:
+    """GET/PUT/POST/DELETE /v2.0/<coll>/<id>/tags[/<tag>] (Neutron's standard-attr tags)."""
+    caller, kind = _caller(request), _kind(request)
+    ident, one = request.match_info["id"], request.match_info.get("tag")
+    method = request.method
+    if one is not None:
+        one = validation.tag("tag", one)
+    if method == "GET":
+        current = (await _read(request, lambda txn: plugin.get(txn, caller, kind, ident)))["tags"]
+        if one is None:
+            return _json({"tags": current})
+        if one not in current:
+            raise errors.NeutronError(404, "TagNotFound",
+                                      f"Tag {one} could not be found for {kind} {ident}.")
+        return web.Response(status=204)
+    if method == "DELETE" and one is not None:
+        def remove(txn):
+            if one not in plugin.get(txn, caller, kind, ident)["tags"]:
+                raise errors.NeutronError(404, "TagNotFound",
+                                          f"Tag {one} could not be found for {kind} {ident}.")
+            return plugin.change_tags(txn, caller, kind, ident, remove=[one])
+        await _write(request, remove)
+        return web.Response(status=204)
+    if method == "DELETE":
+        await _write(request, lambda txn: plugin.change_tags(txn, caller, kind, ident,
+                                                             replace=[]))
+        return web.Response(status=204)
+    if one is not None:  # PUT .../tags/<tag>: add one
+        await _write(request, lambda txn: plugin.change_tags(txn, caller, kind, ident,
+                                                             add=[one]))
+        return web.Response(status=201)
+    wanted = validation.tags_body(await _body(request))
+    if method == "PUT":
+        result = await _write(request, lambda txn: plugin.change_tags(
+            txn, caller, kind, ident, replace=wanted))
+        return _json({"tags": result})
+    result = await _write(request, lambda txn: plugin.change_tags(txn, caller, kind, ident,
+                                                                  add=wanted))
+    return _json({"tags": result}, 201)
+
+
 def _base(request: web.Request) -> str:
     return f"{request.scheme}://{request.host}"
 
@@ -259,4 +300,8 @@ def create_app(config, *, store_path: str | None = None) -> web.Application:
     app.router.add_get(f"/v2.0/{colls}/{{id}}", show_resource)
     app.router.add_put(f"/v2.0/{colls}/{{id}}", update_resource)
     app.router.add_delete(f"/v2.0/{colls}/{{id}}", delete_resource)
+    for method in ("GET", "PUT", "POST", "DELETE"):
+        app.router.add_route(method, f"/v2.0/{colls}/{{id}}/tags", tags)
+    for method in ("GET", "PUT", "DELETE"):
+        app.router.add_route(method, f"/v2.0/{colls}/{{id}}/tags/{{tag}}", tags)
     return app

@@ -24,7 +24,8 @@ MAC_PREFIX = "fa:16:3e"
 MAC_TRIES = 16
 DEFAULT_MTU = 1500
 # Query parameters that are not attribute filters.
-NOT_FILTERS = {"fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse", "fixed_ips"}
+NOT_FILTERS = {"fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse", "fixed_ips",
+               "tags", "tags-any", "not-tags", "not-tags-any"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +105,18 @@ def _fixed_ip_matches(port: dict, wanted: list[str]) -> bool:
     return True
 
 
+def _tags_match(record: dict, query: dict[str, list[str]]) -> bool:
+    # ?tags=a,b (all of them), tags-any, not-tags (not all of them), not-tags-any (none).
+    have = set(record.get("tags", []))
+
+    def wanted(key):
+        return {t for value in query.get(key, []) for t in value.split(",") if t}
+
+    checks = [("tags", lambda w: w <= have), ("tags-any", lambda w: bool(w & have)),
+              ("not-tags", lambda w: not w <= have), ("not-tags-any", lambda w: not w & have)]
+    return all(test(wanted(key)) for key, test in checks if key in query)
+
+
 def list_(txn: Txn, caller: Caller, kind: str, query: dict[str, list[str]]) -> list[dict]:
     filters = {k: v for k, v in query.items() if k not in NOT_FILTERS}
     found = []  # in id order: the store's key order
@@ -113,7 +126,8 @@ def list_(txn: Txn, caller: Caller, kind: str, query: dict[str, list[str]]) -> l
         # Filters on attributes the resource does not have are ignored (older Neutron does).
         if all(_matches(record[k], v) for k, v in filters.items() if k in record) and \
                 (kind != "port" or "fixed_ips" not in query
-                 or _fixed_ip_matches(record, query["fixed_ips"])):
+                 or _fixed_ip_matches(record, query["fixed_ips"])) and \
+                _tags_match(record, query):
             found.append(record)
     return found
 
@@ -344,6 +358,20 @@ def _reallocate(txn: Txn, port: dict, requested: list[dict]) -> list[dict]:
                 entry = dict(kept)
         wanted.append(entry)
     return allocate_fixed_ips(network, subnets, wanted, taken)
+
+
+def change_tags(txn: Txn, caller: Caller, kind: str, ident: str, add=(), remove=(),
+                replace: list[str] | None = None) -> list[str]:
+    """The resource's tags after replacing them, or adding/removing some; None-op changes
+    still answer the tags."""
+    record = _get_owned(txn, caller, kind, ident, "update")
+    tags = list(record["tags"]) if replace is None else list(replace)
+    tags += [t for t in add if t not in tags]
+    tags = [t for t in tags if t not in set(remove)]
+    if tags != record["tags"]:
+        record["tags"] = tags
+        _touch(txn, kind, record)
+    return tags
 
 
 def delete(txn: Txn, caller: Caller, kind: str, ident: str) -> None:

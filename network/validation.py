@@ -135,6 +135,23 @@ def security_groups(name, value):
     return []
 
 
+MAX_TAG_LEN = 255
+
+
+def tag(name, value):
+    if not isinstance(value, str) or not value or len(value) > MAX_TAG_LEN or "," in value:
+        # Tag filters are comma-separated lists, so a tag can't hold a comma.
+        raise errors.invalid_input(f"'{value}' is not a valid tag")
+    return value
+
+
+def tags_body(body) -> list[str]:
+    """The body of PUT/POST .../tags: {"tags": [...]}; the list's order kept, duplicates not."""
+    if not isinstance(body, dict) or not isinstance(body.get("tags"), list):
+        raise errors.bad_request("Invalid tags body")
+    return list(dict.fromkeys(tag("tags", t) for t in body["tags"]))
+
+
 def nullable(convert: Converter) -> Converter:
     return lambda name, value: None if value is None else convert(name, value)
 

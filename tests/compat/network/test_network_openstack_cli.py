@@ -11,8 +11,11 @@ pytestmark = [pytest.mark.compat, pytest.mark.timeout(300)]
 def test_network_subnet_port_commands(osc):
     tag = uuid.uuid4().hex[:6]
     net_name, sub_name, port_name = f"n1-{tag}", f"s1-{tag}", f"p1-{tag}"
-    net = osc("tester", "network", "create", net_name).data
+    net = osc("tester", "network", "create", "--tag", tag, "--tag", "blue", net_name).data
     assert (net["name"], net["status"], net["admin_state_up"]) == (net_name, "ACTIVE", True)
+    assert sorted(net["tags"]) == sorted([tag, "blue"])  # create, then PUT .../tags
+    assert [n["Name"] for n in osc("tester", "network", "list", "--tags", tag).data] == \
+        [net_name]
     osc("tester", "network", "set", "--description", "first", "--disable", net_name,
         as_json=False)
     shown = osc("tester", "network", "show", net_name).data  # a name: 404, then ?name=
@@ -31,6 +34,11 @@ def test_network_subnet_port_commands(osc):
     second = osc("tester", "port", "create", "--network", net_name,
                  "--fixed-ip", f"subnet={sub_name},ip-address=10.0.0.50", f"p2-{tag}").data
     assert second["fixed_ips"] == [{"subnet_id": sub["id"], "ip_address": "10.0.0.50"}]
+
+    # port set --fixed-ip sends the old addresses plus the new one.
+    osc("tester", "port", "set", "--fixed-ip", "ip-address=10.0.0.60", port_name, as_json=False)
+    assert [ip["ip_address"] for ip in osc("tester", "port", "show", port_name).data[
+        "fixed_ips"]] == ["10.0.0.2", "10.0.0.60"]
 
     ports = {p["Name"]: p for p in osc("tester", "port", "list", "--network", net_name).data}
     assert set(ports) == {port_name, f"p2-{tag}"}

@@ -138,3 +138,36 @@ def test_port_fixed_ips_update(cloud):
     assert put([]).json()["port"]["fixed_ips"] == []
     assert _post(cloud, "ports", {"port": {"network_id": net["id"]}}).json()["port"][
         "fixed_ips"][0]["ip_address"] == "10.92.0.2"
+
+
+def test_tags(cloud):
+    net = _post(cloud, "networks", {"network": {"name": "tagged"}}).json()["network"]
+    other = _post(cloud, "networks", {"network": {"name": "untagged"}}).json()["network"]
+    base = f"/v2.0/networks/{net['id']}/tags"
+    assert cloud.call("PUT", base, json={"tags": ["red", "blue", "red"]}).json() == \
+        {"tags": ["red", "blue"]}
+    assert cloud.call("PUT", f"{base}/green").status_code == 201
+    assert cloud.call("GET", base).json() == {"tags": ["red", "blue", "green"]}
+    assert cloud.call("GET", f"{base}/blue").status_code == 204
+    assert cloud.call("GET", f"{base}/pink").json()["NeutronError"]["type"] == "TagNotFound"
+    assert cloud.call("POST", base, json={"tags": ["pink"]}).status_code == 201
+    assert cloud.call("DELETE", f"{base}/red").status_code == 204
+    assert cloud.call("DELETE", f"{base}/red").status_code == 404
+    shown = cloud.call("GET", f"/v2.0/networks/{net['id']}").json()["network"]
+    assert shown["tags"] == ["blue", "green", "pink"] and shown["revision_number"] >= 4
+
+    def listed(query):
+        return {n["id"] for n in cloud.call("GET", f"/v2.0/networks?{query}").json()["networks"]
+                if n["id"] in (net["id"], other["id"])}
+    assert listed("tags=blue,green") == {net["id"]}
+    assert listed("tags=blue,nope") == set()
+    assert listed("tags-any=nope,pink") == {net["id"]}
+    assert listed("not-tags-any=blue") == {other["id"]}
+    assert listed("not-tags=blue,nope") == {net["id"], other["id"]}
+    bad = cloud.call("PUT", base, json={"tags": ["a,b"]})
+    assert bad.status_code == 400 and bad.json()["NeutronError"]["type"] == "InvalidInput"
+    assert cloud.call("PUT", base, json={"tags": "red"}).status_code == 400
+    assert cloud.call("PUT", base, "alt", json={"tags": []}).status_code == 404
+    assert cloud.call("PUT", base, "viewer", json={"tags": []}).status_code == 403
+    assert cloud.call("DELETE", base).status_code == 204
+    assert cloud.call("GET", base).json() == {"tags": []}
