@@ -41,7 +41,8 @@ def test_network_subnet_port_lifecycle(cloud):
     name = f"n-{uuid.uuid4().hex[:6]}"
     net = _make(cloud, "network", name=name, admin_state_up=True)
     tester = cloud.project("tester")
-    assert (net["name"], net["status"], net["subnets"], net["shared"]) == (name, "ACTIVE", [], False)
+    assert (net["name"], net["status"], net["subnets"], net["shared"]) == \
+        (name, "ACTIVE", [], False)
     assert net["project_id"] == net["tenant_id"] == tester
     for listed in ("tags", "availability_zones", "availability_zone_hints"):
         assert isinstance(net[listed], list)
@@ -222,6 +223,8 @@ def test_auth_projects_and_roles(cloud):
     assert {"tester-net"} <= names("tester") and not {"admin-net", "alt-net"} & names("tester")
     assert {"tester-net", "admin-net", "alt-net"} <= names("admin")  # admin sees all
     assert "tester-net" not in names("alt")
+    _error(cloud.call("GET", f"/v2.0/networks/{admins['id']}"), 404, "NetworkNotFound")
+    assert cloud.call("GET", f"/v2.0/networks/{mine['id']}", "admin").status_code == 200
     # Another project's resource is 404, for reads and writes alike.
     for method, body in (("GET", None), ("PUT", {"network": {"name": "x"}}), ("DELETE", None)):
         _error(cloud.call(method, f"/v2.0/networks/{mine['id']}", "alt", json=body), 404,
