@@ -75,6 +75,11 @@ class Cloud:
         return self.session.request(method, self.url + path, headers=headers, timeout=10,
                                     **kwargs)
 
+    def fresh_token(self, who):
+        """A new token of tester/alt (not the shared one), e.g. to revoke it."""
+        project = {"tester": "test", "alt": "alt"}[who]
+        return token(self.ident.auth_url, who, self.ident.state[f"{who}_password"], project)
+
     def project(self, who):
         return self.ident.state["accounts"][who]["project_id"]
 

@@ -171,3 +171,18 @@ def test_tags(cloud):
     assert cloud.call("PUT", base, "viewer", json={"tags": []}).status_code == 403
     assert cloud.call("DELETE", base).status_code == 204
     assert cloud.call("GET", base).json() == {"tags": []}
+
+
+def test_revoked_token_is_refused(cloud):
+    import time
+
+    fresh = cloud.fresh_token("tester")
+    headers = {"X-Auth-Token": fresh}
+    assert cloud.call("GET", "/v2.0/networks", None, headers=headers).status_code == 200
+    revoked = requests.delete(f"{cloud.ident.auth_url}/auth/tokens", timeout=10,
+                              headers={"X-Auth-Token": fresh, "X-Subject-Token": fresh})
+    assert revoked.status_code == 204, revoked.text
+    deadline = time.monotonic() + 5  # the revocation list is re-read every 0.1 s
+    while cloud.call("GET", "/v2.0/networks", None, headers=headers).status_code != 401:
+        assert time.monotonic() < deadline, "a revoked token still works"
+        time.sleep(0.05)
