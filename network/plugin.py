@@ -331,6 +331,8 @@ def update(txn: Txn, caller: Caller, kind: str, ident: str, attrs: dict) -> dict
     record = _get_owned(txn, caller, kind, ident, "update")
     if kind == "network" and attrs.get("shared") and not caller.is_admin:
         raise errors.forbidden("update_network:shared")
+    if kind == "subnet" and {"gateway_ip", "allocation_pools"} & set(attrs):
+        attrs = {**attrs, **_readdress(txn, record, attrs)}
     if kind == "port" and "fixed_ips" in attrs:
         attrs = {**attrs, "fixed_ips": _reallocate(txn, record, attrs["fixed_ips"])}
     record.update(attrs)
@@ -338,6 +340,25 @@ def update(txn: Txn, caller: Caller, kind: str, ident: str, attrs: dict) -> dict
         record["status"] = _port_status(record)
     _touch(txn, kind, record)
     return record
+
+
+def _readdress(txn: Txn, subnet: dict, attrs: dict) -> dict:
+    """A subnet's new gateway_ip and/or allocation_pools (PUT). Addresses ports already hold
+    stay theirs even outside the new pools; a gateway a port holds is 409 GatewayIpInUse."""
+    net = _subnet_net(subnet)
+    gateway = subnet["gateway_ip"]
+    if "gateway_ip" in attrs:
+        gateway = ipam.check_gateway(attrs["gateway_ip"], net)
+        if gateway is not None and gateway != subnet["gateway_ip"]:
+            for port in txn.scan("port"):
+                if {"subnet_id": subnet["id"], "ip_address": gateway} in port["fixed_ips"]:
+                    raise errors.NeutronError(
+                        409, "GatewayIpInUse", f"Current gateway ip {gateway} already in use "
+                        f"by port {port['id']}. Unable to update.")
+    raw = attrs.get("allocation_pools", subnet["allocation_pools"])
+    pools = (ipam.default_pools(net, gateway) if raw is None
+             else ipam.parse_pools(raw, net, gateway))
+    return {"gateway_ip": gateway, "allocation_pools": [p.as_dict() for p in pools]}
 
 
 def _reallocate(txn: Txn, port: dict, requested: list[dict]) -> list[dict]:

@@ -186,3 +186,30 @@ def test_revoked_token_is_refused(cloud):
     while cloud.call("GET", "/v2.0/networks", None, headers=headers).status_code != 401:
         assert time.monotonic() < deadline, "a revoked token still works"
         time.sleep(0.05)
+
+
+def test_subnet_gateway_and_pools_update(cloud):
+    net = _post(cloud, "networks", {"network": {"name": "regw"}}).json()["network"]
+    sub = _post(cloud, "subnets", {"subnet": {"network_id": net["id"], "ip_version": 4,
+                                              "cidr": "10.93.0.0/24"}}).json()["subnet"]
+    port = _post(cloud, "ports", {"port": {"network_id": net["id"]}}).json()["port"]
+    put = lambda attrs: cloud.call("PUT", f"/v2.0/subnets/{sub['id']}",  # noqa: E731
+                                   json={"subnet": attrs})
+    conflict = put({"gateway_ip": "10.93.0.254"})  # inside the default pool
+    assert conflict.json()["NeutronError"]["type"] == "GatewayConflictWithAllocationPools"
+    moved = put({"gateway_ip": "10.93.0.254",
+                 "allocation_pools": [{"start": "10.93.0.10", "end": "10.93.0.20"}]})
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["subnet"]["gateway_ip"], moved.json()["subnet"]["allocation_pools"]) \
+        == ("10.93.0.254", [{"start": "10.93.0.10", "end": "10.93.0.20"}])
+    assert _post(cloud, "ports", {"port": {"network_id": net["id"]}}).json()["port"][
+        "fixed_ips"][0]["ip_address"] == "10.93.0.10"
+    held = port["fixed_ips"][0]["ip_address"]  # 10.93.0.2, now outside the pools: kept
+    assert cloud.call("GET", f"/v2.0/ports/{port['id']}").json()["port"]["fixed_ips"] == \
+        port["fixed_ips"]
+    in_use = put({"gateway_ip": held})
+    assert (in_use.status_code, in_use.json()["NeutronError"]["type"]) == (409, "GatewayIpInUse")
+    assert put({"gateway_ip": "10.94.0.1"}).status_code == 400
+    no_gateway = put({"gateway_ip": None, "allocation_pools": None}).json()["subnet"]
+    assert no_gateway["gateway_ip"] is None
+    assert no_gateway["allocation_pools"] == [{"start": "10.93.0.1", "end": "10.93.0.254"}]
