@@ -439,6 +439,12 @@ async def post(ctx: Ctx) -> web.StreamResponse:
     delete_at = limits.delete_at_header(headers)
     if delete_at:
         node_headers["X-Delete-At"] = delete_at
+    if not any(name.lower() == "content-encoding" for name in node_headers):
+        # A POST replaces Content-Encoding with the other allowed headers (Swift drops it when
+        # the POST does not name it; rclone's touch is such a POST). It is stored as sysmeta
+        # (hdrs.STORED_ENCODING), which a POST would otherwise leave alone: an empty value
+        # is answered as no Content-Encoding.
+        node_headers[hdrs.STORED_ENCODING] = ""
     result = await ctx.core.object_write("POST", ctx.account, ctx.container, ctx.obj, node_headers)
     if result.status == 202 and link is not None and objver.is_version_link(link):
         result, link = await objver.post_to_version(ctx, link, node_headers), None
