@@ -197,3 +197,15 @@ def contains_any(raw: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+AUTO_ADDRESS_MODES = ("slaac", "dhcpv6-stateless")  # the port's address comes from its MAC
+
+
+def eui64(net: Network, mac: str) -> str:
+    """The SLAAC address of a MAC in a /64 (RFC 4291 appendix A: ff:fe in the middle, the
+    universal/local bit flipped)."""
+    octets = [int(part, 16) for part in mac.split(":")]
+    octets[0] ^= 0x02
+    interface = bytes(octets[:3] + [0xFF, 0xFE] + octets[3:])
+    return str(ipaddress.ip_address(int(net.network_address) | int.from_bytes(interface, "big")))

@@ -182,6 +182,27 @@ def _touch(txn: Txn, kind: str, record: dict) -> None:
     txn.put(kind, record)
 
 
+def _ipv6_modes(net, attrs: dict) -> tuple[str | None, str | None]:
+    """Neutron's checks of ipv6_ra_mode / ipv6_address_mode."""
+    ra_mode, address_mode = attrs.get("ipv6_ra_mode"), attrs.get("ipv6_address_mode")
+    if (ra_mode or address_mode) and net.version != 6:
+        raise errors.invalid_input("ipv6_ra_mode or ipv6_address_mode cannot be set when "
+                                   "ip_version is set to 4")
+    if ra_mode and address_mode and ra_mode != address_mode:
+        raise errors.invalid_input(f"ipv6_ra_mode set to '{ra_mode}' with ipv6_address_mode set "
+                                   f"to '{address_mode}' is not valid. If both attributes are "
+                                   "set, they must be the same value")
+    if address_mode in ipam.AUTO_ADDRESS_MODES and net.prefixlen != 64:
+        raise errors.invalid_input("Invalid CIDR %s for IPv6 address mode. OpenStack uses the "
+                                   "EUI-64 address format, which requires the prefix to be /64"
+                                   % net)
+    return ra_mode, address_mode
+
+
+def _is_auto(subnet: dict) -> bool:
+    return subnet.get("ipv6_address_mode") in ipam.AUTO_ADDRESS_MODES
+
+
 def create_subnet(txn: Txn, caller: Caller, attrs: dict) -> dict:
     network = _get_owned(txn, caller, "network", attrs["network_id"], "create")
     net = ipam.parse_cidr(attrs["cidr"], attrs["ip_version"])
@@ -190,6 +211,7 @@ def create_subnet(txn: Txn, caller: Caller, attrs: dict) -> dict:
     if clash is not None:
         raise errors.invalid_input(f"Requested subnet with cidr: {net} for network: "
                                    f"{network['id']} overlaps with another subnet")
+    ra_mode, address_mode = _ipv6_modes(net, attrs)
     gateway = (ipam.check_gateway(attrs["gateway_ip"], net) if "gateway_ip" in attrs
                else ipam.default_gateway(net))
     raw_pools = attrs.get("allocation_pools")
@@ -203,8 +225,8 @@ def create_subnet(txn: Txn, caller: Caller, attrs: dict) -> dict:
         "allocation_pools": [p.as_dict() for p in pools],
         "dns_nameservers": attrs.get("dns_nameservers") or [],
         "host_routes": attrs.get("host_routes") or [],
-        "enable_dhcp": attrs.get("enable_dhcp", True), "ipv6_ra_mode": None,
-        "ipv6_address_mode": None, "subnetpool_id": None, "segment_id": None,
+        "enable_dhcp": attrs.get("enable_dhcp", True), "ipv6_ra_mode": ra_mode,
+        "ipv6_address_mode": address_mode, "subnetpool_id": None, "segment_id": None,
         "service_types": [], "project_id": project, "tenant_id": project})
     txn.put("subnet", record)
     network["subnets"].append(record["id"])
@@ -231,9 +253,10 @@ def _pools(subnet: dict) -> list[ipam.Pool]:
 
 
 def allocate_fixed_ips(network: dict, subnets: list[dict], requested: list[dict] | None,
-                       taken: dict[str, set[int]]) -> list[dict]:
+                       taken: dict[str, set[int]], mac: str) -> list[dict]:
     """The fixed_ips of a new port. requested None: one address per IP version from the first
-    subnet (in creation order) that has one free; else each entry as asked. No I/O."""
+    subnet (in creation order) that has one free, plus the EUI-64 address of mac in every
+    SLAAC/DHCPv6-stateless subnet; else each entry as asked. No I/O."""
     by_id = {s["id"]: s for s in subnets}
     chosen: list[dict] = []
 
@@ -242,8 +265,11 @@ def allocate_fixed_ips(network: dict, subnets: list[dict], requested: list[dict]
         chosen.append({"subnet_id": subnet["id"], "ip_address": address})
 
     if requested is None:
+        for subnet in subnets:
+            if _is_auto(subnet):
+                take(subnet, ipam.eui64(_subnet_net(subnet), mac))
         for version in (4, 6):
-            candidates = [s for s in subnets if s["ip_version"] == version]
+            candidates = [s for s in subnets if s["ip_version"] == version and not _is_auto(s)]
             for subnet in candidates:
                 address = ipam.allocate(_pools(subnet), taken.get(subnet["id"], set()))
                 if address is not None:
@@ -259,6 +285,9 @@ def allocate_fixed_ips(network: dict, subnets: list[dict], requested: list[dict]
             raise errors.invalid_input(f"Failed to create port on network {network['id']}, "
                                        "because fixed_ips included invalid subnet "
                                        f"{entry['subnet_id']}")
+        if subnet is not None and _is_auto(subnet) and "ip_address" not in entry:
+            take(subnet, ipam.eui64(_subnet_net(subnet), mac))
+            continue
         if "ip_address" not in entry:
             address = ipam.allocate(_pools(subnet), taken.get(subnet["id"], set()))
             if address is None:
@@ -270,6 +299,15 @@ def allocate_fixed_ips(network: dict, subnets: list[dict], requested: list[dict]
                            if ipam.contains(_subnet_net(s), entry["ip_address"])), None)
             if subnet is None:
                 raise errors.invalid_ip_for_network(str(entry["ip_address"]))
+        if _is_auto(subnet):
+            own = ipam.eui64(_subnet_net(subnet), mac)
+            if ipam.contains(_subnet_net(subnet), entry["ip_address"]) and \
+                    ipam.to_int(entry["ip_address"]) == ipam.to_int(own):
+                take(subnet, own)  # the port's own SLAAC address (kept on update)
+                continue
+            raise errors.invalid_input(f"IPv6 address {entry['ip_address']} cannot be directly "
+                                       f"assigned to a port on subnet {subnet['id']} as the "
+                                       "subnet is configured for automatic addresses")
         address = ipam.check_address(entry["ip_address"], _subnet_net(subnet),
                                      subnet["gateway_ip"], taken.get(subnet["id"], set()),
                                      subnet["id"])
@@ -293,13 +331,14 @@ def _new_mac(txn: Txn, network_id: str, wanted: str | None, rng=random) -> str:
 def create_port(txn: Txn, caller: Caller, attrs: dict) -> dict:
     network = get(txn, caller, "network", attrs["network_id"])
     subnets = [s for s in (txn.get("subnet", sid) for sid in network["subnets"]) if s]
+    mac = _new_mac(txn, network["id"], attrs.get("mac_address"))
     fixed = allocate_fixed_ips(network, subnets, attrs.get("fixed_ips"),
-                               _taken(txn, network["id"]))
+                               _taken(txn, network["id"]), mac)
     project = _project(caller, attrs)
     record = _stamp({
         "id": str(uuid.uuid4()), "name": attrs.get("name", ""),
         "description": attrs.get("description", ""), "network_id": network["id"],
-        "mac_address": _new_mac(txn, network["id"], attrs.get("mac_address")),
+        "mac_address": mac,
         "fixed_ips": fixed, "admin_state_up": attrs.get("admin_state_up", True),
         "status": "DOWN", "device_id": attrs.get("device_id", ""),
         "device_owner": attrs.get("device_owner", ""),
@@ -378,7 +417,7 @@ def _reallocate(txn: Txn, port: dict, requested: list[dict]) -> list[dict]:
                 current.remove(kept)
                 entry = dict(kept)
         wanted.append(entry)
-    return allocate_fixed_ips(network, subnets, wanted, taken)
+    return allocate_fixed_ips(network, subnets, wanted, taken, port["mac_address"])
 
 
 def change_tags(txn: Txn, caller: Caller, kind: str, ident: str, add=(), remove=(),

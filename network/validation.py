@@ -152,6 +152,15 @@ def tags_body(body) -> list[str]:
     return list(dict.fromkeys(tag("tags", t) for t in body["tags"]))
 
 
+IPV6_MODES = ("slaac", "dhcpv6-stateful", "dhcpv6-stateless")
+
+
+def ipv6_mode(name, value):
+    if value not in IPV6_MODES:
+        raise errors.invalid_attr(name, f"'{value}' is not in {list(IPV6_MODES)}")
+    return value
+
+
 def nullable(convert: Converter) -> Converter:
     return lambda name, value: None if value is None else convert(name, value)
 
@@ -168,7 +177,8 @@ POST = {
     "subnet": {**_COMMON, "network_id": uuid_str, "ip_version": ip_version,
                "cidr": anything(str), "gateway_ip": lambda n, v: v,
                "allocation_pools": nullable(anything(list)), "enable_dhcp": boolean,
-               "dns_nameservers": nullable(ip_list), "host_routes": nullable(host_routes)},
+               "dns_nameservers": nullable(ip_list), "host_routes": nullable(host_routes),
+               "ipv6_ra_mode": nullable(ipv6_mode), "ipv6_address_mode": nullable(ipv6_mode)},
     "port": {**_COMMON, "admin_state_up": boolean, "network_id": uuid_str,
              "fixed_ips": fixed_ips, "mac_address": mac, "device_id": string(255),
              "device_owner": string(255), "binding:host_id": string(255),

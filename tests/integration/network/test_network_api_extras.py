@@ -213,3 +213,35 @@ def test_subnet_gateway_and_pools_update(cloud):
     no_gateway = put({"gateway_ip": None, "allocation_pools": None}).json()["subnet"]
     assert no_gateway["gateway_ip"] is None
     assert no_gateway["allocation_pools"] == [{"start": "10.93.0.1", "end": "10.93.0.254"}]
+
+
+def test_ipv6_slaac_subnets(cloud):
+    net = _post(cloud, "networks", {"network": {"name": "v6"}}).json()["network"]
+    v4 = _post(cloud, "subnets", {"subnet": {"network_id": net["id"], "ip_version": 4,
+                                             "cidr": "10.95.0.0/24"}}).json()["subnet"]
+    base = {"network_id": net["id"], "ip_version": 6}
+    for bad in ({"cidr": "fd95::/64", "ipv6_ra_mode": "slaac",
+                 "ipv6_address_mode": "dhcpv6-stateful"},
+                {"cidr": "fd95::/80", "ipv6_address_mode": "slaac"},
+                {"cidr": "fd95::/64", "ipv6_address_mode": "bogus"}):
+        answer = _post(cloud, "subnets", {"subnet": {**base, **bad}})
+        assert answer.json()["NeutronError"]["type"] == "InvalidInput", bad
+    v4_mode = _post(cloud, "subnets", {"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                  "cidr": "10.96.0.0/24",
+                                                  "ipv6_ra_mode": "slaac"}})
+    assert v4_mode.status_code == 400
+    slaac = _post(cloud, "subnets", {"subnet": {**base, "cidr": "fd95::/64",
+                                                "ipv6_ra_mode": "slaac",
+                                                "ipv6_address_mode": "slaac"}}).json()["subnet"]
+    assert (slaac["ipv6_ra_mode"], slaac["ipv6_address_mode"]) == ("slaac", "slaac")
+    port = _post(cloud, "ports", {"port": {"network_id": net["id"],
+                                           "mac_address": "fa:16:3e:12:34:56"}}).json()["port"]
+    assert {(ip["subnet_id"], ip["ip_address"]) for ip in port["fixed_ips"]} == \
+        {(v4["id"], "10.95.0.2"), (slaac["id"], "fd95::f816:3eff:fe12:3456")}
+    direct = _post(cloud, "ports", {"port": {"network_id": net["id"],
+                                             "fixed_ips": [{"ip_address": "fd95::5"}]}})
+    assert direct.json()["NeutronError"]["type"] == "InvalidInput"
+    kept = cloud.call("PUT", f"/v2.0/ports/{port['id']}", json={"port": {
+        "fixed_ips": port["fixed_ips"] + [{"ip_address": "10.95.0.9"}]}})
+    assert kept.status_code == 200, kept.text
+    assert len(kept.json()["port"]["fixed_ips"]) == 3

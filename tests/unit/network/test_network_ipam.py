@@ -120,3 +120,9 @@ def test_plugin_allocates_exhausts_frees_over_lmdb(store):
     clash = _err(store.write, lambda t: plugin.create_subnet(
         t, me, {"network_id": net["id"], "cidr": "10.9.0.0/24", "ip_version": 4}))
     assert (clash.status, clash.type) == (400, "InvalidInput") and "overlaps" in clash.message
+
+
+def test_eui64_addresses():
+    net = ipam.parse_cidr("2001:db8::/64", 6)
+    assert ipam.eui64(net, "00:00:5e:00:53:01") == "2001:db8::200:5eff:fe00:5301"
+    assert ipam.eui64(net, "fa:16:3e:12:34:56") == "2001:db8::f816:3eff:fe12:3456"
