@@ -60,10 +60,11 @@ def rclone(aio, tmp_path_factory):
 
 @pytest.fixture
 def remote(conn):
-    """A container name for rclone to make; it and its _segments are emptied afterwards."""
+    """A container name for rclone to make; it and its _segments (and _copy, _moved: other
+    containers a test may fill) are emptied and removed afterwards."""
     name = f"rclone-{uuid.uuid4().hex[:10]}"
     yield name
-    for c in (name, f"{name}_segments"):
+    for c in (name, f"{name}_segments", f"{name}_copy", f"{name}_moved"):
         try:
             for row in conn.get_container(c, full_listing=True)[1]:
                 conn.delete_object(c, row["name"])
@@ -143,6 +144,17 @@ def test_basic_flow(rclone, conn, remote, tmp_path, files, flags):
     # a second sync finds everything in place
     stats = _stats(rclone("sync", str(tmp_path), f"sw:{remote}", "-v", "--use-json-log", *flags))
     assert (stats["transfers"], stats["checks"], stats["deletes"]) == (0, len(files), 0)
+    # a server-side copy of every name (COPY with the name in Destination) into another
+    # container, then a server-side move of every name back under copy/
+    copy = rclone("copy", f"sw:{remote}", f"sw:{remote}_copy", "-v", *flags)
+    assert copy.stderr.count("server-side copy") == len(files)
+    rclone("move", f"sw:{remote}_copy", f"sw:{remote}/copy", *flags)
+    assert _names(conn, remote) == {
+        **{n: (len(d), hashlib.md5(d).hexdigest()) for n, d in files.items()},
+        **{f"copy/{n}": (len(d), hashlib.md5(d).hexdigest()) for n, d in files.items()}}
+    assert _names(conn, f"{remote}_copy") == {}
+    check = rclone("check", str(tmp_path), f"sw:{remote}/copy", *flags)
+    assert f"{len(files)} matching files" in check.stderr
     rclone("delete", f"sw:{remote}")
     assert _names(conn, remote) == {}
     rclone("rmdir", f"sw:{remote}")
@@ -283,12 +295,9 @@ def test_server_side_copy_and_move(rclone, conn, remote, tmp_path):
     assert conn.head_object(remote, "expiring-copy")["x-delete-at"] == delete_at
     # move of a whole "directory" to another container
     rclone("move", f"sw:{remote}/a", f"sw:{remote}_moved/x")
-    try:
-        assert not any(n.startswith("a/") for n in _names(conn, remote))
-        assert sorted(_names(conn, f"{remote}_moved")) == [
-            "x/b/c/deeper.bin", "x/b/deep.txt", "x/one.bin"]
-    finally:
-        rclone("purge", f"sw:{remote}_moved")
+    assert not any(n.startswith("a/") for n in _names(conn, remote))
+    assert sorted(_names(conn, f"{remote}_moved")) == [
+        "x/b/c/deeper.bin", "x/b/deep.txt", "x/one.bin"]
 
 
 def test_sync_changes_and_touch(rclone, conn, remote, tmp_path):
