@@ -287,6 +287,7 @@ def create_app(config, *, store_path: str | None = None, driver=None) -> web.App
         virt = driver or drivers.load(config)
         app[MANAGER] = Manager(_Db(app[STORE], app[EXECUTORS]), Services(config, session),
                                virt, app[FLAVORS], config)
+        await app[MANAGER].sync_power_states()
         yield
         await app[MANAGER].close()
         await virt.close()

@@ -352,7 +352,7 @@ class Manager:
                 raise errors.bad_request("Cannot detach a root device volume")
             self._check_attachable(server, "detach_volume")
             try:
-                await self.driver.detach_volume(server, volume_id)
+                await self.driver.detach_volume(server, volume_id, entry["device"])
             except Exception as exc:
                 raise errors.NovaError(500, f"Detaching volume {volume_id} failed: {exc}") \
                     from None
@@ -370,6 +370,27 @@ class Manager:
     def _check_attachable(server: dict, action: str) -> None:
         if states.Status(server["status"]) not in states.ATTACHABLE:
             raise errors.invalid_state(action, server["id"], states.vm_state(server["status"]))
+
+    async def sync_power_states(self) -> None:
+        """At start-up: a server whose build was cut off by a stop is ERROR; one whose VM is
+        not running (the driver knows) is SHUTOFF, as Nova's power-state sync records it."""
+        def fix(t):
+            for server in t.scan():
+                running = self.driver.is_running(server["id"])
+                if server["status"] == states.Status.BUILD.value:
+                    server["status"] = states.transition(server["status"],
+                                                         states.Status.ERROR).value
+                    server.update(task_state=None, updated=now(), fault={
+                        "code": 500, "message": "compute stopped during the build",
+                        "created": now()})
+                elif server["status"] == states.Status.ACTIVE.value and running is False:
+                    server["status"] = states.transition(server["status"],
+                                                         states.Status.SHUTOFF).value
+                    server["updated"] = now()
+                else:
+                    continue
+                t.put(server)
+        await self.db.write(fix)
 
     async def close(self) -> None:
         for task in list(self._tasks):

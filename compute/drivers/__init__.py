@@ -1,5 +1,6 @@
 """Virt drivers: what actually runs a server. `fake` runs nothing (Nova has the same named driver
-for tests and API work).
+for tests and API work); `qemu` boots the server from its iSCSI boot volume
+(compute/drivers/qemu.py).
 
 A driver gets plain values (the server record and Disk entries with Cinder connection info) and
 never touches the store or the other services: compute/manager.py does that around it.
@@ -25,4 +26,7 @@ def load(config):
     if name == "fake":
         from compute.drivers.fake import FakeDriver
         return FakeDriver()
+    if name == "qemu":
+        from compute.drivers.qemu import QemuDriver
+        return QemuDriver(config)
     raise ValueError(f"unknown compute driver {name!r}")

@@ -23,7 +23,10 @@ class FakeDriver:
     async def attach_volume(self, server: dict, disk: Disk) -> None:
         self.instances.setdefault(server["id"], {})[disk.volume_id] = disk
 
-    async def detach_volume(self, server: dict, volume_id: str) -> None:
+    def is_running(self, server_id: str) -> bool | None:
+        return None  # nothing runs, so nothing can have stopped: statuses stay as recorded
+
+    async def detach_volume(self, server: dict, volume_id: str, device: str | None = None) -> None:
         self.instances.get(server["id"], {}).pop(volume_id, None)
 
     async def close(self) -> None:

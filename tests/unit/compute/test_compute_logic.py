@@ -136,3 +136,13 @@ def test_pure_modules_do_no_io():
         imported |= {node.module.split(".")[0] for node in ast.walk(tree)
                      if isinstance(node, ast.ImportFrom) and node.module}
         assert not imported & {"aiohttp", "asyncio", "socket", "lmdb", "os", "requests"}, name
+
+
+def test_guest_disk_reports():
+    from compute.drivers.guest import last_disks
+
+    assert last_disks("booting\n") is None
+    console = ("STRATO-BOOTED server=x\nSTRATO-DISKS vda:2097152 \n"
+               "noise\nSTRATO-DISKS vda:2097152 vdb:4194304 \n")
+    assert last_disks(console) == {"vda": 2097152, "vdb": 4194304}
+    assert last_disks("STRATO-DISKS \n") == {}
