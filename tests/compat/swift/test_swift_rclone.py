@@ -155,6 +155,19 @@ def test_basic_flow(rclone, conn, remote, tmp_path, files, flags):
     assert _names(conn, f"{remote}_copy") == {}
     check = rclone("check", str(tmp_path), f"sw:{remote}/copy", *flags)
     assert f"{len(files)} matching files" in check.stderr
+    # a stream of unknown length (over rclone's 100 KiB --streaming-upload-cutoff): with
+    # --swift-no-chunk one PUT in chunked transfer encoding, else a segment and a DLO manifest
+    # (listed with 0 bytes, as Swift lists manifests)
+    blob, name = b"".join(files.values()), "streamed ü ?#%.bin"
+    streamed = blob * (200_000 // len(blob) + 1)
+    rclone("rcat", f"sw:{remote}/{name}", *flags, stdin=streamed, text=False)
+    if "--swift-no-chunk" in flags:
+        assert _names(conn, remote)[name] == (len(streamed), hashlib.md5(streamed).hexdigest())
+    else:
+        assert _names(conn, remote)[name][0] == 0
+        head = conn.head_object(remote, name)
+        assert "x-object-manifest" in head and int(head["content-length"]) == len(streamed)
+    assert rclone("cat", f"sw:{remote}/{name}", text=False).stdout == streamed
     rclone("delete", f"sw:{remote}")
     assert _names(conn, remote) == {}
     rclone("rmdir", f"sw:{remote}")
