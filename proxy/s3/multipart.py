@@ -85,7 +85,7 @@ async def create(s3):
     xmlio.add(root, "Bucket", bucket.name)
     xmlio.add(root, "Key", s3.key)
     xmlio.add(root, "UploadId", upload_id)
-    out = {}
+    out = sse.response_headers(headers)  # x-amz-server-side-encryption, as AWS answers
     if algorithm:
         out["x-amz-checksum-algorithm"] = algorithm.upper()
     return common.xml_response(root, headers=out)

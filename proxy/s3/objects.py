@@ -92,8 +92,13 @@ def new_object_headers(s3, bucket: common.Bucket) -> dict[str, str]:
         raise S3Error("InvalidStorageClass", StorageClassRequested=storage_class)
     for name in ("x-amz-server-side-encryption", "x-amz-website-redirect-location",
                  "x-amz-object-lock-mode"):
-        if name in s3.headers and s3.headers[name] not in ("AES256",):
-            raise common_not_implemented(name)
+        if name in s3.headers:
+            if s3.headers[name] not in ("AES256",):
+                raise common_not_implemented(name)
+            if name == "x-amz-server-side-encryption":
+                # SSE-S3 recorded here too (not only by a PUT's sse.for_write): multipart
+                # uploads carry it to the completed object, copies to theirs
+                out[sse.SSE] = "AES256"
     expires = bucket_config.expiry_for(bucket, s3.key, time.time())
     own = _client_delete_at(s3)
     if own is not None:  # Swift's X-Delete-At / X-Delete-After pass through, as in Swift's s3api
@@ -315,10 +320,13 @@ async def open_for_read(s3, bucket, key: str, method: str):
             if not large.is_slo(bh):
                 return result, None
             try:  # (a HEAD's answer is a manifest too: read_slo fetches the body it needs)
-                return await large.read_slo(core, bucket.account, bucket.name, key, result, {},
-                                            method), None
+                whole = await large.read_slo(core, bucket.account, bucket.name, key, result, {},
+                                             method)
             except SwiftError as exc:
                 raise common.swift_error(exc, s3) from None
+            if whole.backend_headers is None:  # the manifest's: SSE, tag count, odd metadata ...
+                whole.backend_headers = bh
+            return whole, None
         result.close()
     head = await core.object_read("HEAD", bucket.account, bucket.name, key)
     head.close()

@@ -117,12 +117,15 @@ def test_s3cmd_multipart_put(s3cmd, s3, bucket, tmp_path):
     data = os.urandom(12 * MiB)
     src = tmp_path / "big.bin"
     src.write_bytes(data)
-    s3cmd("put", "--multipart-chunk-size-mb=5", str(src), f"s3://{bucket}/big.bin")
+    s3cmd("put", "--multipart-chunk-size-mb=5", "--server-side-encryption", str(src),
+          f"s3://{bucket}/big.bin")
     head = s3.head_object(Bucket=bucket, Key="big.bin")
     assert head["ETag"].endswith('-3"') and head["ContentLength"] == 12 * MiB  # 5 + 5 + 2 MiB
+    assert head["ServerSideEncryption"] == "AES256"  # asked for at CreateMultipartUpload
     s3cmd("get", "--force", f"s3://{bucket}/big.bin", str(tmp_path / "back.bin"))
     assert _md5((tmp_path / "back.bin").read_bytes()) == _md5(data)
-    assert _info(s3cmd, f"s3://{bucket}/big.bin")["MD5 sum"] == [_md5(data)]
+    info = _info(s3cmd, f"s3://{bucket}/big.bin")
+    assert info["MD5 sum"] == [_md5(data)] and info["SSE"] == ["AES256"]
     s3cmd("cp", f"s3://{bucket}/big.bin", f"s3://{bucket}/copy ü.bin")  # 3 ranged part copies
     copied = s3.get_object(Bucket=bucket, Key="copy ü.bin")
     assert copied["ETag"].endswith('-3"') and _md5(copied["Body"].read()) == _md5(data)
