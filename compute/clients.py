@@ -39,6 +39,8 @@ class Services:
     def __init__(self, config, session: aiohttp.ClientSession):
         self._config = config
         self._session = session
+        # Nova binds a server's ports to its host; the network service then shows them ACTIVE.
+        self._host = config.compute.host_name
 
     def _url(self, service_type: str, project_id: str | None) -> str:
         from identity.catalog import service_urls
@@ -85,7 +87,7 @@ class Services:
                           fixed_ip: str | None) -> dict:
         base = self._url("network", None)
         port = {"network_id": network_id, "device_id": server_id, "device_owner": DEVICE_OWNER,
-                "admin_state_up": True}
+                "binding:host_id": self._host, "admin_state_up": True}
         if fixed_ip:
             port["fixed_ips"] = [{"ip_address": fixed_ip}]
         return (await self._call("network", "POST", f"{base}/v2.0/ports", token,
@@ -94,7 +96,8 @@ class Services:
     async def bind_port(self, token: str, port_id: str, server_id: str) -> dict:
         base = self._url("network", None)
         body = {"port": {"device_id": server_id,
-                         "device_owner": DEVICE_OWNER if server_id else ""}}
+                         "device_owner": DEVICE_OWNER if server_id else "",
+                         "binding:host_id": self._host if server_id else ""}}
         return (await self._call("network", "PUT", f"{base}/v2.0/ports/{port_id}", token,
                                  body))["port"]
 

@@ -64,7 +64,7 @@ def test_server_boots_from_volume_with_port_and_address(cloud):
     assert addr["OS-EXT-IPS-MAC:mac_addr"].startswith("fa:16:3e")
     # The port exists in Neutron, bound to the server, with that address.
     (port,) = cloud.neutron("GET", "/ports", params={"device_id": server["id"]}).json()["ports"]
-    assert port["device_owner"] == "compute:nova"
+    assert port["device_owner"] == "compute:nova" and port["status"] == "ACTIVE"
     assert port["fixed_ips"][0]["ip_address"] == addr["addr"]
     # The boot volume is in-use, attached to the server at /dev/vda.
     vol = cloud.wait_volume(boot["id"], "in-use")
@@ -100,7 +100,7 @@ def test_server_on_a_given_port_unbinds_it_on_delete(cloud):
     assert created.status_code == 202, created.text
     server_id = created.json()["server"]["id"]
     bound = cloud.neutron("GET", f"/ports/{port['id']}").json()["port"]
-    assert bound["device_id"] == server_id
+    assert (bound["device_id"], bound["status"]) == (server_id, "ACTIVE")
     server = cloud.nova("GET", f"/servers/{server_id}").json()["server"]
     assert server["addresses"]["net-b"][0]["addr"] == port["fixed_ips"][0]["ip_address"]
     # The port is taken now: a second server on it is 409, as Nova's PortInUse.
@@ -110,7 +110,7 @@ def test_server_on_a_given_port_unbinds_it_on_delete(cloud):
     assert again.status_code == 409 and "conflictingRequest" in again.json()
     assert cloud.nova("DELETE", f"/servers/{server_id}").status_code == 204
     freed = cloud.neutron("GET", f"/ports/{port['id']}").json()["port"]
-    assert freed["device_id"] == ""
+    assert (freed["device_id"], freed["device_owner"], freed["status"]) == ("", "", "DOWN")
 
 
 def test_other_projects_servers_are_404_and_admin_sees_them(cloud):
