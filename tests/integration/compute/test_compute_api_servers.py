@@ -114,7 +114,8 @@ def test_server_on_a_given_port_unbinds_it_on_delete(cloud):
 
 
 def test_other_projects_servers_are_404_and_admin_sees_them(cloud):
-    server = cloud.server(name="vm-private")
+    boot = cloud.volume(name="boot-private")
+    server = cloud.server(name="vm-private", boot=boot["id"])
     path = f"/servers/{server['id']}"
     assert cloud.nova("GET", path, "alt").status_code == 404
     assert cloud.nova("DELETE", path, "alt").status_code == 404
@@ -127,3 +128,5 @@ def test_other_projects_servers_are_404_and_admin_sees_them(cloud):
     assert server["id"] not in own and server["id"] in everyone
     assert cloud.nova("DELETE", path, "admin").status_code == 204
     assert cloud.nova("GET", path).status_code == 404
+    # Admin's delete freed the owner's boot volume too.
+    assert cloud.wait_volume(boot["id"], "available")["attachments"] == []

@@ -1,5 +1,6 @@
 """Volume attach and detach through the compute API: Cinder attachments made with the caller's
 token, the volume in-use with the server in its attachments, and Nova's answers to bad attaches."""
+import concurrent.futures
 import uuid
 
 import pytest
@@ -79,3 +80,20 @@ def test_attach_errors(cloud):
     assert cloud.wait_volume(data["id"], "available")["attachments"] == []
     assert cloud.wait_volume(boot, "available")["attachments"] == []
     assert cloud.nova("DELETE", f"/servers/{other['id']}").status_code == 204
+
+
+def test_racing_attaches_of_one_volume_one_wins(cloud):
+    servers = [cloud.server(name=f"vm-race-{i}") for i in range(3)]
+    data = cloud.volume(name="data-race")
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(lambda s: _attach(cloud, s["id"], data["id"]), servers))
+    assert sorted(a.status_code for a in answers) == [200, 400, 400], [a.text for a in answers]
+    winner = servers[[a.status_code for a in answers].index(200)]
+    vol = cloud.wait_volume(data["id"], "in-use")
+    assert [a["server_id"] for a in vol["attachments"]] == [winner["id"]]
+    for server in servers:
+        listed = cloud.nova("GET", f"/servers/{server['id']}/os-volume_attachments").json()
+        volume_ids = [a["volumeId"] for a in listed["volumeAttachments"]]
+        assert (data["id"] in volume_ids) == (server is winner)
+        assert cloud.nova("DELETE", f"/servers/{server['id']}").status_code == 204
+    assert cloud.wait_volume(data["id"], "available")["attachments"] == []
