@@ -4,7 +4,8 @@ There is no image service, so a server's boot volume holds no OS; the driver boo
 directly (-kernel/-initrd) with the volume as /dev/vda. The initramfs's /init loads the virtio
 modules, says STRATO-BOOTED once /dev/vda is there, and then reports its block devices on the
 serial console whenever they change (STRATO-DISKS vda:<sectors> vdb:<sectors>), so hot-attach and
-detach are visible from outside. The recipe is tests/compat/vm/vmboot.py's, owned here now.
+detach are visible from outside. It also stamps the first 64 bytes of its boot disk with its server
+id, after printing the stamp a previous guest left there (STRATO-PREVIOUS [strato-guest=<id>]). The recipe is tests/compat/vm/vmboot.py's, owned here now.
 """
 from __future__ import annotations
 
@@ -34,6 +35,11 @@ for i in $(seq 200); do [ -e /sys/block/vda ] && break; sleep 0.1; done
 disks() {
     cd /sys/block && for d in vd*; do [ -e "$d" ] && printf '%s:%s ' "$d" "$(cat $d/size)"; done
 }
+# The boot volume's first 64 bytes carry the id of the last server that booted from it: report
+# the previous stamp, then write ours (fsync'd through iSCSI), so data is seen to persist.
+PREV=$(dd if=/dev/vda bs=64 count=1 2>/dev/null | tr -cd 'a-z0-9=-')
+echo "STRATO-PREVIOUS [$PREV]"
+printf '%-64s' "strato-guest=$SERVER" | dd of=/dev/vda bs=64 count=1 conv=notrunc,fsync 2>/dev/null
 echo "STRATO-BOOTED server=$SERVER"
 LAST=
 while true; do

@@ -1,6 +1,7 @@
 """The qemu driver for real: a server boots under qemu (TCG) from its iSCSI boot volume, a second
 volume is hot-plugged and unplugged over QMP, and the guest itself reports each change on its
-serial console (compute/drivers/guest.py). The cloud here is its own (compute with
+serial console (compute/drivers/guest.py); a second server booted from the same volume reads
+the stamp the first guest wrote to it. The cloud here is its own (compute with
 driver = "qemu"), not the session all-in-one, which runs the fake driver."""
 import os
 import sys
@@ -70,6 +71,7 @@ def test_server_boots_from_its_volume_and_hot_plugs_another(qemu_cloud):
     shown = _wait(status, 450, "the server to leave BUILD")
     assert shown["status"] == "ACTIVE", (shown.get("fault"), console()[-2000:])
     assert f"STRATO-BOOTED server={server_id}" in console()
+    assert "STRATO-PREVIOUS []" in console()  # a new volume is all zeros
     assert last_disks(console()) == {"vda": GIB_SECTORS}
     assert len(_qemu_pids(server_id)) == 1
 
@@ -96,3 +98,16 @@ def test_server_boots_from_its_volume_and_hot_plugs_another(qemu_cloud):
     assert cloud.neutron("GET", "/ports", params={"device_id": server_id}).json() == \
         {"ports": []}
     assert cloud.wait_volume(boot["id"], "available")["attachments"] == []
+
+    # A second server on the same boot volume reads what the first guest wrote through iSCSI.
+    second = cloud.server(name="qemu-vm2", boot=boot["id"])
+    second_console = os.path.join(cloud.ident.data_dir, "compute", "instances", second["id"],
+                                  "console.log")
+
+    def second_booted():
+        got = cloud.nova("GET", f"/servers/{second['id']}").json()["server"]
+        return got if got["status"] != "BUILD" else None
+    assert _wait(second_booted, 450, "the second server")["status"] == "ACTIVE"
+    with open(second_console, errors="replace") as f:
+        assert f"STRATO-PREVIOUS [strato-guest={server_id}]" in f.read()
+    assert cloud.nova("DELETE", f"/servers/{second['id']}").status_code == 204
