@@ -160,7 +160,7 @@ async def flavor_extra_specs(request: web.Request) -> web.Response:
 
 
 # -- servers ---------------------------------------------------------------------------------
-def _page(request: web.Request, found: list[dict], coll_path: str):
+def _page(request: web.Request, found: list[dict]):
     marker, limit = request.query.get("marker"), request.query.get("limit")
     if marker is not None:
         index = next((i for i, s in enumerate(found) if s["id"] == marker), None)
@@ -189,7 +189,7 @@ async def list_servers(request: web.Request) -> web.Response:
     all_tenants = request.query.get("all_tenants", "0").lower() not in ("0", "false", "no", "off")
     query = {k: request.query[k] for k in ("name", "status") if k in request.query}
     found = await request.app[MANAGER].list(caller, query, all_tenants)
-    found, links = _page(request, found, "servers")
+    found, links = _page(request, found)
     view = views.server_detail if detail else views.server_summary
     body = {"servers": [view(s, _base(request)) for s in found]}
     if links:

@@ -130,3 +130,20 @@ def test_other_projects_servers_are_404_and_admin_sees_them(cloud):
     assert cloud.nova("GET", path).status_code == 404
     # Admin's delete freed the owner's boot volume too.
     assert cloud.wait_volume(boot["id"], "available")["attachments"] == []
+
+
+def test_server_list_pages(cloud):
+    ids = {cloud.server(name=f"vm-page-{i}")["id"] for i in range(3)}
+    seen, url, params = [], "/servers", {"limit": "2", "name": "^vm-page-"}
+    while True:
+        page = cloud.nova("GET", url, params=params).json()
+        seen += [s["id"] for s in page["servers"]]
+        nxt = [link["href"] for link in page.get("servers_links", []) if link["rel"] == "next"]
+        if not nxt:
+            break
+        url, params = nxt[0].split("/v2.1", 1)[1], None
+    assert sorted(seen) == sorted(ids) and len(seen) == 3
+    assert cloud.nova("GET", "/servers", params={"marker": "nope"}).status_code == 400
+    assert cloud.nova("GET", "/servers", params={"limit": "-1"}).status_code == 400
+    for server_id in ids:
+        assert cloud.nova("DELETE", f"/servers/{server_id}").status_code == 204
