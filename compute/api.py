@@ -212,6 +212,13 @@ async def create_server(request: web.Request) -> web.Response:
     return _json({"server": body}, 202)
 
 
+async def update_server(request: web.Request) -> web.Response:
+    caller = _caller(request, "os_compute_api:servers:update")
+    changes = validation.parse_update(await _body(request))
+    server = await request.app[MANAGER].update(caller, request.match_info["server_id"], changes)
+    return _json({"server": views.server_detail(server, _base(request))})
+
+
 async def delete_server(request: web.Request) -> web.Response:
     caller = _caller(request, "os_compute_api:servers:delete")
     await request.app[MANAGER].delete(caller, request.match_info["server_id"])
@@ -309,6 +316,7 @@ def create_app(config, *, store_path: str | None = None, driver=None) -> web.App
     r.add_get("/v2.1/servers/detail", list_servers)
     r.add_post("/v2.1/servers", create_server)
     r.add_get("/v2.1/servers/{server_id}", show_server)
+    r.add_put("/v2.1/servers/{server_id}", update_server)
     r.add_delete("/v2.1/servers/{server_id}", delete_server)
     r.add_post("/v2.1/servers/{server_id}/action", not_implemented_action)
     r.add_get("/v2.1/servers/{server_id}/os-volume_attachments", list_attachments)

@@ -260,6 +260,13 @@ class Manager:
         if current is not None and current["status"] == states.Status.BUILD.value:
             await self._set_status(current, target, **extra)
 
+    async def update(self, caller: Caller, server_id: str, changes: dict) -> dict:
+        await self.get(caller, server_id)
+        async with self._lock(server_id):
+            server = visible(await self.db.read(lambda t: t.get(server_id)), caller, server_id)
+            server.update(changes)
+            return await self._save(server)
+
     # -- delete --------------------------------------------------------------------------------
     async def delete(self, caller: Caller, server_id: str) -> None:
         await self.get(caller, server_id)

@@ -206,3 +206,14 @@ def parse_attach(body) -> tuple[str, str | None]:
     if device is not None and (not isinstance(device, str) or not device.startswith("/dev/")):
         raise bad_request(f"The supplied device path ({device}) is invalid.")
     return volume_id, device
+
+
+def parse_update(body) -> dict:
+    """PUT /servers/<id> at 2.1: {"server": {"name"}} (accessIPv4/6 and diskConfig are accepted
+    and ignored: there are no access IPs here and disks are MANUAL)."""
+    server = envelope(body, "server")
+    unknown = sorted(set(server) - {"name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"})
+    if unknown:
+        raise _invalid("server", f"Additional properties are not allowed ({', '.join(unknown)} "
+                                 "were unexpected)")
+    return {"name": _name(server)} if "name" in server else {}

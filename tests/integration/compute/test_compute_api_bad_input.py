@@ -74,6 +74,16 @@ def test_network_without_subnet_and_unsupported_action(cloud, boot):
     taken = cloud.nova("POST", "/servers", json={"server": {
         "name": "x", "flavorRef": "1", "block_device_mapping_v2": _bdm(boot["id"])}})
     assert taken.status_code == 400 and "Currently in 'in-use'" in taken.text
+    renamed = cloud.nova("PUT", f"/servers/{first['id']}", json={"server": {"name": "held"}})
+    assert renamed.status_code == 200 and renamed.json()["server"]["name"] == "held"
+    assert cloud.nova("GET", f"/servers/{first['id']}").json()["server"]["name"] == "held"
+    for bad in ({"server": {"name": ""}}, {"server": {"flavorRef": "2"}}, {"name": "x"}):
+        answer = cloud.nova("PUT", f"/servers/{first['id']}", json=bad)
+        assert answer.status_code == 400, (bad, answer.text)
+    assert cloud.nova("PUT", f"/servers/{first['id']}", "alt",
+                      json={"server": {"name": "mine"}}).status_code == 404
+    assert cloud.nova("PUT", f"/servers/{first['id']}", "viewer",
+                      json={"server": {"name": "mine"}}).status_code == 403
     action = cloud.nova("POST", f"/servers/{first['id']}/action", json={"reboot": {}})
     assert action.status_code == 501 and "notImplemented" in action.json()
     assert cloud.nova("GET", "/no-such-path").status_code == 404
