@@ -18,7 +18,7 @@ from proxy.errors import SwiftError
 CARRIED = ("content-type", "content-encoding", "content-disposition", "content-language",
            "cache-control", "expires", "x-object-manifest", "x-symlink-target",
            "x-symlink-target-account", "x-symlink-target-etag", "x-symlink-target-bytes",
-           "x-delete-at")
+           "x-delete-at", "x-robots-tag")
 
 
 def parse_source(value: str) -> tuple[str, str]:

@@ -15,9 +15,10 @@ from multidict import CIMultiDict
 from proxy import account_acl
 
 # Request headers passed through to object nodes on PUT/POST (besides the metadata prefixes).
+# Besides content-type and etag: Swift's object server default allowed_headers (x-robots-tag too).
 OBJECT_PASSTHROUGH = ("content-type", "etag", "content-disposition", "content-encoding",
                       "x-delete-at", "x-object-manifest", "content-language", "cache-control",
-                      "expires", "x-static-large-object")
+                      "expires", "x-static-large-object", "x-robots-tag")
 OBJECT_READ_PASSTHROUGH = ("range", "if-match", "if-none-match", "if-modified-since",
                            "if-unmodified-since")
 CONTAINER_PASSTHROUGH = ("x-container-read", "x-container-write", "x-versions-location",

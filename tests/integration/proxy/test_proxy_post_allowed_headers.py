@@ -38,3 +38,17 @@ def test_post_naming_encoding_sets_it(swift, container):
     # and a copy of the object has none either
     assert swift("COPY", path, headers={"Destination": f"{container}/c"}).status_code == 201
     assert "Content-Encoding" not in swift("HEAD", f"/{container}/c").headers
+
+
+def test_x_robots_tag_is_an_allowed_header(swift, container):
+    """Swift's default allowed_headers include X-Robots-Tag: a PUT keeps it, a copy carries it,
+    a POST replaces it."""
+    path = f"/{container}/o"
+    assert swift("PUT", path, data=b"x", headers={"X-Robots-Tag": "noindex"}).status_code == 201
+    assert swift("HEAD", path).headers["X-Robots-Tag"] == "noindex"
+    assert swift("COPY", path, headers={"Destination": f"{container}/c"}).status_code == 201
+    assert swift("GET", f"/{container}/c").headers["X-Robots-Tag"] == "noindex"
+    assert swift("POST", path, headers={"X-Robots-Tag": "nofollow"}).status_code == 202
+    assert swift("HEAD", path).headers["X-Robots-Tag"] == "nofollow"
+    assert swift("POST", path, headers={"X-Object-Meta-A": "b"}).status_code == 202
+    assert "X-Robots-Tag" not in swift("HEAD", path).headers
