@@ -145,14 +145,19 @@ class Attacher:
                 chap_secret=secrets.token_hex(CHAP_SECRET_BYTES))
         await self._export(att)
         host = connector.get("host")
+        # Cinder's attachment_update keeps the connector's mountpoint (what Nova attached it as):
+        # the volume's attachments then name the device ("Attached to vm1 on /dev/vdb")
+        mountpoint = connector.get("mountpoint")
         status = att.status if att.status == AttachStatus.ATTACHED else AttachStatus.ATTACHING.value
 
         def commit(t: Txn) -> Attachment:
             v = self.m.get_volume_in(t, ctx, att.volume_id)
             t.put(dataclasses.replace(v, updated_at=now_iso(), status=volume_transition(
                 v.status, VolumeEvent.CONNECT).value))
-            new = dataclasses.replace(att, connector=connector, status=status,
-                                      host_name=host if isinstance(host, str) else att.host_name)
+            new = dataclasses.replace(
+                att, connector=connector, status=status,
+                host_name=host if isinstance(host, str) else att.host_name,
+                mountpoint=mountpoint if isinstance(mountpoint, str) else att.mountpoint)
             t.put(new)
             return new
         return await self.m.db(commit, write=True)

@@ -105,7 +105,8 @@ def test_v3_attachments_own_secrets_and_reexport_after_restart(api, server, make
     r = api35.post("/attachments", {"attachment": {"volume_uuid": b["id"], "instance_uuid": "vm-2"}})
     att_b = r.json()["attachment"]
     assert att_b["status"] == "reserved" and att_b["connection_info"] == {}
-    r = api35.put(f"/attachments/{att_b['id']}", {"attachment": {"connector": CONNECTOR}})
+    r = api35.put(f"/attachments/{att_b['id']}",
+                  {"attachment": {"connector": {**CONNECTOR, "mountpoint": "/dev/vdb"}}})
     assert r.status_code == 200, r.text
     att_b = r.json()["attachment"]
     da, db = att_a["connection_info"]["data"], att_b["connection_info"]["data"]
@@ -119,6 +120,8 @@ def test_v3_attachments_own_secrets_and_reexport_after_restart(api, server, make
     vols = {v["id"]: v for v in api.get("/volumes/detail").json()["volumes"]}
     assert vols[a["id"]]["status"] == "in-use"
     assert vols[a["id"]]["attachments"][0]["attachment_id"] == att_a["id"]
+    assert vols[a["id"]]["attachments"][0]["device"] is None  # its connector named none
+    assert vols[b["id"]]["attachments"][0]["device"] == "/dev/vdb"  # the connector's mountpoint
 
     server.restart()
     assert {da["target_iqn"], db["target_iqn"]} <= targets(da["target_portal"])
