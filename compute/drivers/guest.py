@@ -5,7 +5,7 @@ directly (-kernel/-initrd) with the volume as /dev/vda. The initramfs's /init lo
 modules, says STRATO-BOOTED once /dev/vda is there, and then reports its block devices on the
 serial console whenever they change (STRATO-DISKS vda:<sectors> vdb:<sectors>), so hot-attach and
 detach are visible from outside. It also stamps the first 64 bytes of its boot disk with its server
-id, after printing the stamp a previous guest left there (STRATO-PREVIOUS [strato-guest=<id>]). The recipe is tests/compat/vm/vmboot.py's, owned here now.
+id, after printing the stamp a previous guest left there (STRATO-PREVIOUS [strato-guest=<id>]). The recipe is tests/compat/vm/vmboot.py's, owned here now (vmboot.py imports it with its own /init).
 """
 from __future__ import annotations
 
@@ -90,8 +90,9 @@ def _kernel_package() -> str:
     raise GuestError("apt-cache knows no linux-image-cloud-amd64 kernel")
 
 
-def build_initramfs(work: str, modules_root: str) -> str:
-    """work/initramfs.cpio.gz (rebuilt every call: cheap, and always matches INIT)."""
+def build_initramfs(work: str, modules_root: str, init: str = INIT) -> str:
+    """work/initramfs.cpio.gz (rebuilt every call: cheap, and always matches `init`, the
+    /init script: this driver's INIT, or a test's own, tests/compat/vm/vmboot.py)."""
     tree = os.path.join(work, "initramfs")
     shutil.rmtree(tree, ignore_errors=True)
     for sub in ("bin", "dev", "proc", "sys", "tmp", "modules"):
@@ -103,7 +104,7 @@ def build_initramfs(work: str, modules_root: str) -> str:
             shutil.copy(os.path.join(modules_root, module), os.path.join(tree, "modules"))
             order.write(os.path.basename(module) + "\n")
     with open(os.path.join(tree, "init"), "w") as f:
-        f.write(INIT)
+        f.write(init)
     os.chmod(os.path.join(tree, "init"), 0o755)
     files = subprocess.run(["find", "."], cwd=tree, capture_output=True, check=True).stdout
     archive = subprocess.run([busybox, "cpio", "-o", "-H", "newc"], cwd=tree, input=files,

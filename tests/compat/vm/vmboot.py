@@ -8,21 +8,15 @@ nonce to check the same bytes over iSCSI, independently of the guest.
 """
 from __future__ import annotations
 
-import glob
-import gzip
-import os
-import re
 import secrets
-import shutil
 import subprocess
+
+# the kernel and initramfs recipe is the qemu driver's (compute/drivers/guest.py), with our /init
+from compute.drivers.guest import build_initramfs, fetch_kernel
 
 PATTERN_OFFSETS_MIB = (0, 600)
 PATTERN_BYTES = 4 * 1024 * 1024
 LINE = 64
-VIRTIO_MODULES = ["drivers/virtio/virtio_ring.ko", "drivers/virtio/virtio.ko",
-                  "drivers/virtio/virtio_pci_legacy_dev.ko", "drivers/virtio/virtio_pci_modern_dev.ko",
-                  "drivers/virtio/virtio_pci.ko", "drivers/block/virtio_blk.ko"]
-
 INIT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -64,58 +58,10 @@ def pattern(nonce: str) -> bytes:
                     for i in range(PATTERN_BYTES // LINE))
 
 
-def fetch_kernel(work: str) -> tuple[str, str]:
-    """(vmlinuz path, module root) of Debian's cloud kernel, downloaded once into work/."""
-    root = os.path.join(work, "kroot")
-    found = glob.glob(os.path.join(root, "boot", "vmlinuz-*"))
-    if not found:
-        os.makedirs(os.path.join(work, "debs"), exist_ok=True)
-        depends = subprocess.run(["apt-cache", "depends", "linux-image-cloud-amd64"],
-                                 capture_output=True, text=True).stdout
-        match = re.search(r"Depends: (linux-image-[0-9]\S*)", depends)
-        if not match:
-            subprocess.run(["apt-get", "update", "-q"], capture_output=True, check=True)
-            depends = subprocess.run(["apt-cache", "depends", "linux-image-cloud-amd64"],
-                                     capture_output=True, text=True, check=True).stdout
-            match = re.search(r"Depends: (linux-image-[0-9]\S*)", depends)
-        package = match.group(1)
-        subprocess.run(["apt-get", "download", package], cwd=os.path.join(work, "debs"),
-                       capture_output=True, check=True)
-        deb = glob.glob(os.path.join(work, "debs", f"{package}_*.deb"))[0]
-        shutil.rmtree(root, ignore_errors=True)
-        subprocess.run(["dpkg", "-x", deb, root], check=True)
-        found = glob.glob(os.path.join(root, "boot", "vmlinuz-*"))
-    kernel = found[0]
-    version = os.path.basename(kernel)[len("vmlinuz-"):]
-    return kernel, os.path.join(root, "lib", "modules", version, "kernel")
-
-
-def build_initramfs(work: str, modules_root: str) -> str:
-    tree = os.path.join(work, "initramfs")
-    shutil.rmtree(tree, ignore_errors=True)
-    for sub in ("bin", "dev", "proc", "sys", "tmp", "modules"):
-        os.makedirs(os.path.join(tree, sub))
-    shutil.copy("/bin/busybox", os.path.join(tree, "bin", "busybox"))
-    with open(os.path.join(tree, "modules", "order"), "w") as order:
-        for module in VIRTIO_MODULES:
-            shutil.copy(os.path.join(modules_root, module), os.path.join(tree, "modules"))
-            order.write(os.path.basename(module) + "\n")
-    with open(os.path.join(tree, "init"), "w") as f:
-        f.write(INIT)
-    os.chmod(os.path.join(tree, "init"), 0o755)
-    files = subprocess.run(["find", "."], cwd=tree, capture_output=True, check=True).stdout
-    archive = subprocess.run(["busybox", "cpio", "-o", "-H", "newc"], cwd=tree, input=files,
-                             capture_output=True, check=True).stdout
-    path = os.path.join(work, "initramfs.cpio.gz")
-    with open(path, "wb") as f:
-        f.write(gzip.compress(archive, compresslevel=1))
-    return path
-
-
 def boot(work: str, drive_opts: str, timeout: float = 300) -> tuple[str, str]:
     """Boot with `-drive <drive_opts>`; return (nonce, console output)."""
     kernel, modules = fetch_kernel(work)
-    initrd = build_initramfs(work, modules)
+    initrd = build_initramfs(work, modules, INIT)
     nonce = secrets.token_hex(8)
     done = subprocess.run(
         ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "256", "-smp", "1",
