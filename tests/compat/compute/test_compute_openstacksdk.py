@@ -11,8 +11,7 @@ pytestmark = [pytest.mark.compat, pytest.mark.timeout(180)]
 
 
 def test_sdk_server_lifecycle(compute_creds):
-    conn = openstack.connect(**compute_creds["tester"], user_domain_name="Default",
-                             project_domain_name="Default")
+    conn = openstack.connect(**compute_creds["tester"])
     tag = uuid.uuid4().hex[:6]
     try:
         tiny = conn.compute.find_flavor("m1.tiny")

@@ -2,10 +2,7 @@
 all-in-one: Keystone v3 password login at identity, the object-store endpoint from the catalog,
 then containers, objects, metadata and the account through the proxy's Swift API."""
 import hashlib
-import json
 import os
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -13,29 +10,13 @@ from identity.bootstrap import read_bootstrap
 
 pytestmark = [pytest.mark.compat, pytest.mark.timeout(300)]
 
-OPENSTACK = os.path.join(os.path.dirname(sys.executable), "openstack")
-
 
 @pytest.fixture(scope="module")
-def openstack(aio):
-    """openstack(*args, ok=True, as_json=True) as the test project's member, tester."""
-    state = read_bootstrap(aio["data_dir"])
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "ST_"))}
-    env.update(OS_AUTH_URL=aio["identity"]["auth_url"], OS_IDENTITY_API_VERSION="3",
-               OS_USERNAME="tester", OS_PASSWORD=state["tester_password"],
-               OS_PROJECT_NAME="test", OS_USER_DOMAIN_NAME="Default",
-               OS_PROJECT_DOMAIN_NAME="Default")
-
-    def run(*args, ok=True, as_json=True, cwd=None):
-        cmd = [OPENSTACK, *args] + (["-f", "json"] if as_json else [])
-        done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True,
-                              timeout=120)
-        if ok:
-            assert done.returncode == 0, (args, done.stderr)
-        done.data = json.loads(done.stdout) if ok and as_json and done.stdout.strip() else None
-        return done
-
-    run.project_id = state["accounts"]["tester"]["project_id"]
+def openstack(osc, aio):
+    """The `openstack` command as the test project's member, tester (tests/compat/conftest.py)."""
+    def run(*args, **kwargs):
+        return osc("tester", *args, **kwargs)
+    run.project_id = read_bootstrap(aio["data_dir"])["accounts"]["tester"]["project_id"]
     return run
 
 

@@ -1,45 +1,11 @@
-"""The session all-in-one's credentials (fixture `aio`, tests/conftest.py) for the network CLI
-and SDK tests, and a runner for the real `openstack` command as admin or tester."""
-import json
-import os
-import subprocess
-import sys
-
+"""The network CLI and SDK tests need the all-in-one's network service (fixtures os_creds and osc:
+tests/compat/conftest.py)."""
 import pytest
-
-from identity.bootstrap import read_bootstrap
-
-OPENSTACK = os.path.join(os.path.dirname(sys.executable), "openstack")
 
 
 @pytest.fixture(scope="session")
-def net_creds(aio):
+def net_creds(aio, os_creds):
     """who -> keyword arguments of openstack.connect (admin of admin, tester of test)."""
     if "network" not in aio:
         pytest.fail("the all-in-one has no network service (aio.json lacks 'network')")
-    state = read_bootstrap(aio["data_dir"])
-    common = {"auth_url": aio["identity"]["auth_url"], "user_domain_name": "Default",
-              "project_domain_name": "Default"}
-    return {"admin": {**common, "username": "admin", "password": aio["identity"]["password"],
-                      "project_name": "admin"},
-            "tester": {**common, "username": "tester", "password": state["tester_password"],
-                       "project_name": "test"}}
-
-
-@pytest.fixture(scope="session")
-def osc(net_creds):
-    """osc(who, *args, ok=True, as_json=True) -> CompletedProcess (.data: parsed JSON)."""
-    def run(who, *args, ok=True, as_json=True):
-        creds = net_creds[who]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-        env.update(OS_AUTH_URL=creds["auth_url"], OS_IDENTITY_API_VERSION="3",
-                   OS_USERNAME=creds["username"], OS_PASSWORD=creds["password"],
-                   OS_PROJECT_NAME=creds["project_name"], OS_USER_DOMAIN_NAME="Default",
-                   OS_PROJECT_DOMAIN_NAME="Default")
-        cmd = [OPENSTACK, *args] + (["-f", "json"] if as_json else [])
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-        if ok:
-            assert done.returncode == 0, (args, done.stderr)
-        done.data = json.loads(done.stdout) if ok and as_json and done.stdout.strip() else None
-        return done
-    return run
+    return os_creds
