@@ -6,16 +6,15 @@ so it is atomic even against another process sharing the environment.
 """
 from __future__ import annotations
 
-import os
 from typing import Callable, Iterator, TypeVar
 
 import lmdb
 
 from blockserver import records
 from blockserver.records import Attachment, Quota, Snapshot, Volume
+from strato.recordstore import RecordStore
 
 TABLES = {Volume: b"volumes", Snapshot: b"snapshots", Attachment: b"attachments", Quota: b"quotas"}
-MAP_SIZE = 1 << 30  # address space only; the file grows with the data
 T = TypeVar("T")
 
 
@@ -48,23 +47,9 @@ class Txn:
                     yield record
 
 
-class Store:
+class Store(RecordStore[Txn]):
     def __init__(self, path: str):
-        os.makedirs(path, exist_ok=True)
-        self._env = lmdb.open(path, map_size=MAP_SIZE, max_dbs=len(TABLES), subdir=True)
-        self._dbs = {kind: self._env.open_db(name) for kind, name in TABLES.items()}
-
-    def close(self) -> None:
-        self._env.close()
-
-    def read(self, fn: Callable[[Txn], T]) -> T:
-        with self._env.begin(write=False) as txn:
-            return fn(Txn(txn, self._dbs))
-
-    def write(self, fn: Callable[[Txn], T]) -> T:
-        """Run fn in one write transaction: committed if it returns, rolled back if it raises."""
-        with self._env.begin(write=True) as txn:
-            return fn(Txn(txn, self._dbs))
+        super().__init__(path, TABLES, Txn)
 
     # Convenience wrappers for single-record work.
     def get(self, kind: type[T], key: str) -> T | None:

@@ -8,13 +8,12 @@ db thread (compute/api.py), which serialises every read-modify-write.
 from __future__ import annotations
 
 import json
-import os
-from typing import Callable, Iterator, TypeVar
+from typing import Iterator
 
 import lmdb
 
-MAP_SIZE = 1 << 30  # address space only; the file grows with the data
-T = TypeVar("T")
+from strato.recordstore import RecordStore
+
 
 
 class Txn:
@@ -38,20 +37,6 @@ class Txn:
                 yield json.loads(data)
 
 
-class Store:
+class Store(RecordStore[Txn]):
     def __init__(self, path: str):
-        os.makedirs(path, exist_ok=True)
-        self._env = lmdb.open(path, map_size=MAP_SIZE, max_dbs=2, subdir=True)
-        self._db = self._env.open_db(b"server")
-
-    def close(self) -> None:
-        self._env.close()
-
-    def read(self, fn: Callable[[Txn], T]) -> T:
-        with self._env.begin(write=False) as txn:
-            return fn(Txn(txn, self._db))
-
-    def write(self, fn: Callable[[Txn], T]) -> T:
-        """Run fn in one write transaction: committed if it returns, rolled back if it raises."""
-        with self._env.begin(write=True) as txn:
-            return fn(Txn(txn, self._db))
+        super().__init__(path, {"server": b"server"}, lambda txn, dbs: Txn(txn, dbs["server"]))

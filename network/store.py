@@ -7,14 +7,13 @@ which also makes every check-then-write (allocation, in-use checks) one serialis
 from __future__ import annotations
 
 import json
-import os
-from typing import Callable, Iterator, TypeVar
+from typing import Iterator
 
 import lmdb
 
+from strato.recordstore import RecordStore
+
 KINDS = ("network", "subnet", "port")
-MAP_SIZE = 1 << 30  # address space only; the file grows with the data
-T = TypeVar("T")
 
 
 class Txn:
@@ -50,20 +49,6 @@ class Txn:
             self._txn.put(mac.encode(), port_id.encode(), db=self._dbs["mac"])
 
 
-class Store:
+class Store(RecordStore[Txn]):
     def __init__(self, path: str):
-        os.makedirs(path, exist_ok=True)
-        self._env = lmdb.open(path, map_size=MAP_SIZE, max_dbs=len(KINDS) + 1, subdir=True)
-        self._dbs = {kind: self._env.open_db(kind.encode()) for kind in (*KINDS, "mac")}
-
-    def close(self) -> None:
-        self._env.close()
-
-    def read(self, fn: Callable[[Txn], T]) -> T:
-        with self._env.begin(write=False) as txn:
-            return fn(Txn(txn, self._dbs))
-
-    def write(self, fn: Callable[[Txn], T]) -> T:
-        """Run fn in one write transaction: committed if it returns, rolled back if it raises."""
-        with self._env.begin(write=True) as txn:
-            return fn(Txn(txn, self._dbs))
+        super().__init__(path, {kind: kind.encode() for kind in (*KINDS, "mac")}, Txn)
