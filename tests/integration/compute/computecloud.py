@@ -3,61 +3,18 @@ identity, network, blockserver and compute (`strato serve <name>` each, one shar
 tokens of admin, tester (member of test), alt (member of alt) and viewer (reader of test), and a
 small client per service."""
 import contextlib
-import importlib
-import signal
-import socket
-import subprocess
-import sys
 import time
 
 
 import requests
 from ports import free_block  # tests/ports.py
+from serveprocess import ServeProcess  # tests/serveprocess.py
 
 from identity.testing import running_identity
 
 PORT_RANGE = (27100, 27200)  # the compute tests' own range
 VIEWER_PASSWORD = "viewer-secret-for-tests"
 VOLUME_HEADERS = {"OpenStack-API-Version": "volume 3.44"}
-
-
-class ServiceProcess:
-    def __init__(self, name, config, config_path, port, log_path):
-        self.name, self.config, self.config_path = name, config, config_path
-        self.port, self.log_path = port, log_path
-        self.process = None
-
-    def start(self, timeout=20.0):
-        prepare = getattr(importlib.import_module(f"{self.name}.service"), "prepare", None)
-        if prepare:
-            prepare(self.config)
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "strato", "serve", self.name, "--config",
-                 self.config_path], stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while True:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.process.kill()
-                raise RuntimeError(open(self.log_path).read()[-3000:])
-            time.sleep(0.05)
-
-    def stop(self):
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def restart(self):
-        self.stop()
-        self.start()
 
 
 def token(auth_url, user, password, project):
@@ -148,8 +105,8 @@ def running_cloud(data, compute_overrides=None):
     overrides["compute"].update(compute_overrides or {})
     overrides["proxy"] = {"users": [f"test:viewer:{VIEWER_PASSWORD}"]}
     with running_identity(data, port=ports["identity"], overrides=overrides) as ident:
-        procs = {name: ServiceProcess(name, ident.config, ident.config_path, ports[name],
-                                      str(data / f"{name}.log"))
+        procs = {name: ServeProcess(name, ident.config_path, ports[name],
+                                    str(data / f"{name}.log"), config=ident.config)
                  for name in ("network", "blockserver", "compute")}
         try:
             for proc in procs.values():

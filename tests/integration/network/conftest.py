@@ -1,50 +1,15 @@
 """A real identity process and a real network process (`strato serve network`) on loopback, and
 tokens of four callers: admin, tester (member of test), alt (member of alt), viewer (reader of
 test, made from a [proxy] users entry without a group)."""
-import signal
-import socket
-import subprocess
-import sys
-import time
-
 import pytest
 import requests
 from ports import free_block  # tests/ports.py
+from serveprocess import ServeProcess  # tests/serveprocess.py
 
 from identity.testing import running_identity
 
 PORT_RANGE = (26900, 27000)  # the network tests' own range
 VIEWER_PASSWORD = "viewer-secret-for-tests"
-
-
-class NetworkProcess:
-    def __init__(self, config_path, port, log_path):
-        self.config_path, self.port, self.log_path = config_path, port, log_path
-        self.url = f"http://127.0.0.1:{port}"
-        self.process = None
-
-    def start(self, timeout=20.0):
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "strato", "serve", "network", "--config",
-                 self.config_path], stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while True:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.process.kill()
-                raise RuntimeError(open(self.log_path).read()[-3000:])
-            time.sleep(0.05)
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
 
 
 def token(auth_url, user, password, project):
@@ -92,7 +57,7 @@ def cloud(tmp_path_factory):
     overrides = {"network": {"port": net_port},
                  "proxy": {"users": [f"test:viewer:{VIEWER_PASSWORD}"]}}
     with running_identity(data, port=ident_port, overrides=overrides) as ident:
-        network = NetworkProcess(ident.config_path, net_port, str(data / "network.log"))
+        network = ServeProcess("network", ident.config_path, net_port, str(data / "network.log"))
         network.start()
         try:
             state = ident.state
