@@ -2,6 +2,7 @@
 and every object-role answer advertises the feature."""
 import hashlib
 import os
+import time
 
 import pytest
 import xxhash
@@ -132,7 +133,10 @@ async def test_plain_put_still_hashes_md5(node):
 
 async def test_every_object_answer_advertises_the_feature(node):
     feature = {put_footer.FEATURES_HEADER: put_footer.FEATURE}
-    ts = Timestamp.now().internal
+    now = time.time()
+    # distinct and ordered: Timestamp.now() twice while this list is built can give the same
+    # 10 us tick, and the DELETE would then be a 409 against the POST's .meta
+    ts, post_ts, delete_ts = (Timestamp(now + i * 0.001).internal for i in range(3))
     answers = []
     for method, headers, data in [
             ("GET", {}, None),  # 404
@@ -142,8 +146,8 @@ async def test_every_object_answer_advertises_the_feature(node):
             ("GET", {"Range": "bytes=1-2,5-6"}, None),  # multipart/byteranges
             ("GET", {"Range": "bytes=99999999-"}, None),  # 416
             ("HEAD", {}, None),
-            ("POST", {"X-Timestamp": Timestamp.now().internal}, None),
-            ("DELETE", {"X-Timestamp": Timestamp.now().internal}, None)]:
+            ("POST", {"X-Timestamp": post_ts}, None),
+            ("DELETE", {"X-Timestamp": delete_ts}, None)]:
         async with node.request(method, OBJ, headers=headers, data=data) as resp:
             await resp.read()
             answers.append((method, resp.status, resp.headers.get(put_footer.FEATURES_HEADER)))
