@@ -121,7 +121,7 @@ async def swift_dispatch(request: web.Request) -> web.StreamResponse:
     core = app[CORE]
     if request.method == "OPTIONS":
         return await _options(core, request, account, container)
-    if formpost.boundary_of(request, container) is not None:  # before auth, as in Swift
+    if formpost.applies(request, container):  # before auth, as in Swift
         return await _form_post(request, version, account, container, obj)
     tempurl_used = False
     if tempurl.applies(request.query, request.method, container, obj):

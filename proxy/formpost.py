@@ -41,20 +41,15 @@ class FormUnauthorized(Exception):
     """401 "FormPost: <Message>"."""
 
 
-def boundary_of(request: web.Request, container: str | None) -> str | None:
-    """The multipart boundary when this request is a form POST to a container (or a prefix in
-    it); None for any other request (a plain POST of metadata included)."""
+def applies(request: web.Request, container: str | None) -> bool:
+    """Whether this request is a form POST to a container (or a prefix in it): multipart/form-data
+    with a boundary (aiohttp's reader parses it again); a plain POST of metadata is not."""
     if request.method != "POST" or container is None:
-        return None
-    ctype = request.headers.get("Content-Type", "")
-    kind, *params = ctype.split(";")
-    if kind.strip().lower() != "multipart/form-data":
-        return None
-    for param in params:
-        name, _, value = param.strip().partition("=")
-        if name.strip().lower() == "boundary" and value.strip():
-            return value.strip().strip('"')
-    return None
+        return False
+    kind, *params = request.headers.get("Content-Type", "").split(";")
+    return kind.strip().lower() == "multipart/form-data" and any(
+        name.strip().lower() == "boundary" and value.strip()
+        for name, _, value in (param.partition("=") for param in params))
 
 
 def signature_body(path: str, fields: dict) -> bytes:
@@ -63,13 +58,13 @@ def signature_body(path: str, fields: dict) -> bytes:
                       fields.get("expires") or "0"]).encode("utf-8")
 
 
-def check_signature(path: str, fields: dict, keys: list[str], now: float | None = None) -> None:
+def check_signature(path: str, fields: dict, keys: list[str]) -> None:
     """Raises FormUnauthorized unless the form is unexpired and signed with one of `keys`;
     FormInvalid for a malformed expires."""
     if not keys:
         raise FormUnauthorized("invalid signature")
     try:
-        if int(fields.get("expires") or 0) < (time.time() if now is None else now):
+        if int(fields.get("expires") or 0) < time.time():
             raise FormUnauthorized("form expired")
     except ValueError:
         raise FormInvalid("expired not an integer") from None
@@ -104,11 +99,6 @@ def sub_request_headers(fields: dict, part_headers) -> CIMultiDict:
     if encoding is not None:
         headers["Content-Encoding"] = encoding
     return headers
-
-
-def object_name(container_path_obj: str | None, filename: str) -> str:
-    """<prefix><filename>: the form's path after the container, then the file's name."""
-    return (container_path_obj or "") + (filename or "filename")
 
 
 async def _next(reader):
@@ -182,8 +172,8 @@ async def _translate(request, path, prefix, keys, put_file) -> web.Response:
             raise FormInvalid("max_file_size not an integer") from None
         headers = sub_request_headers(fields, part.headers)
         check_signature(path, fields, keys)
-        response = await put_file(object_name(prefix, part.filename), headers,
-                                  _capped(part, limit))
+        # <prefix><filename>: the form's path after the container, then the file's name
+        response = await put_file((prefix or "") + part.filename, headers, _capped(part, limit))
         status, body = response.status, response.body or b""
         if not 200 <= status < 300:
             break

@@ -5,7 +5,7 @@ import json
 
 from aiohttp import web
 
-from proxy import limits
+from proxy import formpost, limits
 from proxy.context import AUTH, CONFIG
 from proxy.errors import SwiftError
 
@@ -70,7 +70,7 @@ def capabilities(config) -> dict:
         "staticweb": {},
         "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
         "object_versioning": {},  # X-Versions-Enabled (proxy/objver/)
-        "formpost": {"allowed_digests": ["sha1", "sha256", "sha512"]},  # proxy/formpost.py
+        "formpost": {"allowed_digests": list(formpost.DIGESTS)},
         "tempurl": {"methods": ["GET", "HEAD", "PUT", "POST", "DELETE"],
                     "incoming_remove_headers": ["x-timestamp"],
                     "incoming_allow_headers": [],

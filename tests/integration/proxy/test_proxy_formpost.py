@@ -114,4 +114,5 @@ def test_malformed_body_and_plain_posts(swift, form):
     # without a boundary it is not a form: a container POST needs a token as usual
     bare = requests.post(f"{swift.url}/{c}", headers={"Content-Type": "multipart/form-data"})
     assert bare.status_code == 401
-    assert "formpost" in requests.get(swift.url.split("/v1/")[0] + "/info").json()
+    info = requests.get(swift.url.split("/v1/")[0] + "/info").json()
+    assert info["formpost"] == {"allowed_digests": ["sha1", "sha256", "sha512"]}
