@@ -1,12 +1,14 @@
 """One `strato serve NAME` process for the tests of a thin service (network, compute...): started
 on its configured port (its service's prepare() run first, as `strato aio` would), stopped with
-SIGTERM as the supervisor stops it."""
+SIGTERM as the supervisor stops it; and the project-scoped token their callers use."""
 import importlib
 import signal
 import socket
 import subprocess
 import sys
 import time
+
+import requests
 
 
 class ServeProcess:
@@ -49,3 +51,13 @@ class ServeProcess:
     def restart(self):
         self.stop()
         self.start()
+
+
+def token(auth_url, user, password, project):
+    """A Keystone v3 token of `user` scoped to `project` (both in the Default domain)."""
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": user, "domain": {"name": "Default"}, "password": password}}},
+        "scope": {"project": {"name": project, "domain": {"name": "Default"}}}}}
+    answer = requests.post(f"{auth_url}/auth/tokens", json=body, timeout=10)
+    assert answer.status_code == 201, answer.text
+    return answer.headers["X-Subject-Token"]

@@ -8,22 +8,13 @@ import time
 
 import requests
 from ports import free_block  # tests/ports.py
-from serveprocess import ServeProcess  # tests/serveprocess.py
+from serveprocess import ServeProcess, token  # tests/serveprocess.py
 
 from identity.testing import running_identity
 
 PORT_RANGE = (27100, 27200)  # the compute tests' own range
 VIEWER_PASSWORD = "viewer-secret-for-tests"
 VOLUME_HEADERS = {"OpenStack-API-Version": "volume 3.44"}
-
-
-def token(auth_url, user, password, project):
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": user, "domain": {"name": "Default"}, "password": password}}},
-        "scope": {"project": {"name": project, "domain": {"name": "Default"}}}}}
-    answer = requests.post(f"{auth_url}/auth/tokens", json=body, timeout=10)
-    assert answer.status_code == 201, answer.text
-    return answer.headers["X-Subject-Token"]
 
 
 class Cloud:

@@ -4,21 +4,12 @@ test, made from a [proxy] users entry without a group)."""
 import pytest
 import requests
 from ports import free_block  # tests/ports.py
-from serveprocess import ServeProcess  # tests/serveprocess.py
+from serveprocess import ServeProcess, token  # tests/serveprocess.py
 
 from identity.testing import running_identity
 
 PORT_RANGE = (26900, 27000)  # the network tests' own range
 VIEWER_PASSWORD = "viewer-secret-for-tests"
-
-
-def token(auth_url, user, password, project):
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": user, "domain": {"name": "Default"}, "password": password}}},
-        "scope": {"project": {"name": project, "domain": {"name": "Default"}}}}}
-    answer = requests.post(f"{auth_url}/auth/tokens", json=body, timeout=10)
-    assert answer.status_code == 201, answer.text
-    return answer.headers["X-Subject-Token"]
 
 
 class Cloud:
