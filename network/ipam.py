@@ -69,16 +69,25 @@ def check_gateway(gateway, net: Network) -> str | None:
     """An explicit gateway_ip (None: the subnet has no gateway)."""
     if gateway is None:
         return None
+    address = _usable_address(gateway, net, "gateway_ip")
+    if address is None:
+        raise errors.invalid_input(f"Gateway ip {gateway} conflicts with subnet {net}")
+    return str(address)
+
+
+def _usable_address(raw, net: Network, attr: str):
+    """raw as an address if it is a usable one of net (usable_bounds), None if it is an address
+    but not that; InvalidInput naming attr if it is no IP address at all."""
     try:
-        address = ipaddress.ip_address(gateway) if isinstance(gateway, str) else None
+        address = ipaddress.ip_address(raw) if isinstance(raw, str) else None
     except ValueError:
         address = None
     if address is None:
-        raise errors.invalid_attr("gateway_ip", f"'{gateway}' is not a valid IP address")
+        raise errors.invalid_attr(attr, f"'{raw}' is not a valid IP address")
     first, last = usable_bounds(net)
     if address.version != net.version or not first <= int(address) <= last:
-        raise errors.invalid_input(f"Gateway ip {gateway} conflicts with subnet {net}")
-    return str(address)
+        return None
+    return address
 
 
 def _ranges_without(first: int, last: int, holes: Iterable[int]) -> list[tuple[int, int]]:
@@ -164,15 +173,9 @@ def allocate(pools: Iterable[Pool], taken: set[int]) -> str | None:
 def check_address(raw, net: Network, gateway: str | None, taken: set[int],
                   subnet_id: str) -> str:
     """An explicitly requested address: usable in the subnet, not the gateway, not taken."""
-    try:
-        address = ipaddress.ip_address(raw) if isinstance(raw, str) else None
-    except ValueError:
-        address = None
+    address = _usable_address(raw, net, "fixed_ips")
     if address is None:
-        raise errors.invalid_attr("fixed_ips", f"'{raw}' is not a valid IP address")
-    first, last = usable_bounds(net)
-    if address.version != net.version or not first <= int(address) <= last:
-        raise errors.invalid_ip_for_subnet(str(address))
+        raise errors.invalid_ip_for_subnet(str(ipaddress.ip_address(raw)))
     if str(address) == gateway or int(address) in taken:
         raise errors.ip_already_allocated(str(address), subnet_id)
     return str(address)

@@ -206,8 +206,7 @@ def _is_auto(subnet: dict) -> bool:
 def create_subnet(txn: Txn, caller: Caller, attrs: dict) -> dict:
     network = _get_owned(txn, caller, "network", attrs["network_id"], "create")
     net = ipam.parse_cidr(attrs["cidr"], attrs["ip_version"])
-    siblings = [txn.get("subnet", sid) for sid in network["subnets"]]
-    clash = ipam.overlapping(net, [s["cidr"] for s in siblings if s])
+    clash = ipam.overlapping(net, [s["cidr"] for s in _subnets(txn, network)])
     if clash is not None:
         raise errors.invalid_input(f"Requested subnet with cidr: {net} for network: "
                                    f"{network['id']} overlaps with another subnet")
@@ -242,6 +241,11 @@ def _taken(txn: Txn, network_id: str) -> dict[str, set[int]]:
             for ip in port["fixed_ips"]:
                 taken.setdefault(ip["subnet_id"], set()).add(ipam.to_int(ip["ip_address"]))
     return taken
+
+
+def _subnets(txn: Txn, network: dict) -> list[dict]:
+    """The network's subnets, in creation order."""
+    return [s for s in (txn.get("subnet", sid) for sid in network["subnets"]) if s]
 
 
 def _subnet_net(subnet: dict):
@@ -330,7 +334,7 @@ def _new_mac(txn: Txn, network_id: str, wanted: str | None, rng=random) -> str:
 
 def create_port(txn: Txn, caller: Caller, attrs: dict) -> dict:
     network = get(txn, caller, "network", attrs["network_id"])
-    subnets = [s for s in (txn.get("subnet", sid) for sid in network["subnets"]) if s]
+    subnets = _subnets(txn, network)
     mac = _new_mac(txn, network["id"], attrs.get("mac_address"))
     fixed = allocate_fixed_ips(network, subnets, attrs.get("fixed_ips"),
                                _taken(txn, network["id"]), mac)
@@ -404,7 +408,7 @@ def _reallocate(txn: Txn, port: dict, requested: list[dict]) -> list[dict]:
     """A port's new fixed_ips (PUT): the list replaces the old one; an entry naming only a
     subnet the port already has an address in keeps that address, as Neutron does."""
     network = txn.get("network", port["network_id"])
-    subnets = [s for s in (txn.get("subnet", sid) for sid in network["subnets"]) if s]
+    subnets = _subnets(txn, network)
     taken = _taken(txn, network["id"])
     current = list(port["fixed_ips"])
     for ip in current:  # the port's own addresses are free for it to keep

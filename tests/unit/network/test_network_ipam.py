@@ -55,8 +55,32 @@ def test_allocation_in_order_exhaustion_and_freeing():
 def test_allocation_cost_does_not_depend_on_pool_size():
     net = ipam.parse_cidr("10.0.0.0/8", 4)
     pools = ipam.default_pools(net, ipam.default_gateway(net))
-    taken = {ipam.to_int("10.0.0.2") + i for i in range(1000)}
+    taken = _CountingSet(ipam.to_int("10.0.0.2") + i for i in range(1000))
     assert ipam.allocate(pools, taken) == str(ipaddress.ip_address("10.0.0.2") + 1000)
+    # The cost itself: one membership test per taken address and one for the answer, not one
+    # per address of the 16M pool (the answer alone would not tell a full-pool scan apart).
+    assert taken.lookups <= len(taken) + 1
+
+
+class _CountingSet(set):
+    lookups = 0
+
+    def __contains__(self, item):
+        self.lookups += 1
+        return super().__contains__(item)
+
+
+def test_explicit_gateway():
+    net = ipam.parse_cidr("10.1.0.0/24", 4)
+    assert ipam.check_gateway(None, net) is None
+    assert ipam.check_gateway("10.1.0.254", net) == "10.1.0.254"
+    for gateway in ("10.1.0.0", "10.1.0.255", "10.2.0.1", "fd00::1"):
+        exc = _err(ipam.check_gateway, gateway, net)
+        assert (exc.type, exc.message) == (
+            "InvalidInput", f"Invalid input for operation: Gateway ip {gateway} conflicts with "
+                            "subnet 10.1.0.0/24."), gateway
+    exc = _err(ipam.check_gateway, "bogus", net)
+    assert exc.type == "InvalidInput" and "gateway_ip" in exc.message
 
 
 def test_explicit_addresses():
