@@ -122,7 +122,7 @@ class Manager:
             flavor = flavors_mod.lookup(self.flavors, req.flavor_id)
         except errors.NovaError:
             raise errors.bad_request(f"Flavor {req.flavor_id} could not be found.") from None
-        await self._check_networks(caller, req)
+        names = await self._check_networks(caller, req)
         await self._check_volumes(caller, req)
         stamp = now()
         server = {"id": str(uuid.uuid4()), "name": req.name, "project_id": caller.project_id,
@@ -136,7 +136,7 @@ class Manager:
         async with self._lock(server["id"]):
             await self._save(server)
             try:
-                await self._plug_ports(caller, server, req)
+                await self._plug_ports(caller, server, req, names)
                 server["task_state"] = "block_device_mapping"
                 disks = await self._attach_boot_volumes(caller, server, req)
             except BaseException:
@@ -152,27 +152,24 @@ class Manager:
             task.add_done_callback(self._tasks.discard)
         return server
 
-    async def _check_networks(self, caller: Caller, req: CreateRequest) -> None:
+    async def _check_networks(self, caller: Caller, req: CreateRequest) -> dict[str, str]:
+        """Refuse unknown or taken ports and subnet-less networks; answer the names of the
+        networks fetched, so _plug_ports does not ask for them again."""
+        names: dict[str, str] = {}
         for net in req.networks:
             if net.port_id:
-                try:
-                    port = await self.services.port(caller.token, net.port_id)
-                except UpstreamError as exc:
-                    if exc.status == 404:
-                        raise errors.bad_request(f"Port id {net.port_id} could not be found.")
-                    raise errors.NovaError(exc.status, exc.message) from None
+                port = await _fetch(self.services.port(caller.token, net.port_id),
+                                    f"Port id {net.port_id} could not be found.")
                 if port.get("device_id"):
                     raise errors.conflict(f"Port {net.port_id} is still in use.")
                 continue
-            try:
-                network = await self.services.network(caller.token, net.network_id)
-            except UpstreamError as exc:
-                if exc.status == 404:
-                    raise errors.bad_request(f"Network {net.network_id} could not be found.")
-                raise errors.NovaError(exc.status, exc.message) from None
+            network = await _fetch(self.services.network(caller.token, net.network_id),
+                                   f"Network {net.network_id} could not be found.")
             if not network.get("subnets"):
                 raise errors.bad_request(f"Network {net.network_id} requires a subnet in order "
                                          "to boot instances on.")
+            names[net.network_id] = network["name"]
+        return names
 
     async def _check_volumes(self, caller: Caller, req: CreateRequest) -> None:
         for vol in req.volumes:
@@ -189,8 +186,8 @@ class Manager:
                                          f"must be 'available'. Currently in "
                                          f"'{volume['status']}'")
 
-    async def _plug_ports(self, caller: Caller, server: dict, req: CreateRequest) -> None:
-        names: dict[str, str] = {}
+    async def _plug_ports(self, caller: Caller, server: dict, req: CreateRequest,
+                          names: dict[str, str]) -> None:
         for net in req.networks:
             try:
                 if net.port_id:
@@ -403,6 +400,16 @@ class Manager:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def _fetch(call, missing: str) -> dict:
+    """A network-service read whose 404 is the request's fault (400 with `missing`)."""
+    try:
+        return await call
+    except UpstreamError as exc:
+        if exc.status == 404:
+            raise errors.bad_request(missing) from None
+        raise errors.NovaError(exc.status, exc.message) from None
 
 
 def _network_error(exc: UpstreamError) -> errors.NovaError:

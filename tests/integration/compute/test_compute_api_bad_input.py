@@ -63,6 +63,23 @@ def test_malformed_json_and_nothing_left_behind(cloud, boot):
     assert "x" not in names
 
 
+def test_create_failing_midway_rolls_back(cloud, boot):
+    # The failures above are refused before compute takes anything. Here the first port is
+    # created, the second (an address already taken) is refused: the first must go again.
+    net = cloud.network(cidr="10.41.0.0/24", name="net-rb")
+    taken = cloud.neutron("POST", "/ports", json={"port": {"network_id": net["id"]}}).json()
+    taken_ip = taken["port"]["fixed_ips"][0]["ip_address"]
+    answer = cloud.nova("POST", "/servers", json={"server": {
+        "name": "x-rollback", "flavorRef": "1", "block_device_mapping_v2": _bdm(boot["id"]),
+        "networks": [{"uuid": net["id"]}, {"uuid": net["id"], "fixed_ip": taken_ip}]}})
+    assert answer.status_code == 409, answer.text
+    ports = cloud.neutron("GET", "/ports", params={"network_id": net["id"]}).json()["ports"]
+    assert [p["id"] for p in ports] == [taken["port"]["id"]]
+    names = [s["name"] for s in cloud.nova("GET", "/servers").json()["servers"]]
+    assert "x-rollback" not in names
+    assert cloud.wait_volume(boot["id"], "available")["attachments"] == []
+
+
 def test_network_without_subnet_and_unsupported_action(cloud, boot):
     net = cloud.neutron("POST", "/networks", json={"network": {"name": "bare"}}).json()["network"]
     answer = cloud.nova("POST", "/servers", json={"server": {
