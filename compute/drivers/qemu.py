@@ -86,6 +86,16 @@ class QemuDriver:
             f.write(password)
         return secret_id, path
 
+    @classmethod
+    def _prepare_directory(cls, directory: str, disks: list[Disk]) -> list[tuple[str, str]]:
+        """A fresh instance directory with each disk's CHAP secret file (disk I/O: run in a
+        thread, as every file step of this driver, never on the event loop)."""
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory)
+        return [cls._write_secret(directory, disk.device,
+                                  disk.connection_info["data"]["auth_password"])
+                for disk in disks]
+
     def console(self, server_id: str) -> str:
         try:
             with open(os.path.join(self.instances_dir, server_id, "console.log"),
@@ -102,8 +112,7 @@ class QemuDriver:
     async def spawn(self, server: dict, disks: list[Disk]) -> None:
         kernel, initrd = await self._guest_files()
         directory = os.path.join(self.instances_dir, server["id"])
-        shutil.rmtree(directory, ignore_errors=True)
-        os.makedirs(directory)
+        secret_files = await asyncio.to_thread(self._prepare_directory, directory, disks)
         qmp_path = os.path.join(self.sockets, f"{server['id']}.sock")
         ram = min(server["flavor"]["ram"], self.max_ram)
         args = [self.binary, "-accel", "tcg", "-cpu", "max", "-m", str(ram), "-smp", "1",
@@ -113,9 +122,7 @@ class QemuDriver:
                 "-kernel", kernel, "-initrd", initrd,
                 "-append", f"console=ttyS0 panic=-1 quiet loglevel=3 "
                            f"strato.server={server['id']}"]
-        for disk in disks:
-            secret_id, path = self._write_secret(directory, disk.device,
-                                                 disk.connection_info["data"]["auth_password"])
+        for disk, (secret_id, path) in zip(disks, secret_files):
             args += ["-object", f"secret,id={secret_id},file={path}",
                      "-blockdev", json.dumps(_iscsi(disk, secret_id, self.initiator)),
                      "-device", f"virtio-blk-pci,drive={_node(disk.device)},"
@@ -132,12 +139,12 @@ class QemuDriver:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            console = self.console(server_id)
+            console = await asyncio.to_thread(self.console, server_id)
             if ready(console):
                 return console
             if process.returncode is not None:
-                raise DriverError(f"qemu exited ({process.returncode}) during {what}: "
-                                  f"{self._tail(server_id)}")
+                tail = await asyncio.to_thread(self._tail, server_id)
+                raise DriverError(f"qemu exited ({process.returncode}) during {what}: {tail}")
             if loop.time() > deadline:
                 raise DriverError(f"the guest did not finish {what} within {timeout:.0f}s")
             await asyncio.sleep(0.2)
@@ -154,7 +161,8 @@ class QemuDriver:
         vm = self.vms.pop(server["id"], None)
         if vm is not None:
             await self._stop(vm)
-        shutil.rmtree(os.path.join(self.instances_dir, server["id"]), ignore_errors=True)
+        await asyncio.to_thread(shutil.rmtree, os.path.join(self.instances_dir, server["id"]),
+                                ignore_errors=True)
 
     @staticmethod
     async def _stop(vm: Vm) -> None:
@@ -185,8 +193,9 @@ class QemuDriver:
         vm = self._running_vm(server)
         if vm is None:
             return  # a stopped server: the volume is attached in the records only, as in Nova
-        secret_id, path = self._write_secret(vm.directory, disk.device,
-                                             disk.connection_info["data"]["auth_password"])
+        secret_id, path = await asyncio.to_thread(
+            self._write_secret, vm.directory, disk.device,
+            disk.connection_info["data"]["auth_password"])
         node = _node(disk.device)
         try:
             qmp = await Qmp.connect(vm.qmp_path)
@@ -245,4 +254,4 @@ class QemuDriver:
     async def close(self) -> None:
         vms, self.vms = list(self.vms.values()), {}
         await asyncio.gather(*(self._stop(vm) for vm in vms), return_exceptions=True)
-        shutil.rmtree(self.sockets, ignore_errors=True)
+        await asyncio.to_thread(shutil.rmtree, self.sockets, ignore_errors=True)
