@@ -236,10 +236,9 @@ def create_subnet(txn: Txn, caller: Caller, attrs: dict) -> dict:
 def _taken(txn: Txn, network_id: str) -> dict[str, set[int]]:
     """subnet id -> the addresses ports of the network hold in it."""
     taken: dict[str, set[int]] = {}
-    for port in txn.scan("port"):
-        if port["network_id"] == network_id:
-            for ip in port["fixed_ips"]:
-                taken.setdefault(ip["subnet_id"], set()).add(ipam.to_int(ip["ip_address"]))
+    for port in txn.ports_of(network_id):
+        for ip in port["fixed_ips"]:
+            taken.setdefault(ip["subnet_id"], set()).add(ipam.to_int(ip["ip_address"]))
     return taken
 
 
@@ -393,7 +392,7 @@ def _readdress(txn: Txn, subnet: dict, attrs: dict) -> dict:
     if "gateway_ip" in attrs:
         gateway = ipam.check_gateway(attrs["gateway_ip"], net)
         if gateway is not None and gateway != subnet["gateway_ip"]:
-            for port in txn.scan("port"):
+            for port in txn.ports_of(subnet["network_id"]):
                 if {"subnet_id": subnet["id"], "ip_address": gateway} in port["fixed_ips"]:
                     raise errors.NeutronError(
                         409, "GatewayIpInUse", f"Current gateway ip {gateway} already in use "
@@ -442,13 +441,13 @@ def delete(txn: Txn, caller: Caller, kind: str, ident: str) -> None:
     record = _get_owned(txn, caller, kind, ident, "delete")
     if kind == "network":
         # As Neutron: ports keep a network in use; its subnets go with it.
-        if any(p["network_id"] == ident for p in txn.scan("port")):
+        if next(txn.ports_of(ident), None) is not None:
             raise errors.network_in_use(ident)
         for subnet_id in record["subnets"]:
             txn.delete("subnet", subnet_id)
     elif kind == "subnet":
-        if any(ip["subnet_id"] == ident for p in txn.scan("port")
-               if p["network_id"] == record["network_id"] for ip in p["fixed_ips"]):
+        if any(ip["subnet_id"] == ident for p in txn.ports_of(record["network_id"])
+               for ip in p["fixed_ips"]):
             raise errors.subnet_in_use(ident)
         network = txn.get("network", record["network_id"])
         if network is not None:

@@ -150,3 +150,33 @@ def test_eui64_addresses():
     net = ipam.parse_cidr("2001:db8::/64", 6)
     assert ipam.eui64(net, "00:00:5e:00:53:01") == "2001:db8::200:5eff:fe00:5301"
     assert ipam.eui64(net, "fa:16:3e:12:34:56") == "2001:db8::f816:3eff:fe12:3456"
+
+
+def test_ports_of_reads_one_network_and_indexes_an_older_store(tmp_path):
+    me = plugin.Caller(project_id="p1")
+    path = str(tmp_path / "db")
+    store = Store(path)
+    nets = [store.write(lambda t: plugin.create_network(t, me, {})) for _ in range(2)]
+    for net in nets:
+        store.write(lambda t: plugin.create_subnet(
+            t, me, {"network_id": net["id"], "cidr": "10.3.0.0/24", "ip_version": 4}))
+    ports = [store.write(lambda t: plugin.create_port(t, me, {"network_id": n["id"]}))
+             for n in (nets[0], nets[0], nets[1])]
+    assert sorted(p["id"] for p in store.read(lambda t: list(t.ports_of(nets[0]["id"])))) == \
+        sorted(p["id"] for p in ports[:2])
+    store.write(lambda t: plugin.delete(t, me, "port", ports[0]["id"]))
+    assert [p["id"] for p in store.read(lambda t: list(t.ports_of(nets[0]["id"])))] == \
+        [ports[1]["id"]]
+    # A store from before the index: opening it indexes the ports it already has.
+    store.write(lambda t: t._txn.drop(t._dbs["net_port"], delete=False))
+    assert store.read(lambda t: list(t.ports_of(nets[1]["id"]))) == []
+    store.close()
+    store = Store(path)
+    try:
+        assert [p["id"] for p in store.read(lambda t: list(t.ports_of(nets[1]["id"])))] == \
+            [ports[2]["id"]]
+        # Same cidr on both networks: each allocates from its own ports only.
+        again = store.write(lambda t: plugin.create_port(t, me, {"network_id": nets[1]["id"]}))
+        assert again["fixed_ips"][0]["ip_address"] == "10.3.0.3"
+    finally:
+        store.close()
