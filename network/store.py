@@ -2,8 +2,9 @@
 
 Records are the API's own JSON objects, one per key (the resource id), plus a MAC index so a MAC
 address stays unique and a network -> ports index (`<network_id>/<port_id>` keys; a port's
-network never changes) so allocation and in-use checks read one network's ports, not all. Blocking: the app calls it only from its single db thread (network/api.py),
-which also makes every check-then-write (allocation, in-use checks) one serialised transaction.
+network never changes) so allocation and in-use checks read one network's ports, not all.
+Blocking: the app calls it only from its single db thread (network/api.py), which also makes
+every check-then-write (allocation, in-use checks) one serialised transaction.
 """
 from __future__ import annotations
 
