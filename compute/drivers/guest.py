@@ -5,7 +5,8 @@ directly (-kernel/-initrd) with the volume as /dev/vda. The initramfs's /init lo
 modules, says STRATO-BOOTED once /dev/vda is there, and then reports its block devices on the
 serial console whenever they change (STRATO-DISKS vda:<sectors> vdb:<sectors>), so hot-attach and
 detach are visible from outside. It also stamps the first 64 bytes of its boot disk with its server
-id, after printing the stamp a previous guest left there (STRATO-PREVIOUS [strato-guest=<id>]). The recipe is tests/compat/vm/vmboot.py's, owned here now (vmboot.py imports it with its own /init).
+id, after printing the stamp a previous guest left there (STRATO-PREVIOUS [strato-guest=<id>]).
+The VM test harness (tests/compat/vm/vmboot.py) builds its guest from here with its own /init.
 """
 from __future__ import annotations
 
