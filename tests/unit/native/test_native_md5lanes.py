@@ -1,0 +1,166 @@
+"""native.md5lanes on both twins: RFC 1321's answers, many streams fed in any order and any piece
+sizes against hashlib, both kernels of the compiled twin (the AVX-512 lanes and the scalar chain),
+the pool's hold limit, and twin agreement."""
+import hashlib
+import random
+
+import pytest
+import xxhash
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+NATIVE_MODULE = "md5lanes"
+
+# RFC 1321 appendix A.5
+RFC1321 = [
+    (b"", "d41d8cd98f00b204e9800998ecf8427e"),
+    (b"a", "0cc175b9c0f1b6a831c399e269772661"),
+    (b"abc", "900150983cd24fb0d6963f7d28e17f72"),
+    (b"message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
+    (b"abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"),
+    (b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+     "d174ab98d277d9f5a5611c2c9f419d9f"),
+    (b"1234567890" * 8, "57edf4a22be3c955ac49da2e2107b67a"),
+]
+
+
+@pytest.fixture(params=["wide", "scalar"])
+def lanes_impl(request, native_impl):
+    """The twin, and for the compiled one each of its kernels (the scalar chain is what a CPU
+    without AVX-512 runs; set_wide(True) reports False there and the case is skipped)."""
+    wide = request.param == "wide"
+    if native_impl.__name__.endswith("_py"):
+        if not wide:
+            pytest.skip("the pure twin has one path")
+        yield native_impl
+        return
+    if native_impl.set_wide(wide) != wide:
+        native_impl.set_wide(True)
+        pytest.skip("this CPU has no AVX-512F")
+    yield native_impl
+    native_impl.set_wide(True)
+
+
+@pytest.mark.parametrize("data,expected", RFC1321)
+def test_rfc1321_vectors(lanes_impl, data, expected):
+    pool = lanes_impl.Md5Lanes()
+    assert pool.stream(data).md5_hexdigest() == expected
+    # byte by byte: every piece is shorter than a block
+    stream = pool.stream()
+    for i in range(len(data)):
+        stream.update(data[i:i + 1])
+    assert stream.md5_hexdigest() == expected
+    assert stream.md5_digest() == bytes.fromhex(expected)
+
+
+def _feed_interleaved(pool, bodies, rnd, check_midway=False):
+    """Feed every body to its own stream in random pieces, streams in random order."""
+    streams = [pool.stream(xxh3=bool(i % 2)) for i in range(len(bodies))]
+    offsets = [0] * len(bodies)
+    while any(off < len(body) for off, body in zip(offsets, bodies)):
+        i = rnd.randrange(len(bodies))
+        size = rnd.choice([rnd.randrange(0, 130), rnd.randrange(0, 200_000), 64, 4096])
+        piece = bodies[i][offsets[i]:offsets[i] + size]
+        offsets[i] += len(piece)
+        kind = rnd.randrange(3)  # bytes are kept; other buffers must be copied, not referenced
+        streams[i].update(piece if kind == 0 else bytearray(piece) if kind == 1 else memoryview(piece))
+        if check_midway and rnd.random() < 0.03:
+            j = rnd.randrange(len(bodies))  # a digest midway: the stream stays open
+            assert streams[j].md5_hexdigest() == hashlib.md5(bodies[j][:offsets[j]]).hexdigest()
+    return streams
+
+
+def test_many_streams_in_random_pieces(lanes_impl):
+    rnd = random.Random(1321)
+    # more streams than lanes, lengths from empty to several MiB, some a multiple of 64
+    bodies = [rnd.randbytes(rnd.choice([0, 1, 63, 64, 65, 4096, rnd.randrange(3 << 20)]))
+              for _ in range(37)]
+    pool = lanes_impl.Md5Lanes(hold_limit=1 << 20, stream_limit=300_000)
+    streams = _feed_interleaved(pool, bodies, rnd, check_midway=True)
+    for stream, body in zip(reversed(streams), reversed(bodies)):
+        assert stream.md5_hexdigest() == hashlib.md5(body).hexdigest()
+        assert stream.length == len(body)
+    for i, (stream, body) in enumerate(zip(streams, bodies)):
+        if i % 2:
+            assert stream.xxh3_hexdigest() == xxhash.xxh3_64(body).hexdigest()
+            assert stream.xxh3_intdigest() == xxhash.xxh3_64(body).intdigest()
+
+
+def test_a_buffer_changed_after_update_does_not_change_the_digest(lanes_impl):
+    pool = lanes_impl.Md5Lanes()
+    buf = bytearray(b"x" * 5000)
+    stream = pool.stream(buf)
+    buf[:] = b"y" * 5000  # the pool holds a copy, not the caller's buffer
+    assert stream.md5_hexdigest() == hashlib.md5(b"x" * 5000).hexdigest()
+
+
+def test_xxh3_needs_asking_for(native_impl):
+    stream = native_impl.Md5Lanes().stream(b"abc")
+    with pytest.raises(ValueError):
+        stream.xxh3_hexdigest()
+
+
+def test_limits_bound_what_the_pool_keeps(native_impl):
+    pool = native_impl.Md5Lanes(hold_limit=100_000, stream_limit=70_000)
+    streams = [pool.stream() for _ in range(3)]
+    bodies = [random.Random(i).randbytes(1_000_000) for i in range(3)]
+    for off in range(0, 1_000_000, 30_000):
+        streams[0].update(bodies[0][off:off + 30_000])
+        assert pool.held <= 70_000  # one stream alone: its own limit
+    for off in range(0, 1_000_000, 20_000):
+        for stream, body in zip(streams[1:], bodies[1:]):
+            stream.update(body[off:off + 20_000])
+            assert pool.held <= 100_000  # two under their own limit: the pool's
+    other = pool.stream(b"z" * 10)
+    pool.flush()  # hashes every stream's pieces; the digests are unchanged by when that happens
+    assert pool.held == 0
+    for stream, body in zip(streams, bodies):
+        assert stream.md5_hexdigest() == hashlib.md5(body).hexdigest()
+    assert other.md5_hexdigest() == hashlib.md5(b"z" * 10).hexdigest()
+    for bad in ({"hold_limit": -1}, {"stream_limit": -1}):
+        with pytest.raises(ValueError):
+            native_impl.Md5Lanes(**bad)
+
+
+def test_the_compiled_pool_hashes_waiting_streams_together(both_impls):
+    """What the proxy relies on: one digest hashes every stream that is waiting, in one batch."""
+    c = both_impls["c"]
+    pool = c.Md5Lanes()
+    streams = [pool.stream(bytes([i]) * 300_000) for i in range(5)]
+    assert pool.held == 5 * 300_000
+    assert streams[0].md5_hexdigest() == hashlib.md5(bytes([0]) * 300_000).hexdigest()
+    assert (pool.held, pool.batches, pool.batch_streams, pool.batch_bytes) == (0, 1, 5, 1_500_000)
+    for i, stream in enumerate(streams):  # the others were finished by that batch
+        assert stream.md5_hexdigest() == hashlib.md5(bytes([i]) * 300_000).hexdigest()
+    assert pool.batches == 1
+
+
+def test_pool_is_one_per_thread():
+    import threading
+
+    from native import md5lanes
+    mine, theirs = md5lanes.pool(), []
+    worker = threading.Thread(target=lambda: theirs.append(md5lanes.pool()))
+    worker.start()
+    worker.join()
+    assert md5lanes.pool() is mine and theirs[0] is not mine
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.binary(max_size=300), max_size=8), min_size=1, max_size=20),
+       st.randoms(use_true_random=False))
+def test_twins_agree(both_impls, bodies_in_pieces, rnd):
+    results = []
+    for impl in (both_impls["py"], both_impls["c"]):
+        pool = impl.Md5Lanes(hold_limit=rnd.choice([0, 500, 1 << 20]),
+                             stream_limit=rnd.choice([0, 200, 1 << 20]))
+        streams = [pool.stream() for _ in bodies_in_pieces]
+        order = [(i, piece) for i, pieces in enumerate(bodies_in_pieces) for piece in pieces]
+        rnd.shuffle(order)
+        # pieces of one stream keep their order; streams interleave
+        queues = [list(pieces) for pieces in bodies_in_pieces]
+        for i, _ in order:
+            streams[i].update(queues[i].pop(0))
+        results.append([s.md5_hexdigest() for s in streams])
+    assert results[0] == results[1] == [hashlib.md5(b"".join(p)).hexdigest()
+                                        for p in bodies_in_pieces]
