@@ -3,12 +3,16 @@
 
 A stream's update() only keeps the piece (and counts it); flush() hashes every held piece of
 every stream of the pool in one C call (_md5lanes_kernels.h: sixteen streams per AVX-512 pass,
-the scalar chain where the CPU has no AVX-512 or one stream is alone), without the GIL. A
-digest flushes first, so the streams that were still receiving go along in the same pass.
-Pieces are bytes (immutable) and are referenced until hashed; any other buffer is copied.
+the scalar chain where one stream is alone), without the GIL. A digest flushes first, so the
+streams that were still receiving go along in the same pass. Pieces of at least COALESCE bytes
+that are bytes (immutable) are referenced until hashed; smaller ones and other buffers are
+copied, small ones into one buffer per stream, so a client's tiny pieces cost no per-piece
+overhead. Without the wide kernel nothing is gained by waiting: every update hashes at once.
+A pool belongs to the thread that made it; a call from any other raises RuntimeError.
 """
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.pythread cimport PyThread_get_thread_ident
 from libc.stdint cimport uint32_t, uint64_t
 
 cdef extern from "_md5lanes_kernels.h" nogil:
@@ -22,6 +26,8 @@ cdef extern from "_md5lanes_kernels.h" nogil:
                         const strato_md5_piece_t *pieces, const size_t *first)
     void strato_md5_stream_final(const strato_md5_stream_t *s, unsigned char *out)
     int strato_md5_lanes_set_wide(int use)
+    int strato_md5_lanes_wide
+    unsigned long long strato_md5_wide_calls
 
 cdef extern from "xxhash.h" nogil:
     ctypedef struct XXH3_state_t:
@@ -40,6 +46,8 @@ cdef extern from "xxhash.h" nogil:
 # streams hold pieces, so the limits bound memory and loop stalls, not the gain.
 STREAM_LIMIT = 1024 * 1024
 HOLD_LIMIT = 16 * 1024 * 1024
+# Pieces below this size are copied into one buffer per stream instead of being kept one by one.
+COALESCE = 4096
 # xxh3 runs at update() (the piece is in cache then; ~30 GB/s): above this many bytes without the GIL
 XXH3_GIL_RELEASE = 65536
 
@@ -50,7 +58,17 @@ def set_wide(bint use=True):
     return bool(strato_md5_lanes_set_wide(use))
 
 
-WIDE = set_wide(True)
+WIDE = set_wide(True)  # (at import)
+
+
+def is_wide():
+    """Whether the sixteen-lane kernel is live now."""
+    return bool(strato_md5_lanes_wide)
+
+
+def wide_calls():
+    """How many times the sixteen-lane kernel has run in this process (for tests)."""
+    return strato_md5_wide_calls
 
 
 cdef str _hex(const unsigned char *p, int n):
@@ -63,11 +81,12 @@ cdef str _hex(const unsigned char *p, int n):
 
 
 cdef class Md5Lanes:
-    """The streams of one thread (not thread-safe: one pool per thread, see native.md5lanes)."""
+    """The streams of one thread: made there, used there only (native.md5lanes.pool())."""
     cdef list _waiting  # streams holding pieces, in the order they got their first
     cdef Py_ssize_t _held
     cdef readonly Py_ssize_t hold_limit, stream_limit
     cdef bint _running
+    cdef unsigned long _owner
     # how wide the batches were: flush() calls that hashed something, streams and bytes hashed
     cdef readonly unsigned long long batches, batch_streams, batch_bytes
 
@@ -78,6 +97,14 @@ cdef class Md5Lanes:
         self._held = 0
         self.hold_limit = hold_limit
         self.stream_limit = stream_limit
+        self._owner = PyThread_get_thread_ident()
+
+    cdef inline int _check_thread(self) except -1:
+        if PyThread_get_thread_ident() != self._owner:
+            raise RuntimeError("an Md5Lanes pool is used by the thread that made it only")
+        if self._running:
+            raise RuntimeError("Md5Lanes re-entered while it hashes")
+        return 0
 
     @property
     def held(self):
@@ -86,6 +113,7 @@ cdef class Md5Lanes:
 
     def stream(self, data=None, bint xxh3=False):
         """A new MD5 stream (and xxh3-64 of the same bytes when xxh3 is true)."""
+        self._check_thread()
         cdef Md5Stream s = Md5Stream.__new__(Md5Stream, self, xxh3)
         if data is not None:
             s.update(data)
@@ -93,6 +121,7 @@ cdef class Md5Lanes:
 
     def flush(self):
         """Hash every piece held by every stream of the pool."""
+        self._check_thread()
         cdef list waiting = self._waiting
         cdef Py_ssize_t nstreams = len(waiting), npieces = 0, i, j
         cdef Md5Stream s
@@ -101,9 +130,8 @@ cdef class Md5Lanes:
         cdef size_t *first
         if nstreams == 0:
             return
-        if self._running:
-            raise RuntimeError("Md5Lanes.flush re-entered (a pool serves one thread)")
         for s in waiting:
+            s._seal_small()
             npieces += len(s._pieces)
         streams = <strato_md5_stream_t **>PyMem_Malloc(nstreams * sizeof(void *))
         pieces = <strato_md5_piece_t *>PyMem_Malloc(npieces * sizeof(strato_md5_piece_t) + 1)
@@ -143,13 +171,14 @@ cdef class Md5Lanes:
 cdef class Md5Stream:
     """MD5 (and optionally xxh3-64) of one stream; made by Md5Lanes.stream()."""
     cdef strato_md5_stream_t _state
-    cdef list _pieces
-    cdef Py_ssize_t _held  # bytes of _pieces
+    cdef list _pieces     # bytes, in order, not hashed yet (the last may be followed by _small)
+    cdef bytearray _small  # pieces under COALESCE bytes that came after _pieces, joined
+    cdef Py_ssize_t _held  # bytes of _pieces and _small
     cdef bint _waiting
     cdef Md5Lanes _lanes
     cdef XXH3_state_t *_xxh3
 
-    def __cinit__(self, Md5Lanes lanes, bint xxh3):
+    def __cinit__(self, Md5Lanes lanes not None, bint xxh3):
         strato_md5_stream_init(&self._state)
         self._pieces = []
         self._lanes = lanes
@@ -162,12 +191,18 @@ cdef class Md5Stream:
         if self._xxh3 != NULL:
             XXH3_freeState(self._xxh3)
 
+    cdef inline void _seal_small(self):
+        if self._small is not None:
+            self._pieces.append(bytes(self._small))
+            self._small = None
+
     def update(self, data):
         cdef Md5Lanes lanes = self._lanes
         cdef Py_ssize_t n
         cdef const char *p
+        lanes._check_thread()
         if not PyBytes_CheckExact(data):
-            data = bytes(data)  # a buffer that may change before it is hashed: keep a copy
+            data = bytes(memoryview(data))  # may change before it is hashed: keep a copy
         n = PyBytes_GET_SIZE(data)
         if n == 0:
             return
@@ -178,15 +213,41 @@ cdef class Md5Stream:
                     XXH3_64bits_update(self._xxh3, p, <size_t>n)
             else:
                 XXH3_64bits_update(self._xxh3, p, <size_t>n)
-        self._pieces.append(data)
+        if n < COALESCE:
+            if self._small is None:
+                self._small = bytearray(data)
+            else:
+                self._small += data
+            if len(self._small) >= COALESCE:
+                self._seal_small()
+        else:
+            self._seal_small()
+            self._pieces.append(data)
         self._held += n
         self._state.length += <uint64_t>n
         if not self._waiting:
             self._waiting = True
             lanes._waiting.append(self)
         lanes._held += n
-        if self._held > lanes.stream_limit or lanes._held > lanes.hold_limit:
+        if not strato_md5_lanes_wide or self._held > lanes.stream_limit \
+                or lanes._held > lanes.hold_limit:
             lanes.flush()
+
+    def discard(self):
+        """Drop what the stream holds, unhashed (its PUT failed): the pool neither keeps nor
+        hashes it. The stream then starts over, empty."""
+        cdef Md5Lanes lanes = self._lanes
+        lanes._check_thread()
+        if self._waiting:
+            lanes._waiting.remove(self)
+            lanes._held -= self._held
+            self._waiting = False
+        self._pieces = []
+        self._small = None
+        self._held = 0
+        strato_md5_stream_init(&self._state)
+        if self._xxh3 != NULL:
+            XXH3_64bits_reset(self._xxh3)
 
     cdef _final(self, unsigned char *out):
         if self._waiting:

@@ -182,6 +182,8 @@ static void strato_md5_lanes_avx512(uint32_t st[4][STRATO_MD5_LANES],
 
 /* 1 when the sixteen-lane kernel runs (the CPU has AVX-512F and `use` asks for it), else 0. */
 static int strato_md5_lanes_wide = 0;
+/* Calls of the sixteen-lane kernel so far (tests check the wide path really ran). */
+static unsigned long long strato_md5_wide_calls = 0;
 
 static int strato_md5_lanes_set_wide(int use) {
 #ifdef STRATO_MD5_X86
@@ -200,6 +202,7 @@ static inline void strato_md5_lanes(uint32_t st[4][STRATO_MD5_LANES],
     /* one stream alone is faster in the scalar chain (~590 MB/s here) than in one lane of the
      * wide kernel (~430: the gathers); from two on the lanes win (2: ~850, 16: ~5900) */
     if (strato_md5_lanes_wide && (active & (active - 1))) {
+        __atomic_add_fetch(&strato_md5_wide_calls, 1, __ATOMIC_RELAXED);
         strato_md5_lanes_avx512(st, ptr, nblocks, active);
         return;
     }

@@ -4,11 +4,13 @@ hashlib's MD5 (OpenSSL) per stream and the xxhash package's xxh3; nothing is bat
 `held` stays 0 and flush() has nothing to do. The compiled twin batches streams into AVX-512 lanes.
 """
 import hashlib
+import threading
 
 import xxhash
 
 STREAM_LIMIT = 1024 * 1024
 HOLD_LIMIT = 16 * 1024 * 1024
+COALESCE = 4096
 WIDE = False
 
 
@@ -17,8 +19,16 @@ def set_wide(use: bool = True) -> bool:
     return False
 
 
+def is_wide() -> bool:
+    return False
+
+
+def wide_calls() -> int:
+    return 0
+
+
 class Md5Lanes:
-    """The streams of one thread."""
+    """The streams of one thread: made there, used there only (native.md5lanes.pool())."""
 
     def __init__(self, hold_limit: int = HOLD_LIMIT, stream_limit: int = STREAM_LIMIT):
         if hold_limit < 0 or stream_limit < 0:
@@ -28,36 +38,54 @@ class Md5Lanes:
         # how wide the batches were (flush() calls that hashed something, their streams and
         # bytes): nothing is batched here
         self.batches = self.batch_streams = self.batch_bytes = 0
+        self._owner = threading.get_ident()
+
+    def _check_thread(self) -> None:
+        if threading.get_ident() != self._owner:
+            raise RuntimeError("an Md5Lanes pool is used by the thread that made it only")
 
     @property
     def held(self) -> int:
         return 0
 
     def stream(self, data=None, xxh3: bool = False) -> "Md5Stream":
-        stream = Md5Stream(xxh3)
+        self._check_thread()
+        stream = Md5Stream(self, xxh3)
         if data is not None:
             stream.update(data)
         return stream
 
     def flush(self) -> None:
-        pass
+        self._check_thread()
 
 
 class Md5Stream:
     """MD5 (and optionally xxh3-64) of one stream; made by Md5Lanes.stream()."""
 
-    __slots__ = ("_md5", "_xxh3", "length")
+    __slots__ = ("_lanes", "_md5", "_xxh3", "_length")
 
-    def __init__(self, xxh3: bool):
-        self._md5 = hashlib.md5(usedforsecurity=False)
+    def __init__(self, lanes: Md5Lanes, xxh3: bool):
+        self._lanes = lanes
         self._xxh3 = xxhash.xxh3_64() if xxh3 else None
-        self.length = 0
+        self.discard()
 
     def update(self, data) -> None:
+        self._lanes._check_thread()
         self._md5.update(data)
         if self._xxh3 is not None:
             self._xxh3.update(data)
-        self.length += memoryview(data).nbytes
+        self._length += memoryview(data).nbytes
+
+    def discard(self) -> None:
+        """Start over, empty (the compiled twin also drops the pieces it holds)."""
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        if self._xxh3 is not None:
+            self._xxh3.reset()
+        self._length = 0
+
+    @property
+    def length(self) -> int:
+        return self._length
 
     def md5_digest(self) -> bytes:
         return self._md5.digest()

@@ -349,6 +349,8 @@ class Backend:
             aborted = exc
         if aborted is not None:
             _abort(targets)
+            if hasher is not None:
+                hasher.discard()  # the pool would otherwise keep (and later hash) its pieces
             from proxy.errors import SwiftError
             if isinstance(aborted, (aiohttp.ClientPayloadError, ConnectionError)):
                 raise SwiftError(499, "Client Disconnect")

@@ -155,6 +155,35 @@ async def test_client_etag_mismatch_422_and_nothing_on_any_node(setup, chunked):
     assert [a.status for a in good] == [201] * 3
 
 
+async def test_a_failed_body_leaves_nothing_in_the_md5_pool(setup):
+    """The footer's MD5 goes through the loop's md5lanes pool, which keeps a PUT's pieces until
+    a digest is asked: a body that fails midway must take its pieces out (the pool would keep
+    them, up to 1 MiB a PUT, and hash them with the next PUT's batch)."""
+    from native import md5lanes
+    ring, servers, _, session = setup
+    backend = Backend(session, ErrorLimiter(10, 1.0), 0.5, 5.0)
+    await _put(backend, ring, "warm", b"w")
+    before = [_files(root) for _, root in servers]
+    headers = {"X-Timestamp": Timestamp.now().internal, "Content-Type": "a/b",
+               "Content-Length": str(10 * 65536), "X-Backend-Storage-Policy-Index": "0"}
+
+    async def failing():
+        for _ in range(3):
+            yield os.urandom(65536)
+        raise ConnectionResetError("client went away")
+
+    with pytest.raises(SwiftError) as err:
+        await backend.put_stream(ring, "AUTH_a", "c", "cut", lambda i: dict(headers), failing(),
+                                 10 * 65536)
+    assert err.value.status == 499
+    assert md5lanes.pool().held == 0
+    for _ in range(50):
+        if [_files(root) for _, root in servers] == before:
+            break
+        await asyncio.sleep(0.1)
+    assert [_files(root) for _, root in servers] == before
+
+
 @pytest.mark.parametrize("stream", [False, True])
 async def test_a_node_that_fails_is_asked_again_before_the_next_footer_put(stream):
     """A node that could not be reached may come back as another release: the proxy forgets that

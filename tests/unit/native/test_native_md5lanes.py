@@ -53,6 +53,108 @@ def test_rfc1321_vectors(lanes_impl, data, expected):
     assert stream.md5_digest() == bytes.fromhex(expected)
 
 
+def test_every_length_whole_and_split_at_every_point(lanes_impl):
+    """Lengths across the padding boundaries (55/56 bytes mod 64) and the block edges, each whole
+    and cut in two at every point: all in one pool, so the wide kernel runs them side by side."""
+    pool = lanes_impl.Md5Lanes()
+    calls = lanes_impl.wide_calls()
+    data = bytes(range(256)) + b"xyz!"
+    cases = []
+    for length in range(261):
+        body = data[:length]
+        cases.append((pool.stream(body), body))
+        for cut in range(length + 1):
+            stream = pool.stream(body[:cut])
+            stream.update(body[cut:])
+            cases.append((stream, body))
+    for stream, body in cases:
+        assert stream.md5_hexdigest() == hashlib.md5(body).hexdigest(), len(body)
+    if lanes_impl.is_wide():
+        assert lanes_impl.wide_calls() > calls  # the sixteen-lane kernel did this work
+    else:
+        assert lanes_impl.wide_calls() == calls
+
+
+def test_scalar_tier_hashes_every_update_at_once(both_impls):
+    c = both_impls["c"]
+    try:
+        c.set_wide(False)  # what a CPU without AVX-512 runs: waiting would gain nothing
+        pool = c.Md5Lanes()
+        stream = pool.stream(b"a" * 100_000)
+        assert pool.held == 0 and pool.batches == 1
+        assert stream.md5_hexdigest() == hashlib.md5(b"a" * 100_000).hexdigest()
+    finally:
+        c.set_wide(True)
+
+
+def test_tiny_pieces_cost_no_memory_per_piece(native_impl):
+    """A client's body can arrive in pieces of a few bytes: they are joined, not kept one by one
+    (64 streams of 2-byte pieces held ~22 MB for 0.8 MB of data when they were kept)."""
+    import tracemalloc
+    pool = native_impl.Md5Lanes()
+    streams = [pool.stream() for _ in range(64)]
+    tracemalloc.start()
+    try:
+        for _ in range(6250):
+            for stream in streams:
+                stream.update(b"ab")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3_000_000, peak
+    assert streams[5].md5_hexdigest() == hashlib.md5(b"ab" * 6250).hexdigest()
+
+
+def test_discard_drops_what_a_failed_stream_holds(native_impl):
+    pool = native_impl.Md5Lanes()
+    kept, failed = pool.stream(xxh3=True), pool.stream(xxh3=True)
+    kept.update(b"k" * 300_000)
+    failed.update(b"f" * 500_000)
+    failed.discard()
+    assert pool.held in (0, 300_000)  # (the pure twin holds nothing)
+    assert kept.md5_hexdigest() == hashlib.md5(b"k" * 300_000).hexdigest()
+    assert pool.batch_bytes in (0, 300_000)  # the discarded bytes were never hashed
+    assert failed.length == 0
+    failed.update(b"again")  # it starts over, empty
+    assert failed.md5_hexdigest() == hashlib.md5(b"again").hexdigest()
+    assert failed.xxh3_hexdigest() == xxhash.xxh3_64(b"again").hexdigest()
+
+
+def test_a_pool_serves_the_thread_that_made_it_only(native_impl):
+    """A second thread feeding a pool while it hashes without the GIL would lose pieces; it is
+    refused instead."""
+    import threading
+    pool = native_impl.Md5Lanes()
+    stream = pool.stream(b"mine")
+    errors = []
+
+    def other_thread():
+        for call in (lambda: stream.update(b"x"), pool.flush, pool.stream):
+            try:
+                call()
+            except RuntimeError as exc:
+                errors.append(exc)
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    worker.join()
+    assert len(errors) == 3
+    assert stream.md5_hexdigest() == hashlib.md5(b"mine").hexdigest()
+
+
+def test_update_takes_what_hashlib_takes(native_impl):
+    stream = native_impl.Md5Lanes().stream()
+    for bad in (5, [1, 2, 3], "text"):
+        with pytest.raises(TypeError):
+            stream.update(bad)
+    stream.update(memoryview(b"abcdef")[::2].tobytes())
+    assert stream.md5_hexdigest() == hashlib.md5(b"ace").hexdigest()
+
+
+def test_a_stream_needs_a_pool(both_impls):
+    with pytest.raises(TypeError):
+        both_impls["c"].Md5Stream(None, False)
+
+
 def _feed_interleaved(pool, bodies, rnd, check_midway=False):
     """Feed every body to its own stream in random pieces, streams in random order."""
     streams = [pool.stream(xxh3=bool(i % 2)) for i in range(len(bodies))]
