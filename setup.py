@@ -20,7 +20,7 @@ EXTENSIONS = [
     ("native._iscsipdu_c", "native/_iscsipdu_c.pyx", []),
     ("native._iscsiread_c", "native/_iscsiread_c.pyx", []),
     ("native._awschunked_c", "native/_awschunked_c.pyx", []),
-    ("native._md5lanes_c", "native/_md5lanes_c.pyx", [], ["xxhash"]),  # libxxhash-dev
+    ("native._md5lanes_c", "native/_md5lanes_c.pyx", [], ["crypto", "xxhash"]),  # as checksum
 ]
 
 PURE_MESSAGE = "strato: building in pure-Python mode ({}); the native fast path is off."

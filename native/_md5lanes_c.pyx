@@ -27,9 +27,10 @@ cdef extern from "_md5lanes_kernels.h" nogil:
     void strato_md5_stream_final(const strato_md5_stream_t *s, unsigned char *out)
     int strato_md5_lanes_set_wide(int use)
     int strato_md5_lanes_wide
+    const char *strato_md5_run_api
     unsigned long long strato_md5_wide_calls
 
-cdef extern from "xxhash.h" nogil:
+cdef extern from "_md5lanes_xxh3.h" nogil:
     ctypedef struct XXH3_state_t:
         pass
     ctypedef unsigned long long XXH64_hash_t
@@ -59,6 +60,7 @@ def set_wide(bint use=True):
 
 
 WIDE = set_wide(True)  # (at import)
+RUN_API = strato_md5_run_api.decode("ascii")  # a stream alone: "openssl" (its assembly) or "c"
 
 
 def is_wide():

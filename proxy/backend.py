@@ -109,6 +109,12 @@ def _placement(ring, role: str, account: str, container: str | None, obj: str | 
     return ring.get_nodes(account, container, obj)
 
 
+# A body of at least this many bytes waits one turn of the event loop before its MD5 is asked
+# (put_stream) where md5lanes has its wide kernel: its MD5 then shares a batch with the other
+# PUTs' pieces; a smaller one is hashed in microseconds.
+BATCH_WAIT_MIN = 65536
+
+
 class Backend:
     def __init__(self, session: aiohttp.ClientSession, limiter: ErrorLimiter,
                  conn_timeout: float, node_timeout: float, put_footer: bool = True):
@@ -327,6 +333,11 @@ class Backend:
                 from proxy.errors import SwiftError
                 aborted = SwiftError(499, "Client Disconnect")
             elif hasher is not None:
+                if sent >= BATCH_WAIT_MIN and md5lanes.is_wide():
+                    # one turn of the loop first: the other PUTs that are ready (a body just
+                    # arrived, often whole) hand their pieces to the pool, and this digest
+                    # hashes them side by side (1 MiB PUTs at c16: 1.0-1.9 -> 2.3-3.9 a batch)
+                    await asyncio.sleep(0)
                 md5_hex = hasher.md5_hexdigest()
                 if client_etag is not None and client_etag != md5_hex:
                     # no footer goes out (nor the held last piece): every footer replica sees a

@@ -184,6 +184,45 @@ async def test_a_failed_body_leaves_nothing_in_the_md5_pool(setup):
     assert [_files(root) for _, root in servers] == before
 
 
+async def test_concurrent_bodies_share_one_md5_batch(setup):
+    """Two PUTs whose bodies end together: the first waits a turn of the loop before it asks for
+    its MD5, so the second's last piece joins the pool and one md5lanes batch hashes both (asked
+    at once, the first's batch would take the second's earlier pieces and the second would need
+    a batch of its own: 2 batches, 3 streams)."""
+    from native import md5lanes
+    if not md5lanes.is_wide():
+        pytest.skip("no md5lanes wide kernel here (pure twin, or a CPU without AVX-512)")
+    ring, _, _, session = setup
+    backend = Backend(session, ErrorLimiter(10, 1.0), 0.5, 5.0)
+    await _put(backend, ring, "warm", b"w")
+    pool = md5lanes.pool()
+    bodies = [os.urandom(300_000), os.urandom(300_000)]
+    at_last_piece, both_there = [], asyncio.Event()
+
+    async def pieces(body):
+        last = len(body) - 65536
+        for i in range(0, last, 65536):
+            yield body[i:min(i + 65536, last)]
+        at_last_piece.append(1)  # both bodies end in the same turn of the loop
+        if len(at_last_piece) == 2:
+            both_there.set()
+        await both_there.wait()
+        yield body[last:]
+
+    async def put(name, body):
+        headers = {"X-Timestamp": Timestamp.now().internal, "Content-Type": "a/b",
+                   "Content-Length": str(len(body)), "X-Backend-Storage-Policy-Index": "0"}
+        answers, _ = await backend.put_stream(ring, "AUTH_a", "c", name, lambda i: dict(headers),
+                                              pieces(body), len(body))
+        return answers
+
+    batches, streams = pool.batches, pool.batch_streams
+    answers = await asyncio.gather(*(put(f"pair{i}", body) for i, body in enumerate(bodies)))
+    for body, replies in zip(bodies, answers):
+        assert {a.headers["ETag"] for a in replies} == {hashlib.md5(body).hexdigest()}
+    assert (pool.batches - batches, pool.batch_streams - streams) == (1, 2)
+
+
 @pytest.mark.parametrize("stream", [False, True])
 async def test_a_node_that_fails_is_asked_again_before_the_next_footer_put(stream):
     """A node that could not be reached may come back as another release: the proxy forgets that
