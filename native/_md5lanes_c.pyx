@@ -73,15 +73,6 @@ def wide_calls():
     return strato_md5_wide_calls
 
 
-cdef str _hex(const unsigned char *p, int n):
-    cdef char out[32]
-    cdef int i
-    for i in range(n):
-        out[2 * i] = b"0123456789abcdef"[p[i] >> 4]
-        out[2 * i + 1] = b"0123456789abcdef"[p[i] & 15]
-    return out[:2 * n].decode("ascii")
-
-
 cdef class Md5Lanes:
     """The streams of one thread: made there, used there only (native.md5lanes.pool())."""
     cdef list _waiting  # streams holding pieces, in the order they got their first
@@ -264,7 +255,7 @@ cdef class Md5Stream:
     def md5_hexdigest(self):
         cdef unsigned char out[16]
         self._final(out)
-        return _hex(out, 16)
+        return out[:16].hex()
 
     cdef XXH64_hash_t _xxh3_value(self) except? 0:
         if self._xxh3 == NULL:

@@ -59,19 +59,32 @@ static inline int strato_md5_word(int i) {
     return (7 * i) & 15;
 }
 
-/* One step, a = b + ((a + f(b, c, d) + X[k] + T[i]) <<< s), and four of them with the roles of
- * a, b, c, d rotating as RFC 1321 writes a round; every index is a constant once unrolled. */
+/* The 64 steps of a block, as RFC 1321 writes them: four rounds of sixteen, in each a step
+ * a = b + ((a + f(b, c, d) + X[k] + T[i]) <<< s) with the roles of a, b, c, d rotating. STEP is
+ * the one-step macro of the scalar or the sixteen-lane code; every index is a constant there. */
+#define STRATO_MD5_FOUR(STEP, f, i)                                                                \
+    do {                                                                                           \
+        STEP(f, a, b, c, d, (i));                                                                  \
+        STEP(f, d, a, b, c, (i) + 1);                                                              \
+        STEP(f, c, d, a, b, (i) + 2);                                                              \
+        STEP(f, b, c, d, a, (i) + 3);                                                              \
+    } while (0)
+#define STRATO_MD5_64_STEPS(STEP, F, G, H, I)                                                      \
+    do {                                                                                           \
+        STRATO_MD5_FOUR(STEP, F, 0);  STRATO_MD5_FOUR(STEP, F, 4);                                 \
+        STRATO_MD5_FOUR(STEP, F, 8);  STRATO_MD5_FOUR(STEP, F, 12);                                \
+        STRATO_MD5_FOUR(STEP, G, 16); STRATO_MD5_FOUR(STEP, G, 20);                                \
+        STRATO_MD5_FOUR(STEP, G, 24); STRATO_MD5_FOUR(STEP, G, 28);                                \
+        STRATO_MD5_FOUR(STEP, H, 32); STRATO_MD5_FOUR(STEP, H, 36);                                \
+        STRATO_MD5_FOUR(STEP, H, 40); STRATO_MD5_FOUR(STEP, H, 44);                                \
+        STRATO_MD5_FOUR(STEP, I, 48); STRATO_MD5_FOUR(STEP, I, 52);                                \
+        STRATO_MD5_FOUR(STEP, I, 56); STRATO_MD5_FOUR(STEP, I, 60);                                \
+    } while (0)
+
 #define STRATO_MD5_STEP(f, a, b, c, d, i)                                                          \
     do {                                                                                           \
         (a) += f((b), (c), (d)) + w[strato_md5_word(i)] + strato_md5_k[i];                         \
         (a) = strato_md5_rotl((a), strato_md5_shift[(i) >> 4][(i) & 3]) + (b);                     \
-    } while (0)
-#define STRATO_MD5_FOUR(f, i)                                                                      \
-    do {                                                                                           \
-        STRATO_MD5_STEP(f, a, b, c, d, (i));                                                       \
-        STRATO_MD5_STEP(f, d, a, b, c, (i) + 1);                                                   \
-        STRATO_MD5_STEP(f, c, d, a, b, (i) + 2);                                                   \
-        STRATO_MD5_STEP(f, b, c, d, a, (i) + 3);                                                   \
     } while (0)
 
 /* `nblocks` consecutive 64-byte blocks of one stream into st[4] (A, B, C, D). */
@@ -80,14 +93,7 @@ static void strato_md5_blocks(uint32_t st[4], const unsigned char *p, size_t nbl
         uint32_t w[16], a = st[0], b = st[1], c = st[2], d = st[3];
         int i;
         for (i = 0; i < 16; i++) w[i] = strato_md5_le32(p + 4 * i);
-        STRATO_MD5_FOUR(STRATO_MD5_F, 0);  STRATO_MD5_FOUR(STRATO_MD5_F, 4);
-        STRATO_MD5_FOUR(STRATO_MD5_F, 8);  STRATO_MD5_FOUR(STRATO_MD5_F, 12);
-        STRATO_MD5_FOUR(STRATO_MD5_G, 16); STRATO_MD5_FOUR(STRATO_MD5_G, 20);
-        STRATO_MD5_FOUR(STRATO_MD5_G, 24); STRATO_MD5_FOUR(STRATO_MD5_G, 28);
-        STRATO_MD5_FOUR(STRATO_MD5_H, 32); STRATO_MD5_FOUR(STRATO_MD5_H, 36);
-        STRATO_MD5_FOUR(STRATO_MD5_H, 40); STRATO_MD5_FOUR(STRATO_MD5_H, 44);
-        STRATO_MD5_FOUR(STRATO_MD5_I, 48); STRATO_MD5_FOUR(STRATO_MD5_I, 52);
-        STRATO_MD5_FOUR(STRATO_MD5_I, 56); STRATO_MD5_FOUR(STRATO_MD5_I, 60);
+        STRATO_MD5_64_STEPS(STRATO_MD5_STEP, STRATO_MD5_F, STRATO_MD5_G, STRATO_MD5_H, STRATO_MD5_I);
         st[0] += a; st[1] += b; st[2] += c; st[3] += d;
     }
 }
@@ -169,15 +175,6 @@ static inline __m512i strato_md5_gather(__m512i lo_addr, __m512i hi_addr, __mmas
             strato_md5_shift[(i) >> 4][(i) & 3])), (b));                                           \
     } while (0)
 
-/* Four steps of one round, rotating the roles of a, b, c, d as RFC 1321 writes them. */
-#define STRATO_MD5X_FOUR(imm, i)                                                                   \
-    do {                                                                                           \
-        STRATO_MD5X_STEP(imm, a, b, c, d, (i));                                                    \
-        STRATO_MD5X_STEP(imm, d, a, b, c, (i) + 1);                                                \
-        STRATO_MD5X_STEP(imm, c, d, a, b, (i) + 2);                                                \
-        STRATO_MD5X_STEP(imm, b, c, d, a, (i) + 3);                                                \
-    } while (0)
-
 __attribute__((target(STRATO_MD5_AVX512)))
 static void strato_md5_lanes_avx512(uint32_t st[4][STRATO_MD5_LANES],
                                     const unsigned char *const ptr[STRATO_MD5_LANES],
@@ -193,14 +190,8 @@ static void strato_md5_lanes_avx512(uint32_t st[4][STRATO_MD5_LANES],
         __m512i m[16];
         int w;
         for (w = 0; w < 16; w++) m[w] = strato_md5_gather(lo_addr, hi_addr, k, w);
-        STRATO_MD5X_FOUR(STRATO_MD5X_F, 0);  STRATO_MD5X_FOUR(STRATO_MD5X_F, 4);
-        STRATO_MD5X_FOUR(STRATO_MD5X_F, 8);  STRATO_MD5X_FOUR(STRATO_MD5X_F, 12);
-        STRATO_MD5X_FOUR(STRATO_MD5X_G, 16); STRATO_MD5X_FOUR(STRATO_MD5X_G, 20);
-        STRATO_MD5X_FOUR(STRATO_MD5X_G, 24); STRATO_MD5X_FOUR(STRATO_MD5X_G, 28);
-        STRATO_MD5X_FOUR(STRATO_MD5X_H, 32); STRATO_MD5X_FOUR(STRATO_MD5X_H, 36);
-        STRATO_MD5X_FOUR(STRATO_MD5X_H, 40); STRATO_MD5X_FOUR(STRATO_MD5X_H, 44);
-        STRATO_MD5X_FOUR(STRATO_MD5X_I, 48); STRATO_MD5X_FOUR(STRATO_MD5X_I, 52);
-        STRATO_MD5X_FOUR(STRATO_MD5X_I, 56); STRATO_MD5X_FOUR(STRATO_MD5X_I, 60);
+        STRATO_MD5_64_STEPS(STRATO_MD5X_STEP, STRATO_MD5X_F, STRATO_MD5X_G, STRATO_MD5X_H,
+                            STRATO_MD5X_I);
         /* inactive lanes keep their state */
         a = _mm512_mask_add_epi32(a0, k, a, a0); b = _mm512_mask_add_epi32(b0, k, b, b0);
         c = _mm512_mask_add_epi32(c0, k, c, c0); d = _mm512_mask_add_epi32(d0, k, d, d0);
