@@ -12,7 +12,7 @@ from multidict import CIMultiDict
 
 from proxy import large
 from proxy.errors import SwiftError
-from proxy.s3 import access, addressing, common, objects, xmlio
+from proxy.s3 import access, addressing, common, objects, sse, xmlio
 from proxy.s3.errors import S3Error, not_implemented
 
 COPY_CONDITIONS = {"x-amz-copy-source-if-match": "If-Match",
@@ -55,7 +55,6 @@ async def open_source(s3, range_header: str | None = None):
         raise S3Error("ServiceUnavailable")
     bh = head.backend_headers or CIMultiDict()
     access.check(s3, bucket, "s3:GetObject", "READ", key, access.object_acl(bh, bucket))
-    from proxy.s3 import sse
     if sse.is_encrypted(bh) or sse.customer_key(s3.headers) is not None or \
             sse.customer_key(s3.headers, "x-amz-copy-source-server-side-encryption-customer-"):
         raise not_implemented("Copying to or from SSE-C objects")
@@ -127,7 +126,8 @@ async def copy_object(s3, bucket):
         float(result.headers.get("X-Timestamp", "0"))))
     xmlio.add(root, "ETag", f'"{(result.headers.get("ETag") or "").strip(chr(34))}"')
     from proxy.s3 import versioning
-    return common.xml_response(root, headers=versioning.copy_headers(s3, result))
+    return common.xml_response(root, headers={**versioning.copy_headers(s3, result),
+                                              **sse.response_headers(headers)})
 
 
 def tags_of(bh) -> list:

@@ -90,15 +90,16 @@ def new_object_headers(s3, bucket: common.Bucket) -> dict[str, str]:
     if storage_class not in ("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
                              "INTELLIGENT_TIERING", "GLACIER_IR"):
         raise S3Error("InvalidStorageClass", StorageClassRequested=storage_class)
-    for name in ("x-amz-server-side-encryption", "x-amz-website-redirect-location",
-                 "x-amz-object-lock-mode"):
+    # SSE-S3 is recorded for every write that makes an object (PUT, copy, multipart upload,
+    # POST form); the others are features this store does not have, whatever their value
+    encryption = s3.headers.get("x-amz-server-side-encryption")
+    if encryption is not None:
+        if encryption != "AES256":
+            raise common_not_implemented(f"Server-side encryption {encryption}")
+        out[sse.SSE] = "AES256"
+    for name in ("x-amz-website-redirect-location", "x-amz-object-lock-mode"):
         if name in s3.headers:
-            if s3.headers[name] not in ("AES256",):
-                raise common_not_implemented(name)
-            if name == "x-amz-server-side-encryption":
-                # SSE-S3 recorded here too (not only by a PUT's sse.for_write): multipart
-                # uploads carry it to the completed object, copies to theirs
-                out[sse.SSE] = "AES256"
+            raise common_not_implemented(name)
     expires = bucket_config.expiry_for(bucket, s3.key, time.time())
     own = _client_delete_at(s3)
     if own is not None:  # Swift's X-Delete-At / X-Delete-After pass through, as in Swift's s3api
@@ -203,8 +204,9 @@ async def put(s3):
     if "X-Delete-At" in headers:
         out["x-amz-expiration"] = expiration_header(headers["X-Delete-At"],
                                                     headers.get(EXPIRATION_RULE))
+    out.update(sse.response_headers(headers))  # SSE-S3's x-amz-server-side-encryption
     if encryption is not None:
-        out.update(encryption.response_headers())
+        out.update(encryption.response_headers())  # SSE-C's algorithm and key MD5
     if verifier.checksum_value:
         out[f"x-amz-checksum-{verifier.checksum_algorithm}"] = verifier.checksum_value
     return common.empty(200, out)

@@ -18,7 +18,7 @@ from multidict import CIMultiDict
 from proxy import conditional
 from proxy.core import Result
 from proxy.errors import SwiftError
-from proxy.s3.errors import S3Error, not_implemented
+from proxy.s3.errors import S3Error
 
 PREFIX = "x-amz-server-side-encryption-customer-"
 SSE_C_HEADERS = (PREFIX + "algorithm", PREFIX + "key", PREFIX + "key-md5")
@@ -91,18 +91,14 @@ class Encryption:
 
 
 def for_write(s3, headers: dict) -> Encryption | None:
-    """Set the metadata of an encrypted PUT; the Encryption wraps the body source."""
+    """Set the metadata of an SSE-C PUT; the Encryption wraps the body source. (SSE-S3 is
+    recorded by objects.new_object_headers, which made `headers`.)"""
     key = customer_key(s3.headers)
-    sse = s3.headers.get("x-amz-server-side-encryption")
-    if sse is not None:
-        if sse != "AES256":
-            raise not_implemented(f"Server-side encryption {sse}")
-        if key is not None:
-            raise S3Error("InvalidArgument", "Server Side Encryption with Customer provided key "
-                          "is incompatible with the encryption method specified")
-        headers[SSE] = "AES256"
     if key is None:
         return None
+    if SSE in headers:
+        raise S3Error("InvalidArgument", "Server Side Encryption with Customer provided key "
+                      "is incompatible with the encryption method specified")
     encryption = Encryption(key)
     headers.update(encryption.headers())
     return encryption

@@ -136,6 +136,31 @@ def test_checksums_checked_and_nothing_committed(s3, bucket):
     assert got["ChecksumSHA256"] == put["ChecksumSHA256"]
 
 
+def test_sse_s3_and_unsupported_write_headers(s3, bucket):
+    """SSE-S3 (AES256) is recorded and answered on PUT, HEAD and copies; anything this store
+    cannot honour (KMS, website redirects, object lock) is 501 NotImplemented, whatever its
+    value, and stores nothing."""
+    put = s3.put_object(Bucket=bucket, Key="s3sse", Body=b"x", ServerSideEncryption="AES256")
+    assert put["ServerSideEncryption"] == "AES256"
+    assert s3.head_object(Bucket=bucket, Key="s3sse")["ServerSideEncryption"] == "AES256"
+    s3.copy_object(Bucket=bucket, Key="s3sse-copy", CopySource={"Bucket": bucket, "Key": "s3sse"},
+                   ServerSideEncryption="AES256")
+    assert s3.head_object(Bucket=bucket, Key="s3sse-copy")["ServerSideEncryption"] == "AES256"
+    until = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    for extra in ({"ServerSideEncryption": "aws:kms"}, {"WebsiteRedirectLocation": "/other"},
+                  {"WebsiteRedirectLocation": "AES256"},
+                  {"ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": until}):
+        with pytest.raises(botocore.exceptions.ClientError) as exc:
+            s3.put_object(Bucket=bucket, Key="refused", Body=b"x", **extra)
+        assert code_of(exc) == "NotImplemented", extra
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="refused", Body=b"x", ServerSideEncryption="AES256",
+                      SSECustomerAlgorithm="AES256", SSECustomerKey=b"k" * 32)
+    assert code_of(exc) == "InvalidArgument"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert "refused" not in keys
+
+
 def test_sse_c(s3, bucket, aio):
     import os
     key = os.urandom(32)
