@@ -10,6 +10,7 @@ ERROR with a fault, as Nova does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import re
@@ -84,6 +85,14 @@ class Manager:
 
     def _lock(self, server_id: str) -> asyncio.Lock:
         return self._locks.setdefault(server_id, asyncio.Lock())
+
+    @contextlib.asynccontextmanager
+    async def _held(self, caller: Caller, server_id: str):
+        """The caller's server, read again under its lock: what every change starts from. A
+        server that is not there (or not the caller's) is 404 before any lock is made for it."""
+        await self.get(caller, server_id)
+        async with self._lock(server_id):
+            yield await self.get(caller, server_id)
 
     def connector(self, device: str) -> dict:
         # What os-brick sends as the connector of an iSCSI host (Cinder records host/mountpoint).
@@ -258,17 +267,13 @@ class Manager:
             await self._set_status(current, target, **extra)
 
     async def update(self, caller: Caller, server_id: str, changes: dict) -> dict:
-        await self.get(caller, server_id)
-        async with self._lock(server_id):
-            server = visible(await self.db.read(lambda t: t.get(server_id)), caller, server_id)
+        async with self._held(caller, server_id) as server:
             server.update(changes)
             return await self._save(server)
 
     # -- delete --------------------------------------------------------------------------------
     async def delete(self, caller: Caller, server_id: str) -> None:
-        await self.get(caller, server_id)
-        async with self._lock(server_id):
-            server = visible(await self.db.read(lambda t: t.get(server_id)), caller, server_id)
+        async with self._held(caller, server_id) as server:
             try:
                 await self.driver.destroy(server)
             except Exception:
@@ -307,9 +312,7 @@ class Manager:
     # -- volume attachments --------------------------------------------------------------------
     async def attach(self, caller: Caller, server_id: str, volume_id: str,
                      wanted_device: str | None) -> tuple[dict, dict]:
-        await self.get(caller, server_id)
-        async with self._lock(server_id):
-            server = visible(await self.db.read(lambda t: t.get(server_id)), caller, server_id)
+        async with self._held(caller, server_id) as server:
             self._check_attachable(server, "attach_volume")
             if any(v["volume_id"] == volume_id for v in server["volumes"]):
                 raise errors.bad_request(f"Invalid volume: volume {volume_id} already attached")
@@ -346,9 +349,7 @@ class Manager:
             return server, entry
 
     async def detach(self, caller: Caller, server_id: str, volume_id: str) -> None:
-        await self.get(caller, server_id)
-        async with self._lock(server_id):
-            server = visible(await self.db.read(lambda t: t.get(server_id)), caller, server_id)
+        async with self._held(caller, server_id) as server:
             entry = next((v for v in server["volumes"] if v["volume_id"] == volume_id), None)
             if entry is None:
                 raise errors.not_found(f"No volume Block Device Mapping with id {volume_id}.")

@@ -15,7 +15,6 @@ import lmdb
 from strato.recordstore import RecordStore
 
 
-
 class Txn:
     def __init__(self, txn: lmdb.Transaction, db):
         self._txn = txn

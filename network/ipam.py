@@ -69,25 +69,26 @@ def check_gateway(gateway, net: Network) -> str | None:
     """An explicit gateway_ip (None: the subnet has no gateway)."""
     if gateway is None:
         return None
-    address = _usable_address(gateway, net, "gateway_ip")
-    if address is None:
+    address = _address(gateway, "gateway_ip")
+    if not _usable(address, net):
         raise errors.invalid_input(f"Gateway ip {gateway} conflicts with subnet {net}")
     return str(address)
 
 
-def _usable_address(raw, net: Network, attr: str):
-    """raw as an address if it is a usable one of net (usable_bounds), None if it is an address
-    but not that; InvalidInput naming attr if it is no IP address at all."""
+def _address(raw, attr: str):
+    """raw as an IP address; InvalidInput naming attr if it is none."""
     try:
-        address = ipaddress.ip_address(raw) if isinstance(raw, str) else None
+        if isinstance(raw, str):
+            return ipaddress.ip_address(raw)
     except ValueError:
-        address = None
-    if address is None:
-        raise errors.invalid_attr(attr, f"'{raw}' is not a valid IP address")
+        pass
+    raise errors.invalid_attr(attr, f"'{raw}' is not a valid IP address")
+
+
+def _usable(address, net: Network) -> bool:
+    """Whether address is one a port or gateway of net may hold (usable_bounds)."""
     first, last = usable_bounds(net)
-    if address.version != net.version or not first <= int(address) <= last:
-        return None
-    return address
+    return address.version == net.version and first <= int(address) <= last
 
 
 def _ranges_without(first: int, last: int, holes: Iterable[int]) -> list[tuple[int, int]]:
@@ -173,9 +174,9 @@ def allocate(pools: Iterable[Pool], taken: set[int]) -> str | None:
 def check_address(raw, net: Network, gateway: str | None, taken: set[int],
                   subnet_id: str) -> str:
     """An explicitly requested address: usable in the subnet, not the gateway, not taken."""
-    address = _usable_address(raw, net, "fixed_ips")
-    if address is None:
-        raise errors.invalid_ip_for_subnet(str(ipaddress.ip_address(raw)))
+    address = _address(raw, "fixed_ips")
+    if not _usable(address, net):
+        raise errors.invalid_ip_for_subnet(str(address))
     if str(address) == gateway or int(address) in taken:
         raise errors.ip_already_allocated(str(address), subnet_id)
     return str(address)

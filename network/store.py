@@ -54,6 +54,15 @@ class Txn:
                 if port is not None:
                     yield port
 
+    def index_ports_once(self) -> None:
+        """A store written before the net_port index existed (session 9's first all-in-ones):
+        index the ports it already has; a no-op once the index holds anything."""
+        with self._txn.cursor(db=self._dbs["net_port"]) as cursor:
+            if cursor.first():
+                return
+        for port in list(self.scan("port")):
+            self._txn.put(_net_port_key(port), b"", db=self._dbs["net_port"])
+
     def scan(self, kind: str) -> Iterator[dict]:
         with self._txn.cursor(db=self._dbs[kind]) as cursor:
             for _key, data in cursor:
@@ -78,13 +87,4 @@ class Store(RecordStore[Txn]):
     def __init__(self, path: str):
         super().__init__(path, {kind: kind.encode() for kind in (*KINDS, "mac", "net_port")},
                          Txn)
-        self.write(_index_ports)
-
-
-def _index_ports(txn: Txn) -> None:
-    # A store written before the net_port index existed: index its ports once.
-    with txn._txn.cursor(db=txn._dbs["net_port"]) as cursor:
-        if cursor.first():
-            return
-    for port in list(txn.scan("port")):
-        txn._txn.put(_net_port_key(port), b"", db=txn._dbs["net_port"])
+        self.write(Txn.index_ports_once)
