@@ -59,7 +59,7 @@ def set_wide(bint use=True):
     return bool(strato_md5_lanes_set_wide(use))
 
 
-WIDE = set_wide(True)  # (at import)
+set_wide(True)
 RUN_API = strato_md5_run_api.decode("ascii")  # a stream alone: "openssl" (its assembly) or "c"
 
 

@@ -11,7 +11,7 @@ import xxhash
 STREAM_LIMIT = 1024 * 1024
 HOLD_LIMIT = 16 * 1024 * 1024
 COALESCE = 4096
-WIDE = False
+RUN_API = "hashlib"
 
 
 def set_wide(use: bool = True) -> bool:
