@@ -26,6 +26,8 @@ def test_flavor_list_and_show(nova_cli):
     assert "m1.small" in flavors
     tiny = nova_cli("tester", "flavor", "show", "m1.tiny").data  # a name: 404, then detail
     assert (tiny["id"], tiny["name"], tiny["ram"]) == (flavors["m1.tiny"]["ID"], "m1.tiny", 512)
+    missing = nova_cli("tester", "flavor", "show", "m9.nope", ok=False, as_json=False)
+    assert missing.returncode != 0 and "m9.nope" in missing.stderr
 
 
 def test_server_with_volumes_end_to_end(nova_cli):
@@ -52,7 +54,9 @@ def test_server_with_volumes_end_to_end(nova_cli):
     assert shown["id"] == created["id"] and shown["addresses"] == {n1: [addr]}
     assert shown["image"] == "N/A (booted from volume)"
     assert [v["id"] for v in shown["volumes_attached"]] == [boot["id"]]
-    # Admin's own project does not hold it; admin finds it by id and with --all-projects.
+    # Another project (admin's own, by name) does not find it; admin by id and
+    # --all-projects does.
+    assert cli("admin", "server", "show", vm1, ok=False, as_json=False).returncode != 0
     assert cli("admin", "server", "show", created["id"]).data["name"] == vm1
     assert created["id"] in [s["ID"] for s in cli("admin", "server", "list",
                                                   "--all-projects").data]
@@ -70,11 +74,17 @@ def test_server_with_volumes_end_to_end(nova_cli):
     table = cli("tester", "volume", "list", as_json=False).stdout
     row = next(line for line in table.splitlines() if f" {v2} " in line)
     assert f"Attached to {vm1}" in row
+    # Attaching it again is refused, as Nova refuses it.
+    again = cli("tester", "server", "add", "volume", vm1, v2, ok=False, as_json=False)
+    assert again.returncode != 0 and "400" in again.stderr
 
     cli("tester", "server", "remove", "volume", vm1, v2, as_json=False)
     assert _wait_volume(cli, "tester", v2, "available")["attachments"] == []
+    assert len(cli("tester", "server", "volume", "list", vm1).data) == 1
 
     cli("tester", "server", "delete", "--wait", vm1, as_json=False)
+    gone = cli("tester", "server", "show", vm1, ok=False, as_json=False)
+    assert gone.returncode != 0 and "No Server found" in gone.stderr
     assert _wait_volume(cli, "tester", v1, "available")["attachments"] == []
     assert cli("tester", "port", "list", "--network", net["id"]).data == []
     cli("tester", "volume", "delete", v1, v2, as_json=False)
