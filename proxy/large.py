@@ -361,8 +361,11 @@ async def read_slo(core: SwiftCore, account: str, container: str, obj: str, mani
     etag = (bh.get("X-Object-Sysmeta-Slo-Etag") or slo_etag([_item_etag(i) for i in items]))
     if bh.get("ETag"):
         manifest.headers["X-Manifest-Etag"] = bh["ETag"].strip('"')
-    return await answer(core, account, manifest, segments, etag, request_headers, method,
-                        part_number, multi_range=True)
+    result = await answer(core, account, manifest, segments, etag, request_headers, method,
+                          part_number, multi_range=True)
+    # the object's stored headers are the manifest's (sysmeta: S3's encryption, tags, metadata)
+    result.backend_headers = bh
+    return result
 
 
 def slo_size_and_etag(headers) -> tuple[int, str] | None:

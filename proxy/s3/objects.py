@@ -322,13 +322,10 @@ async def open_for_read(s3, bucket, key: str, method: str):
             if not large.is_slo(bh):
                 return result, None
             try:  # (a HEAD's answer is a manifest too: read_slo fetches the body it needs)
-                whole = await large.read_slo(core, bucket.account, bucket.name, key, result, {},
-                                             method)
+                return await large.read_slo(core, bucket.account, bucket.name, key, result, {},
+                                            method), None
             except SwiftError as exc:
                 raise common.swift_error(exc, s3) from None
-            if whole.backend_headers is None:  # the manifest's: SSE, tag count, odd metadata ...
-                whole.backend_headers = bh
-            return whole, None
         result.close()
     head = await core.object_read("HEAD", bucket.account, bucket.name, key)
     head.close()
@@ -361,8 +358,6 @@ async def open_for_read(s3, bucket, key: str, method: str):
                                             headers=dict(req_headers))
     except SwiftError as exc:
         raise common.swift_error(exc, s3) from None
-    if result.backend_headers is None:
-        result.backend_headers = bh
     return result, parts
 
 
