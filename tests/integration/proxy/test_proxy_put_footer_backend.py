@@ -185,10 +185,10 @@ async def test_a_failed_body_leaves_nothing_in_the_md5_pool(setup):
 
 
 async def test_concurrent_bodies_share_one_md5_batch(setup):
-    """Two PUTs whose bodies end together: the first waits a turn of the loop before it asks for
-    its MD5, so the second's last piece joins the pool and one md5lanes batch hashes both (asked
-    at once, the first's batch would take the second's earlier pieces and the second would need
-    a batch of its own: 2 batches, 3 streams)."""
+    """Two PUTs whose bodies end together: the first waits for the second (proxy/md5gate.py)
+    before it asks for its MD5, so the second's last piece joins the pool and one md5lanes batch
+    hashes both (asked at once, the first's batch would take the second's earlier pieces and the
+    second would need a batch of its own: 2 batches, 3 streams)."""
     from native import md5lanes
     if not md5lanes.is_wide():
         pytest.skip("no md5lanes wide kernel here (pure twin, or a CPU without AVX-512)")
@@ -221,6 +221,52 @@ async def test_concurrent_bodies_share_one_md5_batch(setup):
     for body, replies in zip(bodies, answers):
         assert {a.headers["ETag"] for a in replies} == {hashlib.md5(body).hexdigest()}
     assert (pool.batches - batches, pool.batch_streams - streams) == (1, 2)
+
+
+async def test_a_whole_body_waits_for_an_open_put_and_shares_its_batch(setup):
+    """A body that is in whole before the other open PUT's body has started (an S3 client's
+    body right after its 100 Continue, the other client still waiting for its own) waits at the
+    gate (proxy/md5gate.py) instead of asking for its MD5 alone: one batch hashes both (a turn
+    of the loop alone gave 2 batches)."""
+    from native import md5lanes
+    from proxy.md5gate import Md5Gate
+    if not md5lanes.is_wide():
+        pytest.skip("no md5lanes wide kernel here (pure twin, or a CPU without AVX-512)")
+    ring, _, _, session = setup
+    backend = Backend(session, ErrorLimiter(10, 1.0), 0.5, 5.0)
+    backend.md5_gate = Md5Gate(wait=5.0)  # a slow CI box must not hit the 10 ms bound
+    await _put(backend, ring, "warm", b"w")
+    pool = md5lanes.pool()
+    first, second = os.urandom(300_000), os.urandom(300_000)
+    second_open, first_done = asyncio.Event(), asyncio.Event()
+
+    async def whole(body):
+        await second_open.wait()
+        for i in range(0, len(body), 65536):
+            yield body[i:i + 65536]
+        first_done.set()  # put_stream asks for the next piece: the body is in
+
+    async def after_the_first(body):
+        second_open.set()  # put_stream has opened this body at the gate by now
+        await first_done.wait()
+        for i in range(0, len(body), 65536):
+            yield body[i:i + 65536]
+            await asyncio.sleep(0)  # arriving over several reads, as bodies do
+
+    async def put(name, body, pieces):
+        headers = {"X-Timestamp": Timestamp.now().internal, "Content-Type": "a/b",
+                   "Content-Length": str(len(body)), "X-Backend-Storage-Policy-Index": "0"}
+        answers, _ = await backend.put_stream(ring, "AUTH_a", "c", name, lambda i: dict(headers),
+                                              pieces(body), len(body))
+        return answers
+
+    batches, streams = pool.batches, pool.batch_streams
+    answers = await asyncio.gather(put("whole", first, whole),
+                                   put("after", second, after_the_first))
+    for body, replies in zip((first, second), answers):
+        assert {a.headers["ETag"] for a in replies} == {hashlib.md5(body).hexdigest()}
+    assert (pool.batches - batches, pool.batch_streams - streams) == (1, 2)
+    assert backend.md5_gate.open_count == 0
 
 
 @pytest.mark.parametrize("stream", [False, True])
