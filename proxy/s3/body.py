@@ -5,6 +5,9 @@ until PayloadVerifier.finish() passed: a node commits only once it has the whole
 Content-Length, or the terminating chunk of a chunked body), which it gets only once this
 generator ends normally. Any mismatch raises S3Error from the generator, and the
 proxy's put_stream then cancels every backend write, so the object is never committed.
+A caller that sends the nodes a Content-Length passes hold_last=False: put_stream itself holds
+the piece that completes it until the source has ended normally, so a plain body's pieces go on
+as they arrive (hashed and sent while still in the CPU's cache, not one piece later).
 """
 from __future__ import annotations
 
@@ -32,7 +35,8 @@ def object_length(s3, verifier: PayloadVerifier) -> int | None:
     return length
 
 
-async def verified_body(s3, verifier: PayloadVerifier) -> AsyncIterator[bytes]:
+async def verified_body(s3, verifier: PayloadVerifier,
+                        hold_last: bool = True) -> AsyncIterator[bytes]:
     if verifier.streaming:
         async for piece in _decoded_body(s3, verifier):
             yield piece
@@ -40,12 +44,15 @@ async def verified_body(s3, verifier: PayloadVerifier) -> AsyncIterator[bytes]:
     # A plain body (what boto3 sends over HTTP: signed SHA-256, CRC32 header): its bytes pass on
     # as they arrived (no feed() list), whatever has arrived at each wake-up, as the Swift path
     # reads it: bigger pieces than a fixed 64 KiB mean fewer trips through the hashes and the
-    # fan-out. The last piece is held back until every check passed.
+    # fan-out. The last piece is held back until every check passed (here, or by put_stream).
     held = None
     consume = verifier.consume
     try:
         async for data in as_buffered(s3.request.content):
             consume(data)
+            if not hold_last:
+                yield data
+                continue
             if held is not None:
                 yield held
             held = data

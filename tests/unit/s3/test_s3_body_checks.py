@@ -150,3 +150,59 @@ def test_chunk_longer_than_announced():
     with pytest.raises(S3Error) as info:
         run(unsigned(None), body, 1000)
     assert info.value.fields == {"NumberBytesExpected": 32, "NumberBytesProvided": 64}
+
+
+HALVES = b"the first half, " + b"and the second."
+
+
+class _Content:
+    """The request body reader verified_body reads (readany / read_nowait), recording reads."""
+
+    def __init__(self, pieces, log):
+        self._pieces, self._log = list(pieces), log
+
+    async def readany(self):
+        self._log.append("read")
+        return self._pieces.pop(0) if self._pieces else b""
+
+    def read_nowait(self):
+        return b""
+
+
+async def _verified_pieces(body, sha, hold_last):
+    from types import SimpleNamespace
+
+    from proxy.s3.body import verified_body
+    log = []
+    halves = [body[:len(body) // 2], body[len(body) // 2:]]
+    headers = {"x-amz-content-sha256": sha, "content-length": str(len(body))}
+    verifier = PayloadVerifier(check_request("PUT", headers, {}, True))
+    s3 = SimpleNamespace(request=SimpleNamespace(content=_Content(halves, log)))
+    try:
+        async for piece in verified_body(s3, verifier, hold_last):
+            log.append(piece)
+    except S3Error as exc:
+        log.append(exc.code)
+    return log, halves
+
+
+@pytest.mark.parametrize("hold_last", [True, False])
+async def test_verified_body_holds_the_last_piece_unless_told_not_to(hold_last):
+    """hold_last=False (PutObject with a Content-Length: put_stream holds the piece completing it)
+    passes each piece on as it is read; True keeps one piece back until the body is verified."""
+    log, (first, second) = await _verified_pieces(HALVES, hashlib.sha256(HALVES).hexdigest(),
+                                                  hold_last)
+    if hold_last:
+        assert log == ["read", "read", first, "read", second]
+    else:
+        assert log == ["read", first, "read", second, "read"]
+
+
+@pytest.mark.parametrize("hold_last", [True, False])
+async def test_verified_body_raises_after_the_last_piece_on_a_wrong_payload_hash(hold_last):
+    """A wrong x-amz-content-sha256 ends the source with an error after the last byte, never a
+    normal end: with hold_last=False the caller must not send the last piece on its own."""
+    log, (first, second) = await _verified_pieces(HALVES, hashlib.sha256(b"other").hexdigest(),
+                                                  hold_last)
+    assert log[-1] == "XAmzContentSHA256Mismatch"
+    assert (second in log) is not hold_last
