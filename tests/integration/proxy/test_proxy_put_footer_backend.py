@@ -63,6 +63,15 @@ def _files(root):
                   if "/objects/" in d or "/tmp" in d)
 
 
+async def _put_pieces(backend, ring, name, body, pieces):
+    """put_stream of `body` (with its Content-Length) from the async iterator `pieces`."""
+    headers = {"X-Timestamp": Timestamp.now().internal, "Content-Type": "a/b",
+               "Content-Length": str(len(body)), "X-Backend-Storage-Policy-Index": "0"}
+    answers, _ = await backend.put_stream(ring, "AUTH_a", "c", name, lambda i: dict(headers),
+                                          pieces, len(body))
+    return answers
+
+
 async def _put(backend, ring, name, body, etag=None, chunked=False):
     headers = {"X-Timestamp": Timestamp.now().internal, "Content-Type": "a/b",
                "X-Backend-Storage-Policy-Index": "0"}
@@ -209,15 +218,9 @@ async def test_concurrent_bodies_share_one_md5_batch(setup):
         await both_there.wait()
         yield body[last:]
 
-    async def put(name, body):
-        headers = {"X-Timestamp": Timestamp.now().internal, "Content-Type": "a/b",
-                   "Content-Length": str(len(body)), "X-Backend-Storage-Policy-Index": "0"}
-        answers, _ = await backend.put_stream(ring, "AUTH_a", "c", name, lambda i: dict(headers),
-                                              pieces(body), len(body))
-        return answers
-
     batches, streams = pool.batches, pool.batch_streams
-    answers = await asyncio.gather(*(put(f"pair{i}", body) for i, body in enumerate(bodies)))
+    answers = await asyncio.gather(*(_put_pieces(backend, ring, f"pair{i}", body, pieces(body))
+                                     for i, body in enumerate(bodies)))
     for body, replies in zip(bodies, answers):
         assert {a.headers["ETag"] for a in replies} == {hashlib.md5(body).hexdigest()}
     assert (pool.batches - batches, pool.batch_streams - streams) == (1, 2)
@@ -253,16 +256,10 @@ async def test_a_whole_body_waits_for_an_open_put_and_shares_its_batch(setup):
             yield body[i:i + 65536]
             await asyncio.sleep(0)  # arriving over several reads, as bodies do
 
-    async def put(name, body, pieces):
-        headers = {"X-Timestamp": Timestamp.now().internal, "Content-Type": "a/b",
-                   "Content-Length": str(len(body)), "X-Backend-Storage-Policy-Index": "0"}
-        answers, _ = await backend.put_stream(ring, "AUTH_a", "c", name, lambda i: dict(headers),
-                                              pieces(body), len(body))
-        return answers
-
     batches, streams = pool.batches, pool.batch_streams
-    answers = await asyncio.gather(put("whole", first, whole),
-                                   put("after", second, after_the_first))
+    answers = await asyncio.gather(_put_pieces(backend, ring, "whole", first, whole(first)),
+                                   _put_pieces(backend, ring, "after", second,
+                                               after_the_first(second)))
     for body, replies in zip((first, second), answers):
         assert {a.headers["ETag"] for a in replies} == {hashlib.md5(body).hexdigest()}
     assert (pool.batches - batches, pool.batch_streams - streams) == (1, 2)
