@@ -186,6 +186,8 @@ async def test_a_failed_body_leaves_nothing_in_the_md5_pool(setup):
                                  10 * 65536)
     assert err.value.status == 499
     assert md5lanes.pool().held == 0
+    # nor stays open at the MD5 gate, where every later large PUT would wait for it
+    assert backend.md5_gate.open_count == 0
     for _ in range(50):
         if [_files(root) for _, root in servers] == before:
             break
