@@ -1,13 +1,13 @@
-"""Request bodies for S3 writes: decoded, verified, and held back until verified.
+"""Request bodies for S3 writes: decoded and verified.
 
-verified_body() yields the object bytes of a PUT/UploadPart body. The last piece is held back
-until PayloadVerifier.finish() passed: a node commits only once it has the whole body (all of
-Content-Length, or the terminating chunk of a chunked body), which it gets only once this
-generator ends normally. Any mismatch raises S3Error from the generator, and the
-proxy's put_stream then cancels every backend write, so the object is never committed.
-A caller that sends the nodes a Content-Length passes hold_last=False: put_stream itself holds
-the piece that completes it until the source has ended normally, so a plain body's pieces go on
-as they arrive (hashed and sent while still in the CPU's cache, not one piece later).
+verified_body() yields the object bytes of a PUT/UploadPart body as they are read and ends with
+S3Error when a check fails at the end (payload hash, Content-MD5, a trailing checksum), after its
+last byte. It holds nothing back itself: the proxy's put_stream, its only consumer, never lets a
+node see a whole body before the source has ended normally (the piece that completes
+Content-Length is held, a chunked body's terminating chunk goes last), and cancels every backend
+write when the source raises, so the object is never committed
+(tests/integration/proxy/test_proxy_put_writes.py). Holding a piece here as well only made each
+piece get hashed and sent one read later, out of the CPU's cache.
 """
 from __future__ import annotations
 
@@ -35,8 +35,7 @@ def object_length(s3, verifier: PayloadVerifier) -> int | None:
     return length
 
 
-async def verified_body(s3, verifier: PayloadVerifier,
-                        hold_last: bool = True) -> AsyncIterator[bytes]:
+async def verified_body(s3, verifier: PayloadVerifier) -> AsyncIterator[bytes]:
     if verifier.streaming:
         async for piece in _decoded_body(s3, verifier):
             yield piece
@@ -44,42 +43,28 @@ async def verified_body(s3, verifier: PayloadVerifier,
     # A plain body (what boto3 sends over HTTP: signed SHA-256, CRC32 header): its bytes pass on
     # as they arrived (no feed() list), whatever has arrived at each wake-up, as the Swift path
     # reads it: bigger pieces than a fixed 64 KiB mean fewer trips through the hashes and the
-    # fan-out. The last piece is held back until every check passed (here, or by put_stream).
-    held = None
+    # fan-out.
     consume = verifier.consume
     try:
         async for data in as_buffered(s3.request.content):
             consume(data)
-            if not hold_last:
-                yield data
-                continue
-            if held is not None:
-                yield held
-            held = data
+            yield data
     except (aiohttp.ClientPayloadError, ConnectionError) as exc:
         raise S3Error("IncompleteBody") from exc
     verifier.finish(verifier.plan.content_length)
-    if held is not None:
-        yield held
 
 
 async def _decoded_body(s3, verifier: PayloadVerifier) -> AsyncIterator[bytes]:
-    """An aws-chunked body's object bytes, each piece held back until the next one arrives
-    (bytes(): a piece may be a view of the decoder's input)."""
-    held = None
+    """An aws-chunked body's object bytes (bytes(): a piece may be a view of the decoder's input,
+    which the next feed reuses)."""
     try:
         async for data in as_buffered(s3.request.content):
             for piece in verifier.feed(data):
-                if not piece:  # an empty last piece would release nothing: keep real bytes back
-                    continue
-                if held is not None:
-                    yield bytes(held)
-                held = piece
+                if piece:
+                    yield bytes(piece)
     except (aiohttp.ClientPayloadError, ConnectionError) as exc:
         raise S3Error("IncompleteBody", TERMINATED) from exc
     verifier.finish(None)
-    if held is not None:
-        yield bytes(held)
 
 
 async def read_ahead_if_small(s3, verifier: PayloadVerifier, length: int | None):

@@ -186,9 +186,7 @@ async def put(s3):
     headers = new_object_headers(s3, bucket)
     encryption = sse.for_write(s3, headers)
     await _check_put_conditions(s3, bucket)
-    # a known length goes to the nodes, and put_stream holds back the piece that completes it
-    source = await checked_source(s3, verifier, length, headers,
-                                  hold_last=node_length(length) is None)
+    source = await checked_source(s3, verifier, length, headers)
     if encryption is not None:
         source = encryption.encrypt(source)  # (the store sees ciphertext: the verifier checks MD5)
     else:
@@ -214,17 +212,15 @@ async def put(s3):
     return common.empty(200, out)
 
 
-async def checked_source(s3, verifier, length: int | None, headers: dict,
-                         hold_last: bool = True):
+async def checked_source(s3, verifier, length: int | None, headers: dict):
     """The body source of an object or part PUT. Its checksum goes with the PUT (headers) when it
     is known by then -- from a header, or from the trailer of a small body read whole first
-    (read_ahead_if_small) -- so no metadata POST to every replica has to follow. hold_last:
-    see body.verified_body (False only where the nodes get the body's Content-Length)."""
+    (read_ahead_if_small) -- so no metadata POST to every replica has to follow."""
     if verifier.expected_checksum:
         headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.expected_checksum}"
     source = await read_ahead_if_small(s3, verifier, length)
     if source is None:
-        return verified_body(s3, verifier, hold_last)
+        return verified_body(s3, verifier)
     headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.checksum_value}"
     return source
 
@@ -248,9 +244,10 @@ def put_error(exc: SwiftError, s3, verifier, missing: str = "bucket") -> S3Error
 def node_length(length: int | None) -> int | None:
     """The Content-Length to send the nodes, or None for chunked. A known, non-zero length is
     sent: put_stream holds the last bytes back until the verifying source ended normally (every
-    check passed), so no node sees a whole body before then; and the proxy keeps its cached container info (counted) instead of
-    dropping it, which would cost the next request on the bucket a container HEAD. A zero-length
-    body goes chunked: a node could commit it before the (then empty) body was verified."""
+    check passed), so no node sees a whole body before then; and the proxy keeps its cached
+    container info (counted) instead of dropping it, which would cost the next request on the
+    bucket a container HEAD. A zero-length body goes chunked: a node could commit it before the
+    (then empty) body was verified."""
     return length if length else None
 
 

@@ -2,8 +2,8 @@
 NodeConnection.write), against three real storage-node apps on loopback: the request head goes
 with the first piece and the footer with the last piece, one transport call each (every send on
 loopback wakes the node); what the nodes store is the body, intact; and the piece that completes
-Content-Length is held until the source has ended normally, so a source that fails after its last
-byte leaves nothing on any replica, footer or not.
+Content-Length (or a chunked body's terminating chunk) is held until the source has ended normally,
+so a source that fails after its last byte leaves nothing on any replica, footer or not.
 """
 import asyncio
 import hashlib
@@ -78,16 +78,19 @@ async def setup(tmp_path, monkeypatch):
         await server.close()
 
 
-async def _put(backend, ring, name, body, source=None):
+async def _put(backend, ring, name, body, source=None, chunked=False):
     headers = {"X-Timestamp": Timestamp.now().internal, "Content-Type": "a/b",
-               "Content-Length": str(len(body)), "X-Backend-Storage-Policy-Index": "0"}
+               "X-Backend-Storage-Policy-Index": "0"}
+    if not chunked:
+        headers["Content-Length"] = str(len(body))
 
     async def pieces():
         for i in range(0, len(body), PIECE):
             yield body[i:i + PIECE]
 
     answers, _ = await backend.put_stream(ring, "AUTH_a", "c", name, lambda i: dict(headers),
-                                          source if source is not None else pieces(), len(body))
+                                          source if source is not None else pieces(),
+                                          None if chunked else len(body))
     return answers
 
 
@@ -133,8 +136,12 @@ async def test_head_goes_with_the_first_piece_and_the_footer_with_the_last(setup
         hashlib.md5(body).hexdigest()}
 
 
+@pytest.mark.parametrize("chunked", [False, True])
 @pytest.mark.parametrize("footer", [True, False])
-async def test_a_source_failing_after_its_last_byte_leaves_nothing(setup, footer):
+async def test_a_source_failing_after_its_last_byte_leaves_nothing(setup, footer, chunked):
+    """Content-Length: the piece completing it is held back; chunked: the terminating chunk goes
+    only after the source ended normally. Either way a verifying source (S3's body, which holds
+    nothing back itself) that fails after its last byte leaves nothing on any replica."""
     ring, servers, session, _ = setup
     backend = Backend(session, ErrorLimiter(10, 1.0), 0.5, 5.0, put_footer=footer)
     await _put(backend, ring, "learn", b"x")  # (footer: the nodes are known to take it)
@@ -148,6 +155,6 @@ async def test_a_source_failing_after_its_last_byte_leaves_nothing(setup, footer
         raise ValueError("checksum mismatch found at the end")
 
     with pytest.raises(ValueError):
-        await _put(backend, ring, "bad", body, source())
+        await _put(backend, ring, "bad", body, source(), chunked)
     assert _data_files(servers) == before
     assert [status for status, _ in await _stored(session, ring, servers, "bad")] == [404] * 3

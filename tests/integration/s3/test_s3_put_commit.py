@@ -1,5 +1,6 @@
-"""A PUT body goes to the nodes with its Content-Length, yet a body that fails a check never
-replaces what is stored: the proxy holds its last bytes back until every check passed."""
+"""A PUT body goes to the nodes as it arrives, with its Content-Length or chunked, yet a body that
+fails a check never replaces what is stored: the proxy ends no node's body before every check
+passed."""
 import base64
 import os
 import zlib
@@ -27,6 +28,40 @@ def test_failed_overwrite_keeps_the_stored_object(raw, raw_bucket):
     assert resp.status_code == 400 and "BadDigest" in resp.text
     got = raw("GET", path)
     assert got.status_code == 200 and got.content == first
+
+
+def test_failed_chunked_writes_keep_what_is_stored(raw, raw_bucket):
+    """The chunked forms (a PUT without Content-Length, every UploadPart: the nodes get chunked
+    bodies) with a wrong payload hash store nothing either: the S3 body source holds nothing
+    back, put_stream ends a node's body only once the source has ended normally."""
+    path = f"/{raw_bucket}/keep-chunked"
+    first = os.urandom(1000)
+    assert raw("PUT", path, body=first).status_code == 200
+    body = os.urandom(300 * 1024)
+
+    def pieces():  # a generator: `requests` sends it chunked, without Content-Length
+        for i in range(0, len(body), 64 * 1024):
+            yield body[i:i + 64 * 1024]
+
+    url, headers = raw.signed("PUT", path, body=b"x" + body[1:])
+    resp = raw.session.put(url, data=pieces(), headers=headers)
+    assert resp.status_code == 400 and "XAmzContentSHA256Mismatch" in resp.text
+    got = raw("GET", path)
+    assert got.status_code == 200 and got.content == first
+
+    created = raw("POST", path + "?uploads")
+    upload_id = created.text.split("<UploadId>")[1].split("</UploadId>")[0]
+    part = f"{path}?partNumber=1&uploadId={upload_id}"
+    good = raw("PUT", part, body=body)
+    assert good.status_code == 200
+    url, headers = raw.signed("PUT", part, body=b"x" + body[1:])
+    resp = raw.session.put(url, data=body, headers=headers)
+    assert resp.status_code == 400 and "XAmzContentSHA256Mismatch" in resp.text
+    listed = raw("GET", f"{path}?uploadId={upload_id}")
+    assert listed.status_code == 200 and listed.text.count("<Part>") == 1
+    assert f"<ETag>{good.headers['ETag']}</ETag>".replace("&quot;", '"') in \
+        listed.text.replace("&quot;", '"')
+    assert raw("DELETE", f"{path}?uploadId={upload_id}").status_code == 204
 
 
 def test_puts_with_lengths_store_every_size(raw, raw_bucket):

@@ -169,7 +169,7 @@ class _Content:
         return b""
 
 
-async def _verified_pieces(body, sha, hold_last):
+async def _verified_pieces(body, sha):
     from types import SimpleNamespace
 
     from proxy.s3.body import verified_body
@@ -179,30 +179,23 @@ async def _verified_pieces(body, sha, hold_last):
     verifier = PayloadVerifier(check_request("PUT", headers, {}, True))
     s3 = SimpleNamespace(request=SimpleNamespace(content=_Content(halves, log)))
     try:
-        async for piece in verified_body(s3, verifier, hold_last):
+        async for piece in verified_body(s3, verifier):
             log.append(piece)
     except S3Error as exc:
         log.append(exc.code)
     return log, halves
 
 
-@pytest.mark.parametrize("hold_last", [True, False])
-async def test_verified_body_holds_the_last_piece_unless_told_not_to(hold_last):
-    """hold_last=False (PutObject with a Content-Length: put_stream holds the piece completing it)
-    passes each piece on as it is read; True keeps one piece back until the body is verified."""
-    log, (first, second) = await _verified_pieces(HALVES, hashlib.sha256(HALVES).hexdigest(),
-                                                  hold_last)
-    if hold_last:
-        assert log == ["read", "read", first, "read", second]
-    else:
-        assert log == ["read", first, "read", second, "read"]
+async def test_verified_body_passes_each_piece_on_as_it_is_read():
+    """No piece waits for the next read (put_stream holds back what must wait: the piece that
+    completes Content-Length, a chunked body's terminating chunk; test_proxy_put_writes.py)."""
+    log, (first, second) = await _verified_pieces(HALVES, hashlib.sha256(HALVES).hexdigest())
+    assert log == ["read", first, "read", second, "read"]
 
 
-@pytest.mark.parametrize("hold_last", [True, False])
-async def test_verified_body_raises_after_the_last_piece_on_a_wrong_payload_hash(hold_last):
+async def test_verified_body_raises_after_the_last_piece_on_a_wrong_payload_hash():
     """A wrong x-amz-content-sha256 ends the source with an error after the last byte, never a
-    normal end: with hold_last=False the caller must not send the last piece on its own."""
-    log, (first, second) = await _verified_pieces(HALVES, hashlib.sha256(b"other").hexdigest(),
-                                                  hold_last)
+    normal end: the consumer must not let a node commit before the source has ended."""
+    log, (first, second) = await _verified_pieces(HALVES, hashlib.sha256(b"other").hexdigest())
     assert log[-1] == "XAmzContentSHA256Mismatch"
-    assert (second in log) is not hold_last
+    assert log == ["read", first, "read", second, "read", "XAmzContentSHA256Mismatch"]
