@@ -76,7 +76,7 @@ def test_every_length_whole_and_split_at_every_point(lanes_impl):
 
 
 def test_a_stream_alone_runs_openssls_md5(both_impls):
-    """A stream alone (most S3 PUTs: the body arrives whole) takes OpenSSL's assembly, ~9 %
+    """A stream alone (a PUT with no other large PUT in flight) takes OpenSSL's assembly, ~9 %
     faster than the portable C chain; the build links libcrypto, so its MD5_* interface is
     there unless a libcrypto without deprecated APIs was used."""
     assert both_impls["c"].RUN_API == "openssl"
