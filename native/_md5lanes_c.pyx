@@ -3,7 +3,8 @@
 
 A stream's update() only keeps the piece (and counts it); flush() hashes every held piece of
 every stream of the pool in one C call (_md5lanes_kernels.h: sixteen streams per AVX-512 pass,
-the scalar chain where one stream is alone), without the GIL. A digest flushes first, so the
+the scalar chain where one stream is alone), without the GIL, then the SHA-256 of the streams
+that asked for one (_md5lanes_sha256.h: up to four interleaved with SHA-NI). A digest flushes first, so the
 streams that were still receiving go along in the same pass. Pieces of at least COALESCE bytes
 that are bytes (immutable) are referenced until hashed; smaller ones and other buffers are
 copied, small ones into one buffer per stream, so a client's tiny pieces cost no per-piece
@@ -29,6 +30,17 @@ cdef extern from "_md5lanes_kernels.h" nogil:
     int strato_md5_lanes_wide
     const char *strato_md5_run_api
     unsigned long long strato_md5_wide_calls
+
+cdef extern from "_md5lanes_sha256.h" nogil:
+    ctypedef struct strato_sha256_stream_t:
+        pass
+    void strato_sha256_stream_init(strato_sha256_stream_t *s)
+    void strato_sha256_run(strato_sha256_stream_t **streams, size_t nstreams,
+                           const strato_md5_piece_t *pieces, const size_t *first)
+    void strato_sha256_stream_final(const strato_sha256_stream_t *s, uint64_t length,
+                                    unsigned char *out)
+    int strato_sha256_has_ni()
+    unsigned long long strato_sha256_ni_calls
 
 cdef extern from "_md5lanes_xxh3.h" nogil:
     ctypedef struct XXH3_state_t:
@@ -73,6 +85,16 @@ def wide_calls():
     return strato_md5_wide_calls
 
 
+def sha256_interleaved():
+    """Whether two or more SHA-256 streams of a batch are hashed interleaved (SHA-NI)."""
+    return bool(strato_sha256_has_ni())
+
+
+def sha256_interleaved_calls():
+    """How many times an interleaved SHA-256 kernel has run in this process (for tests)."""
+    return strato_sha256_ni_calls
+
+
 cdef class Md5Lanes:
     """The streams of one thread: made there, used there only (native.md5lanes.pool())."""
     cdef list _waiting  # streams holding pieces, in the order they got their first
@@ -104,10 +126,10 @@ cdef class Md5Lanes:
         """Bytes of pieces kept, not hashed yet."""
         return self._held
 
-    def stream(self, data=None, bint xxh3=False):
-        """A new MD5 stream (and xxh3-64 of the same bytes when xxh3 is true)."""
+    def stream(self, data=None, bint xxh3=False, bint sha256=False):
+        """A new MD5 stream (and xxh3-64, SHA-256 of the same bytes when asked for)."""
         self._check_thread()
-        cdef Md5Stream s = Md5Stream.__new__(Md5Stream, self, xxh3)
+        cdef Md5Stream s = Md5Stream.__new__(Md5Stream, self, xxh3, sha256)
         if data is not None:
             s.update(data)
         return s
@@ -119,23 +141,28 @@ cdef class Md5Lanes:
         cdef Py_ssize_t nstreams = len(waiting), npieces = 0, i, j
         cdef Md5Stream s
         cdef strato_md5_stream_t **streams
+        cdef strato_sha256_stream_t **sha_streams
         cdef strato_md5_piece_t *pieces
         cdef size_t *first
+        cdef bint sha = False
         if nstreams == 0:
             return
         for s in waiting:
             s._seal_small()
             npieces += len(s._pieces)
+            sha = sha or s._sha256 != NULL
         streams = <strato_md5_stream_t **>PyMem_Malloc(nstreams * sizeof(void *))
+        sha_streams = <strato_sha256_stream_t **>PyMem_Malloc(nstreams * sizeof(void *))
         pieces = <strato_md5_piece_t *>PyMem_Malloc(npieces * sizeof(strato_md5_piece_t) + 1)
         first = <size_t *>PyMem_Malloc((nstreams + 1) * sizeof(size_t))
-        if streams == NULL or pieces == NULL or first == NULL:
-            PyMem_Free(streams); PyMem_Free(pieces); PyMem_Free(first)
+        if streams == NULL or sha_streams == NULL or pieces == NULL or first == NULL:
+            PyMem_Free(streams); PyMem_Free(sha_streams); PyMem_Free(pieces); PyMem_Free(first)
             raise MemoryError()
         j = 0
         for i in range(nstreams):
             s = waiting[i]
             streams[i] = &s._state
+            sha_streams[i] = s._sha256  # NULL: no SHA-256 asked for
             first[i] = j
             for piece in s._pieces:
                 pieces[j].p = <const unsigned char *>PyBytes_AS_STRING(piece)
@@ -147,9 +174,11 @@ cdef class Md5Lanes:
         try:
             with nogil:
                 strato_md5_run(streams, nstreams, pieces, first)
+                if sha:  # the same pieces again, while the batch holds them (_md5lanes_sha256.h)
+                    strato_sha256_run(sha_streams, nstreams, pieces, first)
         finally:
             self._running = False
-            PyMem_Free(streams); PyMem_Free(pieces); PyMem_Free(first)
+            PyMem_Free(streams); PyMem_Free(sha_streams); PyMem_Free(pieces); PyMem_Free(first)
         for s in waiting:
             s._pieces = []
             s._held = 0
@@ -162,7 +191,7 @@ cdef class Md5Lanes:
 
 
 cdef class Md5Stream:
-    """MD5 (and optionally xxh3-64) of one stream; made by Md5Lanes.stream()."""
+    """MD5 (and optionally xxh3-64 and SHA-256) of one stream; made by Md5Lanes.stream()."""
     cdef strato_md5_stream_t _state
     cdef list _pieces     # bytes, in order, not hashed yet (the last may be followed by _small)
     cdef bytearray _small  # pieces under COALESCE bytes that came after _pieces, joined
@@ -170,8 +199,9 @@ cdef class Md5Stream:
     cdef bint _waiting
     cdef Md5Lanes _lanes
     cdef XXH3_state_t *_xxh3
+    cdef strato_sha256_stream_t *_sha256  # hashed with the MD5, in the pool's batches
 
-    def __cinit__(self, Md5Lanes lanes not None, bint xxh3):
+    def __cinit__(self, Md5Lanes lanes not None, bint xxh3, bint sha256=False):
         strato_md5_stream_init(&self._state)
         self._pieces = []
         self._lanes = lanes
@@ -179,10 +209,16 @@ cdef class Md5Stream:
             self._xxh3 = XXH3_createState()
             if self._xxh3 == NULL or XXH3_64bits_reset(self._xxh3) != 0:
                 raise MemoryError()
+        if sha256:
+            self._sha256 = <strato_sha256_stream_t *>PyMem_Malloc(sizeof(strato_sha256_stream_t))
+            if self._sha256 == NULL:
+                raise MemoryError()
+            strato_sha256_stream_init(self._sha256)
 
     def __dealloc__(self):
         if self._xxh3 != NULL:
             XXH3_freeState(self._xxh3)
+        PyMem_Free(self._sha256)
 
     cdef inline void _seal_small(self):
         if self._small is not None:
@@ -241,6 +277,8 @@ cdef class Md5Stream:
         strato_md5_stream_init(&self._state)
         if self._xxh3 != NULL:
             XXH3_64bits_reset(self._xxh3)
+        if self._sha256 != NULL:
+            strato_sha256_stream_init(self._sha256)
 
     cdef _final(self, unsigned char *out):
         if self._waiting:
@@ -256,6 +294,23 @@ cdef class Md5Stream:
         cdef unsigned char out[16]
         self._final(out)
         return out[:16].hex()
+
+    cdef _sha256_final(self, unsigned char *out):
+        if self._sha256 == NULL:
+            raise ValueError("this stream was made without sha256")
+        if self._waiting:
+            self._lanes.flush()
+        strato_sha256_stream_final(self._sha256, self._state.length, out)
+
+    def sha256_digest(self):
+        cdef unsigned char out[32]
+        self._sha256_final(out)
+        return out[:32]
+
+    def sha256_hexdigest(self):
+        cdef unsigned char out[32]
+        self._sha256_final(out)
+        return out[:32].hex()
 
     cdef XXH64_hash_t _xxh3_value(self) except? 0:
         if self._xxh3 == NULL:

@@ -235,11 +235,17 @@ static inline void strato_md5_lanes(uint32_t st[4][STRATO_MD5_LANES],
 
 /* ---- many streams, each fed in pieces --------------------------------------------------------- */
 
+/* The bytes of a stream after its last whole block, waiting for more (each hash of a stream has
+ * its own: the MD5 and the SHA-256 lanes walk the same pieces separately). */
+typedef struct {
+    unsigned char bytes[64];
+    unsigned len;
+} strato_carry_t;
+
 typedef struct {
     uint32_t st[4];           /* A, B, C, D after every whole block hashed so far */
     uint64_t length;          /* bytes fed, hashed or not */
-    unsigned char carry[64];  /* bytes after the last whole block, waiting for more */
-    unsigned carry_len;
+    strato_carry_t carry;
 } strato_md5_stream_t;
 
 typedef struct {
@@ -250,11 +256,12 @@ typedef struct {
 static void strato_md5_stream_init(strato_md5_stream_t *s) {
     s->st[0] = 0x67452301; s->st[1] = 0xefcdab89; s->st[2] = 0x98badcfe; s->st[3] = 0x10325476;
     s->length = 0;
-    s->carry_len = 0;
+    s->carry.len = 0;
 }
 
 typedef struct {
-    strato_md5_stream_t *s;
+    strato_md5_stream_t *s;                 /* (the MD5 lanes' stream; the SHA-256 lanes' own) */
+    strato_carry_t *carry;                  /* the carry of the hash this lane computes */
     const strato_md5_piece_t *piece, *end;  /* the piece being read, and the end of the job's */
     size_t off;                             /* bytes of *piece already taken */
     const unsigned char *seg;               /* the run of whole blocks the lane hashes now */
@@ -265,34 +272,34 @@ typedef struct {
  * stream's carry once the pieces have filled it. 0 when the job has no whole block left (what
  * remains is in the carry). The carry is only refilled after the kernel has hashed it. */
 static int strato_md5_next_run(strato_md5_lane_t *lane) {
-    strato_md5_stream_t *s = lane->s;
+    strato_carry_t *c = lane->carry;
     while (lane->piece < lane->end) {
         const unsigned char *p = lane->piece->p + lane->off;
         const size_t n = lane->piece->n - lane->off;
         size_t take;
-        if (s->carry_len) {
-            take = 64 - s->carry_len < n ? 64 - s->carry_len : n;
-            memcpy(s->carry + s->carry_len, p, take);
-            s->carry_len += (unsigned)take;
+        if (c->len) {
+            take = 64 - c->len < n ? 64 - c->len : n;
+            memcpy(c->bytes + c->len, p, take);
+            c->len += (unsigned)take;
         } else if (n >= 64) {
             take = n & ~(size_t)63;
         } else {
             take = n;
-            memcpy(s->carry, p, n);
-            s->carry_len = (unsigned)n;
+            memcpy(c->bytes, p, n);
+            c->len = (unsigned)n;
         }
         lane->off += take;
         if (lane->off == lane->piece->n) {
             lane->piece++;
             lane->off = 0;
         }
-        if (s->carry_len == 64) {
-            s->carry_len = 0;
-            lane->seg = s->carry;
+        if (c->len == 64) {
+            c->len = 0;
+            lane->seg = c->bytes;
             lane->left = 1;
             return 1;
         }
-        if (!s->carry_len && take) {  /* a run inside the piece */
+        if (!c->len && take) {  /* a run inside the piece */
             lane->seg = p;
             lane->left = take / 64;
             return 1;
@@ -320,6 +327,7 @@ static void strato_md5_run(strato_md5_stream_t *const *streams, size_t nstreams,
             if (active >> i & 1) continue;
             while (next < nstreams) {
                 lane->s = streams[next];
+                lane->carry = &streams[next]->carry;
                 lane->piece = pieces + first[next];
                 lane->end = pieces + first[next + 1];
                 lane->off = 0;
@@ -357,11 +365,11 @@ static void strato_md5_run(strato_md5_stream_t *const *streams, size_t nstreams,
 static void strato_md5_stream_final(const strato_md5_stream_t *s, unsigned char out[16]) {
     unsigned char tail[128];
     uint32_t st[4];
-    size_t n = s->carry_len, total;
+    size_t n = s->carry.len, total;
     uint64_t bits = s->length * 8;
     int i;
     memcpy(st, s->st, sizeof(st));
-    memcpy(tail, s->carry, n);
+    memcpy(tail, s->carry.bytes, n);
     tail[n++] = 0x80;
     total = n <= 56 ? 64 : 128;
     memset(tail + n, 0, total - n);

@@ -1,6 +1,6 @@
 """Pure-Python reference for native.md5lanes: the same API, each stream hashed as it is fed.
 
-hashlib's MD5 (OpenSSL) per stream and the xxhash package's xxh3; nothing is batched, so
+hashlib's MD5 and SHA-256 (OpenSSL) per stream and the xxhash package's xxh3; nothing is batched, so
 `held` stays 0 and flush() has nothing to do. The compiled twin batches streams into AVX-512 lanes.
 """
 import hashlib
@@ -27,6 +27,15 @@ def wide_calls() -> int:
     return 0
 
 
+def sha256_interleaved() -> bool:
+    """No interleaving here: hashlib hashes one stream at a time."""
+    return False
+
+
+def sha256_interleaved_calls() -> int:
+    return 0
+
+
 class Md5Lanes:
     """The streams of one thread: made there, used there only (native.md5lanes.pool())."""
 
@@ -48,9 +57,9 @@ class Md5Lanes:
     def held(self) -> int:
         return 0
 
-    def stream(self, data=None, xxh3: bool = False) -> "Md5Stream":
+    def stream(self, data=None, xxh3: bool = False, sha256: bool = False) -> "Md5Stream":
         self._check_thread()
-        stream = Md5Stream(self, xxh3)
+        stream = Md5Stream(self, xxh3, sha256)
         if data is not None:
             stream.update(data)
         return stream
@@ -60,13 +69,14 @@ class Md5Lanes:
 
 
 class Md5Stream:
-    """MD5 (and optionally xxh3-64) of one stream; made by Md5Lanes.stream()."""
+    """MD5 (and optionally xxh3-64 and SHA-256) of one stream; made by Md5Lanes.stream()."""
 
-    __slots__ = ("_lanes", "_md5", "_xxh3", "_length")
+    __slots__ = ("_lanes", "_md5", "_xxh3", "_sha256_wanted", "_sha256", "_length")
 
-    def __init__(self, lanes: Md5Lanes, xxh3: bool):
+    def __init__(self, lanes: Md5Lanes, xxh3: bool, sha256: bool = False):
         self._lanes = lanes
         self._xxh3 = xxhash.xxh3_64() if xxh3 else None
+        self._sha256_wanted = sha256
         self.discard()
 
     def update(self, data) -> None:
@@ -74,6 +84,8 @@ class Md5Stream:
         self._md5.update(data)
         if self._xxh3 is not None:
             self._xxh3.update(data)
+        if self._sha256 is not None:
+            self._sha256.update(data)
         self._length += memoryview(data).nbytes
 
     def discard(self) -> None:
@@ -81,6 +93,7 @@ class Md5Stream:
         self._md5 = hashlib.md5(usedforsecurity=False)
         if self._xxh3 is not None:
             self._xxh3.reset()
+        self._sha256 = hashlib.sha256() if self._sha256_wanted else None
         self._length = 0
 
     @property
@@ -92,6 +105,17 @@ class Md5Stream:
 
     def md5_hexdigest(self) -> str:
         return self._md5.hexdigest()
+
+    def _sha256_hasher(self):
+        if self._sha256 is None:
+            raise ValueError("this stream was made without sha256")
+        return self._sha256
+
+    def sha256_digest(self) -> bytes:
+        return self._sha256_hasher().digest()
+
+    def sha256_hexdigest(self) -> str:
+        return self._sha256_hasher().hexdigest()
 
     def _xxh3_hasher(self):
         if self._xxh3 is None:

@@ -265,12 +265,17 @@ class Backend:
 
     async def put_stream(self, ring, account: str, container: str, obj: str,
                          headers_for: Callable[[int], dict], body: AsyncIterator[bytes],
-                         content_length: int | None) -> tuple[list[NodeResponse], int]:
+                         content_length: int | None,
+                         sha256_check: Callable[[str], None] | None = None,
+                         ) -> tuple[list[NodeResponse], int]:
         """Stream one body to every replica at once (never buffering it whole).
 
         Connect phase: a target that cannot be connected to is replaced by the next handoff.
         Then each chunk is written to every live target's connection (_fan_out), through the
         proxy's own pooled node client (proxy/nodeconn.py).
+        sha256_check, when given, is called with the body's SHA-256 (hex) once the whole body is
+        in and before any replica can commit; if it raises, nothing is stored and the exception
+        goes to the caller (S3's payload hash: hashed here beside the MD5, see below).
         Returns (answers, replicas); a client that sends less than Content-Length raises 499.
         """
         part, primaries = _placement(ring, "object", account, container, obj)
@@ -308,10 +313,11 @@ class Backend:
         # One MD5 per PUT, hashed here on the loop and sent after the body to the footer targets
         # (docs/storage-protocol.md). The loop's md5lanes pool keeps the pieces and hashes the
         # MD5s of all the PUTs it is receiving side by side when one of them needs its digest
-        # (AVX-512 lanes: several times the throughput of one MD5 at a time); xxh3 goes as the
-        # pieces arrive.
+        # (AVX-512 lanes: several times the throughput of one MD5 at a time), and the SHA-256s
+        # asked for two to four at a time (SHA-NI interleaved); xxh3 goes as the pieces arrive.
         footer_targets = [t for t in live if t.footer]
-        hasher = md5lanes.pool().stream(xxh3=True) if footer_targets else None
+        hasher = md5lanes.pool().stream(xxh3=True, sha256=sha256_check is not None) \
+            if footer_targets or sha256_check is not None else None
         gate = self.md5_gate if hasher is not None and md5lanes.is_wide() and (
             content_length is None or content_length >= BATCH_WAIT_MIN) else None
         if gate is not None:
@@ -344,20 +350,26 @@ class Backend:
                     # hashes them side by side (S3's 1 MiB PUTs at c16 on two workers: 1.4-1.8
                     # -> 2.6 streams a batch, proxy CPU per PUT x0.88)
                     await gate.ready(hasher)
-                md5_hex = hasher.md5_hexdigest()
-                if client_etag is not None and client_etag != md5_hex:
-                    # no footer goes out (nor the held last piece): every footer replica sees a
-                    # short body and stores nothing; an old-form replica checks the ETag (422)
-                    from proxy.errors import SwiftError
-                    aborted = SwiftError(422, "Unprocessable Entity")
-                else:
-                    footer = put_footer.encode(md5_hex, hasher.xxh3_hexdigest())
-                    if last is not None:
-                        await _fan_out(live, (last,),
-                                       nodeconn.chunk_frame(last) if chunked else None, footer)
+                if sha256_check is not None:
+                    # raises when the body is not what was signed: nothing more goes out
+                    sha256_check(hasher.sha256_hexdigest())
+                footer = None
+                if footer_targets:
+                    md5_hex = hasher.md5_hexdigest()
+                    if client_etag is not None and client_etag != md5_hex:
+                        # no footer goes out (nor the held last piece): every footer replica
+                        # sees a short body and stores nothing; an old-form replica checks the
+                        # ETag (422)
+                        from proxy.errors import SwiftError
+                        aborted = SwiftError(422, "Unprocessable Entity")
                     else:
-                        await _fan_out(footer_targets, (footer,),
-                                       nodeconn.chunk_frame(footer) if chunked else None)
+                        footer = put_footer.encode(md5_hex, hasher.xxh3_hexdigest())
+                if aborted is None and last is not None:
+                    await _fan_out(live, (last,),
+                                   nodeconn.chunk_frame(last) if chunked else None, footer)
+                elif aborted is None and footer is not None:
+                    await _fan_out(footer_targets, (footer,),
+                                   nodeconn.chunk_frame(footer) if chunked else None)
             elif last is not None:
                 await _fan_out(live, (last,), nodeconn.chunk_frame(last) if chunked else None)
         except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - re-raised below

@@ -15,7 +15,7 @@ import dataclasses
 import email.utils
 import functools
 import time
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from multidict import CIMultiDict
 
@@ -298,16 +298,18 @@ class SwiftCore:
 
     async def object_put(self, account: str, container: str, obj: str, headers: dict,
                          body: AsyncIterator[bytes], content_length: int | None,
-                         timestamp: Timestamp | None = None, versioned: bool = True) -> Result:
+                         timestamp: Timestamp | None = None, versioned: bool = True,
+                         sha256_check: Callable[[str], None] | None = None) -> Result:
         """Stream a new object to its replicas; 201 once a quorum fsynced identical bytes.
         In a container with object versioning enabled, the data becomes a new version (and the
-        name a link to it) unless versioned=False (proxy/objver/writes.py)."""
+        name a link to it) unless versioned=False (proxy/objver/writes.py). sha256_check: see
+        Backend.put_stream (S3's payload hash, checked before anything is committed)."""
         info = await self.container_info(account, container)
         if not info.exists:
             raise SwiftError(404 if info.status == 404 else 503)
         if versioned and objver_writes.is_enabled(info):
             return await objver_writes.put(self, account, container, obj, headers, body,
-                                           content_length, timestamp, info)
+                                           content_length, timestamp, info, sha256_check)
         timestamp = timestamp or Timestamp.now()
         node_headers = hdrs.encoding_to_node(dict(headers))
         node_headers["X-Timestamp"] = timestamp.internal
@@ -323,7 +325,7 @@ class SwiftCore:
             return out
 
         answers, replicas = await self.backend.put_stream(
-            ring, account, container, obj, headers_for, body, content_length)
+            ring, account, container, obj, headers_for, body, content_length, sha256_check)
         statuses = [a.status for a in answers]
         etags = [a.headers.get("ETag") for a in answers]
         status = quorum.write_outcome(statuses, etags, replicas)

@@ -138,8 +138,9 @@ async def put_link(core, account: str, container: str, obj: str, headers: dict,
 
 
 async def put(core, account: str, container: str, obj: str, headers: dict, body,
-              content_length: int | None, timestamp: Timestamp | None, info):
-    """A PUT into a container with versioning enabled (see the module docstring)."""
+              content_length: int | None, timestamp: Timestamp | None, info, sha256_check=None):
+    """A PUT into a container with versioning enabled (see the module docstring); sha256_check
+    as core.object_put's."""
     from proxy import headers as hdrs
     versions = versions_of(info)
     await _check_quota(core, account, versions, info, content_length)
@@ -154,7 +155,8 @@ async def put(core, account: str, container: str, obj: str, headers: dict, body,
     counter = [0]
     try:
         stored = await core.object_put(account, versions, vname, data_headers,
-                                       _counted(body, counter), content_length, timestamp)
+                                       _counted(body, counter), content_length, timestamp,
+                                       sha256_check=sha256_check)
     except SwiftError as exc:
         if exc.status == 404:
             raise _no_versions_container() from None

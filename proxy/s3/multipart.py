@@ -117,7 +117,7 @@ async def upload_part(s3):
     objects.store_md5(verifier, headers)
     try:
         result = await s3.core.object_put(bucket.account, segments(bucket), name, headers,
-                                          source, None)
+                                          source, None, sha256_check=verifier.sha256_for_store())
     except SwiftError as exc:
         raise objects.put_error(exc, s3, verifier, missing="key") from None
     out = {"ETag": f'"{result.headers.get("ETag", "").strip(chr(34))}"'}

@@ -187,13 +187,16 @@ async def put(s3):
     encryption = sse.for_write(s3, headers)
     await _check_put_conditions(s3, bucket)
     source = await checked_source(s3, verifier, length, headers)
+    sha256_check = None
     if encryption is not None:
-        source = encryption.encrypt(source)  # (the store sees ciphertext: the verifier checks MD5)
+        # (the store sees ciphertext: the verifier checks the payload hash and MD5)
+        source = encryption.encrypt(source)
     else:
         store_md5(verifier, headers)
+        sha256_check = verifier.sha256_for_store()
     try:
         result = await s3.core.object_put(bucket.account, bucket.name, s3.key, headers, source,
-                                          node_length(length))
+                                          node_length(length), sha256_check=sha256_check)
     except SwiftError as exc:
         raise put_error(exc, s3, verifier) from None
     if verifier.checksum_value and CHECKSUM not in headers:

@@ -277,6 +277,8 @@ class PayloadVerifier:
         self._md5 = hashlib.md5() if plan.md5 is not None else None
         self._checksum = _new_checksum(plan.algorithm) if self.checksum_algorithm else None
         self._md5_left_to_store = False  # True: the store checks Content-MD5 (md5_for_store)
+        self._sha256_left_to_store = False  # True: the store hashes the payload (sha256_for_store)
+        self._finished = False
         if self.streaming:
             self._decoder = awschunked.Decoder()
             self._chunk_signed = self.mode in (sigv4.STREAMING_SIGNED,
@@ -307,6 +309,22 @@ class PayloadVerifier:
         self._md5 = None
         self._md5_left_to_store = True
         return self.plan.md5.hex()
+
+    def sha256_for_store(self):
+        """The payload hash check to hand the proxy's object PUT, or None. That PUT hashes the
+        body's SHA-256 beside its MD5 in the loop's md5lanes pool, where the bodies of concurrent
+        PUTs are hashed two to four at a time (SHA-NI interleaved, ~1.2x one at a time), and
+        calls the check once the body is in, before any replica can commit. The check then does
+        what finish() would have after the length: the payload hash, the x-amz-checksum, an
+        unhanded Content-MD5, in that order; finish() itself checks the length only. None (this
+        verifier hashes it) for an unsigned or aws-chunked payload, or one already read whole.
+        Only for bodies stored as sent (not SSE-encrypted)."""
+        if self._sha256 is None or self.streaming or self.plan.report_body_sha256 \
+                or self._finished:
+            return None
+        self._sha256 = None
+        self._sha256_left_to_store = True
+        return self._check_digests
 
     def md5_mismatch(self) -> S3Error:
         """The BadDigest for a Content-MD5 the store found wrong (it does not report the MD5 it
@@ -470,9 +488,16 @@ class PayloadVerifier:
         elif content_length is not None and self._received != content_length:
             raise S3Error("IncompleteBody", TOO_LONG, NumberBytesExpected=content_length,
                           NumberBytesProvided=self._received)
-        if self._sha256 is not None and self._sha256.hexdigest() != self.mode.lower():
+        self._finished = True
+        if not self._sha256_left_to_store:
+            self._check_digests(self._sha256.hexdigest() if self._sha256 is not None else None)
+
+    def _check_digests(self, sha256_hex: str | None) -> None:
+        """finish()'s checks after the length: the payload hash (sha256_hex: the body's SHA-256,
+        None when the payload is not signed), the checksum, Content-MD5."""
+        if sha256_hex is not None and sha256_hex != self.mode.lower():
             raise S3Error("XAmzContentSHA256Mismatch", ClientComputedContentSHA256=self.mode,
-                          S3ComputedContentSHA256=self._sha256.hexdigest())
+                          S3ComputedContentSHA256=sha256_hex)
         if self._checksum is not None:
             self._check_checksum()
         if self._md5 is not None and self._md5.digest() != self.plan.md5:

@@ -3,7 +3,8 @@ NodeConnection.write), against three real storage-node apps on loopback: the req
 with the first piece and the footer with the last piece, one transport call each (every send on
 loopback wakes the node); what the nodes store is the body, intact; and the piece that completes
 Content-Length (or a chunked body's terminating chunk) is held until the source has ended normally,
-so a source that fails after its last byte leaves nothing on any replica, footer or not.
+so a source that fails after its last byte leaves nothing on any replica, footer or not; the
+same for a sha256_check (S3's payload hash) that finds the body is not what was signed.
 """
 import asyncio
 import hashlib
@@ -78,7 +79,7 @@ async def setup(tmp_path, monkeypatch):
         await server.close()
 
 
-async def _put(backend, ring, name, body, source=None, chunked=False):
+async def _put(backend, ring, name, body, source=None, chunked=False, sha256_check=None):
     headers = {"X-Timestamp": Timestamp.now().internal, "Content-Type": "a/b",
                "X-Backend-Storage-Policy-Index": "0"}
     if not chunked:
@@ -90,7 +91,7 @@ async def _put(backend, ring, name, body, source=None, chunked=False):
 
     answers, _ = await backend.put_stream(ring, "AUTH_a", "c", name, lambda i: dict(headers),
                                           source if source is not None else pieces(),
-                                          None if chunked else len(body))
+                                          None if chunked else len(body), sha256_check)
     return answers
 
 
@@ -158,3 +159,34 @@ async def test_a_source_failing_after_its_last_byte_leaves_nothing(setup, footer
         await _put(backend, ring, "bad", body, source(), chunked)
     assert _data_files(servers) == before
     assert [status for status, _ in await _stored(session, ring, servers, "bad")] == [404] * 3
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize("footer", [True, False])
+async def test_the_sha256_check_sees_the_whole_body_before_anything_is_stored(setup, footer,
+                                                                              chunked):
+    """put_stream hashes the body's SHA-256 beside its MD5 (md5lanes) and hands it to the
+    check once the body is in: a check that raises (S3's XAmzContentSHA256Mismatch) leaves
+    nothing on any replica and reaches the caller; one that passes lets the PUT commit."""
+    ring, servers, session, _ = setup
+    backend = Backend(session, ErrorLimiter(10, 1.0), 0.5, 5.0, put_footer=footer)
+    await _put(backend, ring, "learn", b"x")
+    before = _data_files(servers)
+    body = os.urandom(2 * PIECE + 7)
+    seen = []
+
+    def refuse(sha256_hex):
+        seen.append(sha256_hex)
+        raise ValueError("not the signed payload")
+
+    with pytest.raises(ValueError):
+        await _put(backend, ring, "bad", body, chunked=chunked, sha256_check=refuse)
+    assert seen == [hashlib.sha256(body).hexdigest()]
+    await asyncio.sleep(0.3)  # (time for a node that had the whole body to commit it)
+    assert _data_files(servers) == before
+    assert [status for status, _ in await _stored(session, ring, servers, "bad")] == [404] * 3
+
+    answers = await _put(backend, ring, "good", body, chunked=chunked, sha256_check=seen.append)
+    assert [a.status for a in answers] == [201] * 3
+    assert seen[1] == hashlib.sha256(body).hexdigest()
+    assert await _stored(session, ring, servers, "good") == [(200, body)] * 3

@@ -139,6 +139,46 @@ def test_content_md5_in_a_versioned_bucket(raw, raw_bucket, aio):
         client.delete_object(Bucket=raw_bucket, Key="v", VersionId=v["VersionId"])
 
 
+def test_the_payload_hash_checked_by_the_store(raw, raw_bucket, aio):
+    """A plain signed PutObject or UploadPart leaves its payload hash to the object PUT (hashed
+    beside the ETag's MD5, before any replica commits): a body that is not the signed one
+    stores nothing -- in a versioned bucket too -- and the error names the hash of what came,
+    before a wrong checksum (S3's order)."""
+    import hashlib
+
+    import boto3
+    s3 = aio["s3"]
+    client = boto3.client("s3", endpoint_url=s3["endpoint"], region_name=s3["region"],
+                          aws_access_key_id=s3["access_key"], aws_secret_access_key=s3["secret_key"])
+    client.put_bucket_versioning(Bucket=raw_bucket,
+                                 VersioningConfiguration={"Status": "Enabled"})
+    path = f"/{raw_bucket}/h"
+    first, body = os.urandom(1000), os.urandom(300 * 1024)
+    assert raw("PUT", path, body=first).status_code == 200
+    created = raw("POST", f"/{raw_bucket}/hp?uploads")
+    upload_id = created.text.split("<UploadId>")[1].split("</UploadId>")[0]
+    for target in (path, f"/{raw_bucket}/hp?partNumber=1&uploadId={upload_id}"):
+        # signed over another body, with a checksum of yet another: the hash is reported
+        url, headers = raw.signed("PUT", target, body=b"x" + body[1:],
+                                  headers={"x-amz-checksum-crc32": _crc32(b"other")})
+        resp = raw.session.put(url, data=body, headers=headers)
+        assert resp.status_code == 400 and "XAmzContentSHA256Mismatch" in resp.text, resp.text
+        assert f"<S3ComputedContentSHA256>{hashlib.sha256(body).hexdigest()}<" in resp.text
+    assert raw("GET", path).content == first
+    versions = client.list_object_versions(Bucket=raw_bucket, Prefix="h")["Versions"]
+    assert len(versions) == 1
+    parts = raw("GET", f"/{raw_bucket}/hp?uploadId={upload_id}")
+    assert parts.status_code == 200 and "<Part>" not in parts.text
+    # the right body goes in, as a new version and as a part
+    assert raw("PUT", path, body=body).status_code == 200
+    assert raw("GET", path).content == body
+    part = raw("PUT", f"/{raw_bucket}/hp?partNumber=1&uploadId={upload_id}", body=body)
+    assert part.status_code == 200
+    assert raw("DELETE", f"/{raw_bucket}/hp?uploadId={upload_id}").status_code == 204
+    for v in client.list_object_versions(Bucket=raw_bucket, Prefix="h")["Versions"]:
+        client.delete_object(Bucket=raw_bucket, Key="h", VersionId=v["VersionId"])
+
+
 def _trailer_put(raw, path, data: bytes):
     """A PUT as boto3 sends it over HTTPS: aws-chunked, unsigned, CRC32 in a trailer."""
     import io

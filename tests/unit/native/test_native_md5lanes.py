@@ -1,6 +1,7 @@
-"""native.md5lanes on both twins: RFC 1321's answers, many streams fed in any order and any piece
-sizes against hashlib, both kernels of the compiled twin (the AVX-512 lanes and the scalar chain),
-the pool's hold limit, and twin agreement."""
+"""native.md5lanes on both twins: RFC 1321's and FIPS 180-2's answers, many streams fed in any
+order and any piece sizes against hashlib (MD5, and SHA-256 where a stream asks for it), both
+kernels of the compiled twin (the AVX-512 lanes and the scalar chain) and its interleaved SHA-NI
+SHA-256, the pool's hold limit, and twin agreement."""
 import hashlib
 import random
 
@@ -52,27 +53,96 @@ def test_rfc1321_vectors(lanes_impl, data, expected):
     assert stream.md5_hexdigest() == expected
     assert stream.md5_digest() == bytes.fromhex(expected)
 
+# FIPS 180-2 appendix B (and the empty message)
+FIPS180_SHA256 = [
+    (b"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+    (b"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+    (b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+    (b"a" * 1_000_000, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"),
+]
+
+
+@pytest.mark.parametrize("data,expected", FIPS180_SHA256)
+def test_fips180_sha256_vectors(lanes_impl, data, expected):
+    pool = lanes_impl.Md5Lanes()
+    # alone, beside a second SHA-256 stream (interleaved where the CPU has SHA-NI), and beside
+    # an MD5-only stream
+    alone, other, md5_only = (pool.stream(data, sha256=True), pool.stream(data[::-1], sha256=True),
+                              pool.stream(data))
+    assert alone.sha256_hexdigest() == expected
+    assert alone.sha256_digest() == bytes.fromhex(expected)
+    assert other.sha256_hexdigest() == hashlib.sha256(data[::-1]).hexdigest()
+    assert alone.md5_hexdigest() == md5_only.md5_hexdigest() == hashlib.md5(data).hexdigest()
+    if len(data) < 1000:  # byte by byte: every piece shorter than a block
+        stream = pool.stream(sha256=True)
+        for i in range(len(data)):
+            stream.update(data[i:i + 1])
+        assert stream.sha256_hexdigest() == expected
+
 
 def test_every_length_whole_and_split_at_every_point(lanes_impl):
     """Lengths across the padding boundaries (55/56 bytes mod 64) and the block edges, each whole
-    and cut in two at every point: all in one pool, so the wide kernel runs them side by side."""
+    and cut in two at every point: all in one pool, so the wide kernel runs them side by side
+    (and the SHA-256s of every other one interleaved)."""
     pool = lanes_impl.Md5Lanes()
-    calls = lanes_impl.wide_calls()
+    calls, sha_calls = lanes_impl.wide_calls(), lanes_impl.sha256_interleaved_calls()
     data = bytes(range(256)) + b"xyz!"
     cases = []
     for length in range(261):
         body = data[:length]
-        cases.append((pool.stream(body), body))
+        cases.append((pool.stream(body, sha256=bool(length % 2)), body))
         for cut in range(length + 1):
-            stream = pool.stream(body[:cut])
+            stream = pool.stream(body[:cut], sha256=bool(cut % 2))
             stream.update(body[cut:])
             cases.append((stream, body))
     for stream, body in cases:
         assert stream.md5_hexdigest() == hashlib.md5(body).hexdigest(), len(body)
+    for stream, body in cases:
+        try:
+            digest = stream.sha256_hexdigest()
+        except ValueError:
+            continue  # made without sha256
+        assert digest == hashlib.sha256(body).hexdigest(), len(body)
     if lanes_impl.is_wide():
         assert lanes_impl.wide_calls() > calls  # the sixteen-lane kernel did this work
-    else:
+        if lanes_impl.sha256_interleaved():
+            assert lanes_impl.sha256_interleaved_calls() > sha_calls
+    else:  # every update hashed at once: one stream at a time
         assert lanes_impl.wide_calls() == calls
+        assert lanes_impl.sha256_interleaved_calls() == sha_calls
+
+
+def test_sha256_streams_of_a_batch_run_interleaved(lanes_impl):
+    """Seven SHA-256 streams of unequal lengths (the four lanes refill as streams end) among
+    MD5-only ones, in one batch: every digest right, and with SHA-NI the interleaved kernel
+    did the work (the proxy's S3 PUTs rely on it: their payload hashes share batches)."""
+    rnd = random.Random(180)
+    pool = lanes_impl.Md5Lanes()
+    calls = lanes_impl.sha256_interleaved_calls()
+    bodies = [rnd.randbytes(rnd.randrange(200_000, 700_000)) for _ in range(10)]
+    streams = [pool.stream(sha256=i % 3 != 1) for i in range(10)]
+    for off in range(0, 700_000, 50_000):
+        for stream, body in zip(streams, bodies):
+            stream.update(body[off:off + 50_000])
+    for i, (stream, body) in enumerate(zip(streams, bodies)):
+        assert stream.md5_hexdigest() == hashlib.md5(body).hexdigest()
+        if i % 3 != 1:
+            assert stream.sha256_hexdigest() == hashlib.sha256(body).hexdigest()
+    if lanes_impl.is_wide() and lanes_impl.sha256_interleaved():
+        assert pool.batches == 1 and lanes_impl.sha256_interleaved_calls() > calls
+    else:
+        assert lanes_impl.sha256_interleaved_calls() == calls
+
+
+def test_sha256_needs_asking_for_and_starts_over_on_discard(native_impl):
+    pool = native_impl.Md5Lanes()
+    with pytest.raises(ValueError):
+        pool.stream(b"abc").sha256_hexdigest()
+    stream = pool.stream(b"a failed body" * 10_000, sha256=True)
+    stream.discard()
+    stream.update(b"abc")
+    assert stream.sha256_hexdigest() == FIPS180_SHA256[1][1]
 
 
 def test_a_stream_alone_runs_openssls_md5(both_impls):
@@ -165,7 +235,7 @@ def test_a_stream_needs_a_pool(both_impls):
 
 def _feed_interleaved(pool, bodies, rnd, check_midway=False):
     """Feed every body to its own stream in random pieces, streams in random order."""
-    streams = [pool.stream(xxh3=bool(i % 2)) for i in range(len(bodies))]
+    streams = [pool.stream(xxh3=bool(i % 2), sha256=i % 3 == 0) for i in range(len(bodies))]
     offsets = [0] * len(bodies)
     while any(off < len(body) for off, body in zip(offsets, bodies)):
         i = rnd.randrange(len(bodies))
@@ -194,6 +264,8 @@ def test_many_streams_in_random_pieces(lanes_impl):
         if i % 2:
             assert stream.xxh3_hexdigest() == xxhash.xxh3_64(body).hexdigest()
             assert stream.xxh3_intdigest() == xxhash.xxh3_64(body).intdigest()
+        if i % 3 == 0:
+            assert stream.sha256_hexdigest() == hashlib.sha256(body).hexdigest()
 
 
 def test_a_buffer_changed_after_update_does_not_change_the_digest(lanes_impl):
@@ -264,13 +336,14 @@ def test_twins_agree(both_impls, bodies_in_pieces, rnd):
     for impl in (both_impls["py"], both_impls["c"]):
         pool = impl.Md5Lanes(hold_limit=rnd.choice([0, 500, 1 << 20]),
                              stream_limit=rnd.choice([0, 200, 1 << 20]))
-        streams = [pool.stream() for _ in bodies_in_pieces]
+        streams = [pool.stream(sha256=True) for _ in bodies_in_pieces]
         order = [(i, piece) for i, pieces in enumerate(bodies_in_pieces) for piece in pieces]
         rnd.shuffle(order)
         # pieces of one stream keep their order; streams interleave
         queues = [list(pieces) for pieces in bodies_in_pieces]
         for i, _ in order:
             streams[i].update(queues[i].pop(0))
-        results.append([s.md5_hexdigest() for s in streams])
-    assert results[0] == results[1] == [hashlib.md5(b"".join(p)).hexdigest()
-                                        for p in bodies_in_pieces]
+        results.append([(s.md5_hexdigest(), s.sha256_hexdigest()) for s in streams])
+    assert results[0] == results[1] == [
+        (hashlib.md5(b"".join(p)).hexdigest(), hashlib.sha256(b"".join(p)).hexdigest())
+        for p in bodies_in_pieces]

@@ -199,3 +199,70 @@ async def test_verified_body_raises_after_the_last_piece_on_a_wrong_payload_hash
     log, (first, second) = await _verified_pieces(HALVES, hashlib.sha256(b"other").hexdigest())
     assert log[-1] == "XAmzContentSHA256Mismatch"
     assert log == ["read", first, "read", second, "read", "XAmzContentSHA256Mismatch"]
+
+
+def _plain(sha, body=BODY, **extra):
+    headers = {"x-amz-content-sha256": sha, "content-length": str(len(body)), **extra}
+    verifier = PayloadVerifier(check_request("PUT", headers, {}, True))
+    verifier.consume(body)
+    return verifier
+
+
+def test_a_signed_plain_payload_leaves_its_hash_to_the_store():
+    """sha256_for_store(): the object PUT hashes the body (md5lanes, batched) and calls the check;
+    finish() at the end of the body then checks the length only."""
+    verifier = _plain(hashlib.sha256(b"other").hexdigest())
+    check = verifier.sha256_for_store()
+    assert check is not None
+    verifier.finish(len(BODY))  # the payload hash is not checked here any more...
+    with pytest.raises(S3Error) as info:
+        check(SHA)  # ...but by the store, with the body's real hash
+    assert info.value.code == "XAmzContentSHA256Mismatch"
+    assert info.value.fields["S3ComputedContentSHA256"] == SHA
+    right = _plain(SHA)
+    right_check = right.sha256_for_store()
+    right.finish(len(BODY))
+    right_check(SHA)
+    with pytest.raises(S3Error) as info:  # the length is still finish()'s
+        _plain(SHA).finish(len(BODY) + 1)
+    assert info.value.code == "IncompleteBody"
+
+
+def test_the_stores_check_keeps_finishs_order():
+    """Payload hash, then x-amz-checksum, then Content-MD5: a body wrong in all three reports the
+    hash (S3's order, which Swift's s3api tests observe); right hash, wrong checksum: the checksum."""
+    bad_crc = base64.b64encode(zlib.crc32(b"other").to_bytes(4, "big")).decode()
+    bad_md5 = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    wrong = {"x-amz-checksum-crc32": bad_crc, "content-md5": bad_md5}
+    verifier = _plain(hashlib.sha256(b"other").hexdigest(), **wrong)
+    check = verifier.sha256_for_store()
+    verifier.finish(len(BODY))
+    with pytest.raises(S3Error) as info:
+        check(SHA)
+    assert info.value.code == "XAmzContentSHA256Mismatch"
+    verifier = _plain(SHA, **wrong)
+    check = verifier.sha256_for_store()
+    verifier.finish(len(BODY))
+    with pytest.raises(S3Error) as info:
+        check(SHA)
+    assert info.value.code == "BadDigest" and "CRC32" in info.value.message  # not Content-MD5's
+    assert verifier.checksum_value is None
+    verifier = _plain(SHA, **{"x-amz-checksum-crc32": CRC})
+    check = verifier.sha256_for_store()
+    verifier.finish(len(BODY))
+    check(SHA)
+    assert verifier.checksum_value == CRC  # known once the store's check ran
+
+
+def test_payloads_the_store_does_not_hash():
+    """Unsigned and aws-chunked payloads have no whole-body hash to hand over; a body already
+    read whole (read_ahead_if_small) was verified by finish() itself."""
+    assert _plain(sigv4.UNSIGNED_PAYLOAD).sha256_for_store() is None
+    streaming = PayloadVerifier(check_request("PUT", {
+        "x-amz-content-sha256": sigv4.STREAMING_UNSIGNED_TRAILER,
+        "x-amz-decoded-content-length": "3", "content-encoding": "aws-chunked",
+        "x-amz-trailer": "x-amz-checksum-crc32"}, {}, True))
+    assert streaming.sha256_for_store() is None
+    read_whole = _plain(SHA)
+    read_whole.finish(len(BODY))
+    assert read_whole.sha256_for_store() is None
