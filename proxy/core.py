@@ -331,6 +331,11 @@ class SwiftCore:
         status = quorum.write_outcome(statuses, etags, replicas)
         if status == 500:
             raise SwiftError(500, "Object servers returned mismatched etags")
+        if status == 409:
+            # The nodes hold a newer write of this name (a concurrent PUT or DELETE got a later
+            # timestamp): this one lost the race and stores nothing, which is not the client's
+            # error. Swift's proxy answers it 202 Accepted (s3api passes that on as a success).
+            return Result(202, CIMultiDict({"X-Timestamp": timestamp.normal}))
         if status // 100 != 2:
             if status == 503 and any(s in (408, 499) for s in statuses):
                 status = 499

@@ -120,6 +120,8 @@ async def upload_part(s3):
                                           source, None, sha256_check=verifier.sha256_for_store())
     except SwiftError as exc:
         raise objects.put_error(exc, s3, verifier, missing="key") from None
+    if result.status == 202:  # a concurrent upload of this part number stored a newer one
+        return common.empty(200, {})
     out = {"ETag": f'"{result.headers.get("ETag", "").strip(chr(34))}"'}
     if result.headers.get("Last-Modified"):  # the same second ListParts will show
         out["Last-Modified"] = result.headers["Last-Modified"]
