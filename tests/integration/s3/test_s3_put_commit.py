@@ -116,15 +116,20 @@ def test_content_md5_is_checked_by_the_stores_own_md5(raw, raw_bucket):
     assert raw("DELETE", f"/{raw_bucket}/mp?uploadId={upload_id}").status_code == 204
 
 
-def test_content_md5_in_a_versioned_bucket(raw, raw_bucket, aio):
-    """The versioned write path passes the Content-MD5 check on to the data's own PUT: a wrong
-    one adds no version, a right one does."""
+def _versioned(aio, bucket: str):
+    """A boto3 client of the main test user, with versioning turned on for `bucket`."""
     import boto3
     s3 = aio["s3"]
     client = boto3.client("s3", endpoint_url=s3["endpoint"], region_name=s3["region"],
                           aws_access_key_id=s3["access_key"], aws_secret_access_key=s3["secret_key"])
-    client.put_bucket_versioning(Bucket=raw_bucket,
-                                 VersioningConfiguration={"Status": "Enabled"})
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    return client
+
+
+def test_content_md5_in_a_versioned_bucket(raw, raw_bucket, aio):
+    """The versioned write path passes the Content-MD5 check on to the data's own PUT: a wrong
+    one adds no version, a right one does."""
+    client = _versioned(aio, raw_bucket)
     path = f"/{raw_bucket}/v"
     first, body = os.urandom(100), os.urandom(100 * 1024)
     assert raw("PUT", path, body=first).status_code == 200
@@ -146,12 +151,7 @@ def test_the_payload_hash_checked_by_the_store(raw, raw_bucket, aio):
     before a wrong checksum (S3's order)."""
     import hashlib
 
-    import boto3
-    s3 = aio["s3"]
-    client = boto3.client("s3", endpoint_url=s3["endpoint"], region_name=s3["region"],
-                          aws_access_key_id=s3["access_key"], aws_secret_access_key=s3["secret_key"])
-    client.put_bucket_versioning(Bucket=raw_bucket,
-                                 VersioningConfiguration={"Status": "Enabled"})
+    client = _versioned(aio, raw_bucket)
     path = f"/{raw_bucket}/h"
     first, body = os.urandom(1000), os.urandom(300 * 1024)
     assert raw("PUT", path, body=first).status_code == 200
