@@ -4,12 +4,12 @@ verified_body() yields the object bytes of a PUT/UploadPart body as they are rea
 S3Error when a check fails at the end (payload hash, Content-MD5, a trailing checksum), after its
 last byte -- or, for a plain body whose payload hash the object PUT computes
 (PayloadVerifier.sha256_for_store), ends after checking the length and leaves the rest to that
-PUT's check, which runs before any replica can commit. It holds nothing back itself: the proxy's put_stream, its only consumer, never lets a
-node see a whole body before the source has ended normally (the piece that completes
-Content-Length is held, a chunked body's terminating chunk goes last), and cancels every backend
-write when the source raises, so the object is never committed
-(tests/integration/proxy/test_proxy_put_writes.py). Holding a piece here as well only made each
-piece get hashed and sent one read later, out of the CPU's cache.
+PUT's check, which runs before any replica can commit. It holds nothing back itself: the
+proxy's put_stream, its only consumer, never lets a node see a whole body before the source has
+ended normally (the piece that completes Content-Length is held, a chunked body's terminating
+chunk goes last), and cancels every backend write when the source raises, so the object is
+never committed (tests/integration/proxy/test_proxy_put_writes.py). Holding a piece here as well
+only made each piece get hashed and sent one read later, out of the CPU's cache.
 """
 from __future__ import annotations
 
