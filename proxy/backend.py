@@ -273,6 +273,8 @@ class Backend:
         Connect phase: a target that cannot be connected to is replaced by the next handoff.
         Then each chunk is written to every live target's connection (_fan_out), through the
         proxy's own pooled node client (proxy/nodeconn.py).
+        `body` yields bytes, or tuples of bytes that go out in one write (piece_parts: what
+        arrived at once, unjoined; handlers.common.buffered_parts).
         sha256_check, when given, is called with the body's SHA-256 (hex) once the whole body is
         in and before any replica can commit; if it raises, nothing is stored and the exception
         goes to the caller (S3's payload hash: hashed here beside the MD5, see below).
@@ -329,18 +331,21 @@ class Backend:
         last = None
         try:
             async for chunk in body:
-                if not chunk:
+                parts = piece_parts(chunk)
+                size = len(parts[0]) if len(parts) == 1 else sum(map(len, parts))
+                if not size:
                     continue  # an empty chunk would end a chunked body
                 if last is not None:  # more than Content-Length: it is no longer the last
-                    await _fan_out(live, (last,), nodeconn.chunk_frame(last) if chunked else None)
+                    await _fan_out(live, last, _frame(last) if chunked else None)
                     last = None
-                sent += len(chunk)
+                sent += size
                 if hasher is not None:
-                    hasher.update(chunk)
+                    for part in parts:
+                        hasher.update(part)
                 if sent == content_length:
-                    last = chunk
+                    last = parts
                     continue
-                await _fan_out(live, (chunk,), nodeconn.chunk_frame(chunk) if chunked else None)
+                await _fan_out(live, parts, _frame(parts) if chunked else None)
             if content_length is not None and sent < content_length:
                 from proxy.errors import SwiftError
                 aborted = SwiftError(499, "Client Disconnect")
@@ -365,13 +370,12 @@ class Backend:
                     else:
                         footer = put_footer.encode(md5_hex, hasher.xxh3_hexdigest())
                 if aborted is None and last is not None:
-                    await _fan_out(live, (last,),
-                                   nodeconn.chunk_frame(last) if chunked else None, footer)
+                    await _fan_out(live, last, _frame(last) if chunked else None, footer)
                 elif aborted is None and footer is not None:
                     await _fan_out(footer_targets, (footer,),
                                    nodeconn.chunk_frame(footer) if chunked else None)
             elif last is not None:
-                await _fan_out(live, (last,), nodeconn.chunk_frame(last) if chunked else None)
+                await _fan_out(live, last, _frame(last) if chunked else None)
         except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - re-raised below
             # Whatever stops the body (client gone, or a verifying source such as S3's raising on
             # a bad checksum) must abort every replica before it sees the end of the body.
@@ -480,6 +484,20 @@ def _footer_headers(headers: dict, content_length: int | None) -> tuple[dict, st
     out[put_footer.HEADER] = put_footer.VERSION
     out["ETag"] = put_footer.ETAG_SENTINEL  # a node without the feature answers 422, keeps nothing
     return out, etag
+
+
+def piece_parts(piece: bytes | tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """A body source's piece as the bytes it stands for: a source may yield bytes, or a tuple of
+    bytes -- what arrived at one wake-up, not joined (a join copies the body once more: 1 MiB
+    PUT, proxy CPU x0.94-0.95) -- that put_stream sends in one write per node."""
+    return piece if type(piece) is tuple else (piece,)
+
+
+def _frame(parts: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """Body pieces that go out in one write, as one HTTP/1.1 chunk (never empty)."""
+    if len(parts) == 1:
+        return nodeconn.chunk_frame(parts[0])
+    return (b"%x\r\n" % sum(map(len, parts)), *parts, b"\r\n")
 
 
 def _abort(targets: list["_Target"]) -> None:

@@ -17,7 +17,7 @@ from proxy.context import Ctx
 from proxy.core import Result
 from proxy.errors import SwiftError, reason
 from proxy.objver import objects as objver
-from proxy.handlers.common import as_buffered, created, respond, stream
+from proxy.handlers.common import as_buffered, buffered_parts, created, respond, stream
 from strato.truth import is_true
 
 
@@ -244,7 +244,7 @@ async def put(ctx: Ctx) -> web.StreamResponse:
     if is_true(headers.get("X-Detect-Content-Type")):
         node_headers.pop("Content-Type", None)
         node_headers.pop("content-type", None)
-    body = ctx.body if ctx.body is not None else as_buffered(ctx.request.content)
+    body = ctx.body if ctx.body is not None else buffered_parts(ctx.request.content)
     result = await ctx.core.object_put(ctx.account, ctx.container, ctx.obj, node_headers, body,
                                        length)
     return created(result)

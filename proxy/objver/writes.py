@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from multidict import CIMultiDict
 
-from proxy.backend import empty_body
+from proxy.backend import empty_body, piece_parts
 from proxy.errors import SwiftError
 from proxy.objver import names
 from strato.timestamps import Timestamp
@@ -42,7 +42,7 @@ def is_enabled(info) -> bool:
 
 async def _counted(body, counter: list):
     async for chunk in body:
-        counter[0] += len(chunk)
+        counter[0] += sum(map(len, piece_parts(chunk)))
         yield chunk
 
 

@@ -17,7 +17,7 @@ from typing import AsyncIterator
 
 import aiohttp
 
-from proxy.handlers.common import as_buffered
+from proxy.handlers.common import as_buffered, buffered_parts
 from proxy.s3.errors import S3Error
 from proxy.s3.payload import TERMINATED, PayloadVerifier, verifier_for
 
@@ -37,7 +37,10 @@ def object_length(s3, verifier: PayloadVerifier) -> int | None:
     return length
 
 
-async def verified_body(s3, verifier: PayloadVerifier) -> AsyncIterator[bytes]:
+async def verified_body(s3, verifier: PayloadVerifier, parts: bool = False
+                        ) -> AsyncIterator[bytes | tuple[bytes, ...]]:
+    """parts: a plain body's pieces may come as tuples of bytes (buffered_parts), for a consumer
+    that takes them (Backend.put_stream; not SSE-C's encryption)."""
     if verifier.streaming:
         async for piece in _decoded_body(s3, verifier):
             yield piece
@@ -48,8 +51,12 @@ async def verified_body(s3, verifier: PayloadVerifier) -> AsyncIterator[bytes]:
     # fan-out.
     consume = verifier.consume
     try:
-        async for data in as_buffered(s3.request.content):
-            consume(data)
+        async for data in (buffered_parts if parts else as_buffered)(s3.request.content):
+            if type(data) is tuple:
+                for part in data:
+                    consume(part)
+            else:
+                consume(data)
             yield data
     except (aiohttp.ClientPayloadError, ConnectionError) as exc:
         raise S3Error("IncompleteBody") from exc

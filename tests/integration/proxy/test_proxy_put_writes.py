@@ -138,6 +138,37 @@ async def test_head_goes_with_the_first_piece_and_the_footer_with_the_last(setup
 
 
 @pytest.mark.parametrize("chunked", [False, True])
+async def test_a_tuple_of_pieces_goes_out_in_one_write(setup, chunked):
+    """A source may yield what arrived together as a tuple of bytes (buffered_parts: no join,
+    no copy): each tuple is one write per node, its parts as they are (chunked: one HTTP chunk
+    around them), and the nodes store the body intact with its MD5."""
+    ring, servers, session, calls = setup
+    backend = Backend(session, ErrorLimiter(10, 1.0), 0.5, 5.0)
+    await _put(backend, ring, "learn", b"x")
+    for made in calls.values():
+        made.clear()
+    body = os.urandom(4 * PIECE + 3)
+    parts = [body[i:i + PIECE // 2] for i in range(0, len(body), PIECE // 2)]
+    groups = [tuple(parts[0:3]), parts[3], tuple(parts[4:])]
+
+    async def source():
+        for group in groups:
+            yield group
+
+    assert [a.status for a in await _put(backend, ring, "t", body, source(), chunked)] == [201] * 3
+    for port, made in calls.items():
+        # one write per tuple (the head with the first; Content-Length: the footer with the
+        # last; chunked: the footer, then the terminating chunk, on their own)
+        assert len(made) == len(groups) + (2 if chunked else 0)
+        # each part is an element of its write (writev), not joined with the others
+        assert parts[0] in made[0] and parts[2] in made[0] and parts[4] in made[2]
+    for status, stored in await _stored(session, ring, servers, "t"):
+        assert status == 200 and stored == body
+    assert {a.headers["ETag"] for a in await _put(backend, ring, "t", body, source(),
+                                                  chunked)} == {hashlib.md5(body).hexdigest()}
+
+
+@pytest.mark.parametrize("chunked", [False, True])
 @pytest.mark.parametrize("footer", [True, False])
 async def test_a_source_failing_after_its_last_byte_leaves_nothing(setup, footer, chunked):
     """Content-Length: the piece completing it is held back; chunked: the terminating chunk goes

@@ -172,6 +172,9 @@ def test_the_payload_hash_checked_by_the_store(raw, raw_bucket, aio):
     # the right body goes in, as a new version and as a part
     assert raw("PUT", path, body=body).status_code == 200
     assert raw("GET", path).content == body
+    latest = [v for v in client.list_object_versions(Bucket=raw_bucket, Prefix="h")["Versions"]
+              if v["IsLatest"]]
+    assert [v["Size"] for v in latest] == [len(body)]  # (counted over every piece of the body)
     part = raw("PUT", f"/{raw_bucket}/hp?partNumber=1&uploadId={upload_id}", body=body)
     assert part.status_code == 200
     assert raw("DELETE", f"/{raw_bucket}/hp?uploadId={upload_id}").status_code == 204
