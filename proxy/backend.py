@@ -237,10 +237,15 @@ class Backend:
         """Ask one healthy replica at a time until one answers with something other than 404/5xx.
 
         All 404: the newest 404 (with its tombstone timestamp); nothing but errors: 503.
+        A handoff's 404 without X-Backend-Timestamp (no tombstone there) says only that the
+        handoff has no copy, not that there is none: as in Swift, it does not count, so
+        primaries that failed and handoffs that know nothing give 503 (a client retries that),
+        not a 404 for an object that exists.
         `accept` may veto an answer (e.g. an older copy than a tombstone seen).
         """
         part, primaries = _placement(ring, role, account, container, obj)
         nodes = NodeIter(ring, part, primaries, self.limiter)
+        primary_ids = {id(node) for node in primaries}
         not_found: NodeResponse | None = None
         last_error: NodeResponse | None = None
         for node in nodes:
@@ -248,7 +253,8 @@ class Backend:
             resp = await self.call(node, method, url, dict(headers or {}), stream=stream)
             if resp.status == 404:
                 resp.release()
-                not_found = not_found or resp
+                if id(node) in primary_ids or "X-Backend-Timestamp" in resp.headers:
+                    not_found = not_found or resp
                 continue
             if resp.status >= 500:
                 resp.release()
