@@ -9,15 +9,11 @@ import os
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
-from objectserver.app import create_app
+from nodeapps import ring_of, start_node_apps  # tests/nodeapps.py
 from proxy.backend import Backend, node_session
 from proxy.errors import SwiftError
 from proxy.nodes import ErrorLimiter
-from ring.builder import RingBuilder
-from ring.lookup import Ring
-from strato import config as config_mod
 from strato import put_footer
 from strato.timestamps import Timestamp
 
@@ -27,35 +23,20 @@ etags_seen = []  # the ETag header of every footer PUT the nodes got
 
 async def _cluster(tmp_path):
     """Three nodes (one device each), each recording whether a PUT carried the footer header."""
-    config = config_mod.load(overrides={
-        "cluster": {"data_dir": str(tmp_path), "hash_path_prefix": "p", "hash_path_suffix": "s",
-                    "use_uvloop": False},
-        "storage": {"fallocate_reserve_mb": 0, "update_timeout": 0.2}}, environ={})
-    servers, seen = [], []
-    for i in range(3):
-        root = os.path.join(str(tmp_path), f"n{i}")
-        os.makedirs(os.path.join(root, "d0", "objects"))
-        app = create_app(config, root, ["d0"], daemons=False)
-        heads = []
+    seen = [[] for _ in range(3)]
 
+    def recorder(i):
         @web.middleware
-        async def record(request, handler, heads=heads):
+        async def record(request, handler):
             if request.method == "PUT":
-                heads.append(request.headers.get(put_footer.HEADER))
+                seen[i].append(request.headers.get(put_footer.HEADER))
                 if put_footer.HEADER in request.headers:
                     etags_seen.append(request.headers.get("ETag"))
             return await handler(request)
+        return record
 
-        app.middlewares.append(record)
-        server = TestServer(app, host="127.0.0.1", port=0)
-        await server.start_server()
-        servers.append((server, root))
-        seen.append(heads)
-    builder = RingBuilder(4, 3)
-    for i, (server, _) in enumerate(servers):
-        builder.add_device(1, i, "127.0.0.1", server.port, "d0", 1.0)
-    builder.rebalance()
-    return Ring.from_builder(builder), servers, seen
+    servers = await start_node_apps(tmp_path, middleware=recorder)
+    return ring_of(server.port for server, _ in servers), servers, seen
 
 
 def _files(root):

@@ -11,15 +11,11 @@ import hashlib
 import os
 
 import pytest
-from aiohttp.test_utils import TestServer
 
-from objectserver.app import create_app
 from proxy import nodeconn
 from proxy.backend import Backend, node_session
+from nodeapps import ring_of, start_node_apps  # tests/nodeapps.py
 from proxy.nodes import ErrorLimiter
-from ring.builder import RingBuilder
-from ring.lookup import Ring
-from strato import config as config_mod
 from strato import put_footer
 from strato.timestamps import Timestamp
 
@@ -49,22 +45,7 @@ class _Recorder:
 
 @pytest.fixture
 async def setup(tmp_path, monkeypatch):
-    config = config_mod.load(overrides={
-        "cluster": {"data_dir": str(tmp_path), "hash_path_prefix": "p", "hash_path_suffix": "s",
-                    "use_uvloop": False},
-        "storage": {"fallocate_reserve_mb": 0, "update_timeout": 0.2}}, environ={})
-    servers = []
-    for i in range(3):
-        root = os.path.join(str(tmp_path), f"n{i}")
-        os.makedirs(os.path.join(root, "d0", "objects"))
-        server = TestServer(create_app(config, root, ["d0"], daemons=False),
-                            host="127.0.0.1", port=0)
-        await server.start_server()
-        servers.append((server, root))
-    builder = RingBuilder(4, 3)
-    for i, (server, _) in enumerate(servers):
-        builder.add_device(1, i, "127.0.0.1", server.port, "d0", 1.0)
-    builder.rebalance()
+    servers = await start_node_apps(tmp_path)
     calls: dict[int, list] = {}  # node port -> write calls on its connections
     made = nodeconn.NodeConnection.connection_made
 
@@ -73,7 +54,7 @@ async def setup(tmp_path, monkeypatch):
 
     monkeypatch.setattr(nodeconn.NodeConnection, "connection_made", recording)
     session = node_session()
-    yield Ring.from_builder(builder), servers, session, calls
+    yield ring_of(server.port for server, _ in servers), servers, session, calls
     await session.close()
     for server, _ in servers:
         await server.close()

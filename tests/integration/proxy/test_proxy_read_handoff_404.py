@@ -2,18 +2,13 @@
 primary fails and the handoffs have no copy, a read is 503 -- which clients retry -- not a 404
 for an object that may well exist. A primary's 404, or a handoff's tombstone, still is one.
 Three real storage-node apps on loopback, plus three ring devices on ports nothing listens on."""
-import os
 import socket
 
 import pytest
-from aiohttp.test_utils import TestServer
 
-from objectserver.app import create_app
+from nodeapps import ring_of, start_node_apps  # tests/nodeapps.py
 from proxy.backend import Backend, node_session
 from proxy.nodes import ErrorLimiter
-from ring.builder import RingBuilder
-from ring.lookup import Ring
-from strato import config as config_mod
 from strato.timestamps import Timestamp
 
 pytestmark = pytest.mark.timeout(60)
@@ -27,26 +22,9 @@ def _dead_port() -> int:
 
 @pytest.fixture
 async def cluster(tmp_path):
-    config = config_mod.load(overrides={
-        "cluster": {"data_dir": str(tmp_path), "hash_path_prefix": "p", "hash_path_suffix": "s",
-                    "use_uvloop": False},
-        "storage": {"fallocate_reserve_mb": 0, "update_timeout": 0.2}}, environ={})
-    servers = []
-    for i in range(3):
-        root = os.path.join(str(tmp_path), f"n{i}")
-        os.makedirs(os.path.join(root, "d0", "objects"))
-        server = TestServer(create_app(config, root, ["d0"], daemons=False),
-                            host="127.0.0.1", port=0)
-        await server.start_server()
-        servers.append(server)
-    builder = RingBuilder(6, 3)
-    for i, server in enumerate(servers):
-        builder.add_device(1, i, "127.0.0.1", server.port, "d0", 1.0)
-    for i in range(3):
-        builder.add_device(1, 3 + i, "127.0.0.1", _dead_port(), "d0", 1.0)
-    builder.rebalance()
-    ring = Ring.from_builder(builder)
+    servers = [server for server, _ in await start_node_apps(tmp_path)]
     live = {server.port for server in servers}
+    ring = ring_of([*live, *(_dead_port() for _ in range(3))], part_power=6)
     session = node_session()
     yield ring, live, session
     await session.close()
