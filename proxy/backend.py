@@ -338,7 +338,7 @@ class Backend:
         try:
             async for chunk in body:
                 parts = piece_parts(chunk)
-                size = len(parts[0]) if len(parts) == 1 else sum(map(len, parts))
+                size = sum(map(len, parts))
                 if not size:
                     continue  # an empty chunk would end a chunked body
                 if last is not None:  # more than Content-Length: it is no longer the last

@@ -17,6 +17,7 @@ from typing import AsyncIterator
 
 import aiohttp
 
+from proxy.backend import piece_parts
 from proxy.handlers.common import as_buffered, buffered_parts
 from proxy.s3.errors import S3Error
 from proxy.s3.payload import TERMINATED, PayloadVerifier, verifier_for
@@ -37,10 +38,10 @@ def object_length(s3, verifier: PayloadVerifier) -> int | None:
     return length
 
 
-async def verified_body(s3, verifier: PayloadVerifier, parts: bool = False
+async def verified_body(s3, verifier: PayloadVerifier
                         ) -> AsyncIterator[bytes | tuple[bytes, ...]]:
-    """parts: a plain body's pieces may come as tuples of bytes (buffered_parts), for a consumer
-    that takes them (Backend.put_stream; not SSE-C's encryption)."""
+    """A plain body's pieces that arrived together come as a tuple (buffered_parts; a body
+    piece's contract: proxy/backend.py piece_parts)."""
     if verifier.streaming:
         async for piece in _decoded_body(s3, verifier):
             yield piece
@@ -51,12 +52,9 @@ async def verified_body(s3, verifier: PayloadVerifier, parts: bool = False
     # fan-out.
     consume = verifier.consume
     try:
-        async for data in (buffered_parts if parts else as_buffered)(s3.request.content):
-            if type(data) is tuple:
-                for part in data:
-                    consume(part)
-            else:
-                consume(data)
+        async for data in buffered_parts(s3.request.content):
+            for part in piece_parts(data):
+                consume(part)
             yield data
     except (aiohttp.ClientPayloadError, ConnectionError) as exc:
         raise S3Error("IncompleteBody") from exc
@@ -87,7 +85,8 @@ async def read_ahead_if_small(s3, verifier: PayloadVerifier, length: int | None)
     if not (verifier.checksum_algorithm and verifier.plan.checksum_trailer) \
             or length is None or length > TRAILER_READ_AHEAD:
         return None
-    data = b"".join([piece async for piece in verified_body(s3, verifier)])
+    data = b"".join([part async for piece in verified_body(s3, verifier)
+                     for part in piece_parts(piece)])
     return _once(data)
 
 

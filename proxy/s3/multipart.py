@@ -113,7 +113,7 @@ async def upload_part(s3):
     if length is not None and length > s3.max_file_size:
         raise S3Error("EntityTooLarge")
     headers = {"Content-Type": "application/octet-stream"}
-    source = await objects.checked_source(s3, verifier, length, headers, parts=True)
+    source = await objects.checked_source(s3, verifier, length, headers)
     objects.store_md5(verifier, headers)
     try:
         result = await s3.core.object_put(bucket.account, segments(bucket), name, headers,

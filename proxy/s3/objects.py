@@ -186,7 +186,7 @@ async def put(s3):
     headers = new_object_headers(s3, bucket)
     encryption = sse.for_write(s3, headers)
     await _check_put_conditions(s3, bucket)
-    source = await checked_source(s3, verifier, length, headers, parts=encryption is None)
+    source = await checked_source(s3, verifier, length, headers)
     sha256_check = None
     if encryption is not None:
         # (the store sees ciphertext: the verifier checks the payload hash and MD5)
@@ -219,17 +219,15 @@ async def put(s3):
     return common.empty(200, out)
 
 
-async def checked_source(s3, verifier, length: int | None, headers: dict,
-                         parts: bool = False):
+async def checked_source(s3, verifier, length: int | None, headers: dict):
     """The body source of an object or part PUT. Its checksum goes with the PUT (headers) when it
     is known by then -- from a header, or from the trailer of a small body read whole first
-    (read_ahead_if_small) -- so no metadata POST to every replica has to follow. parts: see
-    verified_body (true when the source goes straight to the object PUT)."""
+    (read_ahead_if_small) -- so no metadata POST to every replica has to follow."""
     if verifier.expected_checksum:
         headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.expected_checksum}"
     source = await read_ahead_if_small(s3, verifier, length)
     if source is None:
-        return verified_body(s3, verifier, parts)
+        return verified_body(s3, verifier)
     headers[CHECKSUM] = f"{verifier.checksum_algorithm}:{verifier.checksum_value}"
     return source
 

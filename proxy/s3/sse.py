@@ -82,8 +82,8 @@ class Encryption:
 
     async def encrypt(self, source):
         cipher = _cipher(self.key, self.iv, 0)
-        async for chunk in source:
-            yield cipher.update(chunk)
+        async for piece in source:  # a piece keeps its shape: bytes, or a tuple (piece_parts)
+            yield tuple(map(cipher.update, piece)) if type(piece) is tuple else cipher.update(piece)
 
     def response_headers(self) -> dict:
         return {PREFIX + "algorithm": "AES256",

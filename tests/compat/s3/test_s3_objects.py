@@ -189,6 +189,18 @@ def test_sse_c(s3, bucket, aio):
     assert key.hex() not in str(raw.headers) and base64_of(key) not in str(raw.headers)
 
 
+def test_sse_c_a_body_in_many_pieces(s3, bucket):
+    """4 MiB arrives in several socket reads: every piece (one that came with others too) is
+    encrypted in order."""
+    import os
+    key, body = os.urandom(32), os.urandom(4 << 20)
+    s3.put_object(Bucket=bucket, Key="enc-big", Body=body, SSECustomerAlgorithm="AES256",
+                  SSECustomerKey=key)
+    got = s3.get_object(Bucket=bucket, Key="enc-big", SSECustomerAlgorithm="AES256",
+                        SSECustomerKey=key)
+    assert got["Body"].read() == body
+
+
 def test_sse_c_put_checks_content_md5_of_the_plaintext(s3, bucket):
     """An SSE-C body reaches the store encrypted, so its Content-MD5 (of the plaintext) is the
     verifier's to check, not the store's (whose MD5 is of the ciphertext)."""
