@@ -174,7 +174,8 @@ def test_the_payload_hash_checked_by_the_store(raw, raw_bucket, aio):
     assert raw("GET", path).content == body
     latest = [v for v in client.list_object_versions(Bucket=raw_bucket, Prefix="h")["Versions"]
               if v["IsLatest"]]
-    assert [v["Size"] for v in latest] == [len(body)]  # (counted over every piece of the body)
+    assert [v["Size"] for v in latest] == [len(body)]  # (the link's own count: see
+    # tests/compat/versioning/test_versioning_swiftclient.py::test_a_large_versions_size_is_all_of_its_bytes)
     part = raw("PUT", f"/{raw_bucket}/hp?partNumber=1&uploadId={upload_id}", body=body)
     assert part.status_code == 200
     assert raw("DELETE", f"/{raw_bucket}/hp?uploadId={upload_id}").status_code == 204
